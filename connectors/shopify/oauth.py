@@ -1,0 +1,193 @@
+"""Shopify OAuth token calls: authorization code grant, token exchange, refresh-token rotation.
+
+All three ask for *expiring offline* tokens (``expiring=1``): the access token lives ~60 minutes
+and comes with a refresh token. Every refresh returns a new refresh token, so the caller must
+persist the whole :class:`TokenSet` it gets back (the old refresh token stops working once the
+new one is used).
+https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens
+https://shopify.dev/changelog/offline-access-tokens-now-support-expiry-and-refresh
+https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/token-exchange
+https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
+
+Errors: ``invalid_grant`` (used, expired or revoked code/refresh token), ``invalid_client`` and
+``invalid_subject_token`` -> :class:`AuthError` (the merchant must re-authorise); other 4xx ->
+:class:`PermanentError`; 429, 5xx, timeouts -> :class:`RetryableError`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+import requests
+
+from connectors.errors import AuthError, PermanentError, RetryableError
+from connectors.http import make_session
+from connectors.shopify.signatures import is_valid_shop_domain
+
+SYSTEM = "shopify"
+# RFC 8693 identifiers, not secrets.
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105
+ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"  # noqa: S105
+OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"  # noqa: S105
+_AUTH_ERRORS = {"invalid_grant", "invalid_client", "invalid_subject_token", "unauthorized_client"}
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    access_token: str
+    scopes: tuple[str, ...]
+    expires_at: datetime | None
+    refresh_token: str | None
+    refresh_token_expires_at: datetime | None
+
+    def __repr__(self) -> str:  # tokens never end up in logs or tracebacks
+        return (
+            f"TokenSet(scopes={self.scopes!r}, expires_at={self.expires_at!r}, "
+            f"refresh_token_expires_at={self.refresh_token_expires_at!r})"
+        )
+
+    def expires_within(self, seconds: float, now: datetime | None = None) -> bool:
+        """True when the access token is (nearly) expired: refresh a few minutes early."""
+        if self.expires_at is None:
+            return False
+        now = now or datetime.now(UTC)
+        return self.expires_at <= now + timedelta(seconds=seconds)
+
+
+class ShopifyOAuth:
+    def __init__(
+        self,
+        api_key: str,
+        api_secret: str,
+        *,
+        endpoint: str | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.api_key = api_key
+        self.api_secret = api_secret
+        self.endpoint = endpoint.rstrip("/") if endpoint else None
+        self.session = session or make_session()
+
+    def __repr__(self) -> str:
+        return f"ShopifyOAuth(api_key={self.api_key!r}, endpoint={self.endpoint!r})"
+
+    # -- URLs ------------------------------------------------------------------------------
+    def authorize_url(
+        self, shop: str, scopes: Iterable[str] | str, redirect_uri: str, state: str
+    ) -> str:
+        """Where to send the merchant to approve ``scopes`` (offline access: no
+        ``grant_options[]``)."""
+        _check_shop(shop)
+        scope = scopes if isinstance(scopes, str) else ",".join(scopes)
+        params = {
+            "client_id": self.api_key,
+            "scope": scope,
+            "redirect_uri": redirect_uri,
+            "state": state,
+        }
+        if self.endpoint:
+            return f"{self.endpoint}/admin/oauth/authorize?{urlencode({'shop': shop, **params})}"
+        return f"https://{shop}/admin/oauth/authorize?{urlencode(params)}"
+
+    # -- grants ----------------------------------------------------------------------------
+    def exchange_code(self, shop: str, code: str) -> TokenSet:
+        """Authorization code grant, asking for an expiring offline token."""
+        return self._token_request(shop, {"code": code, "expiring": "1"}, "exchange_code")
+
+    def exchange_session_token(self, shop: str, session_token: str) -> TokenSet:
+        """Token exchange: an App Bridge session token (ID token) for an expiring offline
+        access token. The session token's signature is checked by Shopify; verify it yourself
+        first (``aud`` = api key, ``dest`` = shop) before trusting its claims."""
+        return self._token_request(
+            shop,
+            {
+                "grant_type": TOKEN_EXCHANGE_GRANT,
+                "subject_token": session_token,
+                "subject_token_type": ID_TOKEN_TYPE,
+                "requested_token_type": OFFLINE_TOKEN_TYPE,
+                "expiring": "1",
+            },
+            "exchange_session_token",
+        )
+
+    def refresh(self, shop: str, refresh_token: str) -> TokenSet:
+        """Rotate: a new access token *and* a new refresh token. Persist both."""
+        return self._token_request(
+            shop,
+            {"grant_type": "refresh_token", "refresh_token": refresh_token},
+            "refresh",
+        )
+
+    # -- transport -------------------------------------------------------------------------
+    def _token_request(self, shop: str, fields: dict[str, str], operation: str) -> TokenSet:
+        _check_shop(shop)
+        base = self.endpoint or f"https://{shop}"
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        if self.endpoint:
+            headers["Host"] = shop
+        payload = {"client_id": self.api_key, "client_secret": self.api_secret, **fields}
+        requested_at = time.time()
+        try:
+            response = self.session.post(
+                f"{base}/admin/oauth/access_token", json=payload, headers=headers
+            )
+        except RetryableError as exc:
+            exc.system, exc.operation = SYSTEM, operation
+            raise
+        except requests.RequestException as exc:
+            raise RetryableError(
+                f"{type(exc).__name__} calling Shopify OAuth", system=SYSTEM, operation=operation
+            ) from exc
+        body = _json(response)
+        status = response.status_code
+        if status == 200 and body.get("access_token"):
+            return _token_set(body, requested_at)
+        error = str(body.get("error") or "")
+        description = str(body.get("error_description") or body.get("errors") or "")[:300]
+        message = f"HTTP {status} {error}: {description}".strip()
+        if status == 429 or status >= 500:
+            retry_after = response.headers.get("Retry-After")
+            raise RetryableError(
+                message,
+                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+                system=SYSTEM,
+                operation=operation,
+            )
+        if error in _AUTH_ERRORS or status in (401, 403):
+            raise AuthError(message, code=error or str(status), system=SYSTEM, operation=operation)
+        raise PermanentError(message, code=error or str(status), system=SYSTEM, operation=operation)
+
+
+def _check_shop(shop: str) -> None:
+    # The shop name goes into a URL we send our client secret to: only *.myshopify.com.
+    if not is_valid_shop_domain(shop):
+        raise PermanentError(f"not a shop domain: {shop!r}", field="shop", system=SYSTEM)
+
+
+def _json(response: requests.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _token_set(body: dict, requested_at: float) -> TokenSet:
+    # Expiry is counted from when we asked, not when we parsed: errs on the early side.
+    def at(seconds) -> datetime | None:
+        if seconds in (None, ""):
+            return None
+        return datetime.fromtimestamp(requested_at + float(seconds), UTC)
+
+    scope = body.get("scope") or ""
+    return TokenSet(
+        access_token=body["access_token"],
+        scopes=tuple(s.strip() for s in scope.split(",") if s.strip()),
+        expires_at=at(body.get("expires_in")),
+        refresh_token=body.get("refresh_token"),
+        refresh_token_expires_at=at(body.get("refresh_token_expires_in")),
+    )

@@ -1,0 +1,63 @@
+"""Every Shopify operation the services use, in one namespace.
+
+Each takes a :class:`~connectors.shopify.client.ShopifyClient` and returns the dataclasses of
+:mod:`connectors.shopify.types`; the code lives in one module per object::
+
+    from connectors.shopify import operations as shopify
+    result = shopify.set_inventory(client, "available", "correction", changes, key)
+"""
+
+from connectors.shopify.bulk import (
+    get_bulk_operation,
+    iter_bulk_results,
+    iter_variant_stock,
+    run_bulk_query,
+    run_variant_stock_export,
+    wait_for_bulk_operation,
+)
+from connectors.shopify.catalog import (
+    get_product_variants,
+    get_variants,
+    get_variants_by_inventory_items,
+    iter_locations,
+    iter_variants,
+    set_metafields,
+)
+from connectors.shopify.discounts import (
+    create_basic_discount_code,
+    create_free_shipping_code,
+    get_discount_code,
+)
+from connectors.shopify.fulfillment import (
+    create_fulfillment,
+    create_fulfillment_event,
+    get_fulfillment_orders,
+    update_tracking,
+)
+from connectors.shopify.inventory import get_inventory_levels, set_inventory
+from connectors.shopify.webhooks import create_webhook_subscription
+
+__all__ = [
+    "create_basic_discount_code",
+    "create_free_shipping_code",
+    "create_fulfillment",
+    "create_fulfillment_event",
+    "create_webhook_subscription",
+    "get_bulk_operation",
+    "get_discount_code",
+    "get_fulfillment_orders",
+    "get_inventory_levels",
+    "get_product_variants",
+    "get_variants",
+    "get_variants_by_inventory_items",
+    "iter_bulk_results",
+    "iter_locations",
+    "iter_variant_stock",
+    "iter_variants",
+    "run_bulk_query",
+    "run_variant_stock_export",
+    "set_inventory",
+    "set_metafields",
+    "update_tracking",
+    "wait_for_bulk_operation",
+]

@@ -1,0 +1,203 @@
+"""What the Shopify connector hands to services: plain frozen dataclasses, never Shopify's JSON.
+
+Ids stay Shopify global ids (``gid://shopify/Location/1``): services store them as opaque
+strings next to their own keys. Datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Location:
+    id: str
+    name: str
+    is_active: bool
+    fulfills_online_orders: bool
+    ships_inventory: bool
+    address1: str | None = None
+    city: str | None = None
+    zip: str | None = None
+    province_code: str | None = None
+    country_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Variant:
+    product_id: str
+    variant_id: str
+    sku: str | None
+    barcode: str | None
+    inventory_item_id: str
+    title: str
+    product_title: str | None = None
+
+
+@dataclass(frozen=True)
+class InventoryLevel:
+    inventory_item_id: str
+    location_id: str
+    quantities: tuple[tuple[str, int], ...]
+    """(name, quantity) pairs for the quantity names that were asked for."""
+    is_active: bool = True
+
+    def quantity(self, name: str) -> int | None:
+        for key, value in self.quantities:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def available(self) -> int | None:
+        return self.quantity("available")
+
+    @property
+    def on_hand(self) -> int | None:
+        return self.quantity("on_hand")
+
+
+@dataclass(frozen=True)
+class InventoryChange:
+    """Set ``quantity`` at (item, location) if Shopify still holds ``change_from``.
+
+    ``change_from=None`` skips the compare-and-swap check (only when we are the source of truth).
+    """
+
+    inventory_item_id: str
+    location_id: str
+    quantity: int
+    change_from: int | None
+
+
+@dataclass(frozen=True)
+class InventorySetResult:
+    applied: tuple[InventoryChange, ...]
+    """Changes Shopify accepted, with the ``change_from`` that finally matched."""
+    unapplied: tuple[InventoryChange, ...]
+    """Changes still stale after the bounded retries; reconciliation will heal them."""
+    adjustment_group_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MetafieldInput:
+    owner_id: str
+    key: str
+    value: str
+    type: str | None = None
+    namespace: str | None = None
+    compare_digest: str | None = None
+
+
+@dataclass(frozen=True)
+class Metafield:
+    id: str
+    namespace: str
+    key: str
+    value: str | None = None
+    type: str | None = None
+
+
+@dataclass(frozen=True)
+class FulfillmentOrderLine:
+    id: str
+    sku: str | None
+    inventory_item_id: str | None
+    variant_id: str | None
+    total_quantity: int
+    remaining_quantity: int
+    line_item_id: str | None = None
+
+
+@dataclass(frozen=True)
+class FulfillmentOrder:
+    id: str
+    order_id: str
+    status: str
+    request_status: str | None
+    location_id: str | None
+    location_name: str | None
+    lines: tuple[FulfillmentOrderLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrackingInfo:
+    company: str | None
+    number: str | None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Fulfillment:
+    id: str
+    status: str
+    name: str | None = None
+    created_at: datetime | None = None
+    tracking: tuple[TrackingInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class FulfillmentEvent:
+    id: str
+    status: str
+    happened_at: datetime | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class DiscountCode:
+    id: str
+    """The DiscountCodeNode id."""
+    code: str
+    title: str
+    kind: str
+    """``basic`` (amount or percentage off) or ``free_shipping``."""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    usage_limit: int | None = None
+    applies_once_per_customer: bool = True
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class WebhookSubscription:
+    id: str
+    topic: str
+    uri: str
+    format: str | None = None
+    filter: str | None = None
+    include_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BulkOperation:
+    id: str
+    status: str
+    error_code: str | None = None
+    object_count: int = 0
+    root_object_count: int = 0
+    url: str | None = None
+    partial_data_url: str | None = None
+    file_size: int | None = None
+    created_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {"COMPLETED", "FAILED", "CANCELED", "EXPIRED"}
+
+
+@dataclass(frozen=True)
+class VariantStock:
+    """One row of a bulk catalog export: a variant with its inventory levels."""
+
+    variant: Variant
+    levels: tuple[InventoryLevel, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str | None = None

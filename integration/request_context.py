@@ -1,0 +1,27 @@
+"""A request id on every request: taken from ``X-Request-Id`` when sane, else generated, bound to
+every log line and echoed back in the response."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import structlog
+from flask import Flask, g, request
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _bind_request_id():
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=g.request_id)
+
+    @app.after_request
+    def _echo_request_id(response):
+        if "request_id" in g:
+            response.headers["X-Request-Id"] = g.request_id
+        return response

@@ -1,0 +1,203 @@
+"""The inbound-event path every webhook uses: store first, acknowledge second, work later.
+
+``receive_event`` is called inside the HTTP request after the signature was verified. It inserts
+the raw body into the ``webhook_events`` inbox under the sender's delivery id (insert-or-ignore,
+never check-then-insert) and enqueues ``process_event(event_id)`` under a unique job id. If the
+database or Redis is unavailable it raises :class:`InboxUnavailableError`, which the view turns
+into 503 so the sender retries: nothing acknowledged is ever lost. A redelivery of a stored but not
+yet processed event re-enqueues it (the unique job id keeps that to one job), which also heals an
+earlier request that stored the event but failed to enqueue.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+import redis as redis_lib
+import structlog
+from rq.job import Job, JobStatus
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from connectors.errors import PermanentError, RetryableError
+from integration.extensions import db, queues, redis
+from integration.job_serializer import JobSerializer
+from integration.models import EventStatus, WebhookEvent
+from integration.models.base import utcnow
+from integration.services import dispatch
+
+log = structlog.get_logger(__name__)
+
+PROCESS_JOB = "jobs.events.process_event"
+MAX_ATTEMPTS = 8
+STALE_AFTER = timedelta(minutes=10)
+
+
+class InboxUnavailableError(Exception):
+    """The inbox or the queue cannot take the event now; answer 503 so the sender retries."""
+
+
+@dataclass(frozen=True)
+class Received:
+    event_id: int
+    duplicate: bool
+
+
+def job_id_for(event_id: int) -> str:
+    return f"event-{event_id}"
+
+
+@functools.cache
+def _insert_statement(dialect: str):
+    """Built once per dialect; values are bound per call (statement building is not free)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(WebhookEvent)
+        .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
+        .returning(WebhookEvent.id)
+    )
+
+
+def receive_event(source: str, delivery_id: str, topic: str, shop_domain: str | None, body: bytes) -> Received:
+    values = {
+        "source": source,
+        "delivery_id": delivery_id,
+        "topic": topic,
+        "shop_domain": shop_domain,
+        "body": body,
+        "received_at": utcnow(),
+        "status": EventStatus.RECEIVED,
+        "attempts": 0,
+    }
+    try:
+        # Core, not the ORM session: this is the hot path of every webhook.
+        with db.engine.begin() as conn:
+            event_id = conn.execute(_insert_statement(db.dialect), values).scalar()
+            duplicate = event_id is None
+            status = EventStatus.RECEIVED
+            if duplicate:
+                event_id, status = conn.execute(
+                    select(WebhookEvent.id, WebhookEvent.status).where(
+                        WebhookEvent.source == source, WebhookEvent.delivery_id == delivery_id
+                    )
+                ).one()
+    except SQLAlchemyError as exc:
+        log.error("inbox.db_unavailable", source=source, topic=topic, error=type(exc).__name__)
+        raise InboxUnavailableError("inbox database unavailable") from exc
+
+    if not duplicate or status == EventStatus.RECEIVED:
+        try:
+            # A new row can only be inserted once, so its enqueue needs no uniqueness check; a
+            # redelivery of an unprocessed event uses the unique job id so it never doubles up.
+            queues.enqueue("events", PROCESS_JOB, event_id, job_id=job_id_for(event_id), unique=duplicate)
+        except redis_lib.RedisError as exc:
+            log.error("inbox.queue_unavailable", event_id=event_id, error=type(exc).__name__)
+            raise InboxUnavailableError("queue unavailable") from exc
+    log.info(
+        "inbox.received",
+        source=source,
+        topic=topic,
+        shop=shop_domain,
+        event_id=event_id,
+        duplicate=duplicate,
+    )
+    return Received(event_id=event_id, duplicate=duplicate)
+
+
+def process_event(event_id: int) -> str:
+    """Run the handler for one stored event; safe to call any number of times."""
+    session = db.session
+    event = session.get(WebhookEvent, event_id)
+    if event is None:  # erased since (shop/redact): nothing to do
+        log.info("inbox.event_gone", event_id=event_id)
+        return "gone"
+    if event.status in (EventStatus.DONE, EventStatus.IGNORED, EventStatus.FAILED):
+        return event.status
+
+    handler = dispatch.handler_for(event.source, event.topic)
+    if handler is None:
+        event.status = EventStatus.IGNORED
+        event.processed_at = utcnow()
+        session.commit()
+        log.warning("inbox.no_handler", source=event.source, topic=event.topic, event_id=event_id)
+        return event.status
+
+    event.status = EventStatus.PROCESSING
+    event.attempts += 1
+    session.commit()
+    structlog.contextvars.bind_contextvars(shop=event.shop_domain, event_id=event_id)
+    try:
+        payload = json.loads(event.body) if event.body else None
+        handler(event, payload)
+        event.status = EventStatus.DONE
+        event.error = None
+        event.processed_at = utcnow()
+        session.commit()
+    except (json.JSONDecodeError, UnicodeDecodeError, PermanentError) as exc:
+        session.rollback()
+        _mark(event_id, EventStatus.FAILED, exc)
+        log.error("inbox.event_failed", event_id=event_id, topic=event.topic, error=str(exc))
+        if isinstance(exc, PermanentError):
+            raise
+        raise PermanentError(f"event body is not valid JSON: {exc}") from exc
+    except Exception as exc:
+        session.rollback()
+        failed = not isinstance(exc, RetryableError) and event.attempts >= MAX_ATTEMPTS
+        _mark(event_id, EventStatus.FAILED if failed else EventStatus.RECEIVED, exc)
+        log.warning("inbox.event_retry", event_id=event_id, topic=event.topic, error=str(exc))
+        raise
+    finally:
+        structlog.contextvars.unbind_contextvars("shop", "event_id")
+    return event.status
+
+
+def _mark(event_id: int, status: str, exc: BaseException) -> None:
+    db.session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id == event_id)
+        .values(status=status, error=f"{type(exc).__name__}: {exc}"[:2000])
+    )
+    db.session.commit()
+
+
+def sweep_stale_events(now=None, limit: int = 500) -> int:
+    """Re-enqueue events left behind: stored but never enqueued, or whose job died.
+
+    A job killed mid-way (SIGKILL, OOM, machine lost) leaves its event in ``received`` or
+    ``processing``; RQ moves the job to the failed registry. Events past ``MAX_ATTEMPTS`` are
+    marked failed instead of looping forever.
+    """
+    cutoff = (now or utcnow()) - STALE_AFTER
+    rows = db.session.execute(
+        select(WebhookEvent.id, WebhookEvent.attempts)
+        .where(
+            WebhookEvent.status.in_((EventStatus.RECEIVED, EventStatus.PROCESSING)),
+            WebhookEvent.received_at < cutoff,
+        )
+        .order_by(WebhookEvent.id)
+        .limit(limit)
+    ).all()
+    requeued = 0
+    for event_id, attempts in rows:
+        if attempts >= MAX_ATTEMPTS:
+            _mark(event_id, EventStatus.FAILED, RuntimeError("gave up after repeated attempts"))
+            continue
+        job = Job.fetch_many([job_id_for(event_id)], connection=redis.client, serializer=JobSerializer)[0]
+        if job is not None and job.get_status(refresh=False) in (
+            JobStatus.QUEUED,
+            JobStatus.STARTED,
+            JobStatus.SCHEDULED,
+            JobStatus.DEFERRED,
+        ):
+            continue
+        if job is not None:
+            job.delete()
+        if queues.enqueue("events", PROCESS_JOB, event_id, job_id=job_id_for(event_id), unique=True):
+            requeued += 1
+    if requeued:
+        log.warning("inbox.swept", requeued=requeued)
+    return requeued

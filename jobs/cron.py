@@ -1,0 +1,12 @@
+"""Periodic jobs, declared once, for ``rq cron jobs/cron.py`` (see the Procfile).
+
+Each entry is a job function taking no arguments; the functions re-read state, so a run that is
+skipped or doubled (two cron processes during a deploy) does no harm.
+"""
+
+from rq import cron
+
+from jobs import events
+
+# Inbox safety net: events stored but never processed (lost enqueue, killed worker).
+cron.register(events.sweep_stale_events, queue_name="low", interval=300)

@@ -1,0 +1,16 @@
+"""Jobs of the inbound-event path."""
+
+from __future__ import annotations
+
+from integration.services import inbox
+from jobs.runtime import job
+
+
+@job
+def process_event(event_id: int) -> str:
+    return inbox.process_event(event_id)
+
+
+@job
+def sweep_stale_events() -> int:
+    return inbox.sweep_stale_events()

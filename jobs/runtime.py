@@ -1,0 +1,50 @@
+"""Run job code inside a Flask app context, whichever process picked the job up."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import structlog
+from flask import Flask, has_app_context
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_app: Flask | None = None
+
+
+def get_app() -> Flask:
+    """The worker process's app, created once (before the fork, so work horses inherit it)."""
+    global _app
+    if _app is None:
+        from integration import create_app
+
+        _app = create_app()
+    return _app
+
+
+def set_app(app: Flask) -> None:
+    global _app
+    _app = app
+
+
+def job(func: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a job function: app context, job id bound to every log line, session cleaned."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from rq import get_current_job
+
+        current = get_current_job()
+        structlog.contextvars.bind_contextvars(job_id=current.id if current else None)
+        try:
+            if has_app_context():
+                return func(*args, **kwargs)
+            with get_app().app_context():
+                return func(*args, **kwargs)
+        finally:
+            structlog.contextvars.unbind_contextvars("job_id")
+
+    return wrapper

@@ -1,0 +1,85 @@
+"""`make run` on the embedded defaults serves /healthz, runs CLI-enqueued jobs, and Ctrl-C stops
+every process it started."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(tmp_path, port):
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "REDIS_URL", "NEARSTOCK_ENV", "SMTP_URL", "APP_URL"}
+           and not k.startswith(("SHOPIFY_", "TEST_"))}
+    env.update(NEARSTOCK_INSTANCE_PATH=str(tmp_path / "instance"), PORT=str(port))
+    return env
+
+
+def test_make_run_serves_health_and_runs_jobs(tmp_path):
+    port = free_port()
+    env = clean_env(tmp_path, port)
+    log = open(tmp_path / "run.log", "wb")
+    proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        body = None
+        while time.monotonic() < deadline:
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                body = r.json()
+                if r.status_code == 200 and body["workers"]["count"] >= 1:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        assert body and body["status"] == "ok", (tmp_path / "run.log").read_text()[-3000:]
+        assert body["database"]["dialect"] == "sqlite"
+        assert (tmp_path / "instance" / "nearstock.sqlite3").exists()
+        assert (tmp_path / "instance" / "outbox").is_dir()
+        output = (tmp_path / "run.log").read_text()
+        assert f"http://127.0.0.1:{port}" in output
+
+        cli_env = dict(env, NEARSTOCK_ENV="development")
+        flask = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "integration", "jobs"]
+        job_id = subprocess.run([*flask, "enqueue", "jobs.events.sweep_stale_events"], cwd=ROOT,
+                                env=cli_env, capture_output=True, text=True, check=True).stdout.strip()
+        status = {}
+        for _ in range(60):
+            out = subprocess.run([*flask, "status", job_id], cwd=ROOT, env=cli_env,
+                                 capture_output=True, text=True, check=True).stdout
+            status = json.loads(out)
+            if status["status"] == "finished":
+                break
+            time.sleep(0.5)
+        assert status["status"] == "finished" and status["result"] == 0
+
+        children = psutil.Process(proc.pid).children(recursive=True)
+        names = " ".join(" ".join(c.cmdline()) for c in children)
+        assert "gunicorn" in names and "jobs.worker" in names and "rq cron" in names.replace("/rq ", "rq ")
+    finally:
+        children = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does to the foreground process group
+        proc.wait(timeout=60)
+        log.close()
+    _gone, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == [], f"still running after Ctrl-C: {[p.pid for p in alive]}"
+    assert "Nearstock stopped." in (tmp_path / "run.log").read_text()

@@ -1,0 +1,1 @@
+"""Fixtures around the Shopify emulator (owned by sandbox/shopify)."""

@@ -1,0 +1,79 @@
+import json
+
+import pytest
+from cryptography.fernet import Fernet
+
+from integration.config import REQUIRED_IN_PRODUCTION, Config, ConfigError
+
+
+def production_env(**overrides):
+    env = {
+        "NEARSTOCK_ENV": "production",
+        "DATABASE_URL": "postgresql://u:pw@db/nearstock",
+        "REDIS_URL": "redis://cache:6379/0",
+        "SECRET_KEY": "s" * 40,
+        "NEARSTOCK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "APP_URL": "https://app.nearstock.test",
+        "SHOPIFY_API_KEY": "key",
+        "SHOPIFY_API_SECRET": "secret",
+        "SMTP_URL": "smtp://mail:25",
+    }
+    env.update(overrides)
+    return env
+
+
+@pytest.mark.parametrize("name", REQUIRED_IN_PRODUCTION)
+def test_production_refuses_to_start_without_each_secret(name):
+    env = production_env()
+    del env[name]
+    with pytest.raises(ConfigError) as err:
+        Config.from_env(env)
+    assert str(err.value) == f"{name} is required when NEARSTOCK_ENV=production"
+
+
+def test_production_is_the_default_mode():
+    with pytest.raises(ConfigError, match="DATABASE_URL is required"):
+        Config.from_env({})
+
+
+def test_production_config_reads_everything():
+    cfg = Config.from_env(production_env(LOG_LEVEL="debug", PORT="9000"))
+    assert cfg.is_production and cfg.log_json
+    assert cfg.database_url == "postgresql+psycopg://u:pw@db/nearstock"
+    assert cfg.log_level == "DEBUG" and cfg.port == 9000
+    assert cfg.app_url == "https://app.nearstock.test"
+    summary = cfg.public_summary()
+    assert "pw" not in json.dumps(summary)
+    assert "secret_key" not in summary and "shopify_api_secret" not in summary
+
+
+def test_bad_encryption_key_names_the_variable():
+    with pytest.raises(ConfigError, match="NEARSTOCK_ENCRYPTION_KEY entry 2"):
+        Config.from_env(production_env(NEARSTOCK_ENCRYPTION_KEY=Fernet.generate_key().decode() + ",nope"))
+
+
+def test_rotation_keys_are_kept_in_order():
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    cfg = Config.from_env(production_env(NEARSTOCK_ENCRYPTION_KEY=f"{new}, {old}"))
+    assert cfg.encryption_keys == (new, old)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("NEARSTOCK_ENV", "staging"), ("LOG_LEVEL", "loud"), ("PORT", "http")]
+)
+def test_invalid_values_are_refused(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Config.from_env(production_env(**{name: value}))
+
+
+def test_development_generates_secrets_once_and_keeps_them(tmp_path):
+    env = {"NEARSTOCK_ENV": "development", "NEARSTOCK_INSTANCE_PATH": str(tmp_path)}
+    first = Config.from_env(env)
+    second = Config.from_env(env)
+    assert first.secret_key and first.secret_key == second.secret_key
+    assert first.encryption_keys == second.encryption_keys
+    Fernet(first.encryption_keys[0])  # a usable key
+    assert first.database_url == f"sqlite:///{tmp_path / 'nearstock.sqlite3'}"
+    assert first.redis_url == "" and first.smtp_url == ""
+    assert (tmp_path / "dev-secrets.json").stat().st_mode & 0o077 == 0
+    assert not first.log_json

@@ -22,6 +22,60 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def make_app():
+    """The real app plus one bare route: the in-run baseline of the HTTP benchmarks."""
+    from integration import create_app
+
+    app = create_app()
+
+    @app.get("/bench/bare")
+    def bare():
+        return "ok"
+
+    return app
+
+
+def bare_request(_i: int):
+    return ("GET", "/bench/bare", None, {})
+
+
+def shopify_headers(topic: str, body: bytes, secret: str, webhook_id: str, shop: str, event_id: str | None = None):
+    import base64
+    import hashlib
+    import hmac
+
+    digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    headers = {"X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": shop, "X-Shopify-Webhook-Id": webhook_id,
+               "X-Shopify-Hmac-Sha256": digest, "Content-Type": "application/json",
+               "X-Shopify-API-Version": "2026-07"}
+    if event_id:
+        headers["X-Shopify-Event-Id"] = event_id
+    return headers
+
+
+def bench_env(instance: str, db_url: str, redis_url: str, secret: str) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    return {"NEARSTOCK_ENV": "testing", "NEARSTOCK_INSTANCE_PATH": instance, "DATABASE_URL": db_url,
+            "REDIS_URL": redis_url, "SHOPIFY_API_SECRET": secret, "SHOPIFY_API_KEY": "bench",
+            "NEARSTOCK_ENCRYPTION_KEY": Fernet.generate_key().decode(), "LOG_LEVEL": "WARNING"}
+
+
+def prepare_database(config) -> None:
+    """A fresh schema: PostgreSQL's public schema is dropped first, SQLite files are new."""
+    from sqlalchemy import create_engine, text
+
+    from integration import migrate
+
+    if config.database_url.startswith("postgresql"):
+        engine = create_engine(config.database_url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    migrate.upgrade(config.database_url)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -73,7 +127,23 @@ def server_rss_mb(proc: subprocess.Popen) -> float:
     return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)]) / 2**20
 
 
-def _client(port: int, make_request: Callable, count: int, offset: int, out):
+def _client(port: int, make_request: Callable, count: int, offset: int, out, threads: int = 1):
+    if threads > 1:
+        import queue as queue_mod
+        import threading
+
+        inner: queue_mod.Queue = queue_mod.Queue()
+        shares = [count // threads + (1 if t < count % threads else 0) for t in range(threads)]
+        starts = [offset + sum(shares[:t]) for t in range(threads)]
+        workers = [threading.Thread(target=_client, args=(port, make_request, shares[t], starts[t], inner))
+                   for t in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        parts = [inner.get() for _ in workers]
+        out.put(([lat for p in parts for lat in p[0]], sum(p[1] for p in parts)))
+        return
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     latencies, errors = [], 0
     for i in range(count):
@@ -93,12 +163,16 @@ def _client(port: int, make_request: Callable, count: int, offset: int, out):
     out.put((latencies, errors))
 
 
-def load(url: str, make_request: Callable, *, total: int, concurrency: int) -> dict:
-    """Closed loop: ``concurrency`` client processes, each on one keep-alive connection."""
+def load(url: str, make_request: Callable, *, total: int, concurrency: int, processes: int = 2) -> dict:
+    """Closed loop: ``concurrency`` connections (keep-alive, one request at a time each), spread
+    over ``processes`` client processes so the load generator is not bound by one GIL."""
     port = int(url.rsplit(":", 1)[1])
     out: mp.Queue = mp.Queue()
-    per = total // concurrency
-    procs = [mp.Process(target=_client, args=(port, make_request, per, i * per, out)) for i in range(concurrency)]
+    processes = max(1, min(processes, concurrency))
+    threads = concurrency // processes
+    shares = [total // processes + (1 if i < total % processes else 0) for i in range(processes)]
+    procs = [mp.Process(target=_client, args=(port, make_request, shares[i], sum(shares[:i]), out, threads))
+             for i in range(processes)]
     started = time.perf_counter()
     for p in procs:
         p.start()

@@ -8,15 +8,12 @@ accepted webhook.
 
 Target (issue 2): ingest per_s >= 0.5 x bare per_s, p99 < 25 ms on a 2-core machine.
 
-    python bench/events.py [--quick] [--database-url postgresql://...]
+    python bench/events.py [--quick] [--database-url postgresql://...] [--concurrency 4]
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import hmac
 import json
 import sys
 import tempfile
@@ -24,7 +21,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import embedded_redis_url, figures, gunicorn, load, server_rss_mb
+from bench.common import (
+    bare_request,
+    bench_env,
+    embedded_redis_url,
+    figures,
+    gunicorn,
+    load,
+    prepare_database,
+    server_rss_mb,
+    shopify_headers,
+)
 
 SECRET = "bench-secret"
 BODY = json.dumps({
@@ -33,58 +40,28 @@ BODY = json.dumps({
     "line_items": [{"id": 466157049 + i, "sku": f"SKU-{i}", "quantity": 1, "price": "19.90",
                     "variant_id": 39072856 + i, "title": "Widget"} for i in range(8)],
 }).encode()
-DIGEST = base64.b64encode(hmac.new(SECRET.encode(), BODY, hashlib.sha256).digest()).decode()
-
-
-def make_app():
-    """The real app plus one bare route, used only by this benchmark as its baseline."""
-    from integration import create_app
-
-    app = create_app()
-
-    @app.get("/bench/bare")
-    def bare():
-        return "ok"
-
-    return app
 
 
 def webhook_request(i: int):
-    return ("POST", "/webhooks/shopify", BODY, {
-        "X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": "bench.myshopify.com",
-        "X-Shopify-Webhook-Id": f"bench-{i}", "X-Shopify-Hmac-Sha256": DIGEST,
-        "Content-Type": "application/json",
-    })
-
-
-def bare_request(_i: int):
-    return ("GET", "/bench/bare", None, {})
+    return ("POST", "/webhooks/shopify", BODY,
+            shopify_headers("orders/create", BODY, SECRET, f"bench-{i}", "bench.myshopify.com"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--database-url", default="")
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     total = 2000 if args.quick else 20000
 
-    from cryptography.fernet import Fernet
+    from integration.config import Config
 
     with tempfile.TemporaryDirectory() as instance, embedded_redis_url() as redis_url:
-        db_url = args.database_url or f"sqlite:///{instance}/bench.sqlite3"
-        env = {"NEARSTOCK_ENV": "testing", "NEARSTOCK_INSTANCE_PATH": instance, "DATABASE_URL": db_url,
-               "REDIS_URL": redis_url, "SHOPIFY_API_SECRET": SECRET, "SHOPIFY_API_KEY": "bench",
-               "NEARSTOCK_ENCRYPTION_KEY": Fernet.generate_key().decode(), "LOG_LEVEL": "WARNING"}
-        from integration import migrate
-        from integration.config import Config
-
+        env = bench_env(instance, args.database_url or f"sqlite:///{instance}/bench.sqlite3", redis_url, SECRET)
         config = Config.from_env(env)
-        if db_url.startswith("postgres"):
-            _reset_postgres(config.database_url)
-        migrate.upgrade(config.database_url)
-
-        with gunicorn("bench.events:make_app()", env) as (url, proc):
+        prepare_database(config)
+        with gunicorn("bench.common:make_app()", env) as (url, proc):
             load(url, bare_request, total=200, concurrency=args.concurrency)  # warm-up
             load(url, webhook_request, total=200, concurrency=args.concurrency)
             bare = load(url, bare_request, total=total, concurrency=args.concurrency)
@@ -92,28 +69,19 @@ def main() -> None:
                           concurrency=args.concurrency)
             rss = server_rss_mb(proc)
 
-        rows, jobs = _check(config, total + 200)
+        rows, jobs = _check(config)
+        expected = total + 200
         print(f"bare:   {figures(**bare)}")
         print(f"ingest: {figures(**ingest)}")
-        print(f"inbox rows={rows} queued jobs={jobs} (expected {total + 200} each)")
+        print(f"inbox rows={rows} queued jobs={jobs} (expected {expected} each)")
         print(f"database={config.database_url.split(':')[0]} concurrency={args.concurrency} "
-              f"target: ratio>=0.5 p99_ms<25")
-        errors = ingest["errors"] + bare["errors"] + abs(rows - (total + 200)) + abs(jobs - (total + 200))
+              "target: ratio>=0.5 p99_ms<25")
+        errors = ingest["errors"] + bare["errors"] + abs(rows - expected) + abs(jobs - expected)
         print(figures(per_s=ingest["per_s"], p50_ms=ingest["p50_ms"], p99_ms=ingest["p99_ms"],
                       ratio=ingest["per_s"] / bare["per_s"], rss_mb=rss, errors=errors))
 
 
-def _reset_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
-def _check(config, expected: int) -> tuple[int, int]:
+def _check(config) -> tuple[int, int]:
     from integration import create_app
     from integration.extensions import db, queues
     from integration.models import WebhookEvent

@@ -8,7 +8,7 @@ from integration.config import Config
 
 
 def create_app(config: Config | None = None) -> Flask:
-    from integration import cli, errors, metrics, request_context, views
+    from integration import cli, errors, metrics, request_context, subscriptions, views
     from integration.extensions import db, queues, redis, vault
     from integration.logging import configure_logging
 
@@ -29,5 +29,6 @@ def create_app(config: Config | None = None) -> Flask:
     errors.init_app(app)
     metrics.init_app(app)
     views.register(app)
+    subscriptions.init_app(app)
     cli.init_app(app)
     return app

@@ -40,6 +40,10 @@ def main() -> int:
 
     migrate.upgrade(config.database_url)
 
+    emulator = None
+    if not config.is_production and "SHOPIFY_API_KEY" not in os.environ and not config.shopify_endpoint:
+        emulator = _start_shopify_sandbox(config, env)
+
     print(f"Nearstock is starting on {config.app_url} (health: {config.app_url}/healthz)", flush=True)
     print(f"  database: {config.public_summary()['database_url']}", flush=True)
     print(f"  redis:    {env['REDIS_URL'] if server else config.public_summary()['redis_url']}", flush=True)
@@ -60,10 +64,34 @@ def main() -> int:
     try:
         code = proc.wait()
     finally:
+        if emulator is not None:
+            emulator.stop()
         if server is not None:
             server.shutdown()
     print("Nearstock stopped.", flush=True)
     return code
+
+
+def _start_shopify_sandbox(config: Config, env: dict[str, str]):
+    """No Shopify credentials: run the Shopify emulator in this process with a demo shop, and
+    print a signed install link so the whole install flow can be clicked through locally."""
+    import time
+    from urllib.parse import urlencode
+
+    from connectors.shopify.signatures import query_hmac
+    from sandbox.shopify.__main__ import DEMO_SHOP, seed_demo
+    from sandbox.shopify.emulator import ShopifyEmulator
+
+    emulator = ShopifyEmulator(config.shopify_api_key, config.shopify_api_secret, app_url=config.app_url)
+    seed_demo(emulator)
+    emulator.start("127.0.0.1", 0)
+    env["SHOPIFY_ENDPOINT"] = emulator.url
+    params = {"shop": DEMO_SHOP, "timestamp": str(int(time.time()))}
+    params["hmac"] = query_hmac(params, config.shopify_api_secret)
+    print(f"  shopify:  sandbox emulator on {emulator.url} (demo shop {DEMO_SHOP})", flush=True)
+    print(f"  install the demo shop (link valid 5 minutes): {config.app_url}/auth/install?{urlencode(params)}",
+          flush=True)
+    return emulator
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ No stack trace ever reaches a client; unexpected errors are logged with the requ
 from __future__ import annotations
 
 import structlog
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = structlog.get_logger("integration.errors")
@@ -40,7 +40,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         code = getattr(exc, "error_code", None) or (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        response = make_response(error_response(exc.code or 500, code, exc.description or exc.name))
+        # Keep what the exception adds (Allow on 405, Retry-After, App Bridge's retry header).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -62,20 +62,16 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
-            # Take over transaction control from the sqlite3 module (SQLAlchemy's documented
-            # recipe) so we can BEGIN IMMEDIATE: writers queue on the lock instead of failing
-            # with "database is locked" when two processes upgrade read locks at once.
-            dbapi_conn.isolation_level = None
+            # WAL: readers never block the writer. busy_timeout: a writer waits for the lock
+            # instead of failing. The sqlite3 module's own transaction handling is kept on
+            # purpose: it begins a transaction at the first write, so reads take no lock and
+            # a session that has only read never blocks another connection's write.
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
-
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):  # pragma: no cover - exercised by every test
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     # No pre-ping: it costs a round trip per checkout on the webhook hot path. A connection
@@ -170,6 +166,15 @@ class Queues:
             return job
         except DuplicateJobError:
             return None
+
+
+    def enqueue_in(self, delay_seconds: float, queue: str, func: str, *args: Any, job_id: str | None = None) -> Job | None:
+        """Run ``func`` after a delay (RQ's scheduler, run by every worker, moves it along)."""
+        from datetime import timedelta
+
+        options: dict[str, Any] = {"job_id": job_id,
+                                   "retry": Retry(max=len(DEFAULT_RETRY), interval=list(DEFAULT_RETRY))}
+        return self._queues[queue].enqueue_in(timedelta(seconds=delay_seconds), func, *args, **options)
 
 
 class Vault:

@@ -1,4 +1,4 @@
-"""Periodic jobs, declared once, for ``rq cron jobs/cron.py`` (see the Procfile).
+"""Periodic jobs, declared once, for ``rq cron jobs.cron`` (see the Procfile).
 
 Each entry is a job function taking no arguments; the functions re-read state, so a run that is
 skipped or doubled (two cron processes during a deploy) does no harm.
@@ -6,7 +6,9 @@ skipped or doubled (two cron processes during a deploy) does no harm.
 
 from rq import cron
 
-from jobs import events
+from jobs import events, shopify
 
 # Inbox safety net: events stored but never processed (lost enqueue, killed worker).
 cron.register(events.sweep_stale_events, queue_name="low", interval=300)
+# Refresh tokens lapse after 90 days without use: keep idle shops connected.
+cron.register(shopify.refresh_expiring_tokens, queue_name="low", interval=3600)

@@ -41,9 +41,7 @@ class BulkObject:
         return self.data.get("id")
 
 
-def run_bulk_query(
-    client: ShopifyClient, query: str, *, group_objects: bool = True
-) -> BulkOperation:
+def run_bulk_query(client: ShopifyClient, query: str, *, group_objects: bool = True) -> BulkOperation:
     """Start a bulk export of ``query`` (a query with at least one connection, no ``first``)."""
     payload = client.execute(
         "BulkOperationRunQuery",
@@ -121,9 +119,7 @@ def iter_bulk_results(
             raise RetryableError(f"HTTP {response.status_code} downloading bulk result")
         if response.status_code != 200:
             # 403/404: the URL expired (seven days) or is wrong; start a new export.
-            raise PermanentError(
-                f"HTTP {response.status_code} downloading bulk result", system="shopify"
-            )
+            raise PermanentError(f"HTTP {response.status_code} downloading bulk result", system="shopify")
         yield from _group(response.iter_lines(chunk_size=64 * 1024))
 
 
@@ -158,16 +154,12 @@ def _group(lines) -> Iterator[BulkObject]:
         yield root
 
 
-def iter_variant_stock(
-    url: str, *, session: requests.Session | None = None
-) -> Iterator[VariantStock]:
+def iter_variant_stock(url: str, *, session: requests.Session | None = None) -> Iterator[VariantStock]:
     """The rows of :func:`run_variant_stock_export` as domain objects."""
     for obj in iter_bulk_results(url, session=session):
         item_id = (obj.data.get("inventoryItem") or {}).get("id") or ""
         variant: Variant = mapping.variant(obj.data, inventory_item_id=item_id)
         levels: list[InventoryLevel] = [
-            mapping.inventory_level(item_id, child.data)
-            for child in obj.children
-            if "quantities" in child.data
+            mapping.inventory_level(item_id, child.data) for child in obj.children if "quantities" in child.data
         ]
         yield VariantStock(variant, tuple(levels))

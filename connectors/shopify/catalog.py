@@ -44,15 +44,11 @@ def get_variants(client: ShopifyClient, variant_ids: Iterable[str]) -> list[Vari
     return found
 
 
-def get_variants_by_inventory_items(
-    client: ShopifyClient, inventory_item_ids: Iterable[str]
-) -> list[Variant]:
+def get_variants_by_inventory_items(client: ShopifyClient, inventory_item_ids: Iterable[str]) -> list[Variant]:
     """The variant(s) each inventory item stocks; unknown ids are left out."""
     found: list[Variant] = []
     for batch in mapping.chunks(_unique(inventory_item_ids), ITEMS_BATCH):
-        data = client.execute(
-            "InventoryItemsByIds", {"ids": list(batch), "variantsFirst": VARIANTS_PER_ITEM}
-        )
+        data = client.execute("InventoryItemsByIds", {"ids": list(batch), "variantsFirst": VARIANTS_PER_ITEM})
         for item in data["nodes"]:
             if not item or not item.get("id"):
                 continue
@@ -61,16 +57,12 @@ def get_variants_by_inventory_items(
     return found
 
 
-def iter_variants(
-    client: ShopifyClient, query: str | None = None, *, page_size: int = PAGE_SIZE
-) -> Iterator[Variant]:
+def iter_variants(client: ShopifyClient, query: str | None = None, *, page_size: int = PAGE_SIZE) -> Iterator[Variant]:
     """Variants matching a Shopify search query (``"sku:ABC-1"``), or all of them. For whole
     catalogs prefer the bulk export (:func:`connectors.shopify.bulk.run_variant_stock_export`)."""
     after = None
     while True:
-        data = client.execute(
-            "ProductVariants", {"first": page_size, "after": after, "query": query}
-        )
+        data = client.execute("ProductVariants", {"first": page_size, "after": after, "query": query})
         connection = data["productVariants"]
         for node in mapping.nodes(connection):
             yield mapping.variant(node)
@@ -79,16 +71,12 @@ def iter_variants(
             return
 
 
-def get_product_variants(
-    client: ShopifyClient, product_id: str, *, page_size: int = PAGE_SIZE
-) -> list[Variant]:
+def get_product_variants(client: ShopifyClient, product_id: str, *, page_size: int = PAGE_SIZE) -> list[Variant]:
     """All variants of one product; empty when the product does not exist."""
     found: list[Variant] = []
     after = None
     while True:
-        data = client.execute(
-            "ProductVariantsOfProduct", {"id": product_id, "first": page_size, "after": after}
-        )
+        data = client.execute("ProductVariantsOfProduct", {"id": product_id, "first": page_size, "after": after})
         product = data.get("product")
         if not product:
             return found

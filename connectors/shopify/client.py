@@ -138,7 +138,16 @@ class ShopifyClient:
             if not _has_code(body.get("errors") or [], "THROTTLED"):
                 return body["data"]
             throttled += 1
-            wait = _throttled_wait(cost, ThrottleStatus.from_extensions(body.get("extensions")))
+            status = ThrottleStatus.from_extensions(body.get("extensions"))
+            if status is not None and cost > status.maximum_available:
+                # No wait can help: the bucket never holds that much.
+                raise PermanentError(
+                    f"query cost {cost:g} exceeds the shop's bucket ({status.maximum_available:g})",
+                    code="MAX_COST_EXCEEDED",
+                    system=SYSTEM,
+                    operation=document_name,
+                )
+            wait = _throttled_wait(cost, status)
             if throttled > MAX_THROTTLED_RETRIES or self.throttle.clock() + wait > deadline:
                 raise RetryableError(
                     f"throttled by Shopify ({throttled}x)",
@@ -174,9 +183,7 @@ class ShopifyClient:
         settled = False
         try:
             try:
-                response = self.session.post(
-                    self.url, json=payload, headers=self._headers(), timeout=self.timeout
-                )
+                response = self.session.post(self.url, json=payload, headers=self._headers(), timeout=self.timeout)
             except RetryableError:
                 raise
             except requests.RequestException as exc:
@@ -186,8 +193,13 @@ class ShopifyClient:
                     operation=document.name,
                 ) from exc
             body = _json_body(response)
+            cost_info = (body.get("extensions") or {}).get("cost") or {}
+            actual = cost_info.get("actualQueryCost")
             self.throttle.settle(
-                reservation, ThrottleStatus.from_extensions(body.get("extensions"))
+                reservation,
+                ThrottleStatus.from_extensions(body.get("extensions")),
+                actual_cost=float(actual) if isinstance(actual, int | float) else None,
+                charged=not _has_code(body.get("errors") or [], "THROTTLED"),
             )
             settled = True
             _check_http(response.status_code, body, response, document.name)
@@ -198,9 +210,7 @@ class ShopifyClient:
             if errors:
                 raise _top_level_error(errors, document.name)
             if not isinstance(body.get("data"), dict):
-                raise RetryableError(
-                    "response without data", system=SYSTEM, operation=document.name
-                )
+                raise RetryableError("response without data", system=SYSTEM, operation=document.name)
             if document.is_mutation:
                 _check_user_errors(body["data"], handled_codes, document.name)
             return body
@@ -228,7 +238,7 @@ class ShopifyClient:
             error=error,
             request_excerpt=excerpt(variables),
             response_excerpt=(
-                excerpt(body) if body else (response.text[:EXCERPT_LIMIT] if response else "")
+                excerpt(body) if body else (response.text[:EXCERPT_LIMIT] if response is not None else "")
             ),
             throttled=error == "THROTTLED",
         )
@@ -293,9 +303,9 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _has_code(errors: list, code: str) -> bool:
-    return any(
-        isinstance(e, dict) and (e.get("extensions") or {}).get("code") == code for e in errors
-    ) or any(isinstance(e, dict) and str(e.get("message", "")).upper() == code for e in errors)
+    return any(isinstance(e, dict) and (e.get("extensions") or {}).get("code") == code for e in errors) or any(
+        isinstance(e, dict) and str(e.get("message", "")).upper() == code for e in errors
+    )
 
 
 def _throttled_wait(requested: float, status: ThrottleStatus | None) -> float:
@@ -308,9 +318,7 @@ def _messages(errors) -> str:
     if isinstance(errors, str):
         return errors
     if isinstance(errors, list):
-        return "; ".join(
-            str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors
-        )
+        return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
     if isinstance(errors, dict):
         return json.dumps(errors)[:200]
     return ""
@@ -360,10 +368,7 @@ def excerpt(value: Any, limit: int = EXCERPT_LIMIT) -> str:
 
 def _redact(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {
-            k: ("[redacted]" if _SECRET_KEYS.search(str(k)) else _redact(v))
-            for k, v in value.items()
-        }
+        return {k: ("[redacted]" if _SECRET_KEYS.search(str(k)) else _redact(v)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_redact(v) for v in value]
     return value

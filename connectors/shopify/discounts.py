@@ -50,9 +50,7 @@ def create_basic_discount_code(
     discount = _common(code, title, customer_id, starts_at, ends_at, usage_limit, minimum_subtotal)
     discount["customerGets"] = {"value": value, "items": {"all": True}}
     discount["combinesWith"] = {"shippingDiscounts": combines_with_shipping}
-    data = client.execute(
-        "DiscountCodeBasicCreate", {"basicCodeDiscount": discount}, handled_codes={TAKEN}
-    )
+    data = client.execute("DiscountCodeBasicCreate", {"basicCodeDiscount": discount}, handled_codes={TAKEN})
     return _result(client, data["discountCodeBasicCreate"], code, "basic")
 
 
@@ -97,9 +95,7 @@ def _common(code, title, customer_id, starts_at, ends_at, usage_limit, minimum_s
         "appliesOncePerCustomer": True,
     }
     if minimum_subtotal is not None:
-        discount["minimumRequirement"] = {
-            "subtotal": {"greaterThanOrEqualToSubtotal": str(minimum_subtotal)}
-        }
+        discount["minimumRequirement"] = {"subtotal": {"greaterThanOrEqualToSubtotal": str(minimum_subtotal)}}
     return discount
 
 
@@ -110,7 +106,5 @@ def _result(client: ShopifyClient, payload: dict, code: str, kind: str) -> Disco
     # answer was lost may have created it.
     existing = get_discount_code(client, code)
     if existing is None or existing.kind != kind:
-        raise PermanentError(
-            f"discount code {code!r} is taken", field=["code"], code=TAKEN, system="shopify"
-        )
+        raise PermanentError(f"discount code {code!r} is taken", field=["code"], code=TAKEN, system="shopify")
     return existing

@@ -24,7 +24,7 @@ from connectors.shopify.types import (
     TrackingInfo,
 )
 
-FULFILLMENT_ORDERS_PAGE = 10
+FULFILLMENT_ORDERS_PAGE = 5
 LINES_PAGE = 50
 EVENT_STATUSES = frozenset(
     {
@@ -73,9 +73,7 @@ def get_fulfillment_orders(client: ShopifyClient, order_id: str) -> list[Fulfill
             return result
 
 
-def _remaining_lines(
-    client: ShopifyClient, fulfillment_order_id: str, after: str | None
-) -> list[FulfillmentOrderLine]:
+def _remaining_lines(client: ShopifyClient, fulfillment_order_id: str, after: str | None) -> list[FulfillmentOrderLine]:
     lines: list[FulfillmentOrderLine] = []
     while True:
         data = client.execute(
@@ -121,17 +119,17 @@ def update_tracking(
     fulfillment_id: str,
     tracking: TrackingInfo,
     *,
-    notify_customer: bool = False,
+    notify_customer: bool | None = None,
 ) -> Fulfillment:
-    """Replace a fulfillment's tracking (company, number, url)."""
-    data = client.execute(
-        "FulfillmentTrackingInfoUpdate",
-        {
-            "fulfillmentId": fulfillment_id,
-            "trackingInfoInput": _tracking_input(tracking),
-            "notifyCustomer": notify_customer,
-        },
-    )
+    """Replace a fulfillment's tracking (company, number, url). ``notify_customer`` applies to
+    this and later updates; None leaves it out (Shopify then sends no notification)."""
+    variables: dict = {
+        "fulfillmentId": fulfillment_id,
+        "trackingInfoInput": _tracking_input(tracking),
+    }
+    if notify_customer is not None:
+        variables["notifyCustomer"] = notify_customer
+    data = client.execute("FulfillmentTrackingInfoUpdate", variables)
     return mapping.fulfillment(data["fulfillmentTrackingInfoUpdate"]["fulfillment"])
 
 
@@ -171,3 +169,20 @@ def _tracking_input(tracking: TrackingInfo) -> dict:
     # Single number/url fields; Shopify builds the URL itself for known carrier names.
     data = {"company": tracking.company, "number": tracking.number, "url": tracking.url}
     return {k: v for k, v in data.items() if v}
+
+
+def find_fulfillment_by_tracking(client: ShopifyClient, order_id: str, tracking_number: str) -> Fulfillment | None:
+    """The order's fulfillment carrying ``tracking_number``, if one exists (re-read before create:
+    fulfillmentCreate has no idempotency key)."""
+    data = client.execute("OrderFulfillments", {"id": order_id})
+    for node in (data.get("order") or {}).get("fulfillments") or []:
+        if any((t or {}).get("number") == tracking_number for t in node.get("trackingInfo") or []):
+            return mapping.fulfillment(node)
+    return None
+
+
+def get_fulfillment_events(client: ShopifyClient, fulfillment_id: str, *, first: int = 100) -> list[FulfillmentEvent]:
+    """The fulfillment's most recent events, newest first."""
+    data = client.execute("FulfillmentEvents", {"id": fulfillment_id, "first": first})
+    connection = (data.get("fulfillment") or {}).get("events")
+    return [mapping.fulfillment_event(n) for n in mapping.nodes(connection)]

@@ -51,9 +51,7 @@ def get_inventory_levels(
             )
             for item in data["nodes"]:
                 if item and item.get("inventoryLevel"):
-                    levels.append(
-                        mapping.inventory_level(item["id"], item["inventoryLevel"], location_id)
-                    )
+                    levels.append(mapping.inventory_level(item["id"], item["inventoryLevel"], location_id))
     return levels
 
 
@@ -86,11 +84,7 @@ def set_inventory(
     for index, chunk in enumerate(mapping.chunks(items, MAX_QUANTITIES_PER_CALL)):
         pending = list(chunk)
         for attempt in range(max_attempts):
-            key = (
-                f"{idempotency_key}:{index}"
-                if attempt == 0
-                else _retry_key(idempotency_key, index, attempt, pending)
-            )
+            key = f"{idempotency_key}:{index}" if attempt == 0 else _retry_key(idempotency_key, index, attempt, pending)
             payload = client.execute(
                 "InventorySetQuantities",
                 {
@@ -160,9 +154,7 @@ def _retry_key(base: str, index: int, attempt: int, pending: Sequence[InventoryC
     """Deterministic per (chunk, attempt, exact variables): a re-run job hits the same keys for
     the same requests, and never reuses a key with different variables."""
     digest = hashlib.sha256(
-        json.dumps(
-            [[c.inventory_item_id, c.location_id, c.quantity, c.change_from] for c in pending]
-        ).encode()
+        json.dumps([[c.inventory_item_id, c.location_id, c.quantity, c.change_from] for c in pending]).encode()
     ).hexdigest()[:16]
     return f"{base}:{index}:r{attempt}:{digest}"
 

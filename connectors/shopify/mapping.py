@@ -87,9 +87,7 @@ def location(node: Node) -> Location:
     )
 
 
-def variant(
-    node: Node, product: Node | None = None, inventory_item_id: str | None = None
-) -> Variant:
+def variant(node: Node, product: Node | None = None, inventory_item_id: str | None = None) -> Variant:
     product = product or node.get("product") or {}
     return Variant(
         product_id=product.get("id") or "",
@@ -149,8 +147,7 @@ def fulfillment(node: Node) -> Fulfillment:
         name=node.get("name"),
         created_at=parse_datetime(node.get("createdAt")),
         tracking=tuple(
-            TrackingInfo(t.get("company"), t.get("number"), t.get("url"))
-            for t in node.get("trackingInfo") or []
+            TrackingInfo(t.get("company"), t.get("number"), t.get("url")) for t in node.get("trackingInfo") or []
         ),
     )
 

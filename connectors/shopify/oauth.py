@@ -76,9 +76,7 @@ class ShopifyOAuth:
         return f"ShopifyOAuth(api_key={self.api_key!r}, endpoint={self.endpoint!r})"
 
     # -- URLs ------------------------------------------------------------------------------
-    def authorize_url(
-        self, shop: str, scopes: Iterable[str] | str, redirect_uri: str, state: str
-    ) -> str:
+    def authorize_url(self, shop: str, scopes: Iterable[str] | str, redirect_uri: str, state: str) -> str:
         """Where to send the merchant to approve ``scopes`` (offline access: no
         ``grant_options[]``)."""
         _check_shop(shop)
@@ -132,9 +130,7 @@ class ShopifyOAuth:
         payload = {"client_id": self.api_key, "client_secret": self.api_secret, **fields}
         requested_at = time.time()
         try:
-            response = self.session.post(
-                f"{base}/admin/oauth/access_token", json=payload, headers=headers
-            )
+            response = self.session.post(f"{base}/admin/oauth/access_token", json=payload, headers=headers)
         except RetryableError as exc:
             exc.system, exc.operation = SYSTEM, operation
             raise

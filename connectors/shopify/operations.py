@@ -31,6 +31,8 @@ from connectors.shopify.discounts import (
 from connectors.shopify.fulfillment import (
     create_fulfillment,
     create_fulfillment_event,
+    find_fulfillment_by_tracking,
+    get_fulfillment_events,
     get_fulfillment_orders,
     update_tracking,
 )
@@ -42,6 +44,8 @@ __all__ = [
     "create_free_shipping_code",
     "create_fulfillment",
     "create_fulfillment_event",
+    "find_fulfillment_by_tracking",
+    "get_fulfillment_events",
     "create_webhook_subscription",
     "get_bulk_operation",
     "get_discount_code",

@@ -9,9 +9,11 @@ https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits
 We keep a mirror of that bucket per shop in Redis and *reserve* a query's estimated cost before
 sending it. A reservation may drive the mirror negative: the caller then sleeps until the refill
 covers the debt, so concurrent workers queue up in arrival order instead of racing into
-``THROTTLED`` errors. After each response the mirror is resynchronised from Shopify's figures,
-minus the reservations still in flight (which Shopify may not have seen yet). Reservations
-expire, so a worker killed mid-call cannot shrink the budget for ever.
+``THROTTLED`` errors. After each response our accounting is corrected by the call's actual cost
+and lowered to Shopify's ``currentlyAvailable`` minus the reservations still in flight (which
+Shopify may not have seen yet); it is never raised above our own accounting, because answers can
+arrive out of order. Reservations expire, so a worker killed mid-call cannot shrink the budget
+for ever.
 
 All arithmetic happens in Lua scripts (atomic, Redis server clock), so any number of processes on
 any number of machines share one budget per shop.
@@ -60,7 +62,9 @@ if now > ts then avail = math.min(max, avail + (now - ts) * rate) end
 if cost > max then cost = max end
 avail = avail - cost
 local wait = 0
-if avail < 0 then wait = -avail / rate end
+if avail < 0 then
+  if rate > 0 then wait = -avail / rate else wait = 86400 end
+end
 redis.call('HSET', KEYS[1], 'max', tostring(max), 'avail', tostring(avail),
            'rate', tostring(rate), 'ts', tostring(now))
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
@@ -75,19 +79,29 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local s = redis.call('HMGET', KEYS[1], 'max', 'avail', 'rate', 'ts')
 if ARGV[2] == 'refund' then
-  local s = redis.call('HMGET', KEYS[1], 'max', 'avail')
   if s[1] and s[2] then
     local avail = math.min(tonumber(s[1]), tonumber(s[2]) + tonumber(ARGV[3]))
     redis.call('HSET', KEYS[1], 'avail', tostring(avail))
   end
 elseif ARGV[2] == 'sync' then
+  local max = tonumber(ARGV[3])
   local pending = 0
   for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
     pending = pending + tonumber(string.match(member, '|([^|]+)$'))
   end
-  local max = tonumber(ARGV[3])
   local avail = math.min(max, tonumber(ARGV[4])) - pending
+  if s[1] and s[2] then
+    -- Our own accounting (refilled, corrected by the refund of this call) caps Shopify's
+    -- figure: an answer computed before another call's may arrive after it, and must not
+    -- give back points that call already spent.
+    local model = tonumber(s[2])
+    local elapsed = now - tonumber(s[4])
+    if elapsed > 0 then model = math.min(tonumber(s[1]), model + elapsed * tonumber(s[3])) end
+    model = math.min(max, model + tonumber(ARGV[6]))
+    avail = math.min(avail, model)
+  end
   redis.call('HSET', KEYS[1], 'max', tostring(max), 'avail', tostring(avail),
              'rate', ARGV[5], 'ts', tostring(now))
   redis.call('EXPIRE', KEYS[1], 86400)
@@ -223,16 +237,37 @@ class CostThrottle:
             args=[reservation.member, "refund", repr(reservation.cost)],
         )
 
-    def settle(self, reservation: Reservation, status: ThrottleStatus | None) -> None:
-        """The call was answered. With Shopify's throttleStatus, resynchronise the mirror;
-        without it (timeout, 5xx) keep the points spent: Shopify may have charged them."""
+    def settle(
+        self,
+        reservation: Reservation,
+        status: ThrottleStatus | None,
+        *,
+        actual_cost: float | None = None,
+        charged: bool = True,
+    ) -> None:
+        """The call was answered.
+
+        With Shopify's throttleStatus the mirror is resynchronised: our accounting is corrected
+        by what the call really cost (``actual_cost``; nothing when ``charged`` is False, as for
+        a THROTTLED answer) and lowered to Shopify's figure minus the calls still in flight.
+        Without a status (timeout, 5xx) the points stay spent: Shopify may have charged them.
+        """
         if status is None:
             self._settle(keys=self._keys(reservation.shop), args=[reservation.member, "drop"])
             return
-        self.observe(reservation.shop, status, member=reservation.member)
+        if not charged:
+            refund = reservation.cost
+        elif actual_cost is not None:
+            refund = reservation.cost - actual_cost  # negative when we under-reserved
+        else:
+            refund = 0.0
+        self._sync(reservation.shop, status, reservation.member, refund)
 
-    def observe(self, shop: str, status: ThrottleStatus, *, member: str = "") -> None:
+    def observe(self, shop: str, status: ThrottleStatus) -> None:
         """Resynchronise the mirror from a throttleStatus seen outside a reservation."""
+        self._sync(shop, status, "", 0.0)
+
+    def _sync(self, shop: str, status: ThrottleStatus, member: str, refund: float) -> None:
         self._settle(
             keys=self._keys(shop),
             args=[
@@ -241,6 +276,7 @@ class CostThrottle:
                 repr(status.maximum_available),
                 repr(status.currently_available),
                 repr(status.restore_rate),
+                repr(float(refund)),
             ],
         )
 
@@ -253,13 +289,8 @@ class CostThrottle:
         values = {_text(k): float(_text(v)) for k, v in raw.items()}
         seconds, micros = self.redis.time()
         now = seconds + micros / 1_000_000
-        available = min(
-            values["max"], values["avail"] + max(0.0, now - values["ts"]) * values["rate"]
-        )
-        pending = sum(
-            float(_text(m).rsplit("|", 1)[1])
-            for m in self.redis.zrangebyscore(inflight, now, "+inf")
-        )
+        available = min(values["max"], values["avail"] + max(0.0, now - values["ts"]) * values["rate"])
+        pending = sum(float(_text(m).rsplit("|", 1)[1]) for m in self.redis.zrangebyscore(inflight, now, "+inf"))
         return BucketState(values["max"], available, values["rate"], pending)
 
     def reset(self, shop: str) -> None:
@@ -279,9 +310,7 @@ _TRANSPARENT = {"edges", "node", "nodes"}
 
 def estimate_cost(document: DocumentNode, variables: Mapping | None = None) -> int:
     variables = dict(variables or {})
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
     if operation.operation == OperationType.MUTATION:
         return MUTATION_COST * len(operation.selection_set.selections) + _selection_cost(
@@ -319,7 +348,7 @@ def _field_cost(field: FieldNode, variables, fragments) -> int:
     if field.selection_set is None:
         return 0
     inner = _selection_cost(field.selection_set, variables, fragments)
-    if field.name.value in _TRANSPARENT:
+    if field.name.value in _TRANSPARENT and not field.arguments:
         return inner
     if field.name.value == "pageInfo":
         return 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -195,9 +194,3 @@ class VariantStock:
 
     variant: Variant
     levels: tuple[InventoryLevel, ...] = field(default=())
-
-
-@dataclass(frozen=True)
-class Money:
-    amount: Decimal
-    currency: str | None = None

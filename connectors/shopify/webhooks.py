@@ -27,7 +27,5 @@ def create_webhook_subscription(
         subscription["includeFields"] = list(include_fields)
     if filter:
         subscription["filter"] = filter
-    data = client.execute(
-        "WebhookSubscriptionCreate", {"topic": topic, "webhookSubscription": subscription}
-    )
+    data = client.execute("WebhookSubscriptionCreate", {"topic": topic, "webhookSubscription": subscription})
     return mapping.webhook_subscription(data["webhookSubscriptionCreate"]["webhookSubscription"])

@@ -1,17 +1,53 @@
 """SQLAlchemy models, one module per business object. Importing this registers them all."""
 
+from integration.models.alert import Alert
+from integration.models.allocation import Allocation, AllocationStatus, OutboundOrder, OutboundState
 from integration.models.base import Base
+from integration.models.channel_stock import ChannelStock
+from integration.models.compliance_request import ComplianceRequest
+from integration.models.fulfillment import Fulfillment
+from integration.models.import_run import ImportRun, ImportStatus
 from integration.models.integration_log import IntegrationLog
+from integration.models.inventory_level import InventoryLevel
+from integration.models.location import Location
+from integration.models.order import Order, OrderLine
+from integration.models.shipment import Shipment, TrackingEventRow
 from integration.models.shop import Shop, ShopStatus
+from integration.models.shop_settings import ShopSettings
+from integration.models.stock_level import StockLevel
 from integration.models.sync_cursor import SyncCursor
+from integration.models.variant import Variant
+from integration.models.warehouse import RoutingRule, Warehouse, WarehouseAccount
 from integration.models.webhook_event import EventStatus, WebhookEvent
 
 __all__ = [
+    "Alert",
+    "Allocation",
+    "AllocationStatus",
     "Base",
+    "ChannelStock",
+    "ComplianceRequest",
     "EventStatus",
+    "Fulfillment",
+    "ImportRun",
+    "ImportStatus",
     "IntegrationLog",
+    "InventoryLevel",
+    "Location",
+    "Order",
+    "OrderLine",
+    "OutboundOrder",
+    "OutboundState",
+    "RoutingRule",
+    "Shipment",
     "Shop",
+    "ShopSettings",
     "ShopStatus",
+    "StockLevel",
     "SyncCursor",
+    "TrackingEventRow",
+    "Variant",
+    "Warehouse",
+    "WarehouseAccount",
     "WebhookEvent",
 ]

@@ -15,7 +15,10 @@ from integration.models import WebhookEvent
 
 Handler = Callable[[WebhookEvent, Any], None]
 
-HANDLER_MODULES: list[str] = []
+HANDLER_MODULES: list[str] = [
+    "integration.services.shopify_webhooks",
+    "integration.services.warehouse_webhooks",
+]
 _handlers: dict[tuple[str, str], Handler] = {}
 _loaded = False
 

@@ -1,10 +1,14 @@
-"""Blueprints: health, webhooks (and, with later issues, auth, admin, proxy, api)."""
+"""Blueprints: health, webhooks, auth (install/OAuth), admin page, admin JSON API."""
 
 from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from integration.views import health, webhooks
+    from integration.views import admin, api, auth, health, warehouse_webhooks, webhooks
 
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(warehouse_webhooks.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)

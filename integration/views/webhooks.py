@@ -51,6 +51,13 @@ def shopify():
         log.warning("webhook.bad_shop", shop=shop)
         raise APIError(400, "invalid_shop", "X-Shopify-Shop-Domain is not a myshopify.com domain")
 
+    # Shopify sends one webhook per subscription, so an event reaches us twice if it matches an
+    # app-specific (shopify.app.toml) and an API-created subscription; X-Shopify-Event-Id is the
+    # same on all of them and on retries. https://shopify.dev/docs/apps/build/webhooks/ignore-duplicates
+    event_id = request.headers.get("X-Shopify-Event-Id", "")
+    if event_id and len(event_id) <= 128:
+        delivery_id = f"event:{topic}:{event_id}"
+
     try:
         received = receive_event("shopify", delivery_id, topic, shop, body)
     except InboxUnavailableError:

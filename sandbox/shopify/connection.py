@@ -127,6 +127,8 @@ def matches(record_values: dict[str, object], terms, text_fields=("title", "name
                 return False
         else:
             left, right = str(actual), value
+            if left.lstrip("-").isdigit() and right.lstrip("-").isdigit():
+                left, right = int(left), int(right)  # ids and counts compare as numbers
             ok = {"<": left < right, ">": left > right, "<=": left <= right, ">=": left >= right}[op]
             if not ok:
                 return False

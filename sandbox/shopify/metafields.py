@@ -129,7 +129,7 @@ def metafields_set(_root, info, metafields):
     app_namespace = f"app--{info.context.emulator.app_id}"
     for i, mf in enumerate(metafields):
         path = ["metafields", str(i)]
-        owner = shop.get(mf["ownerId"]) if mf["ownerId"] != shop.record["id"] else shop.record
+        owner = shop.get(mf["ownerId"])
         if owner is None or owner["__typename"] not in OWNER_TYPES:
             errors.append(_error([*path, "ownerId"], "Owner does not exist.", "INVALID", i))
             continue

@@ -69,7 +69,7 @@ class Shop:
             "myshopifyDomain": domain, "currencyCode": currency, "ianaTimezone": "Europe/Berlin",
             "createdAt": stamp, "updatedAt": stamp, "url": f"https://{domain}",
         }
-        self.nodes: dict[str, dict] = {}  # every record by gid
+        self.nodes: dict[str, dict] = {self.record["id"]: self.record}  # every record by gid
         self.locations: list[str] = []
         self.products: list[str] = []
         self.variants: list[str] = []

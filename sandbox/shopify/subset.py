@@ -199,8 +199,9 @@ def _is_undefined(value) -> bool:
     return value is Undefined
 
 
-def build_subset_sdl(reference: Path = REFERENCE) -> str:
-    full: GraphQLSchema = build_schema(reference.read_text())
+def build_subset_sdl(reference: Path = REFERENCE, *, full: GraphQLSchema | None = None) -> str:
+    """The SDL of ``schema.graphql``, from the reference file or an already built ``full``."""
+    full = full or build_schema(reference.read_text())
     wanted: dict[str, None] = {}
     queue = list(SELECTION)
     while queue:

@@ -24,9 +24,7 @@ from graphql.validation import NoDeprecatedCustomRule
 
 from connectors.shopify.client import QUERIES_DIR
 
-REFERENCE = (
-    Path(__file__).resolve().parents[2].parent / "shared/reference/shopify/admin-2026-07.graphql"
-)
+REFERENCE = Path(__file__).resolve().parents[2].parent / "shared/reference/shopify/admin-2026-07.graphql"
 DOCUMENTS = sorted(QUERIES_DIR.glob("*.graphql"))
 # Mutations that Shopify rejects at run time without @idempotent since 2026-04 (the schema cannot
 # say so: the directive is optional at the schema level).

@@ -1,0 +1,1 @@
+"""Warehouse (3PL) providers behind :class:`integration.domain.ports.WarehouseProvider`."""

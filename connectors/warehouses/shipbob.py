@@ -1,0 +1,474 @@
+"""ShipBob (https://developer.shipbob.com) behind the WarehouseProvider port.
+
+Credentials (one ShipBob account = one merchant):
+
+* ``token``: a Personal Access Token (Integrations > API Tokens), sent as ``Authorization: Bearer``;
+* ``channel_id``: the channel with ``_write`` scopes (``GET /channel``), sent as the
+  ``shipbob_channel_id`` header on calls that create or read channel-owned records (orders,
+  returns). ``reference_id`` is unique per channel;
+* ``webhook_secret``: the ``whsec_…`` secret of our webhook subscription (``POST /webhook``
+  returns it; :meth:`ShipBobProvider.create_webhook_subscription` does that call);
+* ``api_version`` (optional): the dated version in every path, default ``2026-07`` (the first
+  version whose webhooks include ``order.shipment.tracking.updated``; versions are supported 24
+  months: https://developer.shipbob.com/versioning).
+
+Rate limit: 150 requests per minute per user and application, sliding window, 429 with
+``x-retry-after`` seconds (https://developer.shipbob.com/rate-limit). The shared Redis token bucket
+budgets ``burst + rate * 60 = 145`` so a full bucket can never push a worker fleet past 150 in any
+window, with a little slack for network jitter.
+
+Idempotency: a second ``POST /order`` with the same ``reference_id`` answers 422 ("Duplicate
+reference ID", https://developer.shipbob.com/errors; body ``{"": ["Cannot insert order with
+existing ReferenceId"]}``), so a retried create looks the order up by ``ReferenceIds`` and returns it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from connectors.errors import AuthError, PermanentError, RetryableError
+from connectors.warehouses.base import BaseProvider
+from connectors.warehouses.registry import register
+from integration.domain.warehousing import (
+    Capability,
+    InboundRequest,
+    InboundShipment,
+    Outbound,
+    OutboundRequest,
+    OutboundStatus,
+    ReturnAuthorization,
+    ReturnRequest,
+    SkuSpec,
+    StockPage,
+    StockRecord,
+    TrackingEvent,
+    WarehouseEvent,
+    WarehouseSite,
+)
+
+from . import shipbob_webhooks
+from .shipbob_mapping import (
+    fingerprint,
+    level_records,
+    order_body,
+    order_to_outbound,
+    timeline_events,
+    variant_body,
+)
+
+CURSOR_PREFIX = "v1:"
+PENDING_TTL_S = 7 * 86400
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _redact(value: Any) -> Any:
+    """Drop customer data from call excerpts (recipient name, address, email, phone)."""
+    if isinstance(value, dict):
+        return {k: ("<redacted>" if k in ("recipient", "email", "phone_number") else _redact(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value
+
+
+def _describe(data: Any, fallback: str) -> tuple[str, str | None]:
+    """(message, field) from ShipBob's error shapes: ``{field: [messages]}`` (orders, receiving
+    before 2026-07), RFC 7807 ProblemDetails with ``errors`` (inventory, products, receiving) and
+    ``{"message": …}`` (429, returns)."""
+    if isinstance(data, str) and data.strip():
+        return data.strip()[:500], None
+    if not isinstance(data, dict):
+        return fallback, None
+    errors = data.get("errors")
+    if isinstance(errors, dict) and errors:
+        field, messages = next(iter(errors.items()))
+        text = "; ".join(messages) if isinstance(messages, list) else str(messages)
+        return f"{data.get('title') or fallback}: {text}", field or None
+    if isinstance(errors, list) and errors:
+        return f"{data.get('message') or fallback}: {errors[0]}", None
+    if data.get("message") or data.get("detail") or data.get("title"):
+        return str(data.get("message") or data.get("detail") or data.get("title")), None
+    for field, messages in data.items():
+        if isinstance(messages, list) and messages:
+            return "; ".join(str(m) for m in messages), field or None
+    return fallback, None
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@register
+class ShipBobProvider(BaseProvider):
+    name = "shipbob"
+    capabilities = frozenset({Capability.PUSH_SHIPMENTS, Capability.INVENTORY_CURSOR, Capability.INBOUND,
+                              Capability.RETURNS})
+    default_endpoint = "https://api.shipbob.com"
+    rate_per_second = 140 / 60
+    burst = 5.0
+    api_version = "2026-07"
+    page_size = 100
+    max_wait = 60.0  # longest we queue for a rate-limit token before giving the job back to RQ
+
+    def __init__(self, credentials: Mapping[str, str], *, redis, account_key: str, endpoint: str | None = None,
+                 session: requests.Session | None = None, on_call=None) -> None:
+        super().__init__(credentials, redis=redis, account_key=account_key, endpoint=endpoint, session=session,
+                         on_call=on_call)
+        self.redis = redis
+        self.account_key = account_key
+        self.api_version = self.credentials.get("api_version") or type(self).api_version
+        self._inventory_ids: dict[str, int] = {}
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        if not path.startswith(f"/{self.api_version}/"):
+            path = f"/{self.api_version}{path}"
+        return f"{self.endpoint}{path}"
+
+    def _call(self, operation: str, method: str, path: str, *, params: dict | None = None, body: Any = None,
+              channel: bool = False, allow: tuple[int, ...] = (), external_id: str | None = None
+              ) -> tuple[requests.Response, Any]:
+        """One request: rate-limit token, call, CallRecord, error mapping. Statuses in ``allow``
+        are returned to the caller instead of raised."""
+        token = self.credentials.get("token")
+        if not token:
+            raise AuthError("no ShipBob token configured", code="missing_credentials", system=self.name,
+                            operation=operation)
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        if channel:
+            if not self.credentials.get("channel_id"):
+                raise AuthError("no ShipBob channel_id configured", code="missing_credentials",
+                                system=self.name, operation=operation)
+            headers["shipbob_channel_id"] = str(self.credentials["channel_id"])
+        self.limiter.take(max_wait=self.max_wait)
+        started = time.perf_counter()
+        excerpt = json.dumps(_redact(body), default=str) if body is not None else (params or "")
+        try:
+            response = self.session.request(method, self._url(path), params=params, json=body, headers=headers)
+        except (RetryableError, requests.RequestException) as exc:
+            self._record(operation, None, started, error=type(exc).__name__, external_id=external_id,
+                         request=excerpt)
+            raise RetryableError(f"{type(exc).__name__} calling ShipBob", system=self.name,
+                                 operation=operation) from exc
+        try:
+            data = response.json() if response.content else None
+        except ValueError:
+            data = response.text
+        status = response.status_code
+        failed = status >= 400 and status not in allow
+        self._record(operation, status, started, error=f"HTTP {status}" if failed else None,
+                     external_id=external_id, request=excerpt,
+                     response=json.dumps(_redact(data), default=str) if data is not None else "")
+        if not failed:
+            return response, data
+        raise self._error(operation, response, data)
+
+    def _error(self, operation: str, response: requests.Response, data: Any) -> Exception:
+        status = response.status_code
+        message, field = _describe(data, f"HTTP {status} {response.reason or ''}".strip())
+        where = {"system": self.name, "operation": operation}
+        if status in (401, 403):
+            return AuthError(message, code="unauthorized" if status == 401 else "forbidden", **where)
+        if status == 429:
+            retry_after = _seconds(response.headers.get("x-retry-after") or response.headers.get("Retry-After"))
+            return RetryableError(f"rate limited: {message}", retry_after=retry_after, **where)
+        if status >= 500 or status == 408:
+            return RetryableError(f"HTTP {status}: {message}",
+                                  retry_after=_seconds(response.headers.get("Retry-After")), **where)
+        code = {400: "bad_request", 404: "not_found", 409: "conflict", 422: "unprocessable"}.get(status, f"http_{status}")
+        return PermanentError(message, field=field, code=code, **where)
+
+    def _pages(self, operation: str, path: str, params: dict) -> Iterator[list[dict]]:
+        """Follow ``next`` links of ShipBob's paged responses (``{items, next, prev, …}``)."""
+        seen: set[str] = set()
+        next_path: str | None = path
+        while next_path and next_path not in seen:
+            seen.add(next_path)
+            _, data = self._call(operation, "GET", next_path, params=params if next_path == path else None)
+            data = data or {}
+            yield list(data.get("items") or []) if isinstance(data, dict) else list(data)
+            next_path = data.get("next") if isinstance(data, dict) else None
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def _find_order(self, reference: str, operation: str) -> dict | None:
+        _, data = self._call(operation, "GET", "/order", params={"ReferenceIds": reference}, channel=True,
+                             external_id=reference)
+        for order in data or []:
+            if order.get("reference_id") == reference:
+                return order
+        return None
+
+    def _order(self, reference: str, operation: str) -> dict:
+        order = self._find_order(reference, operation)
+        if order is None:
+            raise PermanentError(f"no ShipBob order with reference_id {reference!r}", field="reference",
+                                 code="not_found", system=self.name, operation=operation)
+        return order
+
+    def _find_variant(self, sku: str, operation: str) -> tuple[dict | None, dict | None]:
+        for items in self._pages(operation, "/product", {"SKU": sku}):
+            for product in items:
+                for variant in product.get("variants") or []:
+                    if variant.get("sku") == sku:
+                        return product, variant
+        return None, None
+
+    def _inventory_id(self, sku: str, operation: str) -> int | None:
+        if sku not in self._inventory_ids:
+            for items in self._pages(operation, "/inventory", {"SearchBy": sku}):
+                for item in items:  # SearchBy is a partial match: keep the exact SKU only
+                    if item.get("sku") == sku:
+                        self._inventory_ids[sku] = int(item["inventory_id"])
+        return self._inventory_ids.get(sku)
+
+    # -- catalogue -----------------------------------------------------------------------------
+
+    def list_warehouses(self) -> list[WarehouseSite]:
+        _, data = self._call("list_warehouses", "GET", "/fulfillment-center")
+        sites = []
+        for fc in data or []:
+            country = (fc.get("country") or "").strip()
+            state = fc.get("state")
+            sites.append(WarehouseSite(code=str(fc["id"]), name=fc.get("name") or str(fc["id"]),
+                                       country_code=country.upper() if len(country) == 2 else None,
+                                       region=f"{country}-{state}" if country and state else None))
+        return sites
+
+    def upsert_sku(self, spec: SkuSpec) -> None:
+        product, variant = self._find_variant(spec.sku, "upsert_sku")
+        body = variant_body(spec)
+        if variant is None:
+            response, data = self._call("upsert_sku", "POST", "/product", allow=(422,), external_id=spec.sku,
+                                        body={"name": spec.title, "type_id": 1, "variants": [body]})
+            if response.status_code != 422:
+                return
+            product, variant = self._find_variant(spec.sku, "upsert_sku")  # created meanwhile by another worker
+            if variant is None:
+                raise self._error("upsert_sku", response, data)
+        self._call("upsert_sku", "PATCH", f"/product/{product['id']}/variants", external_id=spec.sku,
+                   body=[{"id": variant["id"], **body}])
+
+    # -- outbound ------------------------------------------------------------------------------
+
+    def create_outbound(self, request: OutboundRequest) -> Outbound:
+        try:
+            body = order_body(request)
+        except ValueError:
+            raise PermanentError(f"ShipBob fulfillment center ids are numeric, got {request.warehouse_code!r}",
+                                 field="warehouse_code", code="bad_request", system=self.name,
+                                 operation="create_outbound") from None
+        response, data = self._call("create_outbound", "POST", "/order", body=body, channel=True, allow=(422,),
+                                    external_id=request.reference)
+        if response.status_code == 422:
+            # Duplicate reference_id: the first attempt went through (or another worker's did).
+            existing = self._find_order(request.reference, "create_outbound")
+            if existing is None:
+                raise self._error("create_outbound", response, data)
+            return order_to_outbound(existing)
+        return order_to_outbound(data)
+
+    def get_outbound(self, reference: str) -> Outbound:
+        return order_to_outbound(self._order(reference, "get_outbound"))
+
+    def cancel_outbound(self, reference: str) -> Outbound:
+        order = self._order(reference, "cancel_outbound")
+        current = order_to_outbound(order)
+        if current.status is OutboundStatus.CANCELLED:
+            return current
+        _, data = self._call("cancel_outbound", "POST", f"/order/{order['id']}:cancel", channel=True,
+                             external_id=reference)
+        data = data or {}
+        if data.get("status") == "Failure":
+            reasons = "; ".join(r.get("reason") or "" for r in data.get("canceled_shipment_results") or [])
+            raise PermanentError(f"ShipBob refused to cancel {reference}: {reasons or 'not cancellable'}",
+                                 code="not_cancellable", system=self.name, operation="cancel_outbound")
+        if data.get("order"):
+            return order_to_outbound(data["order"])
+        return self.get_outbound(reference)
+
+    def tracking_events(self, reference: str) -> list[TrackingEvent]:
+        order = self._order(reference, "tracking_events")
+        events: list[TrackingEvent] = []
+        for shipment in order.get("shipments") or []:
+            if not (shipment.get("tracking") or {}).get("tracking_number"):
+                continue
+            _, logs = self._call("tracking_events", "GET", f"/shipment/{shipment['id']}/timeline",
+                                 external_id=reference)
+            events.extend(timeline_events(shipment, logs or []))
+        return sorted(events, key=lambda e: e.occurred_at)
+
+    # -- inventory -----------------------------------------------------------------------------
+
+    def get_inventory(self, warehouse_code: str | None = None, skus: Sequence[str] | None = None
+                      ) -> list[StockRecord]:
+        params: dict[str, Any] = {"PageSize": self.page_size}
+        if warehouse_code:
+            params["LocationId"] = warehouse_code
+        if skus and len(skus) == 1:
+            params["SearchBy"] = skus[0]
+        wanted = set(skus) if skus else None
+        now = datetime.now(UTC)
+        records = []
+        for items in self._pages("get_inventory", "/inventory-level/locations", params):
+            for item in items:
+                if wanted is None or item.get("sku") in wanted:
+                    records.extend(level_records(item, location_id=warehouse_code, as_of=now))
+        return records
+
+    def inventory_changes(self, cursor: str | None) -> StockPage:
+        """ShipBob has no inventory change feed usable for this (``inventory/history:query``, from
+        2026-01, needs one call per facility and only reports on-hand movements, not the
+        commitments that change what is available; there are no inventory webhooks). So one page
+        of ``inventory-level/locations`` is read per call and compared with the fingerprints of
+        what we already handed out, kept in Redis. A page's fingerprints are committed only when
+        the caller comes back with the cursor we returned after it (proof it stored that cursor,
+        i.e. processed the page): at-least-once, never lost. ``next_cursor`` None = a full pass is
+        done; the next call starts a new pass and reports only what changed since."""
+        if cursor is not None and not cursor.startswith(CURSOR_PREFIX):
+            raise PermanentError("not a ShipBob inventory cursor", field="cursor", code="bad_request",
+                                 system=self.name, operation="inventory_changes")
+        base = f"nearstock:shipbob:{self.account_key}:stock"
+        self._acknowledge(base, cursor)
+        path = cursor[len(CURSOR_PREFIX):] if cursor else "/inventory-level/locations"
+        params = None if cursor else {"PageSize": self.page_size}
+        _, data = self._call("inventory_changes", "GET", path, params=params)
+        data = data or {}
+        now = datetime.now(UTC)
+        records = [r for item in data.get("items") or [] for r in level_records(item, as_of=now)]
+        fields = [f"{r.sku}|{r.warehouse_code}" for r in records]
+        known = self.redis.hmget(f"{base}:seen", fields) if fields else []
+        changed = [(f, r) for f, r, old in zip(fields, records, known, strict=True)
+                   if (old.decode() if isinstance(old, bytes) else old) != fingerprint(r)]
+        next_path = data.get("next")
+        next_cursor = f"{CURSOR_PREFIX}{next_path}" if next_path else None
+        if changed:
+            pending = self._pending_key(base, next_cursor)
+            pipe = self.redis.pipeline()
+            pipe.hset(pending, mapping={f: fingerprint(r) for f, r in changed})
+            pipe.expire(pending, PENDING_TTL_S)
+            pipe.sadd(f"{base}:pending", pending)
+            pipe.expire(f"{base}:pending", PENDING_TTL_S)
+            pipe.execute()
+        return StockPage(records=tuple(r for _, r in changed), next_cursor=next_cursor, has_more=bool(next_path))
+
+    @staticmethod
+    def _pending_key(base: str, cursor: str | None) -> str:
+        return f"{base}:pending:{hashlib.sha256((cursor or '').encode()).hexdigest()[:24]}"
+
+    def _acknowledge(self, base: str, cursor: str | None) -> None:
+        """The caller is back with ``cursor``: commit what we returned with it, drop stale pages."""
+        pending = self._pending_key(base, cursor)
+        values = self.redis.hgetall(pending)
+        stale = self.redis.smembers(f"{base}:pending")
+        pipe = self.redis.pipeline()
+        if values:
+            pipe.hset(f"{base}:seen", mapping=values)
+        for key in stale | {pending.encode()}:
+            pipe.delete(key)
+        pipe.delete(f"{base}:pending")
+        pipe.execute()
+
+    # -- inbound and returns -------------------------------------------------------------------
+
+    def create_inbound(self, request: InboundRequest) -> InboundShipment:
+        """A Warehouse Receiving Order. WROs have no unique key, so our reference goes into
+        ``purchase_order_number`` and is looked up first (a concurrent duplicate is possible but
+        harmless: ShipBob receives what arrives)."""
+        _, existing = self._call("create_inbound", "GET", "/receiving",
+                                 params={"PurchaseOrderNumbers": request.reference}, external_id=request.reference)
+        for wro in existing or []:
+            if wro.get("purchase_order_number") == request.reference and wro.get("status") != "Cancelled":
+                return InboundShipment(request.reference, str(wro["id"]), wro.get("status") or "")
+        items = []
+        for index, line in enumerate(request.lines):
+            inventory_id = self._inventory_id(line.sku, "create_inbound")
+            if inventory_id is None:
+                raise PermanentError(f"SKU {line.sku!r} is not a ShipBob product", field=f"lines[{index}].sku",
+                                     code="unknown_sku", system=self.name, operation="create_inbound")
+            items.append({"inventory_id": inventory_id, "quantity": line.quantity})
+        try:
+            center = int(request.warehouse_code)
+        except ValueError:
+            raise PermanentError("ShipBob fulfillment center ids are numeric", field="warehouse_code",
+                                 code="bad_request", system=self.name, operation="create_inbound") from None
+        arrival = request.expected_at or datetime.now(UTC) + timedelta(days=7)
+        body = {"fulfillment_center": {"id": center}, "purchase_order_number": request.reference,
+                "expected_arrival_date": _iso(arrival), "box_packaging_type": "EverythingInOneBox",
+                "package_type": "Package",
+                "boxes": [{"tracking_number": request.tracking_number or request.reference, "box_items": items}]}
+        _, wro = self._call("create_inbound", "POST", "/receiving", body=body, external_id=request.reference)
+        return InboundShipment(request.reference, str(wro["id"]), wro.get("status") or "")
+
+    def create_return(self, request: ReturnRequest) -> ReturnAuthorization:
+        existing = self._find_return(request.reference)
+        if existing:
+            return existing
+        order = self._order(request.outbound_reference, "create_return")
+        shipments = order.get("shipments") or []
+        shipment = next((s for s in shipments if s.get("status") == "Completed"), shipments[0] if shipments else None)
+        if shipment is None:
+            raise PermanentError(f"order {request.outbound_reference} has no shipment to return",
+                                 code="not_shipped", system=self.name, operation="create_return")
+        by_sku = {}
+        for product in shipment.get("products") or []:
+            for item in product.get("inventory_items") or []:
+                by_sku[product.get("reference_id") or product.get("sku")] = item.get("id")
+        inventory = []
+        for index, line in enumerate(request.lines):
+            inventory_id = by_sku.get(line.sku) or self._inventory_id(line.sku, "create_return")
+            if inventory_id is None:
+                raise PermanentError(f"SKU {line.sku!r} is not a ShipBob product", field=f"lines[{index}].sku",
+                                     code="unknown_sku", system=self.name, operation="create_return")
+            inventory.append({"id": int(inventory_id), "quantity": line.quantity, "requested_action": "Default"})
+        body = {"reference_id": request.reference, "original_shipment_id": shipment["id"],
+                "fulfillment_center": {"id": (shipment.get("location") or {}).get("id")}, "inventory": inventory}
+        response, data = self._call("create_return", "POST", "/return", body=body, channel=True, allow=(422,),
+                                    external_id=request.reference)
+        if response.status_code == 422:
+            existing = self._find_return(request.reference)
+            if existing is None:
+                raise self._error("create_return", response, data)
+            return existing
+        return ReturnAuthorization(request.reference, str(data["id"]), data.get("status") or "")
+
+    def _find_return(self, reference: str) -> ReturnAuthorization | None:
+        _, data = self._call("create_return", "GET", "/return", params={"ReferenceIds": reference}, channel=True,
+                             external_id=reference)
+        items = data.get("items") if isinstance(data, dict) else data
+        for item in items or []:
+            if item.get("reference_id") == reference:
+                return ReturnAuthorization(reference, str(item["id"]), item.get("status") or "")
+        return None
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WarehouseEvent:
+        return shipbob_webhooks.parse(headers, body, self.credentials.get("webhook_secret", ""))
+
+    def create_webhook_subscription(self, url: str, topics: Sequence[str], *, description: str | None = None,
+                                    secret: str | None = None) -> dict:
+        """``POST /webhook``; the answer carries the ``secret`` to store as ``webhook_secret``."""
+        body: dict[str, Any] = {"url": url, "topics": list(topics)}
+        if description:
+            body["description"] = description
+        if secret:
+            body["secret"] = secret
+        _, data = self._call("create_webhook_subscription", "POST", "/webhook", body=body)
+        return data

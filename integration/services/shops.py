@@ -1,0 +1,151 @@
+"""Shops: installation, tokens (stored encrypted, refreshed before they lapse), revocation.
+
+Shopify's expiring offline tokens live one hour and come with a refresh token that *rotates*:
+using it returns a new pair and kills the old refresh token. Two processes refreshing at once
+would leave one of them holding a dead token, so exactly one refresh runs per shop at a time
+(Redis lock, shared by every process) and the new pair is written in one UPDATE.
+https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from connectors.errors import AuthError
+from connectors.shopify.oauth import ShopifyOAuth, TokenSet
+from integration.extensions import db, redis
+from integration.models import Shop, ShopStatus
+from integration.models.base import utcnow
+
+log = structlog.get_logger(__name__)
+
+# What the app asks for at install. Fulfillment orders at merchant-managed locations are where
+# warehouse shipments are recorded; discounts carry loyalty rewards; metafields need products.
+SCOPES = (
+    "read_products",
+    "write_products",
+    "read_inventory",
+    "write_inventory",
+    "read_locations",
+    "read_orders",
+    "read_merchant_managed_fulfillment_orders",
+    "write_merchant_managed_fulfillment_orders",
+    "read_discounts",
+    "write_discounts",
+    "read_customers",
+)
+REFRESH_MARGIN = timedelta(minutes=5)
+
+
+def redis_key(domain: str, *parts: str) -> str:
+    """Shop-scoped Redis keys share this prefix, so shop/redact can delete them all."""
+    return ":".join(("nearstock", "shop", domain, *parts))
+
+
+def oauth() -> ShopifyOAuth:
+    config = current_app.config["NEARSTOCK"]
+    return ShopifyOAuth(config.shopify_api_key, config.shopify_api_secret, endpoint=config.shopify_endpoint or None)
+
+
+def get_installed(domain: str) -> Shop | None:
+    return db.session.execute(
+        select(Shop).where(Shop.domain == domain, Shop.status == ShopStatus.INSTALLED)
+    ).scalar_one_or_none()
+
+
+def store_tokens(domain: str, tokens: TokenSet, *, installing: bool = False) -> Shop:
+    """Insert-or-update the shop with a new token pair, in its own transaction."""
+    values = {
+        "access_token": tokens.access_token,
+        "access_token_expires_at": tokens.expires_at,
+        "refresh_token": tokens.refresh_token,
+        "refresh_token_expires_at": tokens.refresh_token_expires_at,
+        "scopes": ",".join(tokens.scopes),
+    }
+    with Session(db.engine) as session, session.begin():
+        shop = session.execute(select(Shop).where(Shop.domain == domain)).scalar_one_or_none()
+        if shop is None:
+            shop = Shop(domain=domain, **values)
+            session.add(shop)
+        else:
+            for key, value in values.items():
+                setattr(shop, key, value)
+        if installing or shop.status != ShopStatus.INSTALLED:
+            if shop.status != ShopStatus.INSTALLED:
+                shop.installed_at = utcnow()
+            shop.status = ShopStatus.INSTALLED
+            shop.uninstalled_at = None
+    log.info("shop.tokens_stored", shop=domain, expires_at=str(tokens.expires_at), installing=installing)
+    return db.session.execute(select(Shop).where(Shop.domain == domain)).scalar_one()
+
+
+def access_token(shop: Shop) -> str:
+    """A usable access token for ``shop``, refreshed first if it lapses within five minutes."""
+    if shop.status != ShopStatus.INSTALLED or not shop.access_token:
+        raise AuthError(f"{shop.domain} has no usable access token", system="shopify")
+    if shop.access_token_expires_at is None or shop.access_token_expires_at > utcnow() + REFRESH_MARGIN:
+        return shop.access_token
+    lock = redis.client.lock(redis_key(shop.domain, "token-refresh"), timeout=30, blocking_timeout=35)
+    with lock:
+        # Another process may have refreshed while we waited: read the row again.
+        db.session.refresh(shop)
+        if shop.access_token_expires_at and shop.access_token_expires_at <= utcnow() + REFRESH_MARGIN:
+            if not shop.refresh_token:
+                raise AuthError(f"{shop.domain} token expired and no refresh token", system="shopify")
+            tokens = oauth().refresh(shop.domain, shop.refresh_token)
+            _write_refreshed(shop.id, tokens)
+            db.session.refresh(shop)
+            log.info("shop.token_refreshed", shop=shop.domain)
+    return shop.access_token
+
+
+def _write_refreshed(shop_id: int, tokens: TokenSet) -> None:
+    with Session(db.engine) as session, session.begin():
+        session.execute(
+            update(Shop)
+            .where(Shop.id == shop_id)
+            .values(
+                access_token=tokens.access_token,
+                access_token_expires_at=tokens.expires_at,
+                refresh_token=tokens.refresh_token,
+                refresh_token_expires_at=tokens.refresh_token_expires_at,
+            )
+        )
+
+
+def revoke(shop: Shop) -> None:
+    """app/uninstalled: forget the tokens (they are dead anyway), keep data until shop/redact."""
+    shop.status = ShopStatus.UNINSTALLED
+    shop.uninstalled_at = utcnow()
+    shop.access_token = None
+    shop.access_token_expires_at = None
+    shop.refresh_token = None
+    shop.refresh_token_expires_at = None
+
+
+def shops_needing_refresh(within: timedelta) -> list[int]:
+    """Shops whose refresh token lapses soon: refreshing keeps them alive while the shop is idle."""
+    return list(
+        db.session.execute(
+            select(Shop.id).where(
+                Shop.status == ShopStatus.INSTALLED,
+                Shop.refresh_token_expires_at.is_not(None),
+                Shop.refresh_token_expires_at < utcnow() + within,
+            )
+        ).scalars()
+    )
+
+
+def force_refresh(shop_id: int) -> None:
+    shop = db.session.get(Shop, shop_id)
+    if shop is None or shop.status != ShopStatus.INSTALLED or not shop.refresh_token:
+        return
+    with redis.client.lock(redis_key(shop.domain, "token-refresh"), timeout=30, blocking_timeout=35):
+        db.session.refresh(shop)
+        tokens = oauth().refresh(shop.domain, shop.refresh_token)
+        _write_refreshed(shop.id, tokens)

@@ -1,0 +1,88 @@
+"""Insert-or-get under a unique constraint, then update only if newer: for copies of outside
+records (orders, fulfillments, stock levels…) that arrive duplicated and out of order.
+
+Two statements, each atomic, on PostgreSQL and SQLite alike:
+
+1. ``INSERT … ON CONFLICT (key) DO NOTHING RETURNING id``: the first copy creates the row. Two
+   writers racing on a new key cannot both insert; the loser sees the conflict.
+2. Otherwise ``UPDATE … WHERE key AND (stamp IS NULL OR stamp < :new) RETURNING id``: a
+   compare-and-set on the version stamp (the vendor's ``updated_at``). An older or equal copy
+   matches no row and changes nothing; concurrent writers are ordered by the row lock, and each
+   re-checks the stamp against the committed value.
+
+Never check-then-insert: a SELECT followed by an INSERT loses to a concurrent writer.
+Statements go through the ORM session (same transaction as the caller) but bypass the identity
+map: objects already loaded in the session are not refreshed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from integration.extensions import db
+
+STAMP = "external_updated_at"
+
+
+@dataclass(frozen=True)
+class Upserted:
+    applied: bool
+    """The row now holds these values (created, or updated because the copy was newer)."""
+    row_id: int | None
+    """The row's id when applied; None when the stored copy was as new or newer."""
+    created: bool = False
+
+
+def _table(model: Any) -> Table:
+    return model.__table__ if hasattr(model, "__table__") else model
+
+
+def insert(model: Any):
+    """The dialect's INSERT, which has ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
+    return (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(_table(model))
+
+
+def upsert_if_newer(model: Any, key: Mapping[str, Any], values: Mapping[str, Any], stamp: datetime, *,
+                    stamp_column: str = STAMP) -> Upserted:
+    """Store ``values`` at ``key`` (the columns of a unique constraint) if ``stamp`` is newer than
+    the stored one (a NULL stamp counts as older than anything)."""
+    table = _table(model)
+    session = db.session
+    created_id = session.execute(
+        insert(table)
+        .values({**key, **values, stamp_column: stamp})
+        .on_conflict_do_nothing(index_elements=list(key))
+        .returning(table.c.id)
+    ).scalar()
+    if created_id is not None:
+        return Upserted(True, created_id, created=True)
+    updated_id = session.execute(
+        newer_only(update(table), table, stamp, stamp_column)
+        .where(*(table.c[name] == value for name, value in key.items()))
+        .values({**values, stamp_column: stamp})
+        .returning(table.c.id)
+    ).scalar()
+    return Upserted(updated_id is not None, updated_id)
+
+
+def newer_only(statement, table: Table, stamp: datetime, stamp_column: str = STAMP):
+    """Restrict an UPDATE to rows whose stamp is older than ``stamp`` (or unset)."""
+    column = table.c[stamp_column]
+    return statement.where(or_(column.is_(None), column <= stamp))
+
+
+def upsert(model: Any, key: Mapping[str, Any], values: Mapping[str, Any]) -> int:
+    """Insert, or overwrite on conflict, unconditionally; returns the row id. For child rows whose
+    parent already passed the newer-only check (order lines of an applied order)."""
+    if not values:
+        raise ValueError("upsert needs values to write on conflict")
+    table = _table(model)
+    statement = insert(table).values({**key, **values})
+    statement = statement.on_conflict_do_update(index_elements=list(key), set_=dict(values))
+    return db.session.execute(statement.returning(table.c.id)).scalar_one()

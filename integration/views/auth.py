@@ -1,0 +1,129 @@
+"""Install (authorization code grant) and the OAuth callback.
+
+https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
+Every step is verified before anything is trusted: the query HMAC (constant time), the shop
+domain, the timestamp window, and a single-use ``state`` nonce bound to the browser by a cookie
+signed with a key derived from SECRET_KEY.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from urllib.parse import urlencode
+
+import structlog
+from flask import Blueprint, current_app, redirect, render_template, request
+from itsdangerous import BadSignature
+
+from connectors.errors import ConnectorError
+from connectors.shopify.signatures import is_valid_shop_domain, verify_query_hmac
+from integration.errors import APIError
+from integration.extensions import queues, redis
+from integration.security import signer
+from integration.services import shops
+
+bp = Blueprint("auth", __name__)
+log = structlog.get_logger(__name__)
+
+STATE_COOKIE = "nearstock_oauth_state"
+STATE_TTL = 600
+TIMESTAMP_WINDOW = 300  # seconds either side: the redirects arrive within moments
+
+
+def _config():
+    return current_app.config["NEARSTOCK"]
+
+
+def _verified_params() -> dict[str, str]:
+    """The query as a dict, or a 4xx: bad shop domain, bad HMAC, stale timestamp."""
+    params = {k: v for k, v in request.args.items(multi=False)}
+    shop = params.get("shop", "")
+    if not is_valid_shop_domain(shop):
+        log.warning("auth.bad_shop", shop=shop[:255])
+        raise APIError(400, "invalid_shop", "shop must be a myshopify.com domain")
+    secrets_ = [s for s in (_config().shopify_api_secret, _config().shopify_api_secret_previous) if s]
+    if not verify_query_hmac(params, secrets_):
+        log.warning("auth.bad_hmac", shop=shop, path=request.path)
+        raise APIError(401, "invalid_hmac", "HMAC verification failed")
+    try:
+        ts = int(params.get("timestamp", ""))
+    except ValueError:
+        raise APIError(400, "invalid_timestamp", "timestamp missing") from None
+    if abs(time.time() - ts) > TIMESTAMP_WINDOW:
+        log.warning("auth.stale_timestamp", shop=shop, age=int(time.time() - ts))
+        raise APIError(401, "stale_request", "request timestamp outside the allowed window")
+    return params
+
+
+@bp.get("/")
+def index():
+    if "shop" not in request.args:
+        return render_template("landing.html")
+    return install()
+
+
+@bp.get("/auth/install")
+def install():
+    params = _verified_params()
+    shop = params["shop"]
+    installed = shops.get_installed(shop)
+    if installed is not None and installed.access_token and params.get("embedded") == "1":
+        # Already installed and opened inside the Shopify admin: show the app.
+        return redirect(f"/admin?{urlencode({'shop': shop, 'host': params.get('host', '')})}")
+    nonce = secrets.token_urlsafe(24)
+    redirect_uri = f"{_config().app_url}/auth/callback"
+    url = shops.oauth().authorize_url(shop, shops.SCOPES, redirect_uri, nonce)
+    response = redirect(url)
+    response.set_cookie(
+        STATE_COOKIE,
+        signer("oauth-state").dumps({"nonce": nonce, "shop": shop}),
+        max_age=STATE_TTL,
+        httponly=True,
+        secure=_config().app_url.startswith("https://"),
+        samesite="Lax",  # sent on Shopify's top-level redirect back to us
+    )
+    log.info("auth.install_redirect", shop=shop)
+    return response
+
+
+@bp.get("/auth/callback")
+def callback():
+    params = _verified_params()
+    shop = params["shop"]
+    cookie = request.cookies.get(STATE_COOKIE, "")
+    try:
+        state = signer("oauth-state").loads(cookie, max_age=STATE_TTL)
+    except BadSignature:
+        log.warning("auth.bad_state_cookie", shop=shop)
+        raise APIError(403, "invalid_state", "OAuth state missing or expired; start the install again") from None
+    if not secrets.compare_digest(str(state.get("nonce", "")), params.get("state", "")) or state.get("shop") != shop:
+        log.warning("auth.state_mismatch", shop=shop)
+        raise APIError(403, "invalid_state", "OAuth state does not match")
+    # Single use: the first callback with this nonce claims it; a replay finds it taken.
+    if not redis.client.set(f"nearstock:oauth-state:{state['nonce']}", "1", nx=True, ex=STATE_TTL * 2):
+        log.warning("auth.state_replayed", shop=shop)
+        raise APIError(403, "invalid_state", "OAuth state already used")
+    code = params.get("code", "")
+    if not code or len(code) > 512:
+        raise APIError(400, "invalid_code", "authorization code missing")
+    try:
+        tokens = shops.oauth().exchange_code(shop, code)
+    except ConnectorError as exc:
+        log.warning("auth.code_exchange_failed", shop=shop, error=str(exc))
+        raise APIError(502, "token_exchange_failed", "Shopify did not accept the authorization code") from None
+    installed = shops.store_tokens(shop, tokens, installing=True)
+    queues.enqueue("sync", "jobs.shopify.register_webhooks", installed.id,
+                   job_id=f"webhooks-{installed.id}-{code[-8:]}")
+    queues.enqueue("sync", "jobs.shopify.start_import", installed.id, job_id=f"import-{installed.id}-{code[-8:]}")
+    log.info("auth.installed", shop=shop)
+    response = redirect(embedded_admin_url(shop, params.get("host", "")))
+    response.delete_cookie(STATE_COOKIE)
+    return response
+
+
+def embedded_admin_url(shop: str, host: str) -> str:
+    config = _config()
+    if config.shopify_endpoint:  # sandbox: there is no Shopify admin to embed us
+        return f"/admin?{urlencode({'shop': shop, 'host': host})}"
+    return f"https://{shop}/admin/apps/{config.shopify_api_key}"

@@ -1,0 +1,77 @@
+"""Embedded-admin authentication: every admin JSON request carries an App Bridge session token.
+
+https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens
+The token (HS256 JWT signed with the app secret) is decoded with ShopifyAPI's
+``session_token.decode_from_header``, which checks the signature, ``aud`` (our API key), ``exp``,
+``nbf`` and that ``iss`` and ``dest`` name the same shop. The shop comes from the token and only
+from the token: no endpoint takes a shop parameter, so shop A's token can never reach shop B.
+When the shop has no usable offline token yet, one is obtained by token exchange.
+"""
+
+from __future__ import annotations
+
+import functools
+from urllib.parse import urlparse
+
+import structlog
+from flask import current_app, g, request
+from shopify import session_token
+
+from connectors.errors import ConnectorError
+from connectors.shopify.signatures import is_valid_shop_domain
+from integration.errors import APIError
+from integration.services import shops
+
+log = structlog.get_logger(__name__)
+
+
+class InvalidSessionError(APIError):
+    def __init__(self, message: str) -> None:
+        super().__init__(401, "invalid_session", message)
+
+    def get_headers(self, environ=None, scope=None):
+        # Tells App Bridge to fetch a fresh session token and retry once.
+        return [*super().get_headers(environ, scope), ("X-Shopify-Retry-Invalid-Session-Request", "1")]
+
+
+def _decode(header: str) -> dict:
+    config = current_app.config["NEARSTOCK"]
+    last_error: Exception | None = None
+    for secret in (config.shopify_api_secret, config.shopify_api_secret_previous):
+        if not secret:
+            continue
+        try:
+            return session_token.decode_from_header(header, config.shopify_api_key, secret)
+        except session_token.SessionTokenError as exc:
+            last_error = exc
+    raise InvalidSessionError(f"session token rejected: {type(last_error).__name__}")
+
+
+def require_session(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer ") or len(header) > 4096:
+            raise InvalidSessionError("missing bearer session token")
+        try:
+            claims = _decode(header)
+        except InvalidSessionError:
+            log.warning("session.rejected", path=request.path)
+            raise
+        domain = urlparse(claims["dest"]).hostname or ""
+        if not is_valid_shop_domain(domain):
+            raise InvalidSessionError("session token names no valid shop")
+        shop = shops.get_installed(domain)
+        if shop is None or not shop.access_token:
+            try:
+                tokens = shops.oauth().exchange_session_token(domain, header[len("Bearer "):])
+            except ConnectorError as exc:
+                log.warning("session.token_exchange_failed", shop=domain, error=str(exc))
+                raise InvalidSessionError("could not obtain an access token for this shop") from None
+            shop = shops.store_tokens(domain, tokens, installing=True)
+        g.shop = shop
+        g.shopify_user = claims.get("sub")
+        structlog.contextvars.bind_contextvars(shop=domain)
+        return view(*args, **kwargs)
+
+    return wrapper

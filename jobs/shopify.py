@@ -1,0 +1,71 @@
+"""Shopify jobs: webhook registration, catalog import, token upkeep."""
+
+from __future__ import annotations
+
+import structlog
+from flask import current_app
+
+from connectors.errors import PermanentError
+from connectors.shopify import operations as shopify
+from integration.extensions import db
+from integration.models import Shop, ShopStatus
+from integration.services import catalog_import, shops
+from integration.services.shopify_api import client_for
+from jobs.runtime import job
+
+log = structlog.get_logger(__name__)
+
+# Topics we subscribe to through the API as well as in shopify.app.toml: a shop of a custom or
+# sandbox app (no toml deployment) still gets them; duplicates are dropped by X-Shopify-Event-Id.
+# The compliance topics can only come from the app configuration.
+API_TOPICS = (
+    "APP_UNINSTALLED", "BULK_OPERATIONS_FINISH", "FULFILLMENTS_CREATE", "FULFILLMENTS_UPDATE",
+    "INVENTORY_LEVELS_UPDATE", "LOCATIONS_CREATE", "LOCATIONS_DELETE", "LOCATIONS_UPDATE",
+    "ORDERS_CANCELLED", "ORDERS_CREATE", "ORDERS_UPDATED", "PRODUCTS_DELETE", "PRODUCTS_UPDATE",
+)
+
+
+@job
+def register_webhooks(shop_id: int) -> int:
+    shop = db.session.get(Shop, shop_id)
+    if shop is None or shop.status != ShopStatus.INSTALLED:
+        return 0
+    client = client_for(shop)
+    uri = f"{current_app.config['NEARSTOCK'].app_url}/webhooks/shopify"
+    created = 0
+    for topic in API_TOPICS:
+        try:
+            shopify.create_webhook_subscription(client, topic, uri)
+            created += 1
+        except PermanentError as exc:
+            # Re-running after a partial failure: Shopify refuses a second identical subscription.
+            if "taken" not in str(exc).lower():
+                raise
+    log.info("shopify.webhooks_registered", shop=shop.domain, created=created)
+    return created
+
+
+@job
+def start_import(shop_id: int) -> int | None:
+    return catalog_import.start_import(shop_id)
+
+
+@job
+def process_bulk_finish(shop_id: int, bulk_operation_id: str) -> str:
+    return catalog_import.finish_import(shop_id, bulk_operation_id)
+
+
+@job
+def check_import(run_id: int, attempt: int = 0) -> str:
+    return catalog_import.check_import(run_id, attempt)
+
+
+@job
+def refresh_expiring_tokens() -> int:
+    """Refresh tokens unused for a long time lapse (90 days); keep idle shops connected."""
+    from datetime import timedelta
+
+    ids = shops.shops_needing_refresh(timedelta(days=7))
+    for shop_id in ids:
+        shops.force_refresh(shop_id)
+    return len(ids)

@@ -1,0 +1,80 @@
+"""Warehouse jobs: allocate, push, cancel, poll shipments and tracking, tell Shopify, SLA watch.
+
+All take ids and re-read state; each is safe to run twice or to be killed half-way.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from integration.extensions import db, queues
+from integration.models import Order, OutboundState
+from integration.services import allocation, outbound, shopify_fulfillment, tracking
+from jobs.runtime import job
+
+
+@job
+def sync_order(order_id: int) -> str:
+    """An order was stored or changed: allocate it, or release it if it was cancelled."""
+    order = db.session.get(Order, order_id)
+    if order is None:
+        return "gone"
+    if order.cancelled_at is not None:
+        for outbound_id in allocation.release_order(order_id):
+            queues.enqueue("sync", "jobs.warehousing.cancel_outbound", outbound_id,
+                           job_id=f"cancel-outbound-{outbound_id}", unique=True)
+        return "released"
+    return allocation.allocate_order(order_id).status
+
+
+@job
+def push_outbound(outbound_id: int) -> str:
+    return outbound.push_outbound(outbound_id)
+
+
+@job
+def cancel_outbound(outbound_id: int) -> str:
+    return outbound.cancel_outbound(outbound_id)
+
+
+@job
+def poll_outbound(outbound_id: int) -> str:
+    status = outbound.poll_outbound(outbound_id)
+    if status in (OutboundState.SHIPPED, OutboundState.DELIVERED):
+        tracking.poll_tracking(outbound_id)
+    return status
+
+
+@job
+def poll_open_outbounds() -> int:
+    """Cron: providers that do not push shipments are asked about every open outbound order."""
+    ids = outbound.open_outbound_ids()
+    for outbound_id in ids:
+        queues.enqueue("sync", "jobs.warehousing.poll_outbound", outbound_id, job_id=f"poll-outbound-{outbound_id}",
+                       unique=True, retry=None)
+    return len(ids)
+
+
+@job
+def sweep_pending_outbounds() -> int:
+    """Cron: a push job lost between the allocation's commit and its enqueue is enqueued again."""
+    ids = outbound.pending_outbound_ids(timedelta(minutes=10))
+    for outbound_id in ids:
+        queues.enqueue("sync", "jobs.warehousing.push_outbound", outbound_id,
+                       job_id=f"push-outbound-{outbound_id}-sweep", unique=True)
+    return len(ids)
+
+
+@job
+def check_sla() -> int:
+    return outbound.check_sla()
+
+
+@job
+def create_fulfillment(shipment_id: int) -> str | None:
+    return shopify_fulfillment.create_fulfillment(shipment_id)
+
+
+@job
+def push_fulfillment_event(row_id: int) -> str | None:
+    return shopify_fulfillment.push_fulfillment_event(row_id)

@@ -1,0 +1,1 @@
+"""Emulators of the warehouse providers' APIs, over one shared warehouse simulation (sim.py)."""

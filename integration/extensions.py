@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import redis as redis_lib
@@ -167,11 +168,10 @@ class Queues:
         except DuplicateJobError:
             return None
 
-
-    def enqueue_in(self, delay_seconds: float, queue: str, func: str, *args: Any, job_id: str | None = None) -> Job | None:
+    def enqueue_in(
+        self, delay_seconds: float, queue: str, func: str, *args: Any, job_id: str | None = None
+    ) -> Job | None:
         """Run ``func`` after a delay (RQ's scheduler, run by every worker, moves it along)."""
-        from datetime import timedelta
-
         options: dict[str, Any] = {"job_id": job_id,
                                    "retry": Retry(max=len(DEFAULT_RETRY), interval=list(DEFAULT_RETRY))}
         return self._queues[queue].enqueue_in(timedelta(seconds=delay_seconds), func, *args, **options)

@@ -30,6 +30,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -55,60 +56,23 @@ from integration.domain.warehousing import (
 
 from . import shipbob_webhooks
 from .shipbob_mapping import (
+    center_site,
+    describe_error,
     fingerprint,
+    iso,
     level_records,
     order_body,
     order_to_outbound,
+    redact,
+    seconds,
+    shipment_inventory_ids,
     timeline_events,
     variant_body,
 )
 
 CURSOR_PREFIX = "v1:"
 PENDING_TTL_S = 7 * 86400
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _redact(value: Any) -> Any:
-    """Drop customer data from call excerpts (recipient name, address, email, phone)."""
-    if isinstance(value, dict):
-        return {k: ("<redacted>" if k in ("recipient", "email", "phone_number") else _redact(v))
-                for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(v) for v in value]
-    return value
-
-
-def _describe(data: Any, fallback: str) -> tuple[str, str | None]:
-    """(message, field) from ShipBob's error shapes: ``{field: [messages]}`` (orders, receiving
-    before 2026-07), RFC 7807 ProblemDetails with ``errors`` (inventory, products, receiving) and
-    ``{"message": …}`` (429, returns)."""
-    if isinstance(data, str) and data.strip():
-        return data.strip()[:500], None
-    if not isinstance(data, dict):
-        return fallback, None
-    errors = data.get("errors")
-    if isinstance(errors, dict) and errors:
-        field, messages = next(iter(errors.items()))
-        text = "; ".join(messages) if isinstance(messages, list) else str(messages)
-        return f"{data.get('title') or fallback}: {text}", field or None
-    if isinstance(errors, list) and errors:
-        return f"{data.get('message') or fallback}: {errors[0]}", None
-    if data.get("message") or data.get("detail") or data.get("title"):
-        return str(data.get("message") or data.get("detail") or data.get("title")), None
-    for field, messages in data.items():
-        if isinstance(messages, list) and messages:
-            return "; ".join(str(m) for m in messages), field or None
-    return fallback, None
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value not in (None, "") else None
-    except ValueError:
-        return None
+ERROR_CODES = {400: "bad_request", 404: "not_found", 409: "conflict", 422: "unprocessable"}
 
 
 @register
@@ -127,6 +91,13 @@ class ShipBobProvider(BaseProvider):
                  session: requests.Session | None = None, on_call=None) -> None:
         super().__init__(credentials, redis=redis, account_key=account_key, endpoint=endpoint, session=session,
                          on_call=on_call)
+        missing = [key for key in ("token", "channel_id") if not self.credentials.get(key)]
+        if missing:
+            raise AuthError(f"ShipBob credentials lack {', '.join(missing)}", field=missing, code="missing_credentials",
+                            system=self.name)
+        if not str(self.credentials["channel_id"]).strip().isdigit():
+            raise AuthError("ShipBob channel_id must be the numeric id from GET /channel", field="channel_id",
+                            code="missing_credentials", system=self.name)
         self.redis = redis
         self.account_key = account_key
         self.api_version = self.credentials.get("api_version") or type(self).api_version
@@ -136,7 +107,9 @@ class ShipBobProvider(BaseProvider):
 
     def _url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
-            return path
+            # A paging link: keep only its path and query, the bearer token goes to our endpoint only.
+            parts = urlsplit(path)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
         if not path.startswith(f"/{self.api_version}/"):
             path = f"/{self.api_version}{path}"
         return f"{self.endpoint}{path}"
@@ -146,19 +119,12 @@ class ShipBobProvider(BaseProvider):
               ) -> tuple[requests.Response, Any]:
         """One request: rate-limit token, call, CallRecord, error mapping. Statuses in ``allow``
         are returned to the caller instead of raised."""
-        token = self.credentials.get("token")
-        if not token:
-            raise AuthError("no ShipBob token configured", code="missing_credentials", system=self.name,
-                            operation=operation)
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        headers = {"Authorization": f"Bearer {self.credentials['token']}", "Accept": "application/json"}
         if channel:
-            if not self.credentials.get("channel_id"):
-                raise AuthError("no ShipBob channel_id configured", code="missing_credentials",
-                                system=self.name, operation=operation)
-            headers["shipbob_channel_id"] = str(self.credentials["channel_id"])
+            headers["shipbob_channel_id"] = str(self.credentials["channel_id"]).strip()
         self.limiter.take(max_wait=self.max_wait)
         started = time.perf_counter()
-        excerpt = json.dumps(_redact(body), default=str) if body is not None else (params or "")
+        excerpt = json.dumps(redact(body), default=str) if body is not None else (params or "")
         try:
             response = self.session.request(method, self._url(path), params=params, json=body, headers=headers)
         except (RetryableError, requests.RequestException) as exc:
@@ -174,24 +140,24 @@ class ShipBobProvider(BaseProvider):
         failed = status >= 400 and status not in allow
         self._record(operation, status, started, error=f"HTTP {status}" if failed else None,
                      external_id=external_id, request=excerpt,
-                     response=json.dumps(_redact(data), default=str) if data is not None else "")
+                     response=json.dumps(redact(data), default=str) if data is not None else "")
         if not failed:
             return response, data
         raise self._error(operation, response, data)
 
     def _error(self, operation: str, response: requests.Response, data: Any) -> Exception:
         status = response.status_code
-        message, field = _describe(data, f"HTTP {status} {response.reason or ''}".strip())
+        message, field = describe_error(data, f"HTTP {status} {response.reason or ''}".strip())
         where = {"system": self.name, "operation": operation}
         if status in (401, 403):
             return AuthError(message, code="unauthorized" if status == 401 else "forbidden", **where)
         if status == 429:
-            retry_after = _seconds(response.headers.get("x-retry-after") or response.headers.get("Retry-After"))
+            retry_after = seconds(response.headers.get("x-retry-after") or response.headers.get("Retry-After"))
             return RetryableError(f"rate limited: {message}", retry_after=retry_after, **where)
         if status >= 500 or status == 408:
             return RetryableError(f"HTTP {status}: {message}",
-                                  retry_after=_seconds(response.headers.get("Retry-After")), **where)
-        code = {400: "bad_request", 404: "not_found", 409: "conflict", 422: "unprocessable"}.get(status, f"http_{status}")
+                                  retry_after=seconds(response.headers.get("Retry-After")), **where)
+        code = ERROR_CODES.get(status, f"http_{status}")
         return PermanentError(message, field=field, code=code, **where)
 
     def _pages(self, operation: str, path: str, params: dict) -> Iterator[list[dict]]:
@@ -242,14 +208,7 @@ class ShipBobProvider(BaseProvider):
 
     def list_warehouses(self) -> list[WarehouseSite]:
         _, data = self._call("list_warehouses", "GET", "/fulfillment-center")
-        sites = []
-        for fc in data or []:
-            country = (fc.get("country") or "").strip()
-            state = fc.get("state")
-            sites.append(WarehouseSite(code=str(fc["id"]), name=fc.get("name") or str(fc["id"]),
-                                       country_code=country.upper() if len(country) == 2 else None,
-                                       region=f"{country}-{state}" if country and state else None))
-        return sites
+        return [center_site(fc) for fc in data or []]
 
     def upsert_sku(self, spec: SkuSpec) -> None:
         product, variant = self._find_variant(spec.sku, "upsert_sku")
@@ -339,16 +298,27 @@ class ShipBobProvider(BaseProvider):
         of ``inventory-level/locations`` is read per call and compared with the fingerprints of
         what we already handed out, kept in Redis. A page's fingerprints are committed only when
         the caller comes back with the cursor we returned after it (proof it stored that cursor,
-        i.e. processed the page): at-least-once, never lost. ``next_cursor`` None = a full pass is
-        done; the next call starts a new pass and reports only what changed since."""
+        i.e. processed the page): at-least-once, never lost.
+
+        At the end of a pass ``has_more`` is False and ``next_cursor`` is the restart cursor
+        ``"v1:"`` (not None: None is also where a first-ever caller starts, so a retried first
+        call could not be told from the acknowledgement of a finished pass). Store it and ask
+        again later; the next pass reports only what changed since."""
         if cursor is not None and not cursor.startswith(CURSOR_PREFIX):
             raise PermanentError("not a ShipBob inventory cursor", field="cursor", code="bad_request",
                                  system=self.name, operation="inventory_changes")
         base = f"nearstock:shipbob:{self.account_key}:stock"
         self._acknowledge(base, cursor)
-        path = cursor[len(CURSOR_PREFIX):] if cursor else "/inventory-level/locations"
-        params = None if cursor else {"PageSize": self.page_size}
-        _, data = self._call("inventory_changes", "GET", path, params=params)
+        path = (cursor or CURSOR_PREFIX)[len(CURSOR_PREFIX):]
+        first = {"PageSize": self.page_size}
+        try:
+            _, data = self._call("inventory_changes", "GET", path or "/inventory-level/locations",
+                                 params=None if path else first)
+        except PermanentError as exc:
+            if not path or exc.code not in ("bad_request", "not_found"):
+                raise
+            # A paging link ShipBob no longer honours (expired cursor): start the pass again.
+            _, data = self._call("inventory_changes", "GET", "/inventory-level/locations", params=first)
         data = data or {}
         now = datetime.now(UTC)
         records = [r for item in data.get("items") or [] for r in level_records(item, as_of=now)]
@@ -357,7 +327,7 @@ class ShipBobProvider(BaseProvider):
         changed = [(f, r) for f, r, old in zip(fields, records, known, strict=True)
                    if (old.decode() if isinstance(old, bytes) else old) != fingerprint(r)]
         next_path = data.get("next")
-        next_cursor = f"{CURSOR_PREFIX}{next_path}" if next_path else None
+        next_cursor = f"{CURSOR_PREFIX}{next_path or ''}"
         if changed:
             pending = self._pending_key(base, next_cursor)
             pipe = self.redis.pipeline()
@@ -370,17 +340,17 @@ class ShipBobProvider(BaseProvider):
 
     @staticmethod
     def _pending_key(base: str, cursor: str | None) -> str:
-        return f"{base}:pending:{hashlib.sha256((cursor or '').encode()).hexdigest()[:24]}"
+        return f"{base}:pending:{hashlib.sha256((cursor or '<none>').encode()).hexdigest()[:24]}"
 
     def _acknowledge(self, base: str, cursor: str | None) -> None:
         """The caller is back with ``cursor``: commit what we returned with it, drop stale pages."""
         pending = self._pending_key(base, cursor)
         values = self.redis.hgetall(pending)
-        stale = self.redis.smembers(f"{base}:pending")
+        stale = {k.decode() if isinstance(k, bytes) else k for k in self.redis.smembers(f"{base}:pending")}
         pipe = self.redis.pipeline()
         if values:
             pipe.hset(f"{base}:seen", mapping=values)
-        for key in stale | {pending.encode()}:
+        for key in stale | {pending}:
             pipe.delete(key)
         pipe.delete(f"{base}:pending")
         pipe.execute()
@@ -410,7 +380,7 @@ class ShipBobProvider(BaseProvider):
                                  code="bad_request", system=self.name, operation="create_inbound") from None
         arrival = request.expected_at or datetime.now(UTC) + timedelta(days=7)
         body = {"fulfillment_center": {"id": center}, "purchase_order_number": request.reference,
-                "expected_arrival_date": _iso(arrival), "box_packaging_type": "EverythingInOneBox",
+                "expected_arrival_date": iso(arrival), "box_packaging_type": "EverythingInOneBox",
                 "package_type": "Package",
                 "boxes": [{"tracking_number": request.tracking_number or request.reference, "box_items": items}]}
         _, wro = self._call("create_inbound", "POST", "/receiving", body=body, external_id=request.reference)
@@ -426,10 +396,7 @@ class ShipBobProvider(BaseProvider):
         if shipment is None:
             raise PermanentError(f"order {request.outbound_reference} has no shipment to return",
                                  code="not_shipped", system=self.name, operation="create_return")
-        by_sku = {}
-        for product in shipment.get("products") or []:
-            for item in product.get("inventory_items") or []:
-                by_sku[product.get("reference_id") or product.get("sku")] = item.get("id")
+        by_sku = shipment_inventory_ids(shipment)
         inventory = []
         for index, line in enumerate(request.lines):
             inventory_id = by_sku.get(line.sku) or self._inventory_id(line.sku, "create_return")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from integration.domain.orders import Address
 from integration.domain.warehousing import (
@@ -31,6 +32,7 @@ from integration.domain.warehousing import (
     StockRecord,
     TrackingEvent,
     TrackingStatus,
+    WarehouseSite,
 )
 
 S = OutboundStatus
@@ -109,6 +111,52 @@ def parse_time(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- HTTP answers ----------------------------------------------------------------------------
+
+def redact(value: Any) -> Any:
+    """Drop customer data from call excerpts (recipient name, address, email, phone)."""
+    if isinstance(value, dict):
+        return {k: ("<redacted>" if k in ("recipient", "email", "phone_number") else redact(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def describe_error(data: Any, fallback: str) -> tuple[str, str | None]:
+    """(message, field) from ShipBob's error shapes: ``{field: [messages]}`` (orders, receiving
+    before 2026-07), RFC 7807 ProblemDetails with ``errors`` (inventory, products, receiving) and
+    ``{"message": …}`` (429, returns)."""
+    if isinstance(data, str) and data.strip():
+        return data.strip()[:500], None
+    if not isinstance(data, dict):
+        return fallback, None
+    errors = data.get("errors")
+    if isinstance(errors, dict) and errors:
+        field, messages = next(iter(errors.items()))
+        text = "; ".join(messages) if isinstance(messages, list) else str(messages)
+        return f"{data.get('title') or fallback}: {text}", field or None
+    if isinstance(errors, list) and errors:
+        return f"{data.get('message') or fallback}: {errors[0]}", None
+    if data.get("message") or data.get("detail") or data.get("title"):
+        return str(data.get("message") or data.get("detail") or data.get("title")), None
+    for field, messages in data.items():
+        if isinstance(messages, list) and messages:
+            return "; ".join(str(m) for m in messages), field or None
+    return fallback, None
+
+
+def seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
 
 
 # -- requests --------------------------------------------------------------------------------
@@ -203,6 +251,16 @@ def shipment_lines(shipment: dict) -> tuple[Line, ...]:
     return tuple(lines)
 
 
+def shipment_inventory_ids(shipment: dict) -> dict[str, int]:
+    """SKU -> ShipBob inventory id of what a shipment contained (for returns)."""
+    ids = {}
+    for product in shipment.get("products") or []:
+        for item in product.get("inventory_items") or []:
+            if item.get("id") is not None:
+                ids[product.get("reference_id") or product.get("sku")] = int(item["id"])
+    return ids
+
+
 def shipment_package(shipment: dict) -> Package | None:
     tracking = shipment.get("tracking") or {}
     number = tracking.get("tracking_number")
@@ -284,6 +342,15 @@ def timeline_events(shipment: dict, logs: list[dict]) -> list[TrackingEvent]:
         if event:
             events.append(event)
     return events
+
+
+def center_site(fc: dict) -> WarehouseSite:
+    """A ``GET /fulfillment-center`` entry -> WarehouseSite (code = ShipBob's numeric FC id)."""
+    country = (fc.get("country") or "").strip().upper()
+    state = fc.get("state")
+    return WarehouseSite(code=str(fc["id"]), name=fc.get("name") or str(fc["id"]),
+                         country_code=country if len(country) == 2 else None,
+                         region=f"{country}-{state}" if country and state else None)
 
 
 # -- inventory -------------------------------------------------------------------------------

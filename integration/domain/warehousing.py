@@ -141,7 +141,9 @@ class StockRecord:
 @dataclass(frozen=True)
 class StockPage:
     records: tuple[StockRecord, ...]
-    next_cursor: str | None  # None: caught up; store it and ask again later
+    # Store it and pass it back next time. Providers always return one once they have started
+    # (None is where a first-ever caller starts); ``has_more`` says whether to ask again now.
+    next_cursor: str | None
     has_more: bool = False
 
 

@@ -16,6 +16,7 @@ class Order(Base):
     __table_args__ = (UniqueConstraint("shop_id", "channel", "external_id"),)
     __pii__ = ("email", "phone", "customer_name", "shipping_address", "billing_address")
     __customer_match__ = ("customer_external_id", "email")
+    __not_pii__ = ("name",)  # the shop's order number, "#1001"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)

@@ -18,8 +18,8 @@ The named signals (keyword arguments in brackets):
     (``TrackingStatus`` value, ``ExceptionReason`` value or None). Subscribers: customer notices,
     loyalty points.
 ``shipment_status_changed`` (fulfillment_id, shipment_status)
-    A fulfillment's carrier status changed (``in_transit``, ``delivered``…). Subscribers:
-    tracking notices, loyalty points.
+    A Shopify fulfillment's carrier status, as Shopify reports it, changed (``in_transit``,
+    ``delivered``…; fulfillment_id is our Fulfillment row). Subscribers: tracking notices.
 
 Receivers run synchronously, in the sender's thread and database transaction: what they write
 commits or rolls back with the sender's change, and an exception propagates to the sender (a
@@ -35,6 +35,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import structlog
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -43,6 +44,8 @@ STOCK_CHANGED = "stock_changed"
 SHIPMENT_STATUS_CHANGED = "shipment_status_changed"
 SHIPMENT_TRACKING_CHANGED = "shipment_tracking_changed"
 SIGNALS = frozenset({ORDER_CHANGED, STOCK_CHANGED, SHIPMENT_STATUS_CHANGED, SHIPMENT_TRACKING_CHANGED})
+
+log = structlog.get_logger(__name__)
 
 Receiver = Callable[..., Any]
 _receivers: dict[str, list[Receiver]] = {name: [] for name in SIGNALS}
@@ -93,10 +96,14 @@ def shipment_tracking_changed(shipment_id: int, status: str, reason: str | None)
     send(SHIPMENT_TRACKING_CHANGED, shipment_id=shipment_id, status=status, reason=reason)
 
 
+
 def on_commit(session: Session, callback: Callable[[], Any]) -> None:
     """Run ``callback`` after ``session``'s current transaction commits; drop it on rollback.
 
     For receivers that enqueue jobs: ``signals.on_commit(db.session(), lambda: queues.enqueue(...))``.
+    Best effort: the data is committed by then, so a failing callback (Redis down) is logged, not
+    raised (raising would only get the sender retried, and a retry finds nothing newer to signal).
+    Work that must not be lost needs a periodic sweep that finds what was left undone.
     """
     session.info.setdefault(_ON_COMMIT, []).append(callback)
 
@@ -104,7 +111,10 @@ def on_commit(session: Session, callback: Callable[[], Any]) -> None:
 @event.listens_for(Session, "after_commit")
 def _run_on_commit(session: Session) -> None:
     for callback in session.info.pop(_ON_COMMIT, ()):
-        callback()
+        try:
+            callback()
+        except Exception:
+            log.exception("signals.on_commit_failed", callback=getattr(callback, "__qualname__", repr(callback)))
 
 
 @event.listens_for(Session, "after_rollback")

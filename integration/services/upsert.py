@@ -74,7 +74,7 @@ def upsert_if_newer(model: Any, key: Mapping[str, Any], values: Mapping[str, Any
 def newer_only(statement, table: Table, stamp: datetime, stamp_column: str = STAMP):
     """Restrict an UPDATE to rows whose stamp is older than ``stamp`` (or unset)."""
     column = table.c[stamp_column]
-    return statement.where(or_(column.is_(None), column <= stamp))
+    return statement.where(or_(column.is_(None), column < stamp))
 
 
 def upsert(model: Any, key: Mapping[str, Any], values: Mapping[str, Any]) -> int:

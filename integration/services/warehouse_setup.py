@@ -20,7 +20,7 @@ from difflib import SequenceMatcher
 from urllib.parse import urlsplit
 
 import structlog
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -29,7 +29,6 @@ from connectors.warehouses import registry
 from integration.domain.warehousing import WarehouseSite
 from integration.extensions import db, redis
 from integration.models import (
-    Alert,
     Allocation,
     Location,
     Order,
@@ -41,12 +40,13 @@ from integration.models import (
     WarehouseAccount,
 )
 from integration.models.base import utcnow
+from integration.services.alerts import open_alerts  # noqa: F401 - re-exported for the admin API
 from integration.services.providers import provider_for, record_call
 
 log = structlog.get_logger(__name__)
 
 # ISO 3166-1 alpha-2, plus XK (Kosovo), which Shopify and carriers use.
-COUNTRIES = frozenset((
+_ISO_3166 = (
     "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY "
     "BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK "
     "FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR "
@@ -54,7 +54,8 @@ COUNTRIES = frozenset((
     "ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM "
     "PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF "
     "TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW"
-).split())
+)
+COUNTRIES = frozenset(_ISO_3166.split())
 CHANNELS = ("shopify", "amazon")
 NOTICE_SENDERS = ("nearstock", "shopify")
 MAX_ID = 2**63 - 1
@@ -67,6 +68,22 @@ MAX_TRANSIT_DAYS = 365
 MAX_UNITS = 1_000_000
 _CREDENTIAL_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and newlines allowed (PEM keys)
+
+
+# For the admin form only (each provider's module docstring is the reference; the provider itself
+# is the validation): the keys to offer, required ones first.
+PROVIDER_LABELS = {"winit": "WINIT", "goodcang": "Goodcang", "shipbob": "ShipBob"}
+CREDENTIAL_HINTS = {
+    "winit": ("app_key", "token", "platform", "inbound_product_code", "return_product_code", "client_id",
+              "client_secret"),
+    "goodcang": ("app_key", "app_token", "product_link", "category_id", "material"),
+    "shipbob": ("token", "channel_id", "webhook_secret"),
+}
+
+
+def providers() -> list[dict]:
+    return [{"name": n, "label": PROVIDER_LABELS.get(n, n), "credential_keys": list(CREDENTIAL_HINTS.get(n, ()))}
+            for n in registry.names()]
 
 
 class SetupError(Exception):
@@ -197,12 +214,21 @@ def endpoint(value, provider: str, *, allow_any: bool) -> str | None:
         raise InvalidError("endpoint", "must be an http(s) URL without credentials, query or fragment")
     if allow_any:
         return value.rstrip("/")
-    default_host = urlsplit(_provider_class(provider).default_endpoint or "").hostname or ""
-    domain = ".".join(default_host.split(".")[-2:])
+    domain = _vendor_domain(urlsplit(_provider_class(provider).default_endpoint or "").hostname or "")
     host = parts.hostname.lower()
     if parts.scheme != "https" or not domain or not (host == domain or host.endswith("." + domain)):
         raise InvalidError("endpoint", f"must be an https URL on {domain or 'the provider domain'}")
     return value.rstrip("/")
+
+
+def _vendor_domain(default_host: str) -> str:
+    """The parent domain of the provider's default host (api.shipbob.com -> shipbob.com,
+    openapi.winit.com.cn -> winit.com.cn), never a public suffix such as com.cn."""
+    labels = default_host.lower().split(".")
+    parent = labels[1:] if len(labels) >= 3 else labels
+    if len(parent) < 2 or (len(parent) == 2 and parent[0] in ("com", "net", "org", "co", "gov", "edu", "ac")):
+        return default_host.lower()
+    return ".".join(parent)
 
 
 def _provider_class(provider: str):
@@ -294,17 +320,20 @@ def update_account(shop_id: int, account_id: int, data: Mapping, *, allow_any_en
 
 
 def delete_account(shop_id: int, account_id: int) -> None:
+    """Delete the account and (by cascade) its warehouses, rules and stock rows, unless orders
+    used them: deleting would cascade into order history, so such accounts are deactivated instead.
+    One conditional DELETE, so an order allocated meanwhile is never silently swept away."""
     account = get_account(shop_id, account_id)
-    warehouse_ids = select(Warehouse.id).where(Warehouse.account_id == account.id)
-    used = db.session.execute(select(OutboundOrder.id).where(OutboundOrder.warehouse_id.in_(warehouse_ids)).limit(1)
-                              ).first() or db.session.execute(select(Allocation.id).where(
-                                  Allocation.warehouse_id.in_(warehouse_ids)).limit(1)).first()
-    if used:
-        # Deleting would cascade to order history; deactivating keeps it.
+    warehouse_ids = select(Warehouse.id).where(Warehouse.account_id == account.id).scalar_subquery()
+    deleted = db.session.execute(delete(WarehouseAccount).where(
+        WarehouseAccount.id == account.id, WarehouseAccount.shop_id == shop_id,
+        ~exists().where(OutboundOrder.warehouse_id.in_(warehouse_ids)),
+        ~exists().where(Allocation.warehouse_id.in_(warehouse_ids)),
+    )).rowcount
+    if not deleted:
+        db.session.rollback()
         raise ConflictError("this account's warehouses have orders; deactivate the account instead",
                             code="account_in_use")
-    db.session.execute(delete(WarehouseAccount).where(WarehouseAccount.id == account.id,
-                                                      WarehouseAccount.shop_id == shop_id))
     db.session.commit()
     log.info("warehouse_account.deleted", shop_id=shop_id, account_id=account_id)
 
@@ -322,19 +351,20 @@ def discover(shop_id: int, account_id: int) -> dict:
 
 def _list_sites(shop_id: int, provider: str, creds: dict[str, str], url: str | None, *,
                 account: WarehouseAccount | None = None, account_key: str = "") -> list[WarehouseSite]:
-    label = provider
+    _provider_class(provider)  # 503 when the connector is not installed
+    label = PROVIDER_LABELS.get(provider, provider)
+    connector = None
     try:
         if account is not None:
             connector = provider_for(account)
         else:  # the account is not stored (yet, or with these credentials): same build, explicit values
             connector = registry.build(provider, creds, redis=redis.client, account_key=account_key, endpoint=url,
                                        on_call=lambda record: record_call(shop_id, record))
-        label = getattr(connector, "name", provider) or provider
         return list(connector.list_warehouses())
-    except (KeyError, ImportError) as exc:
-        raise SetupError(f"the {provider} connector is not available", code="provider_not_available",
-                         status=503) from exc
     except AuthError as exc:
+        if connector is None:  # refused when built: a required key is missing or malformed
+            raise InvalidError("credentials", f"incomplete for {label}: {_scrub(exc, creds)}",
+                               code="credentials_incomplete") from exc
         raise SetupError(f"{label} refused the credentials: {_scrub(exc, creds)}", field="credentials",
                          code="credentials_rejected", status=422) from exc
     except PermanentError as exc:
@@ -346,6 +376,9 @@ def _list_sites(shop_id: int, provider: str, creds: dict[str, str], url: str | N
     except ConnectorError as exc:
         raise ProviderError(f"{label} failed: {_scrub(exc, creds)}") from exc
     except Exception as exc:  # a connector bug or an unexpected answer: a failure, never a 500
+        if connector is None and isinstance(exc, KeyError | TypeError | ValueError):
+            raise InvalidError("credentials", f"not accepted by the {label} connector ({type(exc).__name__})",
+                               code="credentials_invalid") from exc
         log.exception("warehouse_setup.provider_failed", shop_id=shop_id, provider=provider)
         raise ProviderError(f"{label} gave an answer we could not read ({type(exc).__name__})",
                             code="provider_error") from exc
@@ -376,8 +409,8 @@ def _import_sites(account: WarehouseAccount, sites: list[WarehouseSite]) -> dict
         inserted = db.session.execute(insert(Warehouse).values(
             shop_id=account.shop_id, account_id=account.id, code=code, name=name, country_code=cc, region=region,
             transit_days={}, active=bool(cc),  # no country, no routing: the merchant sets it first
-        ).on_conflict_do_nothing(index_elements=["account_id", "code"])).rowcount
-        if inserted:
+        ).on_conflict_do_nothing(index_elements=["account_id", "code"]).returning(Warehouse.id)).scalar_one_or_none()
+        if inserted is not None:  # (rowcount is -1 for this statement on psycopg)
             created.append(code)
             continue
         existing.append(code)
@@ -604,11 +637,6 @@ def update_settings(shop_id: int, data: Mapping) -> ShopSettings:
     return row
 
 
-def open_alerts(shop_id: int, limit: int = 100) -> list[Alert]:
-    return list(db.session.execute(select(Alert).where(Alert.shop_id == shop_id, Alert.resolved_at.is_(None))
-                                   .order_by(Alert.id.desc()).limit(limit)).scalars())
-
-
 OUTBOUND_STATUSES = (OutboundState.PENDING, OutboundState.PUSHED, OutboundState.SHIPPED, OutboundState.DELIVERED,
                      OutboundState.CANCELLED, OutboundState.FAILED)
 OPEN_STATUSES = (OutboundState.PENDING, OutboundState.PUSHED)
@@ -625,7 +653,8 @@ class OutboundView:
 def recent_outbound(shop_id: int, status: str | None = None, limit: int = 50) -> list[OutboundView]:
     """Newest first; ``status`` is one of OUTBOUND_STATUSES, or "open" (not shipped yet)."""
     query = (select(OutboundOrder, Order.name, Order.external_id, Warehouse.name, Warehouse.code)
-             .join(Order, Order.id == OutboundOrder.order_id).join(Warehouse, Warehouse.id == OutboundOrder.warehouse_id)
+             .join(Order, Order.id == OutboundOrder.order_id)
+             .join(Warehouse, Warehouse.id == OutboundOrder.warehouse_id)
              .where(OutboundOrder.shop_id == shop_id).order_by(OutboundOrder.id.desc()).limit(limit))
     if status == "open":
         query = query.where(OutboundOrder.status.in_(OPEN_STATUSES))

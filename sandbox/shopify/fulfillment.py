@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 
+from .payloads import fulfillment_payload, order_payload, rest_time
 from .queries import resolver
 from .state import legacy_id, now_iso
 
@@ -100,11 +101,13 @@ def fulfillment_create(_root, info, fulfillment, message=None):
             shop.change_quantity(level, "committed", -quantity)
         if record["id"] not in fo["_fulfillments"]:
             fo["_fulfillments"].append(record["id"])
-        fo["updatedAt"] = now_iso()
+        shop.touch(fo)
     order["_fulfillments"].append(record["id"])
-    order["updatedAt"] = now_iso()
+    shop.touch(order)
     shop.fulfillment_log.append(record)
+    # The order's fulfillment status changed too: Shopify also sends orders/updated.
     info.context.emit("fulfillments/create", fulfillment_payload(shop, record))
+    info.context.emit("orders/updated", order_payload(shop, order))
     return {"fulfillment": record, "userErrors": []}
 
 
@@ -118,7 +121,7 @@ def fulfillment_tracking_info_update(_root, info, fulfillmentId, trackingInfoInp
             ["fulfillmentId"], "Fulfillment does not exist.")]}
     record["_tracking"] = tracking_list(trackingInfoInput)
     record["_notify"] = bool(notifyCustomer)
-    record["updatedAt"] = now_iso()
+    shop.touch(record)
     info.context.emit("fulfillments/update", fulfillment_payload(shop, record))
     return {"fulfillment": record, "userErrors": []}
 
@@ -146,43 +149,21 @@ def fulfillment_event_create(_root, info, fulfillmentEvent):
         record["deliveredAt"] = happened
     if data.get("estimatedDeliveryAt"):
         record["estimatedDeliveryAt"] = data["estimatedDeliveryAt"]
-    record["updatedAt"] = now_iso()
+    # The REST fulfillment's shipment_status is the latest event's status, lower-cased.
+    record["_shipment_status"] = data["status"].lower()
+    shop.touch(record)
     shop.fulfillment_event_log.append(event)
     info.context.emit("fulfillment_events/create", {
         "id": legacy_id(event["id"]), "fulfillment_id": legacy_id(record["id"]),
         "order_id": legacy_id(record["_order"]), "status": data["status"].lower(),
-        "message": event["message"], "happened_at": happened, "city": event["city"],
+        "message": event["message"], "happened_at": rest_time(shop, happened), "city": event["city"],
         "province": event["province"], "country": event["country"], "zip": event["zip"],
         "address1": event["address1"], "latitude": event["latitude"],
         "longitude": event["longitude"], "shop_id": legacy_id(shop.record["id"]),
-        "created_at": event["createdAt"], "updated_at": event["updatedAt"],
-        "estimated_delivery_at": event["estimatedDeliveryAt"],
+        "created_at": rest_time(shop, event["createdAt"]), "updated_at": rest_time(shop, event["updatedAt"]),
+        "estimated_delivery_at": rest_time(shop, event["estimatedDeliveryAt"]),
         "admin_graphql_api_id": event["id"],
     })
+    info.context.emit("fulfillments/update", fulfillment_payload(shop, record))
     return {"fulfillmentEvent": event, "userErrors": []}
 
-
-def fulfillment_payload(shop, record: dict) -> dict:
-    """The REST-shaped body of ``fulfillments/create`` and ``fulfillments/update`` webhooks."""
-    tracking = record["_tracking"]
-    lines = []
-    for foli_id, quantity in record["_lines"]:
-        foli = shop.nodes[foli_id]
-        line_item = shop.nodes[foli["_line_item"]]
-        lines.append({"id": legacy_id(line_item["id"]), "sku": line_item["sku"],
-                      "name": line_item["name"], "quantity": quantity,
-                      "variant_id": legacy_id(line_item["_variant"] or ""),
-                      "admin_graphql_api_id": line_item["id"]})
-    return {
-        "id": legacy_id(record["id"]), "order_id": legacy_id(record["_order"]),
-        "status": "success", "created_at": record["createdAt"],
-        "updated_at": record["updatedAt"], "service": "manual", "shipment_status": None,
-        "location_id": legacy_id(record["_location"] or ""), "name": record["name"],
-        "tracking_company": tracking[0]["company"] if tracking else None,
-        "tracking_number": tracking[0]["number"] if tracking else None,
-        "tracking_numbers": [t["number"] for t in tracking if t["number"]],
-        "tracking_url": tracking[0]["url"] if tracking else None,
-        "tracking_urls": [t["url"] for t in tracking if t["url"]],
-        "notify_customer": record["_notify"], "line_items": lines,
-        "admin_graphql_api_id": record["id"],
-    }

@@ -15,8 +15,8 @@ import re
 from graphql import GraphQLError
 from graphql.execution.values import get_directive_values
 
+from .payloads import level_payload
 from .queries import resolver
-from .state import legacy_id, now_iso
 
 # https://shopify.dev/docs/apps/build/orders-fulfillment/inventory-management-apps/manage-quantities-states
 REASONS = {
@@ -142,25 +142,15 @@ def _set_quantities(info, data: dict) -> dict:
     other = "on_hand" if name == "available" else "available"
     for item, location, level, quantity in targets:
         delta = quantity - level["_q"][name]
-        shop.change_quantity(level, name, delta)
+        shop.change_quantity(level, name, delta, touch=bool(delta))
         for changed in (name, other):
             changes.append({"name": changed, "delta": delta,
                             "quantityAfterChange": level["_q"][changed],
                             "ledgerDocumentUri": None,
                             "_item": item["id"], "_location": location["id"]})
         if delta:
-            info.context.emit("inventory_levels/update", level_payload(level))
+            info.context.emit("inventory_levels/update", level_payload(shop, level))
     group = shop.new("InventoryAdjustmentGroup", reason=data["reason"],
                      referenceDocumentUri=uri, _changes=changes)
     return {"inventoryAdjustmentGroup": group, "userErrors": []}
 
-
-def level_payload(level: dict) -> dict:
-    """The REST-shaped body of an ``inventory_levels/update`` webhook."""
-    return {
-        "inventory_item_id": legacy_id(level["_item"]),
-        "location_id": legacy_id(level["_location"]),
-        "available": level["_q"]["available"],
-        "updated_at": level["updatedAt"] or now_iso(),
-        "admin_graphql_api_id": level["id"],
-    }

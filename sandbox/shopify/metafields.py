@@ -11,6 +11,7 @@ import json
 import re
 from datetime import date, datetime
 
+from .payloads import product_payload
 from .queries import resolver
 from .state import now_iso, parse_gid
 
@@ -187,4 +188,10 @@ def metafields_set(_root, info, metafields):
         record["compareDigest"] = _digest(record)
         shop.metafields[(owner["id"], namespace, key)] = record
         out.append(record)
+    # A product's metafields are part of the product: Shopify sends products/update for them
+    # (https://github.com/Shopify/shopify-api-js/issues/952), once per product and request.
+    products = {owner["id"]: owner for owner, *_ in planned if owner["__typename"] == "Product"}
+    for product in products.values():
+        shop.touch(product)
+        info.context.emit("products/update", product_payload(shop, product))
     return {"metafields": out, "userErrors": []}

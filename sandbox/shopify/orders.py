@@ -43,7 +43,7 @@ def fo_status(fo, info):
     lines = _records(info, fo["_line_items"])
     remaining = sum(li["remainingQuantity"] for li in lines)
     total = sum(li["totalQuantity"] for li in lines)
-    return "OPEN" if remaining == total else "CLOSED" if remaining == 0 else "IN_PROGRESS"
+    return "CLOSED" if remaining == 0 else "OPEN" if remaining == total else "IN_PROGRESS"
 
 
 @resolver("FulfillmentOrder", "lineItems")

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import re
 
-from . import discounts, webhooks
-from .state import Shop, legacy_id
+from . import discounts, payloads, webhooks
+from .order_seeding import OrderSeedingMixin
+from .state import Shop
 
 SHOP_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
-_ADDRESS_KEYS = {"first_name": "firstName", "last_name": "lastName", "country_code": "countryCodeV2",
-                 "countryCode": "countryCodeV2", "province_code": "provinceCode"}
-_ADDRESS_FIELDS = ("firstName", "lastName", "name", "company", "address1", "address2", "city",
-                   "province", "provinceCode", "zip", "country", "countryCodeV2", "phone")
+PRODUCT_CHANGES = {"title": "title", "vendor": "vendor", "product_type": "productType", "status": "status",
+                   "handle": "handle", "tags": "tags", "body_html": "descriptionHtml"}
+VARIANT_CHANGES = ("title", "sku", "barcode", "price")
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "product"
 
 
-class SeedingMixin:
+class SeedingMixin(OrderSeedingMixin):
     """Needs ``self.store``, ``self.lock``, ``self._new_bucket`` and ``self._emit_events``."""
 
     def shop(self, domain: str) -> Shop:
@@ -80,6 +80,45 @@ class SeedingMixin:
                 spec["id"], spec["inventory_item_id"] = variant["id"], item["id"]
             return product["id"]
 
+    def update_product(self, shop: str, product_gid: str, *, variants: dict | None = None, **changes) -> None:
+        """Edits a product like ``productUpdate`` / ``productVariantsBulkUpdate`` and emits
+        ``products/update``. ``changes``: ``title``, ``vendor``, ``product_type``, ``status``
+        (``ACTIVE``, ``DRAFT``, ``ARCHIVED``), ``handle``, ``tags`` (list), ``body_html``;
+        ``variants``: ``{variant gid or sku: {"title", "sku", "barcode", "price"}}``."""
+        unknown = set(changes) - set(PRODUCT_CHANGES)
+        if unknown:
+            raise TypeError(f"update_product() got unknown change(s): {', '.join(sorted(unknown))}")
+        with self.lock:
+            s = self.shop(shop)
+            product = s.get(product_gid, "Product")
+            if product is None:
+                raise KeyError(f"unknown product {product_gid}")
+            for key, value in changes.items():
+                product[PRODUCT_CHANGES[key]] = list(value) if key == "tags" else value
+            latest = None
+            for key, fields in (variants or {}).items():
+                variant = next((s.nodes[v] for v in product["_variants"]
+                                if key in (v, s.nodes[v]["sku"])), None)
+                if variant is None:
+                    raise KeyError(f"{product_gid} has no variant {key!r}")
+                if set(fields) - set(VARIANT_CHANGES):
+                    raise TypeError(f"variant fields can only be {', '.join(VARIANT_CHANGES)}")
+                variant.update({k: str(v) if k == "price" else v for k, v in fields.items()})
+                if "sku" in fields:
+                    s.nodes[variant["_item"]]["sku"] = fields["sku"]
+                latest = s.touch(variant)
+            s.touch(product, not_before=latest)  # the product is as new as its newest variant
+            self._emit_events(s, [("products/update", payloads.product_payload(s, product))])
+
+    def product_payload(self, shop: str, product_gid: str) -> dict:
+        """The product as ``products/update`` carries it now (to send by hand with ``send_webhook``)."""
+        with self.lock:
+            s = self.shop(shop)
+            product = s.get(product_gid, "Product")
+            if product is None:
+                raise KeyError(f"unknown product {product_gid}")
+            return payloads.product_payload(s, product)
+
     def stock_item(self, shop: str, inventory_item_gid: str, location_gid: str,
                    available: int = 0) -> None:
         """Activates an inventory item at a location (what ``inventoryActivate`` does)."""
@@ -96,82 +135,6 @@ class SeedingMixin:
                     return {"id": v["id"], "inventory_item_id": v["_item"],
                             "product_id": v["_product"]}
         return None
-
-    def add_order(self, shop: str, *, line_items: list[dict], shipping_address: dict, email: str,
-                  locale: str = "en", currency: str | None = None) -> str:
-        """``line_items``: ``{"sku" or "variant_id", "quantity", "location_id"?, "price"?}``.
-        Each line is assigned to ``location_id`` or to the first active location with enough
-        stock; one fulfillment order per assigned location; stock moves available -> committed."""
-        with self.lock:
-            s = self.shop(shop)
-            address = {_ADDRESS_KEYS.get(k, k): v for k, v in shipping_address.items()}
-            address = {k: address.get(k) for k in _ADDRESS_FIELDS}
-            if not address["name"]:
-                address["name"] = " ".join(p for p in (address["firstName"],
-                                                       address["lastName"]) if p) or None
-            number = next(s.order_seq)
-            order = s.new("Order", name=f"#{number}", email=email, cancelledAt=None,
-                          currencyCode=currency or s.record["currencyCode"],
-                          customerLocale=locale, _line_items=[], _fulfillment_orders=[],
-                          _fulfillments=[])
-            order["processedAt"] = order["createdAt"]
-            order["shippingAddress"] = s.new("MailingAddress", **address)
-            by_location: dict[str, list] = {}
-            for spec in line_items:
-                variant = s.get(spec.get("variant_id"), "ProductVariant") if spec.get(
-                    "variant_id") else next((s.nodes[v] for v in s.variants
-                                             if s.nodes[v]["sku"] == spec.get("sku")), None)
-                if variant is None:
-                    raise KeyError(f"no variant for line item {spec}")
-                item = s.nodes[variant["_item"]]
-                quantity = int(spec["quantity"])
-                location = spec.get("location_id") or self._assign(s, item, quantity)
-                product = s.nodes[variant["_product"]]
-                line = s.new("LineItem", name=f"{product['title']} - {variant['title']}",
-                             title=product["title"], sku=variant["sku"], quantity=quantity,
-                             currentQuantity=quantity, _variant=variant["id"], _fulfilled=0,
-                             _price=str(spec.get("price", variant["price"])))
-                order["_line_items"].append(line["id"])
-                by_location.setdefault(location, []).append((line, item, quantity, variant))
-            for location_gid, lines in by_location.items():
-                loc = s.nodes[location_gid]
-                fo = s.new("FulfillmentOrder", requestStatus="UNSUBMITTED", orderId=order["id"],
-                           orderName=order["name"], _line_items=[], _fulfillments=[],
-                           assignedLocation={
-                               "name": loc["name"], "countryCode": loc["address"]["countryCode"],
-                               "address1": loc["address"]["address1"], "address2": None,
-                               "city": loc["address"]["city"], "province": None,
-                               "zip": loc["address"]["zip"], "phone": None,
-                               "_location": location_gid})
-                for line, item, quantity, variant in lines:
-                    foli = s.new("FulfillmentOrderLineItem", sku=variant["sku"],
-                                 productTitle=line["title"], variantTitle=variant["title"],
-                                 totalQuantity=quantity, remainingQuantity=quantity,
-                                 inventoryItemId=item["id"], _line_item=line["id"])
-                    fo["_line_items"].append(foli["id"])
-                    level = item["_levels"].get(location_gid)
-                    if level is not None:
-                        s.change_quantity(level, "available", -quantity)
-                        s.change_quantity(level, "committed", quantity)
-                order["_fulfillment_orders"].append(fo["id"])
-            s.orders.append(order["id"])
-            self._emit_events(s, [("orders/create", {
-                "id": legacy_id(order["id"]), "name": order["name"], "email": email,
-                "currency": order["currencyCode"], "customer_locale": locale,
-                "created_at": order["createdAt"], "admin_graphql_api_id": order["id"]})])
-            return order["id"]
-
-    @staticmethod
-    def _assign(s: Shop, item: dict, quantity: int) -> str:
-        active = [loc for loc in s.locations if s.nodes[loc]["isActive"]]
-        for loc in active:
-            level = item["_levels"].get(loc)
-            if level is not None and level["_q"]["available"] >= quantity:
-                return loc
-        stocked = [loc for loc in active if loc in item["_levels"]]
-        if stocked or active:
-            return (stocked or active)[0]
-        raise ValueError("the shop has no active location to assign the order to")
 
     def grant_token(self, shop: str, scopes) -> str:
         from .oauth import parse_scopes

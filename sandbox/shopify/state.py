@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 # Inventory quantity names, see
 # https://shopify.dev/docs/apps/build/orders-fulfillment/inventory-management-apps/manage-quantities-states
@@ -23,6 +23,23 @@ GID_RE = re.compile(r"^gid://shopify/(?P<type>[A-Za-z]+)/(?P<id>\d+)(?:\?(?P<que
 
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def parse_iso(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def later_iso(previous: str | None, not_before: str | None = None) -> str:
+    """Now, or one second after ``previous`` (and no earlier than ``not_before``) if that is later.
+
+    Shopify's timestamps have one-second resolution, and apps keep a copy only when its
+    ``updated_at`` is strictly newer: two changes within a second must still get two stamps."""
+    stamp = datetime.now(UTC).replace(microsecond=0)
+    if previous:
+        stamp = max(stamp, parse_iso(previous) + timedelta(seconds=1))
+    if not_before:
+        stamp = max(stamp, parse_iso(not_before))
+    return stamp.isoformat().replace("+00:00", "Z")
 
 
 def gid(type_name: str, number: int) -> str:
@@ -74,6 +91,7 @@ class Shop:
         self.products: list[str] = []
         self.variants: list[str] = []
         self.orders: list[str] = []
+        self.customers: dict[str, str] = {}  # lower-cased email -> Customer gid
         self.order_seq = itertools.count(1001)
         self.metafields: dict[tuple[str, str, str], dict] = {}
         self.discount_codes: dict[str, str] = {}  # lower-cased code -> DiscountCodeNode gid
@@ -93,6 +111,11 @@ class Shop:
         record.update(fields)
         self.nodes[record["id"]] = record
         return record
+
+    def touch(self, record: dict, *, not_before: str | None = None) -> str:
+        """Marks ``record`` changed: its ``updatedAt`` moves strictly forward (see :func:`later_iso`)."""
+        record["updatedAt"] = later_iso(record.get("updatedAt"), not_before)
+        return record["updatedAt"]
 
     def get(self, node_id: str | None, type_name: str | None = None) -> dict | None:
         if not node_id:
@@ -127,7 +150,7 @@ class Shop:
         location = gid("Location", int(match["id"]))
         return item["_levels"].get(location) if item else None
 
-    def change_quantity(self, level: dict, name: str, delta: int) -> None:
+    def change_quantity(self, level: dict, name: str, delta: int, *, touch: bool = True) -> None:
         """Moves one quantity and keeps ``on_hand`` the sum of its parts (and vice versa)."""
         q = level["_q"]
         q[name] += delta
@@ -135,7 +158,13 @@ class Shop:
             q["on_hand"] += delta
         elif name == "on_hand":
             q["available"] += delta
-        level["updatedAt"] = now_iso()
+        if touch:
+            self.touch(level)
+
+    def move_quantity(self, level: dict, source: str, target: str, quantity: int) -> None:
+        """``quantity`` units from one state to another (available -> committed…): one change."""
+        self.change_quantity(level, source, -quantity, touch=False)
+        self.change_quantity(level, target, quantity)
 
     def item_available(self, item: dict) -> int:
         return sum(level["_q"]["available"] for level in item["_levels"].values())

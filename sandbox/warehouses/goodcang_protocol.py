@@ -24,7 +24,7 @@ BEIJING = timezone(timedelta(hours=8))
 NO_TIME = "0000-00-00 00:00:00"
 
 
-class GoodcangFailure(Exception):  # noqa: N818 - it is Goodcang's "ask: Failure", not a Python error
+class GoodcangFailure(Exception):
     """A refusal in Goodcang's shape; ``http`` is the HTTP status it travels with."""
 
     def __init__(self, err_code: int | str, message: str, *, http: int = 200, v2: bool = False) -> None:
@@ -44,7 +44,7 @@ class GoodcangFailure(Exception):  # noqa: N818 - it is Goodcang's "ask: Failure
 # name -> (errCode, message). Only NO_DATA and DISCARDED are observed in real answers.
 ERRORS = {
     "auth": (401, "app-token或app-key错误 (invalid app-token or app-key)"),
-    "throttled": (403, "请求过于频繁，请稍后再试 (request frequency exceeds the limit)"),
+    "throttled": (403, "请求过于频繁\uff0c请稍后再试 (request frequency exceeds the limit)"),
     "no_action": (404, "接口不存在 (no such interface)"),
     "bad_method": (405, "仅支持POST请求 (only POST is supported)"),
     "bad_json": (10100001, "请求参数不是合法的JSON (request body is not valid JSON)"),
@@ -52,13 +52,13 @@ ERRORS = {
     "invalid": (10100003, "{field}格式错误 ({field} is invalid)"),
     "bad_range": (10100004, "{field}时间跨度不能超过31天 ({field} span exceeds 31 days)"),
     "dup_product": (10102001, "商品编码已存在 (product_sku {value} already exists)"),
-    "product_verified": (10102002, "商品已审核，不允许修改 (product {value} is audited and cannot be edited)"),
+    "product_verified": (10102002, "商品已审核\uff0c不允许修改 (product {value} is audited and cannot be edited)"),
     "unknown_product": (10102003, "商品不存在 (product_sku {value} does not exist)"),
     "dup_order": (10103001, "参考号已存在 (reference_no {value} already exists)"),
     "unknown_sku": (10103002, "SKU不存在 (product_sku {value} does not exist)"),
     "unknown_warehouse": (10103003, "仓库代码不存在 (warehouse_code {value} does not exist)"),
     "insufficient_stock": (10103004, "库存不足 (insufficient stock for {value})"),
-    "not_cancellable": (10103005, "订单已发货，不能取消 (order {value} is shipped and cannot be cancelled)"),
+    "not_cancellable": (10103005, "订单已发货\uff0c不能取消 (order {value} is shipped and cannot be cancelled)"),
     "bad_shipping_method": (10103006, "物流产品不可用 (shipping_method {value} is not available)"),
     "no_data": (10103086, "no data"),
     "discarded": (10103099, "订单已废弃"),

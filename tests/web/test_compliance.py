@@ -185,7 +185,10 @@ def test_data_request_exports_the_customers_orders_and_nothing_else(client, work
     assert first["email"] == CUSTOMER_A["email"] and first["shipping_address"]["address1"] == "Zwirngasse 17"
     assert [ln["sku"] for ln in first["related"]["order_lines"]] == ["SKU-1", "SKU-2"]
     assert first["related"]["fulfillments"][0]["tracking_number"] == "1z827wk74630"
-    assert record.summary == {"orders": 3, "order_lines": 4, "fulfillments": 1}
+    # Rows of tables that hang off an order (allocations, shipments…) are exported too, found by
+    # their foreign keys; those three are the ones these webhooks create.
+    assert {k: record.summary[k] for k in ("orders", "order_lines", "fulfillments")} == {
+        "orders": 3, "order_lines": 4, "fulfillments": 1}
     dumped = json.dumps(record.export).lower()
     assert not [s for s in [*personal(CUSTOMER_B), str(B_ORDER)] if s.lower() in dumped]
     assert "access_token" not in dumped

@@ -1,0 +1,222 @@
+"""The embedded admin's warehouse setup API: 3PL accounts, warehouses and their Shopify location
+mapping, routing rules, shop settings, open alerts and recent outbound orders.
+
+Every route is session-token protected and scoped to ``g.shop``; every id in a path is looked up
+within that shop, so another shop's id answers 404. Credentials are write-only: responses say
+which keys are set, never their values. Errors: ``{"error": {"code", "message", "field"?}}``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from integration.errors import APIError
+from integration.models import Alert, RoutingRule, ShopSettings, Warehouse, WarehouseAccount
+from integration.services import warehouse_setup as setup
+from integration.views.session_auth import require_session
+
+bp = Blueprint("warehouses_api", __name__, url_prefix="/api")
+
+MAX_BODY = 64 * 1024
+
+
+@bp.errorhandler(setup.SetupError)
+def _setup_error(exc: setup.SetupError):
+    error = {"code": exc.code, "message": exc.message}
+    if exc.field:
+        error["field"] = exc.field
+    response = jsonify(error=error)
+    response.status_code = exc.status
+    if exc.retry_after:
+        response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    return response
+
+
+def _body() -> dict:
+    if (request.content_length or 0) > MAX_BODY:
+        raise APIError(413, "body_too_large", f"the body must be at most {MAX_BODY} bytes")
+    if not request.is_json:
+        raise APIError(415, "unsupported_media_type", "send application/json")
+    raw = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH even when chunked
+    if len(raw) > MAX_BODY:
+        raise APIError(413, "body_too_large", f"the body must be at most {MAX_BODY} bytes")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise APIError(400, "invalid_json", "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise APIError(400, "invalid_body", "the body must be a JSON object")
+    return data
+
+
+def _allow_any_endpoint() -> bool:
+    return not current_app.config["NEARSTOCK"].is_production
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+# -- serialisers (the only shapes that leave the server) ---------------------------------------
+
+def account_json(account: WarehouseAccount, warehouses: int | None = None) -> dict:
+    out = {
+        "id": account.id,
+        "provider": account.provider,
+        "name": account.name,
+        "endpoint": account.endpoint,
+        "active": account.active,
+        "credential_keys": setup.credential_keys(account),  # which keys are set; never a value
+        "created_at": _iso(account.created_at),
+    }
+    if warehouses is not None:
+        out["warehouses"] = warehouses
+    return out
+
+
+def warehouse_json(w: Warehouse) -> dict:
+    return {
+        "id": w.id, "account_id": w.account_id, "code": w.code, "name": w.name,
+        "location_shopify_id": w.location_shopify_id, "country_code": w.country_code or None, "region": w.region,
+        "handling_hours": w.handling_hours, "transit_days": w.transit_days or {}, "priority": w.priority,
+        "active": w.active, "updated_at": _iso(w.updated_at),
+    }
+
+
+def rule_json(r: RoutingRule) -> dict:
+    return {"id": r.id, "warehouse_id": r.warehouse_id, "sku": r.sku, "country_code": r.country_code,
+            "created_at": _iso(r.created_at)}
+
+
+def settings_json(s: ShopSettings) -> dict:
+    return {"split_orders": s.split_orders, "safety_stock": s.safety_stock, "channel_buffers": s.channel_buffers or {},
+            "customer_notices_by": s.customer_notices_by, "low_stock_threshold": s.low_stock_threshold}
+
+
+def alert_json(a: Alert) -> dict:
+    return {"id": a.id, "kind": a.kind, "subject": a.subject, "message": a.message, "details": a.details,
+            "created_at": _iso(a.created_at)}
+
+
+# -- accounts ----------------------------------------------------------------------------------
+
+@bp.get("/warehouse-accounts")
+@require_session
+def accounts():
+    return jsonify(accounts=[account_json(a, n) for a, n in setup.list_accounts(g.shop.id)],
+                   providers=setup.providers())
+
+
+@bp.post("/warehouse-accounts")
+@require_session
+def create_account():
+    account, discovery = setup.create_account(g.shop.id, _body(), allow_any_endpoint=_allow_any_endpoint())
+    return jsonify(account=account_json(account, discovery["found"]), discovery=discovery), 201
+
+
+@bp.patch("/warehouse-accounts/<int:account_id>")
+@require_session
+def update_account(account_id: int):
+    account = setup.update_account(g.shop.id, account_id, _body(), allow_any_endpoint=_allow_any_endpoint())
+    return jsonify(account=account_json(account))
+
+
+@bp.delete("/warehouse-accounts/<int:account_id>")
+@require_session
+def delete_account(account_id: int):
+    setup.delete_account(g.shop.id, account_id)
+    return "", 204
+
+
+@bp.post("/warehouse-accounts/<int:account_id>/discover")
+@require_session
+def discover(account_id: int):
+    discovery = setup.discover(g.shop.id, account_id)
+    return jsonify(discovery=discovery,
+                   warehouses=[warehouse_json(w) for w in setup.list_warehouses(g.shop.id)
+                               if w.account_id == account_id])
+
+
+# -- warehouses --------------------------------------------------------------------------------
+
+@bp.get("/warehouses")
+@require_session
+def warehouses():
+    return jsonify(warehouses=[warehouse_json(w) for w in setup.list_warehouses(g.shop.id)])
+
+
+@bp.patch("/warehouses/<int:warehouse_id>")
+@require_session
+def update_warehouse(warehouse_id: int):
+    return jsonify(warehouse=warehouse_json(setup.update_warehouse(g.shop.id, warehouse_id, _body())))
+
+
+@bp.get("/warehouses/suggestions")
+@require_session
+def suggestions():
+    return jsonify(suggestions=setup.suggest_mappings(g.shop.id))
+
+
+# -- routing rules -----------------------------------------------------------------------------
+
+@bp.get("/routing-rules")
+@require_session
+def rules():
+    return jsonify(rules=[rule_json(r) for r in setup.list_rules(g.shop.id)])
+
+
+@bp.post("/routing-rules")
+@require_session
+def create_rule():
+    rule, created = setup.create_rule(g.shop.id, _body())
+    return jsonify(rule=rule_json(rule)), 201 if created else 200
+
+
+@bp.delete("/routing-rules/<int:rule_id>")
+@require_session
+def delete_rule(rule_id: int):
+    setup.delete_rule(g.shop.id, rule_id)
+    return "", 204
+
+
+# -- settings, alerts, outbound ----------------------------------------------------------------
+
+@bp.get("/settings")
+@require_session
+def settings():
+    return jsonify(settings=settings_json(setup.get_settings(g.shop.id)))
+
+
+@bp.patch("/settings")
+@require_session
+def update_settings():
+    return jsonify(settings=settings_json(setup.update_settings(g.shop.id, _body())))
+
+
+@bp.get("/alerts")
+@require_session
+def alerts():
+    return jsonify(alerts=[alert_json(a) for a in setup.open_alerts(g.shop.id)])
+
+
+@bp.get("/outbound")
+@require_session
+def outbound():
+    status = request.args.get("status") or None
+    try:
+        limit = int(request.args.get("limit", "50"))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 200:
+        raise setup.InvalidError("limit", "must be an integer between 1 and 200")
+    rows = setup.recent_outbound(g.shop.id, status[:16] if status else None, limit)
+    return jsonify(outbound=[{
+        "id": v.outbound.id, "reference": v.outbound.reference, "order": v.order_name,
+        "warehouse_id": v.outbound.warehouse_id, "warehouse": v.warehouse_name, "status": v.outbound.status,
+        "warehouse_status": v.outbound.warehouse_status, "external_id": v.outbound.external_id,
+        "last_error": v.outbound.last_error, "sla_due_at": _iso(v.outbound.sla_due_at), "overdue": v.overdue,
+        "pushed_at": _iso(v.outbound.pushed_at), "shipped_at": _iso(v.outbound.shipped_at),
+        "created_at": _iso(v.outbound.created_at),
+    } for v in rows])

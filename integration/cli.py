@@ -27,7 +27,7 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade", help="Apply migrations up to REVISION (default head).")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 def db_upgrade(revision: str) -> None:
     from integration import migrate
 

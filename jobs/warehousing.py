@@ -5,12 +5,15 @@ All take ids and re-read state; each is safe to run twice or to be killed half-w
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from integration.extensions import db, queues
 from integration.models import Order, OutboundState
 from integration.services import allocation, outbound, shopify_fulfillment, tracking
 from jobs.runtime import job
+
+POLL_ROUND = 60  # seconds: poll jobs are deduplicated within a round
 
 
 @job
@@ -49,9 +52,11 @@ def poll_outbound(outbound_id: int) -> str:
 def poll_open_outbounds() -> int:
     """Cron: providers that do not push shipments are asked about every open outbound order."""
     ids = outbound.open_outbound_ids()
+    # One poll per outbound per round: a round that overlaps a slow previous one adds nothing.
+    window = int(time.time() // POLL_ROUND)
     for outbound_id in ids:
-        queues.enqueue("sync", "jobs.warehousing.poll_outbound", outbound_id, job_id=f"poll-outbound-{outbound_id}",
-                       unique=True, retry=None)
+        queues.enqueue("sync", "jobs.warehousing.poll_outbound", outbound_id,
+                       job_id=f"poll-outbound-{outbound_id}-{window}", unique=True, retry=None)
     return len(ids)
 
 
@@ -59,9 +64,10 @@ def poll_open_outbounds() -> int:
 def sweep_pending_outbounds() -> int:
     """Cron: a push job lost between the allocation's commit and its enqueue is enqueued again."""
     ids = outbound.pending_outbound_ids(timedelta(minutes=10))
+    window = int(time.time() // 300)
     for outbound_id in ids:
         queues.enqueue("sync", "jobs.warehousing.push_outbound", outbound_id,
-                       job_id=f"push-outbound-{outbound_id}-sweep", unique=True)
+                       job_id=f"push-outbound-{outbound_id}-sweep-{window}", unique=True)
     return len(ids)
 
 

@@ -10,7 +10,7 @@ What we take from the library (``python-amazon-sp-api`` 2.1.x): Login with Amazo
   environment override); ``AccessTokenClient`` builds its URL from the class attributes
   ``scheme + host + path``, which :class:`LwaTokenClient` sets from ``token_url``.
 * **Host header**: ``Client.headers`` sends ``host: endpoint[8:]``, i.e. it assumes ``https://``; for
-  ``http://127.0.0.1:5000`` that yields ``/127.0.0.1:5000``. We derive it with ``urlsplit``.
+  ``http://127.0.0.1:5000`` that yields ``27.0.0.1:5000``. We derive it with ``urlsplit``.
 * **Access-token cache**: the library caches tokens in a process-global TTLCache keyed by the
   refresh token only (not the LWA URL or client id) for a fixed 3200 s whatever ``expires_in``
   says. Ours is keyed by (URL, client id, refresh-token hash), honours ``expires_in`` and is dropped

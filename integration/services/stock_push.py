@@ -8,7 +8,8 @@ batch content, 250 quantities per call).
 
 Bursts are coalesced per shop: a change adds its SKUs to a Redis set and enqueues one push job
 unless one is already pending (a flag the job clears before it takes the set), so a thousand
-changes within a job's run become one or two jobs. Pushes of one shop are serialised by a Redis
+changes within a job's run become one or two jobs. A SKU on several variants gets the same
+quantity on each of them. Pushes of one shop are serialised by a Redis
 lock held for each chunk's compute-and-push: a later computation (fresher ledger) is never
 overwritten by an earlier one that was slower to reach Shopify.
 """
@@ -19,14 +20,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 import structlog
 from redis.exceptions import LockError, RedisError
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 
-from connectors.errors import RetryableError
+from connectors.errors import AuthError, PermanentError, RetryableError
 from connectors.shopify import operations as shopify
 from connectors.shopify.mapping import chunks
 from connectors.shopify.types import InventoryChange
@@ -34,6 +35,7 @@ from integration.extensions import db, queues, redis
 from integration.models import (
     ChannelStock,
     InventoryLevel,
+    Location,
     Shop,
     ShopSettings,
     ShopStatus,
@@ -44,6 +46,7 @@ from integration.models import (
 )
 from integration.models.base import utcnow
 from integration.services import signals
+from integration.services.alerts import raise_alert
 from integration.services.shopify_api import client_for
 from integration.services.upsert import insert
 
@@ -159,7 +162,12 @@ class StockContext:
         rows = db.session.execute(
             select(Warehouse.id, Warehouse.location_shopify_id, Warehouse.active, WarehouseAccount.active)
             .join(WarehouseAccount, WarehouseAccount.id == Warehouse.account_id)
+            # A location deactivated or deleted in Shopify takes no quantities (known from the
+            # catalog import and locations webhooks; no row yet means not known to be gone).
+            .outerjoin(Location, (Location.shop_id == Warehouse.shop_id)
+                       & (Location.shopify_id == Warehouse.location_shopify_id))
             .where(Warehouse.shop_id == shop_id, Warehouse.location_shopify_id.is_not(None),
+                   or_(Location.id.is_(None), Location.active.is_(True) & Location.deleted_at.is_(None)),
                    # A warehouse never synced has an empty ledger: pushing its zeros would wipe
                    # the location's stock before the first poll. It joins after its first count.
                    exists().where(StockLevel.warehouse_id == Warehouse.id))
@@ -247,19 +255,16 @@ class PushStats:
     recorded: int = 0  # Shopify already showed the target: channel_stock written, nothing sent
     pushed: int = 0  # quantities Shopify applied
     unapplied: int = 0  # still stale after the connector's re-reads: left to reconciliation
+    refused: int = 0  # Shopify refused the quantity itself (item gone from the location): alerted
     not_stocked: int = 0  # item not known at that location in Shopify: nothing we can set
-    calls: int = 0  # inventorySetQuantities batches sent
-    extra: dict = field(default_factory=dict)
+    calls: int = 0  # inventorySetQuantities requests made (the connector's re-reads not counted)
 
     def add(self, other: PushStats) -> None:
         for f in fields(self):
-            if f.name != "extra":
-                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     def as_dict(self) -> dict:
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
-        out.update(self.extra)
-        return out
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def plan_from_last_known(ctx: StockContext, skus: Sequence[str], stats: PushStats) -> tuple[list[Planned], list]:
@@ -308,19 +313,46 @@ def send(client, shop_id: int, planned: Sequence[Planned], stats: PushStats) -> 
     before the next is sent (no transaction is held open across the HTTP call)."""
     db.session.commit()
     for batch in chunks(planned, BATCH):
-        changes = [InventoryChange(p.item, p.location, p.quantity, p.change_from) for p in batch]
+        _send_batch(client, shop_id, batch, stats)
+
+
+def _send_batch(client, shop_id: int, batch: Sequence[Planned], stats: PushStats) -> None:
+    changes = [InventoryChange(p.item, p.location, p.quantity, p.change_from) for p in batch]
+    stats.calls += 1
+    try:
         result = shopify.set_inventory(client, QUANTITY_NAME, REASON, changes, batch_key(shop_id, batch))
-        stats.calls += 1
-        applied = {(c.inventory_item_id, c.location_id) for c in result.applied}
-        by_key = {(p.item, p.location): p for p in batch}
-        record_channel_stock(shop_id, [(p.sku, p.item, p.location, p.quantity)
-                                       for key, p in by_key.items() if key in applied])
-        db.session.commit()
-        stats.pushed += len(applied)
-        if result.unapplied:
-            stats.unapplied += len(result.unapplied)
-            log.warning("stock.push_unapplied", shop_id=shop_id, count=len(result.unapplied),
-                        sample=[(c.inventory_item_id, c.location_id, c.quantity) for c in result.unapplied[:5]])
+    except AuthError:
+        raise
+    except PermanentError as exc:
+        # Shopify refuses a whole call for one bad quantity (an item deleted or no longer stocked
+        # at the location): halve the batch until the bad one is alone, so it cannot hold back
+        # the others, or every later push of the shop.
+        if len(batch) > 1:
+            middle = len(batch) // 2
+            _send_batch(client, shop_id, batch[:middle], stats)
+            _send_batch(client, shop_id, batch[middle:], stats)
+            return
+        _refused(shop_id, batch[0], exc, stats)
+        return
+    applied = {(c.inventory_item_id, c.location_id) for c in result.applied}
+    record_channel_stock(shop_id, [(p.sku, p.item, p.location, p.quantity)
+                                   for p in batch if (p.item, p.location) in applied])
+    db.session.commit()
+    stats.pushed += len(applied)
+    if result.unapplied:
+        stats.unapplied += len(result.unapplied)
+        log.warning("stock.push_unapplied", shop_id=shop_id, count=len(result.unapplied),
+                    sample=[(c.inventory_item_id, c.location_id, c.quantity) for c in result.unapplied[:5]])
+
+
+def _refused(shop_id: int, planned: Planned, exc: PermanentError, stats: PushStats) -> None:
+    stats.refused += 1
+    log.error("stock.push_refused", shop_id=shop_id, sku=planned.sku, item=planned.item, location=planned.location,
+              quantity=planned.quantity, code=exc.code, error=exc.message)
+    raise_alert(shop_id, "stock_push_refused", f"{planned.item}@{planned.location}"[:128],
+                f"Shopify refused the stock of {planned.sku} at a location: {exc.message}",
+                {"sku": planned.sku, "item": planned.item, "location": planned.location, "code": exc.code})
+    db.session.commit()
 
 
 def record_channel_stock(shop_id: int, rows: Sequence[tuple[str, str, str, int]]) -> None:

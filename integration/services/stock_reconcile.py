@@ -73,6 +73,7 @@ class ReconcileStats:
     recorded: int = 0  # channel_stock corrected without a push (Shopify already right)
     pushed: int = 0  # Shopify quantities corrected
     unapplied: int = 0
+    refused: int = 0
     not_stocked: int = 0
     fresher: int = 0  # pushed after the export was taken: the export is older, skipped
     calls: int = 0
@@ -255,4 +256,5 @@ def reconcile_channel_page(ctx: StockContext, client, page: Sequence[VariantStoc
         send(client, ctx.shop_id, plan, push)
     stats.pushed += push.pushed
     stats.unapplied += push.unapplied
+    stats.refused += push.refused
     stats.calls += push.calls

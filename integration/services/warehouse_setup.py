@@ -21,7 +21,6 @@ from urllib.parse import urlsplit
 
 import structlog
 from sqlalchemy import delete, exists, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from connectors.errors import AuthError, ConnectorError, PermanentError, RetryableError
@@ -42,6 +41,7 @@ from integration.models import (
 from integration.models.base import utcnow
 from integration.services.alerts import open_alerts  # noqa: F401 - re-exported for the admin API
 from integration.services.providers import provider_for, record_call
+from integration.services.upsert import insert
 
 log = structlog.get_logger(__name__)
 
@@ -394,7 +394,6 @@ def _scrub(exc: Exception, creds: Mapping[str, str]) -> str:
 
 
 def _import_sites(account: WarehouseAccount, sites: list[WarehouseSite]) -> dict:
-    insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
     created, existing, skipped, seen = [], [], [], set()
     for site in sites[:MAX_SITES]:
         code = str(site.code or "").strip()[:64]
@@ -409,8 +408,8 @@ def _import_sites(account: WarehouseAccount, sites: list[WarehouseSite]) -> dict
         inserted = db.session.execute(insert(Warehouse).values(
             shop_id=account.shop_id, account_id=account.id, code=code, name=name, country_code=cc, region=region,
             transit_days={}, active=bool(cc),  # no country, no routing: the merchant sets it first
-        ).on_conflict_do_nothing(index_elements=["account_id", "code"]).returning(Warehouse.id)).scalar_one_or_none()
-        if inserted is not None:  # (rowcount is -1 for this statement on psycopg)
+        ).on_conflict_do_nothing(index_elements=["account_id", "code"]).returning(Warehouse.id)).scalar()
+        if inserted is not None:  # (not rowcount: psycopg reports -1 for a skipped conflict)
             created.append(code)
             continue
         existing.append(code)
@@ -622,7 +621,6 @@ def update_settings(shop_id: int, data: Mapping) -> ShopSettings:
                 raise InvalidError(f"channel_buffers.{str(channel)[:16]}", f"channels are {', '.join(CHANNELS)}")
         changes["channel_buffers"] = {c: _int(v, f"channel_buffers.{c}", 0, MAX_UNITS) for c, v in buffers.items()}
     # Insert-or-get the shop's row, then update it: two first saves never make two rows.
-    insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
     defaults = get_settings(shop_id)
     db.session.execute(insert(ShopSettings).values(
         shop_id=shop_id, split_orders=defaults.split_orders, safety_stock=defaults.safety_stock,

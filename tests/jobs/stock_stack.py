@@ -83,8 +83,8 @@ def worker_env(tmp_path, database_url: str, redis_url: str, **extra) -> dict[str
             "SHOPIFY_API_SECRET": API_SECRET, "LOG_LEVEL": "WARNING", "LOG_FORMAT": "console", **extra}
 
 
-@pytest.fixture
-def stock_stack(tmp_path, database_url, redis_url, redis_conn, make_shopify_emulator):
+@pytest.fixture(name="stack")
+def stack_fixture(tmp_path, database_url, redis_url, redis_conn, make_shopify_emulator):
     emulator = make_shopify_emulator()
     berlin = emulator.add_location(SHOPIFY_SHOP, "Berlin", "DE", city="Berlin")
     lyon = emulator.add_location(SHOPIFY_SHOP, "Lyon", "FR", city="Lyon")

@@ -15,12 +15,7 @@ from rq import Worker
 
 from integration.extensions import redis
 from integration.services.stock_ledger import apply_stock
-from tests.jobs.stock_stack import SKUS, T0, record, stock_stack  # noqa: F401
-
-
-@pytest.fixture
-def stack(stock_stack):
-    return stock_stack
+from tests.jobs.stock_stack import SKUS, T0, record, stack_fixture  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 

@@ -15,12 +15,7 @@ from integration.extensions import db, queues
 from integration.models import Alert, ChannelStock, IntegrationLog, ShopSettings, StockLevel, SyncCursor
 from integration.services import signals, stock_push, stock_reconcile, stock_sync
 from integration.services.stock_ledger import MAX_QUANTITY, apply_account_stock, apply_stock
-from tests.jobs.stock_stack import SKUS, T0, FakeProvider, record, stock_stack  # noqa: F401
-
-
-@pytest.fixture
-def stack(stock_stack):
-    return stock_stack
+from tests.jobs.stock_stack import SKUS, T0, FakeProvider, record, stack_fixture  # noqa: F401
 
 # -- ledger ---------------------------------------------------------------------------------------
 
@@ -189,6 +184,30 @@ def test_items_still_stale_after_rereads_are_reported_not_recorded(stack, monkey
     stats = stock_push.push_shopify_stock(s.shop.id, ["SKU-0"])
     assert stats.unapplied == 1 and stats.pushed == 0
     assert s.pushed("SKU-0", s.berlin) is None  # never recorded as set: reconciliation will look
+
+
+def test_a_quantity_shopify_refuses_does_not_hold_back_the_others(stack):
+    from integration.models import InventoryLevel, Variant
+    from tests.shopify_fixtures import SHOPIFY_SHOP
+
+    s = stack
+    # SKU-X is stocked at Berlin only, but our mirror wrongly believes Lyon has it too.
+    spec = {"sku": "SKU-X", "title": "X", "quantities": {s.berlin: 5}}
+    product = s.emulator.add_product(SHOPIFY_SHOP, "Other", [spec])
+    db.session.add(Variant(shop_id=s.shop.id, shopify_id=spec["id"], product_shopify_id=product, sku="SKU-X",
+                           inventory_item_id=spec["inventory_item_id"]))
+    db.session.add_all([InventoryLevel(shop_id=s.shop.id, inventory_item_id=spec["inventory_item_id"],
+                                       location_shopify_id=loc, available=5) for loc in (s.berlin, s.lyon)])
+    db.session.commit()
+    for w in (s.de, s.fr):
+        apply_stock(w.id, [record(sku, w.code, 7) for sku in [*SKUS, "SKU-X"]], as_of=T0, push=False)
+
+    stats = stock_push.push_shopify_stock(s.shop.id, [*SKUS, "SKU-X"])
+    assert (stats.pushed, stats.refused) == (13, 1)
+    assert s.emulator.inventory_quantity(SHOPIFY_SHOP, spec["inventory_item_id"], s.berlin) == 7
+    assert all(s.shopify(sku, loc) == 7 for sku in SKUS for loc in (s.berlin, s.lyon))
+    alert = db.session.execute(select(Alert).where(Alert.kind == "stock_push_refused")).scalar_one()
+    assert alert.details["location"] == s.lyon and "ITEM_NOT_STOCKED_AT_LOCATION" in alert.details["code"]
 
 
 # -- polling --------------------------------------------------------------------------------------

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlalchemy import select
 
 from integration.extensions import db
 from integration.models import Alert, SyncCursor
 from integration.services import stock_reconcile, stock_sync
-from tests.jobs.stock_stack import SKUS, stock_stack  # noqa: F401
+from tests.jobs.stock_stack import SKUS, stack_fixture  # noqa: F401
 from tests.winit_fixtures import winit_credentials
-
-
-@pytest.fixture
-def stack(stock_stack):
-    return stock_stack
 
 
 def test_winit_counts_reach_shopify_by_reconciliation_and_by_polling(stack, winit_emulator):

@@ -1,0 +1,68 @@
+"""App proxy requests (``https://{shop}/apps/nearstock/...`` forwarded by Shopify to ``/proxy``).
+
+https://shopify.dev/docs/apps/build/online-store/app-proxies/authenticate-app-proxies
+Every request is verified before anything else: the ``signature`` query parameter (hex
+HMAC-SHA256 of the other parameters, sorted, repeated keys joined with ``,``, pairs concatenated
+with no separator) in constant time, a ``timestamp`` within 90 seconds, and a ``shop`` that has
+the app installed. The customer, when logged in, is Shopify's ``logged_in_customer_id`` of the
+signed request — never a parameter the browser chose. Missing or forged signature: 401; stale
+timestamp or unknown shop: 403. Responses are JSON (``application/json`` is passed through by
+Shopify unchanged), so nothing a shopper sends is ever rendered as Liquid.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import structlog
+from flask import current_app, g, request
+
+from connectors.shopify.signatures import is_valid_shop_domain, verify_proxy_signature
+from integration.errors import APIError
+from integration.services import shops
+
+log = structlog.get_logger(__name__)
+
+TIMESTAMP_WINDOW = 90  # seconds
+
+
+def verified_proxy_params() -> dict[str, str | list[str]]:
+    """The query as Shopify signed it (repeated keys as lists), or a 401/403."""
+    params: dict[str, str | list[str]] = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        params[key] = values if len(values) > 1 else values[0]
+    config = current_app.config["NEARSTOCK"]
+    secrets = [s for s in (config.shopify_api_secret, config.shopify_api_secret_previous) if s]
+    if not verify_proxy_signature(params, secrets):
+        log.warning("proxy.bad_signature", path=request.path)
+        raise APIError(401, "invalid_signature", "app proxy signature missing or invalid")
+    try:
+        ts = int(str(params.get("timestamp", "")))
+    except ValueError:
+        raise APIError(403, "stale_request", "timestamp missing") from None
+    if abs(time.time() - ts) > TIMESTAMP_WINDOW:
+        log.warning("proxy.stale", path=request.path, age=int(time.time() - ts))
+        raise APIError(403, "stale_request", "request timestamp outside the allowed window")
+    return params
+
+
+def require_proxy(view):
+    """Verify the app-proxy signature; sets ``g.shop`` and ``g.customer_id`` (None if logged out)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        params = verified_proxy_params()
+        domain = str(params.get("shop", ""))
+        shop = shops.get_installed(domain) if is_valid_shop_domain(domain) else None
+        if shop is None:
+            log.warning("proxy.unknown_shop", shop=domain[:255])
+            raise APIError(403, "unknown_shop", "the app is not installed on this shop")
+        g.shop = shop
+        customer = str(params.get("logged_in_customer_id", "") or "")
+        g.customer_id = f"gid://shopify/Customer/{customer}" if customer.isdigit() else None
+        structlog.contextvars.bind_contextvars(shop=shop.domain)
+        return view(*args, **kwargs)
+
+    return wrapper

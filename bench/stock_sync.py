@@ -293,6 +293,10 @@ def main() -> None:
             with app.app_context():
                 started = time.perf_counter()
                 shop_id = seed_database(locations, items, token, variants)
+                if config.database_url.startswith("postgresql"):
+                    # A production database has planner statistics (autovacuum); a bulk-loaded one not yet.
+                    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                        conn.exec_driver_sql("ANALYZE")
                 warehouses = [w.id for w in db.session.query(Warehouse).order_by(Warehouse.id)]
                 seeded_db = time.perf_counter() - started
                 print(f"seeded: {variants} variants x {len(CODES)} locations; emulator {seeded_shopify:.1f}s, "

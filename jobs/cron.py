@@ -14,6 +14,6 @@ cron.register(events.sweep_stale_events, queue_name="low", interval=300)
 cron.register(shopify.refresh_expiring_tokens, queue_name="low", interval=3600)
 # Outbound orders: pushes lost between commit and enqueue, shipments of providers that do not
 # push them, and the handling-time promise.
-cron.register(warehousing.sweep_pending_outbounds, queue_name="low", interval=300)
+cron.register(warehousing.sweep_warehouse_work, queue_name="low", interval=300)
 cron.register(warehousing.poll_open_outbounds, queue_name="sync", interval=600)
 cron.register(warehousing.check_sla, queue_name="low", interval=900)

@@ -24,6 +24,10 @@ POLL_INTERVAL = 60  # seconds: the cron interval of poll_all_inventory (job id w
 RECONCILE_TIMEOUT = 4 * 3600  # a 100k-variant shop at 100 points/s needs minutes, not hours
 
 
+def _window(seconds: int) -> int:
+    return int(time.time() // seconds)
+
+
 @job
 def poll_inventory(account_id: int) -> dict:
     result = stock_sync.poll_inventory(account_id)
@@ -38,7 +42,7 @@ def poll_inventory(account_id: int) -> dict:
 def poll_all_inventory() -> int:
     """Cron: one poll per active account per interval (the job id names the window, so a doubled
     cron tick enqueues nothing twice); also restarts pushes whose job was lost."""
-    window = int(time.time() // POLL_INTERVAL)
+    window = _window(POLL_INTERVAL)
     accounts = db.session.execute(
         select(WarehouseAccount.id, WarehouseAccount.shop_id)
         .join(Shop, Shop.id == WarehouseAccount.shop_id)
@@ -67,7 +71,7 @@ def reconcile_shop(shop_id: int) -> dict:
 @job
 def reconcile_all() -> int:
     """Cron (nightly): one reconciliation per installed shop with warehouses, once per day."""
-    day = time.strftime("%Y%m%d", time.gmtime())
+    day = _window(86400)
     shop_ids = db.session.execute(
         select(Shop.id).distinct().join(WarehouseAccount, WarehouseAccount.shop_id == Shop.id)
         .where(Shop.status == ShopStatus.INSTALLED, WarehouseAccount.active.is_(True))

@@ -61,14 +61,23 @@ def poll_open_outbounds() -> int:
 
 
 @job
-def sweep_pending_outbounds() -> int:
-    """Cron: a push job lost between the allocation's commit and its enqueue is enqueued again."""
-    ids = outbound.pending_outbound_ids(timedelta(minutes=10))
+def sweep_warehouse_work(older_than_minutes: int = 10) -> int:
+    """Cron: work whose job was lost (a commit followed by a failed enqueue, a worker killed
+    between dequeue and start) is enqueued again. Each job re-reads state, so a duplicate of a
+    job that was not lost after all does nothing."""
+    older_than = timedelta(minutes=older_than_minutes)
     window = int(time.time() // 300)
-    for outbound_id in ids:
-        queues.enqueue("sync", "jobs.warehousing.push_outbound", outbound_id,
-                       job_id=f"push-outbound-{outbound_id}-sweep-{window}", unique=True)
-    return len(ids)
+    swept = 0
+    for func, ids in (
+        ("jobs.warehousing.push_outbound", outbound.pending_outbound_ids(older_than)),
+        ("jobs.warehousing.create_fulfillment", shopify_fulfillment.unfulfilled_shipment_ids(older_than)),
+        ("jobs.warehousing.push_fulfillment_event", shopify_fulfillment.unsent_event_ids(older_than)),
+    ):
+        for item_id in ids:
+            name = func.rsplit(".", 1)[1]
+            if queues.enqueue("sync", func, item_id, job_id=f"{name}-{item_id}-sweep-{window}", unique=True):
+                swept += 1
+    return swept
 
 
 @job

@@ -165,7 +165,7 @@ class OperationThrottle:
             bucket.take(max_wait=max(0.0, budget - waited), sleep=self.sleep)
             waited += time.monotonic() - started
             try:
-                return send()
+                reply = send()
             except QuotaExceededError as exc:
                 self.observe(operation, exc.headers)
                 self.drain(operation)
@@ -175,4 +175,7 @@ class OperationThrottle:
                                          system="amazon", operation=operation) from exc
                 self.sleep(delay)
                 waited += delay
+                continue
+            self.observe(operation, getattr(reply, "headers", None))
+            return reply
         raise AssertionError("unreachable")  # pragma: no cover

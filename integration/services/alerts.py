@@ -18,11 +18,13 @@ log = structlog.get_logger(__name__)
 def raise_alert(shop_id: int, kind: str, subject: str, message: str, details: dict | None = None) -> bool:
     """Record the alert inside the caller's transaction; True when it is new."""
     insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+    # RETURNING, not rowcount: psycopg reports -1 for a skipped ON CONFLICT DO NOTHING.
     inserted = db.session.execute(
         insert(Alert)
         .values(shop_id=shop_id, kind=kind, subject=subject, message=message[:2000], details=details)
         .on_conflict_do_nothing(index_elements=["shop_id", "kind", "subject"])
-    ).rowcount
+        .returning(Alert.id)
+    ).scalar() is not None
     if inserted:
         log.warning("alert.raised", shop_id=shop_id, kind=kind, subject=subject, message=message)
     return bool(inserted)

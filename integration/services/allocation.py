@@ -31,6 +31,7 @@ from integration.models import (
     ShopSettings,
     StockLevel,
     Warehouse,
+    WarehouseAccount,
 )
 from integration.models.base import utcnow
 from integration.services.alerts import raise_alert
@@ -59,8 +60,10 @@ def settings_for(shop_id: int) -> ShopSettings:
 
 
 def candidates(shop_id: int) -> list[Candidate]:
+    # A paused account pauses all its warehouses.
     warehouses = db.session.execute(
-        select(Warehouse).where(Warehouse.shop_id == shop_id, Warehouse.active.is_(True))
+        select(Warehouse).join(WarehouseAccount, WarehouseAccount.id == Warehouse.account_id)
+        .where(Warehouse.shop_id == shop_id, Warehouse.active.is_(True), WarehouseAccount.active.is_(True))
     ).scalars().all()
     rules = db.session.execute(select(RoutingRule).where(RoutingRule.shop_id == shop_id)).scalars().all()
     out = []

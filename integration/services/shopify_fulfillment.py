@@ -149,3 +149,25 @@ def push_fulfillment_event(row_id: int) -> str | None:
     row.shopify_event_id = created.id
     session.commit()
     return created.id
+
+
+def unfulfilled_shipment_ids(older_than, limit: int = 1000) -> list[int]:
+    """Shipments whose fulfillment job may have been lost (sweeper)."""
+    from integration.models.base import utcnow
+
+    return list(db.session.execute(
+        select(Shipment.id)
+        .where(Shipment.shopify_fulfillment_id.is_(None), Shipment.created_at < utcnow() - older_than)
+        .order_by(Shipment.id).limit(limit)
+    ).scalars())
+
+
+def unsent_event_ids(older_than, limit: int = 1000) -> list[int]:
+    """Tracking events not yet told to Shopify whose job may have been lost (sweeper)."""
+    from integration.models.base import utcnow
+
+    return list(db.session.execute(
+        select(TrackingEventRow.id).where(TrackingEventRow.shopify_event_id.is_(None),
+                                          TrackingEventRow.created_at < utcnow() - older_than)
+        .order_by(TrackingEventRow.id).limit(limit)
+    ).scalars())

@@ -28,11 +28,12 @@ from sqlalchemy import bindparam, or_, select, update
 from connectors.shopify.mapping import chunks
 from integration.domain.warehousing import StockRecord
 from integration.extensions import db
-from integration.models import IntegrationLog, StockLevel, Variant, Warehouse, WarehouseAccount
+from integration.models import IntegrationLog, StockLevel, Warehouse, WarehouseAccount
 from integration.models.base import utcnow
 from integration.models.integration_log import EXCERPT_CHARS
 from integration.services.alerts import raise_alert
-from integration.services.stock_push import stock_changed
+from integration.services.stock_push import ledger_changed
+from integration.services.stock_targets import shop_variants
 from integration.services.upsert import insert
 
 log = structlog.get_logger(__name__)
@@ -77,7 +78,7 @@ def apply_stock(warehouse_id: int, records: Iterable[StockRecord], *, as_of: dat
                 push: bool = True) -> ApplyResult:
     """Store one warehouse's counts. ``as_of`` is when the batch was read, used for records that
     carry no ``as_of`` of their own. With ``commit=False`` the caller commits (e.g. together with
-    a cursor); the changed SKUs are announced after that commit (see ``stock_push.stock_changed``)."""
+    a cursor); the changed SKUs are announced after that commit (see ``stock_push.ledger_changed``)."""
     warehouse = db.session.get(Warehouse, warehouse_id)
     if warehouse is None:
         raise ValueError(f"unknown warehouse {warehouse_id}")
@@ -85,7 +86,7 @@ def apply_stock(warehouse_id: int, records: Iterable[StockRecord], *, as_of: dat
     for chunk in chunks(records, CHUNK):
         _apply_chunk(warehouse, chunk, as_of, result)
     _report_rejections(warehouse.shop_id, warehouse.account_id, result.rejected, warehouse=warehouse)
-    stock_changed(warehouse.shop_id, result.changed, push=push)
+    ledger_changed(warehouse.shop_id, result.changed, push=push)
     log.info("stock.applied", warehouse_id=warehouse_id, changed=len(result.changed), written=result.written,
              stale=result.stale, rejected=len(result.rejected))
     if commit:
@@ -156,9 +157,7 @@ def _apply_chunk(warehouse: Warehouse, chunk: Sequence[StockRecord], as_of: date
             latest[record.sku] = (record, stamp)
     if not latest:
         return
-    known = set(db.session.execute(
-        select(Variant.sku).where(Variant.shop_id == warehouse.shop_id, Variant.sku.in_(list(latest)),
-                                  Variant.deleted_at.is_(None))).scalars())
+    known = {sku for sku, _ in shop_variants(warehouse.shop_id, list(latest))}
     for sku in [s for s in latest if s not in known]:
         result.rejected.append(Rejection(sku, warehouse.code, "SKU is not a variant of the shop", "unknown_sku"))
         del latest[sku]

@@ -1,15 +1,13 @@
-"""Warehouse stock out to Shopify: what each location should show, and pushing only what changed.
+"""Warehouse stock out to Shopify, pushing only what changed.
 
-The quantity of a variant at a warehouse's Shopify location is that warehouse's available:
-``on_hand - reserved - safety_stock - channel buffer`` (never below 0). ``channel_stock`` holds
-what we last set; only targets that differ from it are sent, with ``inventorySetQuantities``
-(compare-and-set from the last quantity we know Shopify holds, idempotency key derived from the
-batch content, 250 quantities per call).
+Targets come from :mod:`stock_targets`. ``channel_stock`` holds what we last set; only targets
+that differ from it are sent, with ``inventorySetQuantities`` (compare-and-set from the last
+quantity we know Shopify holds, idempotency key derived from the batch content, 250 quantities
+per call).
 
 Bursts are coalesced per shop: a change adds its SKUs to a Redis set and enqueues one push job
 unless one is already pending (a flag the job clears before it takes the set), so a thousand
-changes within a job's run become one or two jobs. A SKU on several variants gets the same
-quantity on each of them. Pushes of one shop are serialised by a Redis
+changes within a job's run become one or two jobs. Pushes of one shop are serialised by a Redis
 lock held for each chunk's compute-and-push: a later computation (fresher ledger) is never
 overwritten by an earlier one that was slower to reach Shopify.
 """
@@ -19,44 +17,41 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from datetime import datetime
 
 import structlog
 from redis.exceptions import LockError, RedisError
-from sqlalchemy import exists, or_, select
 
 from connectors.errors import AuthError, PermanentError, RetryableError
 from connectors.shopify import operations as shopify
 from connectors.shopify.mapping import chunks
 from connectors.shopify.types import InventoryChange
 from integration.extensions import db, queues, redis
-from integration.models import (
-    ChannelStock,
-    InventoryLevel,
-    Location,
-    Shop,
-    ShopSettings,
-    ShopStatus,
-    StockLevel,
-    Variant,
-    Warehouse,
-    WarehouseAccount,
-)
+from integration.models import ChannelStock, Shop, ShopStatus
 from integration.models.base import utcnow
 from integration.services import signals
 from integration.services.alerts import raise_alert
 from integration.services.shopify_api import client_for
+from integration.services.stock_targets import (
+    CHANNEL,
+    Planned,
+    StockContext,
+    channel_rows,
+    items_for,
+    shopify_rows,
+    targets_for,
+)
 from integration.services.upsert import insert
 
 log = structlog.get_logger(__name__)
 
-CHANNEL = "shopify"
 QUANTITY_NAME = "available"
 REASON = "correction"
 BATCH = 250  # inventorySetQuantities accepts at most 250 quantities per call
 SKU_CHUNK = 500  # SKUs computed and pushed per locked step (x locations = quantities)
+SEND_CONCURRENCY = 2  # inventorySetQuantities calls in flight per job (the rate limit is shared)
 PUSH_JOB = "jobs.stock.push_shopify_stock"
 PENDING_TTL = 120  # seconds; a lost push job stops blocking new ones after this
 LOCK_TTL = 300  # seconds a crashed holder can keep the shop's push lock
@@ -73,7 +68,7 @@ def _key(kind: str, shop_id: int) -> str:
 # -- change notification and coalescing ---------------------------------------------------------
 
 
-def stock_changed(shop_id: int, skus: Iterable[str], *, push: bool = True) -> None:
+def ledger_changed(shop_id: int, skus: Iterable[str], *, push: bool = True) -> None:
     """Announce that the ledger of these SKUs changed, once the caller's transaction commits:
     their Shopify quantities are scheduled for a push (unless ``push=False``) and the
     ``warehouse_stock_changed`` signal is sent. Call it from every writer of on_hand/reserved."""
@@ -141,111 +136,7 @@ def shop_lock(shop_id: int, *, wait: float = LOCK_WAIT) -> Iterator[None]:
             log.warning("stock.lock_expired", shop_id=shop_id)
 
 
-# -- targets ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StockContext:
-    """What a shop's targets depend on besides the ledger, loaded once per job."""
-
-    shop_id: int
-    safety: int
-    buffer: int
-    locations: dict[int, str]  # warehouse id -> Shopify location gid, for synced mapped warehouses
-    live: frozenset[int]  # of those, the ones that sell (warehouse and account active)
-
-    @classmethod
-    def load(cls, shop_id: int, channel: str = CHANNEL) -> StockContext:
-        settings = db.session.execute(select(ShopSettings).where(ShopSettings.shop_id == shop_id)).scalar_one_or_none()
-        safety = max(0, settings.safety_stock or 0) if settings else 0
-        buffer = max(0, int((settings.channel_buffers or {}).get(channel, 0) or 0)) if settings else 0
-        rows = db.session.execute(
-            select(Warehouse.id, Warehouse.location_shopify_id, Warehouse.active, WarehouseAccount.active)
-            .join(WarehouseAccount, WarehouseAccount.id == Warehouse.account_id)
-            # A location deactivated or deleted in Shopify takes no quantities (known from the
-            # catalog import and locations webhooks; no row yet means not known to be gone).
-            .outerjoin(Location, (Location.shop_id == Warehouse.shop_id)
-                       & (Location.shopify_id == Warehouse.location_shopify_id))
-            .where(Warehouse.shop_id == shop_id, Warehouse.location_shopify_id.is_not(None),
-                   or_(Location.id.is_(None), Location.active.is_(True) & Location.deleted_at.is_(None)),
-                   # A warehouse never synced has an empty ledger: pushing its zeros would wipe
-                   # the location's stock before the first poll. It joins after its first count.
-                   exists().where(StockLevel.warehouse_id == Warehouse.id))
-        ).all()
-        return cls(shop_id, safety, buffer, {r[0]: r[1] for r in rows},
-                   frozenset(r[0] for r in rows if r[2] and r[3]))
-
-    def available(self, on_hand: int, reserved: int) -> int:
-        return max(0, on_hand - reserved - self.safety - self.buffer)
-
-
-def targets_for(ctx: StockContext, skus: Sequence[str]) -> dict[str, dict[str, int]]:
-    """sku -> {location gid: quantity} for every mapped location (0 where the warehouse has none,
-    or does not sell)."""
-    out = {sku: dict.fromkeys(ctx.locations.values(), 0) for sku in skus}
-    if not skus or not ctx.locations:
-        return out
-    rows = db.session.execute(
-        select(StockLevel.warehouse_id, StockLevel.sku, StockLevel.on_hand, StockLevel.reserved)
-        .where(StockLevel.shop_id == ctx.shop_id, StockLevel.sku.in_(skus),
-               StockLevel.warehouse_id.in_(list(ctx.locations)))
-    ).all()
-    for warehouse_id, sku, on_hand, reserved in rows:
-        if warehouse_id in ctx.live:
-            out[sku][ctx.locations[warehouse_id]] = ctx.available(on_hand, reserved)
-    return out
-
-
-def items_for(shop_id: int, skus: Sequence[str]) -> dict[str, list[str]]:
-    """sku -> inventory item gids of the shop's live variants (a SKU may be on several)."""
-    out: dict[str, list[str]] = {}
-    if not skus:
-        return out
-    rows = db.session.execute(
-        select(Variant.sku, Variant.inventory_item_id)
-        .where(Variant.shop_id == shop_id, Variant.sku.in_(skus), Variant.deleted_at.is_(None),
-               Variant.inventory_item_id.is_not(None))
-    ).all()
-    for sku, item in rows:
-        if item not in out.setdefault(sku, []):
-            out[sku].append(item)
-    return out
-
-
-def channel_rows(shop_id: int, items: Sequence[str]) -> dict[tuple[str, str], tuple[int, datetime]]:
-    """(item, location) -> (quantity we last set, when)."""
-    if not items:
-        return {}
-    rows = db.session.execute(
-        select(ChannelStock.item_id, ChannelStock.location_id, ChannelStock.quantity, ChannelStock.pushed_at)
-        .where(ChannelStock.shop_id == shop_id, ChannelStock.channel == CHANNEL, ChannelStock.item_id.in_(items))
-    ).all()
-    return {(r[0], r[1]): (r[2], r[3]) for r in rows}
-
-
-def shopify_rows(shop_id: int, items: Sequence[str]) -> dict[tuple[str, str], tuple[int, datetime]]:
-    """(item, location) -> (Shopify's available as last seen from webhooks/import, when stored)."""
-    if not items:
-        return {}
-    rows = db.session.execute(
-        select(InventoryLevel.inventory_item_id, InventoryLevel.location_shopify_id, InventoryLevel.available,
-               InventoryLevel.updated_at)
-        .where(InventoryLevel.shop_id == shop_id, InventoryLevel.inventory_item_id.in_(items))
-    ).all()
-    return {(r[0], r[1]): (r[2], r[3]) for r in rows}
-
-
 # -- pushing ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Planned:
-    sku: str
-    item: str
-    location: str
-    quantity: int
-    change_from: int
-    baseline: str  # where change_from came from, and when: part of the idempotency key
 
 
 @dataclass
@@ -309,31 +200,66 @@ def batch_key(shop_id: int, batch: Sequence[Planned]) -> str:
 
 
 def send(client, shop_id: int, planned: Sequence[Planned], stats: PushStats) -> None:
-    """Push in batches of 250; each batch's applied quantities are committed to channel_stock
-    before the next is sent (no transaction is held open across the HTTP call)."""
+    """Push in batches of 250, ``SEND_CONCURRENCY`` calls in flight: while Shopify works on one
+    batch, the previous one's result is recorded. Each batch's applied quantities are committed
+    to channel_stock as its answer arrives (no transaction is held open across an HTTP call; the
+    connection pool gives each sending thread its own connection for the call log). The shared
+    Redis cost bucket keeps the calls within the shop's rate, however many are in flight."""
     db.session.commit()
-    for batch in chunks(planned, BATCH):
-        _send_batch(client, shop_id, batch, stats)
+    batches = list(chunks(planned, BATCH))
+    if len(batches) <= 1 or SEND_CONCURRENCY <= 1:
+        for batch in batches:
+            _send_batch(client, shop_id, batch, stats)
+        return
+    with ThreadPoolExecutor(SEND_CONCURRENCY, thread_name_prefix="stock-push") as pool:
+        futures = [(batch, pool.submit(_set, client, shop_id, batch)) for batch in batches]
+        try:
+            for batch, future in futures:
+                stats.calls += 1
+                try:
+                    result = future.result()
+                except AuthError:
+                    raise
+                except PermanentError as exc:
+                    _split(client, shop_id, batch, exc, stats)
+                    continue
+                _record(shop_id, batch, result, stats)
+        except BaseException:
+            for _, future in futures:
+                future.cancel()  # the ones already sent finish; their CAS makes a retry safe
+            raise
+
+
+def _set(client, shop_id: int, batch: Sequence[Planned]):
+    changes = [InventoryChange(p.item, p.location, p.quantity, p.change_from) for p in batch]
+    return shopify.set_inventory(client, QUANTITY_NAME, REASON, changes, batch_key(shop_id, batch))
 
 
 def _send_batch(client, shop_id: int, batch: Sequence[Planned], stats: PushStats) -> None:
-    changes = [InventoryChange(p.item, p.location, p.quantity, p.change_from) for p in batch]
     stats.calls += 1
     try:
-        result = shopify.set_inventory(client, QUANTITY_NAME, REASON, changes, batch_key(shop_id, batch))
+        result = _set(client, shop_id, batch)
     except AuthError:
         raise
     except PermanentError as exc:
-        # Shopify refuses a whole call for one bad quantity (an item deleted or no longer stocked
-        # at the location): halve the batch until the bad one is alone, so it cannot hold back
-        # the others, or every later push of the shop.
-        if len(batch) > 1:
-            middle = len(batch) // 2
-            _send_batch(client, shop_id, batch[:middle], stats)
-            _send_batch(client, shop_id, batch[middle:], stats)
-            return
+        _split(client, shop_id, batch, exc, stats)
+        return
+    _record(shop_id, batch, result, stats)
+
+
+def _split(client, shop_id: int, batch: Sequence[Planned], exc: PermanentError, stats: PushStats) -> None:
+    """Shopify refuses a whole call for one bad quantity (an item deleted or no longer stocked at
+    the location): halve the batch until the bad one is alone, so it cannot hold back the
+    others, nor every later push of the shop."""
+    if len(batch) == 1:
         _refused(shop_id, batch[0], exc, stats)
         return
+    middle = len(batch) // 2
+    _send_batch(client, shop_id, batch[:middle], stats)
+    _send_batch(client, shop_id, batch[middle:], stats)
+
+
+def _record(shop_id: int, batch: Sequence[Planned], result, stats: PushStats) -> None:
     applied = {(c.inventory_item_id, c.location_id) for c in result.applied}
     record_channel_stock(shop_id, [(p.sku, p.item, p.location, p.quantity)
                                    for p in batch if (p.item, p.location) in applied])

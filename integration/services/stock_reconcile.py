@@ -37,17 +37,8 @@ from integration.models.base import utcnow
 from integration.services.providers import provider_for
 from integration.services.shopify_api import client_for
 from integration.services.stock_ledger import apply_stock
-from integration.services.stock_push import (
-    Planned,
-    PushStats,
-    StockContext,
-    channel_rows,
-    record_channel_stock,
-    send,
-    shop_lock,
-    stock_changed,
-    targets_for,
-)
+from integration.services.stock_push import PushStats, ledger_changed, record_channel_stock, send, shop_lock
+from integration.services.stock_targets import Planned, StockContext, channel_rows, targets_for
 
 log = structlog.get_logger(__name__)
 
@@ -201,7 +192,7 @@ def _zero_unreported(warehouse: Warehouse, oldest: datetime, rejected: set, page
                 before = {r.sku: r.on_hand for r in rows}
                 for sku in done:
                     log.info("stock.reconcile.ledger_zeroed", warehouse=warehouse.code, sku=sku, before=before[sku])
-            stock_changed(warehouse.shop_id, done, push=False)
+            ledger_changed(warehouse.shop_id, done, push=False)
         db.session.commit()
 
 

@@ -4,7 +4,7 @@ Entry points for the rest of the code (the implementation is split by step):
 
 * :func:`apply_stock` / :func:`apply_account_stock` (:mod:`stock_ledger`): store provider counts,
   from a poll page, a provider webhook (``WarehouseEvent.stock``) or the reconciliation.
-* :func:`stock_changed` (:mod:`stock_push`): any writer of on_hand/reserved (allocation, release,
+* :func:`ledger_changed` (:mod:`stock_push`): any writer of on_hand/reserved (allocation, release,
   shipments) calls it so the SKUs are pushed and the ``warehouse_stock_changed`` signal goes out
   after its commit.
 * :func:`push_shopify_stock` (:mod:`stock_push`): the coalesced push job's body.
@@ -35,9 +35,9 @@ from integration.services.stock_ledger import (
 from integration.services.stock_push import (
     WAREHOUSE_STOCK_CHANGED,
     PushStats,
+    ledger_changed,
     push_shopify_stock,
     schedule_push,
-    stock_changed,
     sweep_dirty,
 )
 from integration.services.stock_reconcile import ReconcileStats, reconcile
@@ -54,11 +54,11 @@ __all__ = [
     "apply_account_stock",
     "apply_stock",
     "inventory_stream",
+    "ledger_changed",
     "poll_inventory",
     "push_shopify_stock",
     "reconcile",
     "schedule_push",
-    "stock_changed",
     "sweep_dirty",
 ]
 

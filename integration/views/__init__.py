@@ -4,7 +4,16 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from integration.views import admin, api, auth, health, warehouse_webhooks, webhooks
+    from integration.views import (
+        admin,
+        api,
+        auth,
+        health,
+        warehouse_webhooks,
+        warehouses_api,
+        warehouses_page,
+        webhooks,
+    )
 
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
@@ -12,3 +21,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(warehouses_api.bp)
+    app.register_blueprint(warehouses_page.page_bp)

@@ -131,7 +131,7 @@ def advance_feeds(state: SellerState, queue_seconds: float, process_seconds: flo
     now = state.clock.now()
     for feed in state.feeds.values():
         if feed.status == "IN_QUEUE" and feed.created + timedelta(seconds=queue_seconds) <= now:
-            feed.status, feed.started = "IN_PROGRESS", now
+            feed.status, feed.started = "IN_PROGRESS", feed.created + timedelta(seconds=queue_seconds)
         if feed.status == "IN_PROGRESS" and feed.started + timedelta(seconds=process_seconds) <= now:
             _process(state, feed)
 
@@ -155,6 +155,7 @@ def _process(state: SellerState, feed: Feed) -> None:
         found = _message_issues(state, feed, message, seen)
         for entry in found:
             entry = {"messageId": message.get("messageId"), "sku": message.get("sku"), **entry}
+            entry.pop("categories", None)  # not part of the processing report's issue
             names = entry.pop("attributeNames", None)
             if names:
                 entry["attributeName"] = names[0]

@@ -17,8 +17,9 @@ OPS = ("add", "replace", "merge", "delete")
 AVAILABILITY = "/attributes/fulfillment_availability"
 
 
-def issue(code: str, message: str, attribute: str | None = None, severity: str = "ERROR") -> dict:
-    entry = {"code": code, "message": message, "severity": severity}
+def issue(code: str, message: str, attribute: str | None = None, severity: str = "ERROR",
+          category: str = "INVALID_ATTRIBUTE") -> dict:
+    entry = {"code": code, "message": message, "severity": severity, "categories": [category]}
     if attribute:
         entry["attributeNames"] = [attribute]
     return entry

@@ -171,8 +171,8 @@ def test_shopify_order_ships_from_local_warehouse_and_is_fulfilled_with_tracking
 
 
 def test_split_order_ships_from_two_providers(stack):
-    stack.shopify.add_order(SHOPIFY_SHOP, line_items=[{"sku": "MUG-BLUE", "quantity": 1}, {"sku": "LAMP", "quantity": 1}],
-                            shipping_address=BERLIN_ADDRESS, email="ada@example.com")
+    lines = [{"sku": "MUG-BLUE", "quantity": 1}, {"sku": "LAMP", "quantity": 1}]
+    stack.shopify.add_order(SHOPIFY_SHOP, line_items=lines, shipping_address=BERLIN_ADDRESS, email="ada@example.com")
     stack.settle()
     pushed = outbounds()
     assert {o.warehouse_id for o in pushed} == {stack.ids["dewh"], stack.ids["venlo"]}

@@ -253,6 +253,31 @@ def test_poll_resumes_from_its_cursor_after_a_crash_without_double_effects(stack
     assert s.mutations() == 1
 
 
+def test_cron_jobs_enqueue_once_per_window(stack, monkeypatch):
+    from jobs import stock as stock_jobs
+
+    s = stack
+    monkeypatch.setattr(stock_jobs, "_window", lambda seconds: 424242)
+    assert stock_jobs.poll_all_inventory() == 1
+    assert stock_jobs.poll_all_inventory() == 0  # a doubled cron tick in the same window
+    assert queues["sync"].job_ids == [f"poll-inventory-{s.account.id}-424242"]
+    assert stock_jobs.reconcile_all() == 1 and stock_jobs.reconcile_all() == 0
+    assert queues["low"].job_ids == [f"reconcile-stock-{s.shop.id}-424242"]
+
+
+def test_the_sweep_restarts_a_lost_push(stack):
+    from integration.extensions import redis
+
+    s = stack
+    apply_stock(s.de.id, [record("SKU-0", "DEWH", 3)], as_of=T0, push=False)
+    apply_stock(s.fr.id, [record("SKU-0", "FRWH", 5)], as_of=T0, push=False)
+    redis.client.sadd(stock_push._key("dirty", s.shop.id), "SKU-0")  # marked; its job was lost
+    assert stock_push.sweep_dirty([s.shop.id]) == 1
+    assert stock_push.sweep_dirty([s.shop.id]) == 0  # one is pending now
+    s.worker.run()
+    assert s.shopify("SKU-0", s.berlin) == 3 and stock_push.dirty_skus(s.shop.id) == set()
+
+
 # -- reconciliation -------------------------------------------------------------------------------
 
 

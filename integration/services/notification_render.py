@@ -1,0 +1,388 @@
+"""Rendering notices: Jinja2 templates, Babel catalogs, localized dates and money, inlined CSS.
+
+* Templates: ``integration/templates/notifications/<kind>.html`` (one per kind, extending
+  ``_layout.html``; the subject is the template's ``subject`` block). The plain-text part is made
+  from the same HTML (:class:`_TextMaker`), so both parts always say the same thing.
+* Strings: ``_()`` / ``ngettext()`` in the templates; catalogs are ``integration/translations/
+  <lang>/LC_MESSAGES/messages.po``, compiled to ``.mo`` in memory on first use in each process
+  (no build step, never a stale ``.mo``). Extract with
+  ``pybabel extract -F integration/translations/babel.cfg -o integration/translations/messages.pot integration``.
+* Locale: the order's locale, else the shop's, else English; region kept for formats (``en-GB``
+  dates, ``de-CH`` numbers), language for the words.
+* CSS: one ``<style>`` in the layout, inlined into ``style`` attributes by css-inline (most mail
+  clients drop ``<style>``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from html.parser import HTMLParser
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import css_inline
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+PACKAGE = Path(__file__).resolve().parents[1]
+TEMPLATE_DIR = PACKAGE / "templates" / "notifications"
+TRANSLATIONS_DIR = PACKAGE / "translations"
+
+SUPPORTED_LOCALES = ("en", "de", "fr", "es", "it", "nl", "ja", "zh-CN")
+# The catalog folder of each supported locale (gettext's spelling).
+CATALOGS = {"de": "de", "fr": "fr", "es": "es", "it": "it", "nl": "nl", "ja": "ja", "zh-CN": "zh_CN"}
+DEFAULT_LOCALE = "en"
+
+# Kinds of exceptions a notice can explain (ExceptionReason values).
+EXCEPTION_REASONS = ("customs_delay", "delivery_delay", "address_problem", "lost", "damaged", "returned_to_sender")
+
+# Time zone to show carrier times in, by destination country (else UTC).
+COUNTRY_TZ = {
+    "DE": "Europe/Berlin", "FR": "Europe/Paris", "ES": "Europe/Madrid", "IT": "Europe/Rome", "NL": "Europe/Amsterdam",
+    "BE": "Europe/Brussels", "AT": "Europe/Vienna", "CH": "Europe/Zurich", "PL": "Europe/Warsaw", "GB": "Europe/London",
+    "IE": "Europe/Dublin", "SE": "Europe/Stockholm", "DK": "Europe/Copenhagen", "PT": "Europe/Lisbon",
+    "CZ": "Europe/Prague", "US": "America/New_York", "CA": "America/Toronto", "MX": "America/Mexico_City",
+    "BR": "America/Sao_Paulo", "AU": "Australia/Sydney", "NZ": "Pacific/Auckland", "JP": "Asia/Tokyo",
+    "CN": "Asia/Shanghai", "HK": "Asia/Hong_Kong", "TW": "Asia/Taipei", "KR": "Asia/Seoul", "SG": "Asia/Singapore",
+}
+
+_HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+
+
+# -- locales -----------------------------------------------------------------------------------------
+
+
+def negotiate(*candidates: str | None) -> str:
+    """The first candidate we have a catalog for (``de-AT`` -> ``de``, ``zh-Hans-CN`` -> ``zh-CN``)."""
+    for candidate in candidates:
+        found = _supported(candidate)
+        if found:
+            return found
+    return DEFAULT_LOCALE
+
+
+def _supported(value: str | None) -> str | None:
+    if not value:
+        return None
+    tag = value.strip().replace("_", "-")
+    if tag in SUPPORTED_LOCALES:
+        return tag
+    language = tag.split("-", 1)[0].lower()
+    if language == "zh":
+        return "zh-CN"  # the only Chinese catalog; closer than English for every Chinese reader
+    return language if language in SUPPORTED_LOCALES else None
+
+
+def format_locale(requested: str | None, lang: str) -> Locale:
+    """Babel locale for dates and numbers: the requested region when it matches the language."""
+    for tag in (requested, lang):
+        if not tag:
+            continue
+        try:
+            loc = Locale.parse(tag.replace("-", "_"))
+        except (ValueError, UnknownLocaleError):
+            continue
+        if _supported(str(loc).replace("_", "-")) == lang or loc.language == lang.split("-")[0]:
+            return loc
+    return Locale.parse(lang.replace("-", "_"))
+
+
+@functools.cache
+def translations(lang: str) -> NullTranslations:
+    """The compiled catalog of ``lang`` (English: the msgids themselves)."""
+    if lang not in CATALOGS:
+        return NullTranslations()
+    po = TRANSLATIONS_DIR / CATALOGS[lang] / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as fp:
+        catalog = read_po(fp, locale=CATALOGS[lang])
+    buffer = BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def catalog_ids(lang: str) -> set[str]:
+    """Translated msgids of a catalog (plural entries by their singular)."""
+    t = translations(lang)
+    return {k[0] if isinstance(k, tuple) else k for k in getattr(t, "_catalog", {}) if k}
+
+
+# -- per-render state ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _State:
+    lang: str
+    translations: NullTranslations
+    fmt: Locale
+    tz: ZoneInfo
+    ids: set[str]
+    missing: list[str] = field(default_factory=list)
+
+
+_state: contextvars.ContextVar[_State] = contextvars.ContextVar("notification_render")
+
+
+def _st() -> _State:
+    return _state.get()
+
+
+def _gettext(message: str) -> str:
+    st = _st()
+    if st.lang != DEFAULT_LOCALE and message not in st.ids:
+        st.missing.append(message)
+    return st.translations.gettext(message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    st = _st()
+    if st.lang != DEFAULT_LOCALE and singular not in st.ids:
+        st.missing.append(singular)
+    return st.translations.ngettext(singular, plural, n)
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _date(value: Any, fmt: str = "long") -> str:
+    d = _as_datetime(value)
+    if d is None:
+        return ""
+    if d.tzinfo is not None:
+        d = d.astimezone(_st().tz)
+    return format_date(d.date(), fmt, locale=_st().fmt)
+
+
+def _datetime(value: Any, fmt: str = "medium") -> str:
+    d = _as_datetime(value)
+    if d is None:
+        return ""
+    if d.tzinfo is None:
+        return format_datetime(d, fmt, locale=_st().fmt)
+    return format_datetime(d, fmt, tzinfo=_st().tz, locale=_st().fmt)
+
+
+def _money(value: Any, currency: str | None) -> str:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return format_currency(amount, (currency or "USD").upper(), locale=_st().fmt)
+
+
+def _number(value: Any) -> str:
+    try:
+        return format_decimal(Decimal(str(value)), locale=_st().fmt)
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def _country(code: Any) -> str:
+    code = str(code or "").upper()
+    return _st().fmt.territories.get(code, code)
+
+
+def _finalize(value: Any) -> Any:
+    """Every ``{{ }}`` output: braces become character references. Browsers and mail clients show
+    them unchanged, but Shopify's Liquid renderer (app proxy pages) never sees ``{{`` or ``{%``
+    coming from data — whatever a customer, carrier or merchant typed."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and ("{" in value or "}" in value):
+        escaped = str(value) if isinstance(value, Markup) else str(Markup.escape(value))
+        return Markup(escaped.replace("{", "&#123;").replace("}", "&#125;"))  # noqa: S704 - escaped above
+    return value
+
+
+@functools.cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(["html"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+        finalize=_finalize,
+    )
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(date=_date, datetime=_datetime, money=_money, number=_number, country=_country)
+    return env
+
+
+_inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+# -- branding -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Branding:
+    shop_name: str
+    sender_name: str
+    sender_email: str
+    reply_to: str | None = None
+    logo_url: str | None = None
+    primary_color: str = "#1f6feb"
+    accent_color: str = "#f5f7fa"
+
+    @classmethod
+    def build(cls, *, shop_name: str, sender_email: str, sender_name: str | None = None, reply_to: str | None = None,
+              logo_url: str | None = None, primary_color: str | None = None,
+              accent_color: str | None = None) -> Branding:
+        # Colours go into CSS and the logo into an attribute: only accept what cannot break out.
+        logo = logo_url if logo_url and re.match(r"^https?://[^\s\"'<>]+$", logo_url) else None
+        return cls(shop_name=shop_name, sender_name=sender_name or shop_name, sender_email=sender_email,
+                   reply_to=reply_to or None, logo_url=logo,
+                   primary_color=primary_color if primary_color and _HEX.match(primary_color) else "#1f6feb",
+                   accent_color=accent_color if accent_color and _HEX.match(accent_color) else "#f5f7fa")
+
+
+SAMPLE_BRANDING = Branding.build(shop_name="Acme Outdoor", sender_email="no-reply@example.com",
+                                 reply_to="support@example.com")
+
+
+# -- rendering -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    html: str
+    text: str
+    lang: str
+    missing: tuple[str, ...] = ()  # msgids the catalog lacked (English shown instead)
+
+
+def render(kind: str, context: dict[str, Any], *, locale: str | None, branding: Branding,
+           links: dict[str, str] | None = None, country: str | None = None) -> Rendered:
+    """Render one notice: subject, inlined HTML and plain text, in the best language we have."""
+    lang = negotiate(locale)
+    state = _State(lang=lang, translations=translations(lang), fmt=format_locale(locale, lang),
+                   tz=ZoneInfo(COUNTRY_TZ.get((country or "").upper(), "UTC")), ids=catalog_ids(lang))
+    token = _state.set(state)
+    try:
+        template = environment().get_template(f"{kind}.html")
+        variables = {"c": context or {}, "brand": branding, "links": links or {}, "lang": lang, "kind": kind}
+        body = template.render(**variables)
+    finally:
+        _state.reset(token)
+    # The layout's <title> is the subject block: one render gives both.
+    found = re.search(r"<title>(.*?)</title>", body, re.S)
+    subject = html.unescape(" ".join(found.group(1).split())) if found else ""
+    return Rendered(subject=subject, html=_inliner.inline(body), text=html_to_text(body), lang=lang,
+                    missing=tuple(dict.fromkeys(state.missing)))
+
+
+def render_page(template_name: str, variables: dict[str, Any], *, locale: str | None,
+                country: str | None = None) -> tuple[str, str]:
+    """Render a customer-facing page (tracking, unsubscribe, feedback); returns (html, lang)."""
+    lang = negotiate(locale)
+    state = _State(lang=lang, translations=translations(lang), fmt=format_locale(locale, lang),
+                   tz=ZoneInfo(COUNTRY_TZ.get((country or "").upper(), "UTC")), ids=catalog_ids(lang))
+    token = _state.set(state)
+    try:
+        return environment().get_template(template_name).render(**variables, lang=lang), lang
+    finally:
+        _state.reset(token)
+
+
+# -- plain text from the HTML ------------------------------------------------------------------------------
+
+_PARAGRAPH = {"p", "div", "h1", "h2", "h3", "table", "ul", "ol"}
+_LINE = {"tr", "li", "br"}
+
+
+class _TextMaker(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skip = 0  # depth inside skipped elements
+        self.stack: list[tuple[str, bool]] = []
+        self.link: str | None = None
+        self.link_text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        skipping = tag in ("style", "head", "title", "script") or attributes.get("data-text") == "skip"
+        if tag not in ("br", "img", "meta", "link", "hr"):
+            self.stack.append((tag, skipping))
+        if skipping:
+            self.skip += 1
+        if self.skip:
+            return
+        if tag in _PARAGRAPH:
+            self.out.append("\n\n")
+        elif tag in _LINE:
+            self.out.append("\n")
+        if tag == "li":
+            self.out.append("- ")
+        elif tag == "a":
+            self.link, self.link_text = attributes.get("href"), []
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            open_tag, skipping = self.stack.pop()
+            if skipping:
+                self.skip -= 1
+            if open_tag == tag:
+                break
+        if self.skip:
+            return
+        if tag == "a" and self.link is not None:
+            label = " ".join("".join(self.link_text).split())
+            href, self.link = self.link, None
+            if href and not href.startswith("mailto:") and href != label:
+                self.out.append(f"{label} <{href}>" if label else href)
+            else:
+                self.out.append(label)
+        elif tag == "th":
+            self.out.append(": ")
+        if tag in _PARAGRAPH:
+            self.out.append("\n\n")
+
+    def handle_data(self, data):
+        if self.skip:
+            return
+        text = re.sub(r"\s+", " ", data)
+        if self.link is not None:
+            self.link_text.append(text)
+        else:
+            self.out.append(text)
+
+
+def html_to_text(markup: str) -> str:
+    maker = _TextMaker()
+    maker.feed(markup)
+    maker.close()
+    lines = [" ".join(line.split()) for line in "".join(maker.out).splitlines()]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def escape(value: Any) -> Markup:
+    return Markup.escape(value)

@@ -1,0 +1,122 @@
+"""The embedded admin's loyalty API: program rules, tiers, a customer's ledger with manual
+adjustments, program totals. Session-token protected; every read and write is scoped to
+``g.shop`` (a customer id is looked up within the shop only)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, g, jsonify, request
+
+from integration.errors import APIError
+from integration.extensions import db, queues
+from integration.services import loyalty, loyalty_admin, loyalty_program
+from integration.views.session_auth import require_session
+
+bp = Blueprint("loyalty_api", __name__, url_prefix="/api/loyalty")
+
+MAX_BODY = 64 * 1024
+
+
+@bp.errorhandler(loyalty.LoyaltyError)
+def _loyalty_error(exc: loyalty.LoyaltyError):
+    response = jsonify(error={"code": exc.code, "message": exc.message})
+    response.status_code = exc.status
+    return response
+
+
+@bp.errorhandler(loyalty_program.ProgramError)
+def _program_error(exc: loyalty_program.ProgramError):
+    db.session.rollback()
+    response = jsonify(error={"code": "invalid", "message": exc.message, "field": exc.field})
+    response.status_code = 400
+    return response
+
+
+def _body() -> dict:
+    if not request.is_json:
+        raise APIError(415, "unsupported_media_type", "send application/json")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY:
+        raise APIError(413, "body_too_large", f"the body must be at most {MAX_BODY} bytes")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise APIError(400, "invalid_json", "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise APIError(400, "invalid_body", "the body must be a JSON object")
+    return data
+
+
+def _customer(value: str) -> str:
+    gid = loyalty.customer_gid(value)
+    if gid is None:
+        raise APIError(400, "invalid_customer", "a Shopify customer id (number or gid) is required")
+    return gid
+
+
+def _program_payload():
+    rules = loyalty_program.load_rules(g.shop.id)
+    return jsonify(program=loyalty_program.program_json(rules),
+                   tiers=[loyalty_program.tier_json(t) for t in rules.tiers])
+
+
+@bp.get("/program")
+@require_session
+def get_program():
+    return _program_payload()
+
+
+@bp.put("/program")
+@require_session
+def put_program():
+    loyalty_program.update_program(g.shop.id, _body())
+    db.session.commit()
+    return _program_payload()
+
+
+@bp.get("/tiers")
+@require_session
+def get_tiers():
+    return _program_payload()
+
+
+@bp.put("/tiers")
+@require_session
+def put_tiers():
+    loyalty_program.replace_tiers(g.shop.id, _body().get("tiers"))
+    db.session.commit()
+    # Thresholds moved: every member's tier is checked again, off the request.
+    queues.enqueue("low", "jobs.loyalty.reevaluate_shop", g.shop.id)
+    return _program_payload()
+
+
+@bp.get("/customers/<path:customer>/ledger")
+@require_session
+def customer_ledger(customer: str):
+    limit = request.args.get("limit", default=50, type=int)
+    before = request.args.get("before", type=int)
+    found = loyalty_admin.ledger(g.shop.id, _customer(customer), before=before, limit=max(1, min(limit, 200)))
+    if found is None:
+        raise APIError(404, "not_found", "this customer has no loyalty account")
+    return jsonify(found)
+
+
+@bp.post("/customers/<path:customer>/adjustments")
+@require_session
+def adjust(customer: str):
+    data = _body()
+    key = data.get("request_key")
+    if key is not None and (not isinstance(key, str) or not 8 <= len(key) <= 64):
+        raise APIError(400, "invalid_request_key", "request_key must be 8 to 64 characters")
+    result = loyalty_admin.adjust(g.shop.id, _customer(customer), data.get("points"), data.get("reason"),
+                                  actor=str(g.get("shopify_user") or "") or None, request_key=key)
+    response = jsonify(result)
+    response.status_code = 200 if result["repeated"] else 201
+    return response
+
+
+@bp.get("/totals")
+@require_session
+def program_totals():
+    return jsonify(loyalty_admin.totals(g.shop.id))

@@ -1,0 +1,297 @@
+"""Notification pages and API.
+
+* ``bp`` (no session; nothing private): template previews with sample data, the development
+  outbox mailbox, and the customer's one-click unsubscribe and delivery-rating pages (authorised
+  by their signed token).
+* ``api_bp`` (``/api/notifications``, App Bridge session): the template list, previews with the
+  shop's own branding, the shop's recent notices (failures shown to the merchant), settings,
+  retry of a failed notice.
+"""
+
+from __future__ import annotations
+
+import re
+from email import policy
+from email.parser import BytesParser
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+from markupsafe import escape
+from sqlalchemy import select
+
+from integration.errors import APIError
+from integration.extensions import db
+from integration.models import Order, Shop
+from integration.models.base import utcnow
+from integration.models.notification import Notification, NotificationStatus, OrderFeedback
+from integration.services import notification_links as links
+from integration.services import notification_render as rendering
+from integration.services import notification_samples as samples
+from integration.services import notification_send, notifications
+from integration.views.session_auth import require_session
+
+bp = Blueprint("notifications", __name__)
+api_bp = Blueprint("notifications_api", __name__, url_prefix="/api/notifications")
+
+_EML = re.compile(r"^[A-Za-z0-9._-]{1,200}\.eml$")
+# Previews and outbox messages are shown as-is: no scripts, no framing by others.
+_PREVIEW_CSP = "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+
+def _html(body: str, status: int = 200, csp: str = _PREVIEW_CSP) -> Response:
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = csp
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in notifications.KINDS:
+        abort(404)
+
+
+def _preview(kind: str, branding: rendering.Branding) -> Response:
+    variant = request.args.get("variant") or None
+    if variant is not None and variant not in samples.variants(kind):
+        abort(404)
+    locale = rendering.negotiate(request.args.get("locale"))
+    rendered = rendering.render(kind, samples.sample_context(kind, variant), locale=locale, branding=branding,
+                                links=samples.SAMPLE_LINKS, country="DE")
+    if request.args.get("part") == "text":
+        return Response(rendered.text, mimetype="text/plain")
+    return _html(rendered.html)
+
+
+@bp.get("/admin/notifications/preview/<kind>")
+def preview(kind: str):
+    _check_kind(kind)
+    return _preview(kind, rendering.SAMPLE_BRANDING)
+
+
+def _templates_json() -> list[dict]:
+    out = []
+    for kind in notifications.KINDS:
+        for variant in samples.variants(kind):
+            sample = rendering.render(kind, samples.sample_context(kind, variant), locale="en",
+                                      branding=rendering.SAMPLE_BRANDING, links=samples.SAMPLE_LINKS)
+            out.append({
+                "kind": kind, "variant": variant, "category": notifications.CATEGORY[kind],
+                "subject": sample.subject,
+                "locales": list(rendering.SUPPORTED_LOCALES),
+                "preview_url": url_for("notifications.preview", kind=kind, **({"variant": variant} if variant else {})),
+            })
+    return out
+
+
+# -- development outbox ----------------------------------------------------------------------------------
+
+
+def _outbox_enabled() -> None:
+    if current_app.config["NEARSTOCK"].is_production:
+        abort(404)  # production sends through SMTP; customer mail is never browsable
+
+
+@bp.get("/admin/outbox")
+def outbox():
+    _outbox_enabled()
+    folder = current_app.config["NEARSTOCK"].outbox_path
+    files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True)[:200] if folder.exists() else []
+    rows = []
+    for path in files:
+        with path.open("rb") as fp:
+            headers = BytesParser(policy=policy.default).parse(fp, headersonly=True)
+        rows.append(f"<tr><td>{escape(headers.get('Date', ''))}</td><td>{escape(headers.get('To', ''))}</td>"
+                    f"<td><a href=\"{escape(url_for('notifications.outbox_message', name=path.name))}\">"
+                    f"{escape(headers.get('Subject', ''))}</a></td></tr>")
+    body = ("<!doctype html><meta charset=utf-8><title>Outbox</title>"
+            "<style>body{font:15px/1.4 system-ui,sans-serif;margin:2rem}td{padding:.3rem .8rem;"
+            "border-bottom:1px solid #eee}</style><h1>Outbox</h1>"
+            f"<p>{len(files)} message(s) in {escape(str(folder))}</p><table>{''.join(rows)}</table>")
+    return _html(body)
+
+
+@bp.get("/admin/outbox/<name>")
+def outbox_message(name: str):
+    _outbox_enabled()
+    if not _EML.match(name):
+        abort(404)
+    path = current_app.config["NEARSTOCK"].outbox_path / name
+    if not path.is_file():
+        abort(404)
+    with path.open("rb") as fp:
+        message = BytesParser(policy=policy.default).parse(fp)
+    part = request.args.get("part")
+    if part in ("html", "text"):
+        body = message.get_body(preferencelist=(part,))
+        content = body.get_content() if body is not None else ""
+        return Response(content, mimetype="text/plain") if part == "text" else _html(content)
+    if part == "raw":
+        return Response(path.read_bytes(), mimetype="text/plain")
+    shown = ("From", "To", "Reply-To", "Subject", "Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post",
+             "Content-Language")
+    headers = "".join(f"<tr><th>{h}</th><td>{escape(message.get(h, ''))}</td></tr>" for h in shown if message.get(h))
+    html_url = escape(url_for("notifications.outbox_message", name=name, part="html"))
+    text_url = escape(url_for("notifications.outbox_message", name=name, part="text"))
+    raw_url = escape(url_for("notifications.outbox_message", name=name, part="raw"))
+    body = ("<!doctype html><meta charset=utf-8><title>Outbox message</title>"
+            "<style>body{font:15px/1.4 system-ui,sans-serif;margin:2rem}th{text-align:left;padding-right:1rem}"
+            "iframe{width:100%;height:70vh;border:1px solid #ddd}</style>"
+            f"<p><a href=\"{escape(url_for('notifications.outbox'))}\">&larr; Outbox</a> · "
+            f"<a href=\"{text_url}\">text</a> · <a href=\"{raw_url}\">raw</a></p>"
+            f"<table>{headers}</table><iframe sandbox src=\"{html_url}\"></iframe>")
+    return _html(body, csp="default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'")
+
+
+# -- one-click unsubscribe (RFC 8058) -----------------------------------------------------------------------
+
+
+@bp.route("/notifications/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str):
+    data = links.read_unsubscribe_token(token)
+    if data is None:
+        abort(404)
+    shop = db.session.get(Shop, data["s"])
+    if shop is None:
+        abort(404)
+    done = request.method == "POST"
+    if done:  # one-click from the mail client ("List-Unsubscribe=One-Click") or the page's button
+        notifications.set_opt_out(shop.id, data["e"], data["c"])
+        db.session.commit()
+    html, _lang = rendering.render_page("pages/unsubscribe.html", {"done": done, "shop_name": shop.name or shop.domain},
+                                        locale=data.get("l") or shop.primary_locale)
+    return _html(html, csp="default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+
+
+# -- delivery rating ----------------------------------------------------------------------------------------
+
+
+@bp.route("/notifications/feedback", methods=["GET", "POST"])
+def feedback():
+    """GET shows the rating the star link chose (mail scanners follow links: a GET never records);
+    POST records it and tells the loyalty feature, once per order."""
+    data = links.read_feedback_token(request.values.get("t", ""))
+    if data is None:
+        abort(404)
+    order = db.session.get(Order, data["o"])
+    if order is None or order.shop_id != data["s"]:
+        abort(404)
+    try:
+        rating = int(request.values.get("rating", "5"))
+    except ValueError:
+        rating = 5
+    rating = min(max(rating, 1), 5)
+    done = request.method == "POST"
+    if done:
+        record_feedback(order, rating, (request.form.get("comment") or "").strip()[:2000] or None)
+    html, _lang = rendering.render_page("pages/feedback.html", {"done": done, "rating": rating,
+                                                                 "order_name": order.name},
+                                        locale=data.get("l") or order.locale)
+    return _html(html, csp="default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+
+
+def record_feedback(order: Order, rating: int, comment: str | None) -> bool:
+    """Store the rating (a second one updates it); True and ``feedback_received`` the first time."""
+    existing = db.session.execute(
+        select(OrderFeedback).where(OrderFeedback.shop_id == order.shop_id, OrderFeedback.order_id == order.id)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if existing is not None:
+        existing.rating, existing.updated_at = rating, utcnow()
+        if comment:
+            existing.comment = comment
+        db.session.commit()
+        return False
+    insert = notifications._insert(OrderFeedback).values(
+        shop_id=order.shop_id, order_id=order.id, email=order.email, rating=rating, comment=comment,
+        created_at=utcnow(), updated_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["shop_id", "order_id"]).returning(OrderFeedback.id)
+    first = db.session.execute(insert).scalar() is not None
+    if first:
+        notifications.feedback_received(order.shop_id, order.id, rating)
+    db.session.commit()
+    return first
+
+
+# -- admin API ------------------------------------------------------------------------------------------------
+
+
+@api_bp.get("/templates")
+@require_session
+def templates():
+    return jsonify(templates=_templates_json(), locales=list(rendering.SUPPORTED_LOCALES))
+
+
+@api_bp.get("/preview/<kind>")
+@require_session
+def shop_preview(kind: str):
+    _check_kind(kind)
+    return _preview(kind, notification_send.branding_for(g.shop))
+
+
+def _notification_json(n: Notification) -> dict:
+    return {"id": n.id, "kind": n.kind, "subject": n.subject, "recipient": n.recipient, "status": n.status,
+            "locale": n.locale, "attempts": n.attempts, "error_kind": n.error_kind, "last_error": n.last_error,
+            "provider_message_id": n.provider_message_id, "created_at": n.created_at.isoformat(),
+            "sent_at": n.sent_at.isoformat() if n.sent_at else None}
+
+
+@api_bp.get("")
+@require_session
+def recent():
+    query = select(Notification).where(Notification.shop_id == g.shop.id)
+    status = request.args.get("status")
+    if status:
+        query = query.where(Notification.status == status)
+    rows = db.session.execute(query.order_by(Notification.id.desc()).limit(200)).scalars()
+    return jsonify(notifications=[_notification_json(n) for n in rows])
+
+
+@api_bp.post("/<int:notification_id>/retry")
+@require_session
+def retry(notification_id: int):
+    n = db.session.get(Notification, notification_id)
+    if n is None or n.shop_id != g.shop.id:
+        raise APIError(404, "not_found", "no such notification")
+    if n.status != NotificationStatus.FAILED:
+        raise APIError(409, "not_failed", "only failed notifications can be retried")
+    n.status, n.attempts, n.error_kind, n.last_error, n.updated_at = NotificationStatus.QUEUED, 0, None, None, utcnow()
+    db.session.commit()
+    notifications.schedule_send(n.id, suffix=f"-manual-{int(utcnow().timestamp())}")
+    return jsonify(_notification_json(n)), 202
+
+
+_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+
+
+@api_bp.get("/settings")
+@require_session
+def get_settings():
+    s = notifications.settings_for(g.shop.id)
+    return jsonify({name: getattr(s, name) for name in notifications.SETTINGS_FIELDS}, kinds=list(notifications.KINDS))
+
+
+@api_bp.put("/settings")
+@require_session
+def put_settings():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise APIError(400, "invalid_body", "expected a JSON object")
+    values = {k: v for k, v in body.items() if k in notifications.SETTINGS_FIELDS}
+    for key in ("primary_color", "accent_color"):
+        if key in values and not (isinstance(values[key], str) and _COLOR.match(values[key])):
+            raise APIError(422, "invalid_color", f"{key} must be a hex colour like #1f6feb")
+    if "disabled_kinds" in values and (not isinstance(values["disabled_kinds"], list)
+                                       or set(values["disabled_kinds"]) - set(notifications.KINDS)):
+        raise APIError(422, "invalid_kinds", "disabled_kinds must list known kinds")
+    for key in ("sender_email", "reply_to"):
+        if values.get(key) and notifications.normalize_email(values[key]) is None:
+            raise APIError(422, "invalid_email", f"{key} is not an e-mail address")
+    if values.get("logo_url") and not re.match(r"^https://[^\s\"'<>]+$", str(values["logo_url"])):
+        raise APIError(422, "invalid_logo_url", "logo_url must be an https URL")
+    for key, low, high in (("quiet_days", 1, 60), ("send_rate_per_minute", 1, 100000)):
+        if key in values and not (isinstance(values[key], int) and low <= values[key] <= high):
+            raise APIError(422, "invalid_number", f"{key} must be between {low} and {high}")
+    if "exception_actions" in values and not isinstance(values["exception_actions"], dict):
+        raise APIError(422, "invalid_actions", "exception_actions must be an object")
+    notifications.update_settings(g.shop.id, values)
+    db.session.commit()
+    return get_settings()

@@ -1,0 +1,91 @@
+"""The customer's loyalty through the app proxy (``/apps/nearstock/loyalty`` on the storefront).
+
+Every route is signed by Shopify (:func:`require_proxy`) and acts only for the signed request's
+``logged_in_customer_id``: no parameter can name another customer. Logged out: 401. Writes take
+``application/json`` only, which a cross-site form cannot send (the browser would need a CORS
+preflight we never grant), so another site cannot redeem on a logged-in shopper's behalf.
+Answers are private and never cached.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, g, jsonify, request
+
+from integration.errors import APIError
+from integration.services import loyalty, loyalty_admin, loyalty_rewards
+from integration.views.app_proxy import require_proxy
+
+bp = Blueprint("proxy_loyalty", __name__, url_prefix="/proxy")
+
+MAX_BODY = 4096
+
+
+@bp.errorhandler(loyalty.LoyaltyError)
+def _loyalty_error(exc: loyalty.LoyaltyError):
+    response = jsonify(error={"code": exc.code, "message": exc.message})
+    response.status_code = exc.status
+    return _private(response)
+
+
+def _private(response):
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _customer() -> str:
+    if not g.customer_id:
+        raise APIError(401, "login_required", "log in to your account to see your points")
+    return g.customer_id
+
+
+def _body() -> dict:
+    if not request.is_json:
+        raise APIError(415, "unsupported_media_type", "send application/json")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY:
+        raise APIError(413, "body_too_large", f"the body must be at most {MAX_BODY} bytes")
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError:
+        raise APIError(400, "invalid_json", "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise APIError(400, "invalid_body", "the body must be a JSON object")
+    return data
+
+
+@bp.get("/loyalty")
+@require_proxy
+def summary():
+    view = loyalty_admin.customer_view(g.shop.id, _customer(), currency=g.shop.currency)
+    return _private(jsonify(view))
+
+
+@bp.post("/loyalty/join")
+@require_proxy
+def join():
+    customer = _customer()
+    data = _body()
+    birthday = data.get("birthday")
+    if birthday is not None and not isinstance(birthday, str):
+        raise APIError(400, "invalid_birthday", "birthday must be MM-DD")
+    loyalty_admin.join(g.shop.id, customer, birthday=birthday)
+    return _private(jsonify(loyalty_admin.customer_view(g.shop.id, customer, currency=g.shop.currency)))
+
+
+@bp.post("/loyalty/redeem")
+@require_proxy
+def redeem():
+    customer = _customer()
+    data = _body()
+    points = data.get("points")
+    if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
+        raise APIError(400, "invalid_points", "points must be a positive whole number")
+    key = data.get("request_key")
+    if key is not None and (not isinstance(key, str) or not 8 <= len(key) <= 64):
+        raise APIError(400, "invalid_request_key", "request_key must be 8 to 64 characters")
+    reward = loyalty_rewards.redeem(g.shop, customer, points, request_key=key)
+    response = jsonify(reward=loyalty_admin.reward_json(reward), balance=loyalty.balance(g.shop.id, customer))
+    response.status_code = 202  # the code is made at Shopify by a job; GET /loyalty shows it when issued
+    return _private(response)

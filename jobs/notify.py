@@ -1,0 +1,68 @@
+"""Notification jobs: send one outbox row, and the periodic sweeps that create or recover notices.
+
+``send_notification`` takes the row id and re-reads everything; running it twice, or after the
+row was sent, does nothing. Temporary SMTP failures raise ``RetryableError`` (RQ retries with the
+backoff given at enqueue); permanent ones are recorded on the row for the merchant to see.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+
+from integration.extensions import db
+from integration.models.base import utcnow
+from integration.models.notification import Notification, NotificationStatus
+from integration.services import notification_send, notification_triggers, notifications
+from jobs.runtime import job
+
+SWEEP_AFTER = timedelta(minutes=5)  # a queued row this old has probably lost its job
+SWEEP_ROUND = 300  # seconds: one sweep job id per row per round
+
+
+@job
+def send_notification(notification_id: int) -> str:
+    outcome = notification_send.send_notification(notification_id)
+    return f"{outcome.status} {outcome.detail}".strip()
+
+
+def sweep(now: datetime | None = None) -> int:
+    """Re-enqueue rows whose job was lost (enqueue after commit failed, retries exhausted, worker
+    killed mid-send): queued rows older than SWEEP_AFTER and sending rows with a stale claim."""
+    now = now or utcnow()
+    ids = db.session.execute(
+        select(Notification.id).where(or_(
+            (Notification.status == NotificationStatus.QUEUED) & (Notification.updated_at < now - SWEEP_AFTER),
+            (Notification.status == NotificationStatus.SENDING)
+            & (Notification.claimed_at < now - notification_send.CLAIM_TIMEOUT),
+        )).order_by(Notification.id).limit(5000)
+    ).scalars().all()
+    window = int(now.timestamp() // SWEEP_ROUND)
+    for notification_id in ids:
+        notifications.schedule_send(notification_id, suffix=f"-sweep-{window}")
+    return len(ids)
+
+
+@job
+def sweep_notifications() -> int:
+    """Cron: the outbox safety net."""
+    return sweep()
+
+
+@job
+def notify_new_shipments() -> int:
+    """Cron: "shipped" notices for new shipments that have none yet."""
+    return notification_triggers.notify_new_shipments()
+
+
+@job
+def notify_quiet_shipments() -> int:
+    """Cron: "still on its way" notices."""
+    return notification_triggers.notify_quiet_shipments()
+
+
+@job
+def email_new_alerts() -> int:
+    """Cron: one e-mail per new merchant alert."""
+    return notification_triggers.email_new_alerts()

@@ -1,0 +1,111 @@
+"""Reward and perk codes against the Shopify emulator: one code per reward whatever the retries,
+refused codes and expired unused codes give their points back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connectors.errors import PermanentError
+from integration import create_app
+from integration.extensions import db
+from integration.models import Shop
+from integration.models.base import utcnow
+from integration.models.loyalty import LoyaltyReward
+from integration.services import loyalty, loyalty_admin, loyalty_rewards
+from tests.conftest import make_config
+from tests.shopify_fixtures import SHOPIFY_SHOP
+from tests.test_loyalty_support import account_of, check_invariants, gid, make_program
+
+
+@pytest.fixture
+def stack(tmp_path, database_url, redis_url, redis_conn, shopify_emulator):
+    app = create_app(make_config(tmp_path, database_url, redis_url, SHOPIFY_ENDPOINT=shopify_emulator.url))
+    with app.app_context():
+        token = shopify_emulator.grant_token(SHOPIFY_SHOP, shopify_emulator.oauth.default_scopes)
+        shop = Shop(domain=SHOPIFY_SHOP, access_token=token, status="installed", currency="EUR")
+        db.session.add(shop)
+        db.session.commit()
+        make_program(shop.id)
+        loyalty_admin.adjust(shop.id, gid(5), 300, "seed", actor="test")
+        yield shop, shopify_emulator
+        db.session.remove()
+    db.engine.dispose()
+
+
+def test_a_redemption_makes_one_customer_scoped_code_even_when_retried(stack, monkeypatch):
+    shop, emulator = stack
+    reward = loyalty_rewards.redeem(shop, gid(5), 100)
+    assert loyalty.balance(shop.id, gid(5)) == 200  # held at once
+
+    real = loyalty_rewards.shopify.create_basic_discount_code
+
+    def create_then_crash(*args, **kwargs):
+        real(*args, **kwargs)
+        raise SystemExit("worker killed after Shopify created the code")
+
+    monkeypatch.setattr(loyalty_rewards.shopify, "create_basic_discount_code", create_then_crash)
+    with pytest.raises(SystemExit):
+        loyalty_rewards.issue_reward(reward.id)
+    db.session.rollback()
+    monkeypatch.undo()
+    assert db.session.get(LoyaltyReward, reward.id).status == "pending"
+    assert len(emulator.discount_codes(SHOPIFY_SHOP)) == 1  # Shopify has it, we do not know yet
+    assert loyalty_rewards.issue_reward(reward.id) == "issued"  # the retry finds the code
+    assert loyalty_rewards.issue_reward(reward.id) == "issued"
+    [code] = emulator.discount_codes(SHOPIFY_SHOP)
+    db.session.expire_all()
+    stored = db.session.get(LoyaltyReward, reward.id)
+    assert code["code"] == stored.code and stored.shopify_id == code["id"]
+    assert code["context"] == {"customers": {"add": [gid(5)]}} and code["usageLimit"] == 1
+    assert code["customerGets"]["value"] == {"discountAmount": {"amount": "5.00", "appliesOnEachItem": False}}
+    assert code["endsAt"] and code["appliesOncePerCustomer"] is True
+
+
+def test_a_refused_code_gives_the_points_back(stack, monkeypatch):
+    shop, _ = stack
+    reward = loyalty_rewards.redeem(shop, gid(5), 100)
+
+    def refuse(*args, **kwargs):
+        raise PermanentError("Code must be unique", code="TAKEN", system="shopify")
+
+    monkeypatch.setattr(loyalty_rewards.shopify, "create_basic_discount_code", refuse)
+    assert loyalty_rewards.issue_reward(reward.id) == "failed"
+    assert loyalty.balance(shop.id, gid(5)) == 300
+    assert check_invariants(account_of(shop.id, gid(5)).id) == 300
+    assert loyalty_rewards.issue_reward(reward.id) == "failed"
+
+
+def test_expired_codes_return_unused_points_and_close_used_ones(stack, monkeypatch):
+    shop, _ = stack
+    unused = loyalty_rewards.redeem(shop, gid(5), 100)
+    used = loyalty_rewards.redeem(shop, gid(5), 100)
+    for reward in (unused, used):
+        assert loyalty_rewards.issue_reward(reward.id) == "issued"
+    usage = {unused.code: 0, used.code: 1}
+    later = utcnow() + timedelta(days=31)
+    # Without a usage count from the connector nothing is returned (never a double spend).
+    assert loyalty_rewards.close_expired(later)["unknown"] == 2 and loyalty.balance(shop.id, gid(5)) == 100
+    monkeypatch.setattr(loyalty_rewards, "code_usage", lambda client, code: usage[code])
+    counts = loyalty_rewards.close_expired(later)
+    assert counts == {"returned": 1, "used": 1, "expired": 0, "unknown": 0}
+    assert loyalty.balance(shop.id, gid(5)) == 200
+    assert loyalty_rewards.close_expired(later) == {"returned": 0, "used": 0, "expired": 0, "unknown": 0}
+    assert check_invariants(account_of(shop.id, gid(5)).id) == 200
+    statuses = dict(db.session.execute(select(LoyaltyReward.id, LoyaltyReward.status)).all())
+    assert statuses == {unused.id: "returned", used.id: "used"}
+
+
+def test_member_day_code_is_free_shipping(stack):
+    shop, emulator = stack
+    account_id = account_of(shop.id, gid(5)).id
+    now = utcnow()
+    reward_id = loyalty_rewards._perk(shop, account_id, "free_shipping", now.date().isoformat(), now,
+                                      now + timedelta(days=1))
+    db.session.commit()
+    assert loyalty_rewards.issue_reward(reward_id) == "issued"
+    [code] = emulator.discount_codes(SHOPIFY_SHOP)
+    assert code["kind"] == "free_shipping" and code["code"].startswith("NSF-")
+    assert code["context"] == {"customers": {"add": [gid(5)]}}

@@ -52,6 +52,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     args = parser.parse_args()
     total = 2000 if args.quick else 20000
 
@@ -61,7 +63,7 @@ def main() -> None:
         env = bench_env(instance, args.database_url or f"sqlite:///{instance}/bench.sqlite3", redis_url, SECRET)
         config = Config.from_env(env)
         prepare_database(config)
-        with gunicorn("bench.common:make_app()", env) as (url, proc):
+        with gunicorn("bench.common:make_app()", env, workers=args.workers, threads=args.threads) as (url, proc):
             load(url, bare_request, total=200, concurrency=args.concurrency)  # warm-up
             load(url, webhook_request, total=200, concurrency=args.concurrency)
             bare = load(url, bare_request, total=total, concurrency=args.concurrency)
@@ -75,6 +77,7 @@ def main() -> None:
         print(f"ingest: {figures(**ingest)}")
         print(f"inbox rows={rows} queued jobs={jobs} (expected {expected} each)")
         print(f"database={config.database_url.split(':')[0]} concurrency={args.concurrency} "
+              f"gunicorn={args.workers}x{args.threads} "
               "target: ratio>=0.5 p99_ms<25")
         errors = ingest["errors"] + bare["errors"] + abs(rows - expected) + abs(jobs - expected)
         print(figures(per_s=ingest["per_s"], p50_ms=ingest["p50_ms"], p99_ms=ingest["p99_ms"],

@@ -14,7 +14,7 @@ registered as ``bench`` in the worker process) now reports other numbers for all
    push phase: ``(bucket + restore_rate x T) / 10 x 250`` quantities in T seconds.
    ``per_s`` = quantities applied per second of the push phase; ``ratio`` = per_s / ceiling
    (target >= 0.9); throttled requests (target < 1 %); ``rss_mb`` = the worker's peak RSS
-   (the work horse that ran the reconciliation; target < 300 MB).
+   (the largest process of the worker: the one that ran the reconciliation; target < 300 MB).
 2. With the worker idle: one ledger change at a time (``apply_stock``, as a poll or webhook does),
    timed until the emulator shows the new quantity: p50/p95/p99 (target p95 < 1 s).
 3. Check: every one of the V x 4 Shopify quantities equals its target; ``errors`` counts the
@@ -83,16 +83,13 @@ class BenchProvider:
         raise NotImplementedError
 
 
-def run_worker(preload: bool) -> None:
-    """``--worker``: the real worker entry point, with the bench provider registered. With
-    ``--preload`` the job module is imported before the worker forks its work horses (the change
-    proposed for jobs/worker.py); without, every work horse imports it again."""
+def run_worker() -> None:
+    """``--worker``: the real worker entry point (``python -m jobs.worker``), with the bench
+    provider registered."""
     from connectors.warehouses import registry
     from jobs.worker import main
 
     registry._classes[BenchProvider.name] = BenchProvider  # type: ignore[assignment]
-    if preload:
-        import jobs.stock  # noqa: F401
     main(["sync", "low", "--name", f"bench-stock-{os.getpid()}"])
 
 
@@ -258,8 +255,6 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--preload", action="store_true",
-                        help="import jobs.stock in the worker before it forks (proposed for jobs/worker.py)")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--variants", type=int)
     parser.add_argument("--restore-rate", type=float, help="emulator points/s (default 100; --quick 50)")
@@ -267,7 +262,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, help="latency samples (default 200; --quick 40)")
     args = parser.parse_args()
     if args.worker:
-        run_worker(args.preload)
+        run_worker()
         return
     variants = args.variants or (5_000 if args.quick else 100_000)
     rate = args.restore_rate or (50.0 if args.quick else 100.0)
@@ -302,8 +297,7 @@ def main() -> None:
                 print(f"seeded: {variants} variants x {len(CODES)} locations; emulator {seeded_shopify:.1f}s, "
                       f"database {seeded_db:.1f}s ({config.database_url.split(':')[0]})", flush=True)
 
-                worker = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--worker",
-                                           *(["--preload"] if args.preload else [])],
+                worker = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--worker"],
                                           env={**os.environ, **env}, cwd=Path(__file__).resolve().parents[1])
                 wait_for_worker("bench-stock-")
                 rss = PeakRss(worker.pid)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -32,10 +33,21 @@ QUEUE_NAMES = ("events", "sync", "notify", "low")
 DEFAULT_RETRY = (10, 30, 120, 600, 1800)
 
 
+def _session_scope() -> int:
+    """One session per app context (each request, each job), as Flask-SQLAlchemy does; per
+    thread outside any context."""
+    from flask.globals import _cv_app
+
+    ctx = _cv_app.get(None)
+    return id(ctx) if ctx is not None else threading.get_ident()
+
+
 class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
-        self.session: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False))
+        self.session: scoped_session[Session] = scoped_session(
+            sessionmaker(expire_on_commit=False), scopefunc=_session_scope
+        )
 
     def init_app(self, app: Flask) -> None:
         config: Config = app.config["NEARSTOCK"]

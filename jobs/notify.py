@@ -7,10 +7,12 @@ backoff given at enqueue); permanent ones are recorded on the row for the mercha
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
+from connectors.errors import RetryableError
 from integration.extensions import db
 from integration.models.base import utcnow
 from integration.models.notification import Notification, NotificationStatus
@@ -25,6 +27,30 @@ SWEEP_ROUND = 300  # seconds: one sweep job id per row per round
 def send_notification(notification_id: int) -> str:
     outcome = notification_send.send_notification(notification_id)
     return f"{outcome.status} {outcome.detail}".strip()
+
+
+@job
+def send_notifications(notification_ids: list[int]) -> str:
+    """Notices created together (a bulk back-in-stock, a cron sweep) go out over one SMTP session.
+    A notice that fails temporarily gets its own retrying job; when the server cannot be reached at
+    all, the rest of the batch is handed over the same way instead of waiting here."""
+    counts: dict[str, int] = {}
+    deferred: list[int] = []
+    for position, notification_id in enumerate(notification_ids):
+        try:
+            status = notification_send.send_notification(notification_id).status
+        except RetryableError as exc:
+            delay = max(exc.retry_after or 0, notifications.SEND_RETRY[0])
+            notifications.schedule_send(notification_id, suffix=f"-d{int(time.time())}", delay=delay)
+            deferred.append(notification_id)
+            if exc.operation == "connect":
+                for rest in notification_ids[position + 1:]:
+                    notifications.schedule_send(rest, suffix=f"-d{int(time.time())}", delay=delay)
+                    deferred.append(rest)
+                break
+            continue
+        counts[status] = counts.get(status, 0) + 1
+    return " ".join(f"{k}={v}" for k, v in sorted(counts.items())) + (f" deferred={len(deferred)}" if deferred else "")
 
 
 def sweep(now: datetime | None = None) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 import structlog
-from flask import Flask, has_app_context
+from flask import Flask, current_app, has_app_context
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -40,9 +40,11 @@ def job(func: Callable[P, R]) -> Callable[P, R]:
         current = get_current_job()
         structlog.contextvars.bind_contextvars(job_id=current.id if current else None)
         try:
-            if has_app_context():
-                return func(*args, **kwargs)
-            with get_app().app_context():
+            # A fresh app context per job, hence a fresh database session (sessions are scoped
+            # per app context): jobs sharing one long-lived worker never see each other's
+            # cached rows, and the session is removed when the job's context ends.
+            app = current_app._get_current_object() if has_app_context() else get_app()
+            with app.app_context():
                 return func(*args, **kwargs)
         finally:
             structlog.contextvars.unbind_contextvars("job_id")

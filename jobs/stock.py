@@ -8,6 +8,7 @@ Cron (``jobs/cron.py``)::
 
 from __future__ import annotations
 
+import functools
 import time
 
 import structlog
@@ -28,7 +29,24 @@ def _window(seconds: int) -> int:
     return int(time.time() // seconds)
 
 
+def _fresh_session(func):
+    """A clean session per job. A SimpleWorker runs every job inside one long app context, where
+    the scoped session (expire_on_commit=False) would hand out rows cached by earlier jobs (an
+    account deactivated since, a rotated token) and a failed job's open transaction."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        db.session.remove()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            db.session.remove()
+
+    return wrapper
+
+
 @job
+@_fresh_session
 def poll_inventory(account_id: int) -> dict:
     result = stock_sync.poll_inventory(account_id)
     if result.more:  # a backlog: continue at once rather than at the next cron tick
@@ -39,6 +57,7 @@ def poll_inventory(account_id: int) -> dict:
 
 
 @job
+@_fresh_session
 def poll_all_inventory() -> int:
     """Cron: one poll per active account per interval (the job id names the window, so a doubled
     cron tick enqueues nothing twice); also restarts pushes whose job was lost."""
@@ -59,16 +78,19 @@ def poll_all_inventory() -> int:
 
 
 @job
+@_fresh_session
 def push_shopify_stock(shop_id: int) -> dict:
     return stock_sync.push_shopify_stock(shop_id).as_dict()
 
 
 @job
+@_fresh_session
 def reconcile_shop(shop_id: int) -> dict:
     return stock_sync.reconcile(shop_id).as_dict()
 
 
 @job
+@_fresh_session
 def reconcile_all() -> int:
     """Cron (nightly): one reconciliation per installed shop with warehouses, once per day."""
     day = _window(86400)

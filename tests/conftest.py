@@ -20,7 +20,13 @@ from integration import create_app, migrate
 from integration.config import Config
 from integration.models import Base
 
-pytest_plugins = ["tests.shopify_fixtures", "tests.winit_fixtures", "tests.goodcang_fixtures", "tests.shipbob_fixtures"]
+pytest_plugins = [
+    "tests.shopify_fixtures",
+    "tests.winit_fixtures",
+    "tests.goodcang_fixtures",
+    "tests.shipbob_fixtures",
+    "tests.amazon_fixtures",
+]
 
 API_KEY = "test-api-key"
 API_SECRET = "test-api-secret"

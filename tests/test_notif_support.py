@@ -35,18 +35,20 @@ class Inbox:
         self.lock = threading.Lock()
         self.mode = "ok"  # ok | 421
         self.reject: set[str] = set()
-        self.stalled = threading.Event()
+        self.stalled = threading.Event()  # hold every DATA until cleared
+        self.stall_rcpt = threading.Event()  # hold every RCPT until cleared (before DATA)
+        self.in_rcpt = threading.Event()
         self.in_data = threading.Event()  # set while a DATA is being held by a stall
         self.sessions = 0
         self.attempts = 0
 
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 - aiosmtpd hook
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
         with self.lock:
             self.sessions += 1
         return responses
 
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
             self.attempts += 1
         if self.mode == "421":
@@ -55,21 +57,27 @@ class Inbox:
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.stall_rcpt.is_set():
+            self.in_rcpt.set()
+            while self.stall_rcpt.is_set():
+                await asyncio.sleep(0.02)
         if address in self.reject:
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        if self.stalled.is_set():
-            self.in_data.set()
-            while self.stalled.is_set():
-                await asyncio.sleep(0.02)
+    async def handle_DATA(self, server, session, envelope):
+        # Queued first, answered second (like an MTA that commits to its queue before replying):
+        # a client that dies while waiting for the answer has still delivered the message.
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append(message)
             n = len(self.messages)
+        if self.stalled.is_set():
+            self.in_data.set()
+            while self.stalled.is_set():
+                await asyncio.sleep(0.02)
         return f"250 2.0.0 Ok: queued as Q{n:05d}"
 
     def wait_for(self, count: int, timeout: float = 30.0) -> bool:
@@ -108,6 +116,7 @@ def smtp_server():
     server = SmtpServer().start()
     yield server
     server.inbox.stalled.clear()
+    server.inbox.stall_rcpt.clear()
     server.stop()
 
 

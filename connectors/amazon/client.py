@@ -11,10 +11,8 @@ What we take from the library (``python-amazon-sp-api`` 2.1.x): Login with Amazo
   ``scheme + host + path``, which :class:`LwaTokenClient` sets from ``token_url``.
 * **Host header**: ``Client.headers`` sends ``host: endpoint[8:]``, i.e. it assumes ``https://``; for
   ``http://127.0.0.1:5000`` that yields ``27.0.0.1:5000``. We derive it with ``urlsplit``.
-* **Access-token cache**: the library caches tokens in a process-global TTLCache keyed by the
-  refresh token only (not the LWA URL or client id) for a fixed 3200 s whatever ``expires_in``
-  says. Ours is keyed by (URL, client id, refresh-token hash), honours ``expires_in`` and is dropped
-  when the API answers 403 ``Unauthorized`` (expired or revoked token: refresh once and retry).
+* **Access tokens**: :class:`connectors.amazon.auth.LwaTokenClient` (configurable LWA URL, a cache
+  that honours ``expires_in``); a 403 ``Unauthorized`` drops the token, we refresh once and retry.
 * **Status codes**: the library's ``parse_response`` raises only when the body has ``errors``; a
   5xx with an HTML body comes back as an empty success. We raise on every status >= 400.
 * **Plain requests**: we call ``_request`` with explicit, model-shaped parameters and
@@ -30,8 +28,8 @@ Credentials (refresh token, LWA client id/secret) never appear in logs, reprs or
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -41,7 +39,6 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-from sp_api.auth import AccessTokenClient, AccessTokenResponse
 from sp_api.base import Marketplaces, SellingApiException
 from sp_api.base.client import Client
 from sp_api.base.credential_provider import FromCodeCredentialProvider
@@ -51,12 +48,20 @@ from connectors.errors import AuthError, ConnectorError, PermanentError, Retryab
 from connectors.http import USER_AGENT, make_session
 from connectors.warehouses.base import EXCERPT, CallRecord
 
+from .auth import DEFAULT_LWA_URL, DEFAULT_TIMEOUT, LibraryCredentials, LwaCredentials, LwaTokenClient
 from .throttle import OperationThrottle, QuotaExceededError, announced_rate
 
-DEFAULT_LWA_URL = "https://api.amazon.com/auth/o2/token"
-DEFAULT_TIMEOUT = (5.0, 30.0)
-TOKEN_MARGIN = 60.0
-"""Seconds before ``expires_in`` at which a cached access token is renewed."""
+
+class _NoSecretsInLibraryLogs(logging.Filter):
+    """``sp_api.base.client`` logs request headers (the access token), parameters, bodies (buyer data)
+    and responses at DEBUG: drop those records whatever level someone gives that logger."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Request Headers", "Request Data", "Request Params", "Response"))
+
+
+logging.getLogger("sp_api.base.client").addFilter(_NoSecretsInLibraryLogs())
+
 PII_KEYS = frozenset({
     "buyer", "recipient", "deliveryAddress", "destinationAddress", "shippingAddress", "ShippingAddress",
     "BuyerInfo", "BuyerEmail", "BuyerName", "buyerEmail", "buyerName", "notificationEmails", "phone", "Phone",
@@ -111,91 +116,6 @@ def marketplace(marketplace_id: str) -> Marketplaces:
 def country_of(marketplace_id: str) -> str:
     name = marketplace(marketplace_id).name
     return "GB" if name == "UK" else name
-
-
-@dataclass(frozen=True)
-class LwaCredentials:
-    """LWA client credentials of our application plus one seller's refresh token."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
-    refresh_token: str | None = field(default=None, repr=False)
-
-    def library_credentials(self) -> dict[str, str]:
-        return {"lwa_app_id": self.client_id, "lwa_client_secret": self.client_secret}
-
-
-_tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
-_tokens_lock = threading.Lock()
-
-
-class LwaTokenClient(AccessTokenClient):
-    """``AccessTokenClient`` against a configurable LWA URL with an expiry-aware token cache."""
-
-    def __init__(self, refresh_token=None, credentials=None, proxies=None, verify=True, *,
-                 token_url: str = DEFAULT_LWA_URL, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-                 clock: Callable[[], float] = time.time) -> None:
-        super().__init__(refresh_token=refresh_token, credentials=credentials, proxies=proxies, verify=verify)
-        parts = urlsplit(token_url)
-        self.scheme, self.host, self.path = f"{parts.scheme}://", parts.netloc, parts.path or "/auth/o2/token"
-        self._transport = type(self._transport)(timeout=httpx.Timeout(timeout[1], connect=timeout[0]),
-                                                proxies=proxies, verify=verify)
-        self.clock = clock
-        self.user_agent = USER_AGENT
-
-    def __repr__(self) -> str:
-        return f"<LwaTokenClient {self.scheme}{self.host}{self.path}>"
-
-    @property
-    def token_url(self) -> str:
-        return f"{self.scheme}{self.host}{self.path}"
-
-    def _cache_key(self) -> tuple[str, str, str]:
-        digest = hashlib.sha256((self.cred.refresh_token or "").encode()).hexdigest()
-        return self.token_url, self.cred.client_id or "", digest
-
-    def _request(self, url, data, headers):
-        try:
-            response = self._transport.request("POST", url, data=data, headers=headers)
-        except httpx.HTTPError as exc:
-            raise RetryableError(f"LWA unreachable: {type(exc).__name__}", system="amazon", operation="lwa") from exc
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if response.status_code == 200 and body.get("access_token"):
-            return body
-        code = str(body.get("error") or f"http_{response.status_code}")
-        message = f"LWA refused the token request: {code}"
-        if response.status_code >= 500 or response.status_code == 429:
-            raise RetryableError(message, system="amazon", operation="lwa")
-        # invalid_grant: refresh token revoked / code used or expired; invalid_client: wrong app credentials.
-        raise AuthError(message, code=code, system="amazon", operation="lwa")
-
-    def get_auth(self) -> AccessTokenResponse:
-        key = self._cache_key()
-        now = self.clock()
-        with _tokens_lock:
-            cached = _tokens.get(key)
-        if cached and cached[1] - TOKEN_MARGIN > now:
-            return AccessTokenResponse(access_token=cached[0], token_type="bearer",  # noqa: S106
-                                       expires_in=int(cached[1] - now))
-        body = self._request(self.token_url, self.data, self.headers)
-        expires_in = float(body.get("expires_in") or 3600)
-        with _tokens_lock:
-            _tokens[key] = (body["access_token"], now + expires_in)
-        return AccessTokenResponse(**body)
-
-    def invalidate(self) -> None:
-        with _tokens_lock:
-            _tokens.pop(self._cache_key(), None)
-
-    def authorize_auth_code(self, auth_code, redirect_uri: str | None = None) -> dict:
-        """Exchange an ``spapi_oauth_code`` for tokens (``grant_type=authorization_code``)."""
-        data = self._auth_code_request_body(auth_code)
-        if redirect_uri:
-            data["redirect_uri"] = redirect_uri
-        return self._request(self.token_url, data, self.headers)
 
 
 @dataclass(frozen=True)
@@ -288,6 +208,7 @@ class SpApiClient:
                                      credentials=LibraryCredentials(credentials), token_url=self.token_url,
                                      timeout=timeout)
         self._local = threading.local()
+        self._opened: list[_LibraryClient] = []
         self._documents = None
 
     def __repr__(self) -> str:
@@ -303,6 +224,7 @@ class SpApiClient:
                 auth_token_client_class=lambda **kwargs: self.tokens)
             client.endpoint, client.marketplace_id = self.endpoint, self.marketplace_id
             self._local.client = client
+            self._opened.append(client)
         return client
 
     def call(self, operation: str | Operation, *, path: Mapping[str, Any] | None = None,
@@ -382,23 +304,13 @@ class SpApiClient:
         return response.content
 
     def close(self) -> None:
-        client = getattr(self._local, "client", None)
-        if client is not None:
+        for client in self._opened:
             client.close()
+        self._opened.clear()
+        self._local = threading.local()
+        self.tokens.close()
         if self._documents is not None:
             self._documents.close()
-
-
-class LibraryCredentials:
-    """The attribute names ``sp_api.auth.Credentials`` reads."""
-
-    def __init__(self, credentials: LwaCredentials) -> None:
-        self.lwa_app_id = credentials.client_id
-        self.lwa_client_secret = credentials.client_secret
-        self.refresh_token = credentials.refresh_token
-
-    def __repr__(self) -> str:
-        return "<credentials>"
 
 
 def _first_code(exc: SellingApiException) -> str | None:

@@ -111,10 +111,18 @@ def poll_orders(client: SpApiClient, cursor: str | None, *, since: datetime | No
         state = replace(state, before=before)
     orders: list[OrderData] = []
     for _ in range(max_pages):
-        reply = client.call("orders.searchOrders", params={
-            "lastUpdatedAfter": iso(state.after), "lastUpdatedBefore": iso(state.before),
-            "marketplaceIds": list(marketplace_ids or [client.marketplace_id]), "includedData": list(SEARCH_DATA),
-            "maxResultsPerPage": page_size, "paginationToken": state.token})
+        params = {"lastUpdatedAfter": iso(state.after), "lastUpdatedBefore": iso(state.before),
+                  "marketplaceIds": list(marketplace_ids or [client.marketplace_id]),
+                  "includedData": list(SEARCH_DATA), "maxResultsPerPage": page_size}
+        try:
+            reply = client.call("orders.searchOrders", params={**params, "paginationToken": state.token})
+        except PermanentError as exc:
+            if not state.token:
+                raise
+            # The token expired (24 h) or was refused: page the window again from its start.
+            log.warning("amazon.orders_token_restart", error=str(exc))
+            state = replace(state, token=None)
+            reply = client.call("orders.searchOrders", params=params)
         for raw in reply.body.get("orders") or []:
             order = _complete(client, raw, fetch_addresses)
             if order is not None:

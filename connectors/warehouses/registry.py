@@ -12,6 +12,7 @@ MODULES = {
     "winit": "connectors.warehouses.winit",
     "goodcang": "connectors.warehouses.goodcang",
     "shipbob": "connectors.warehouses.shipbob",
+    "fba": "connectors.warehouses.fba",
 }
 _classes: dict[str, type[BaseProvider]] = {}
 

@@ -155,7 +155,7 @@ def markets_for(stocks: Iterable[WarehouseStock], extra: Iterable[str] = ()) -> 
         found.update(w.excluded_countries)
         found.update(country for _sku, country in w.excluded_pairs)
     found.update(extra)
-    return sorted(c.upper() for c in found if c and c != ANY_MARKET and len(c) == 2) + [ANY_MARKET]
+    return [*sorted(c.upper() for c in found if c and c != ANY_MARKET and len(c) == 2), ANY_MARKET]
 
 
 @dataclass(frozen=True)

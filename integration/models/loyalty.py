@@ -38,6 +38,7 @@ class LoyaltyProgram(Base):
     """A shop's earning rules; no row means the program is off."""
 
     __tablename__ = "loyalty_programs"
+    __not_pii__ = ("birthday_bonus", "birthday_gift")  # the shop's rules for birthdays, not anyone's birthday
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), unique=True)
@@ -60,7 +61,8 @@ class LoyaltyProgram(Base):
 class LoyaltyTier(Base):
     __tablename__ = "loyalty_tiers"
     __table_args__ = (UniqueConstraint("shop_id", "name"),)
-    __not_pii__ = ("name",)  # the tier's name ("Gold"), chosen by the merchant
+    # The tier's name ("Gold"), chosen by the merchant; whether the tier grants a birthday gift.
+    __not_pii__ = ("name", "birthday_gift")
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)

@@ -35,6 +35,7 @@ from integration.models import (
 )
 from integration.models.base import utcnow
 from integration.services.alerts import raise_alert
+from integration.services.stock_push import ledger_changed
 
 log = structlog.get_logger(__name__)
 
@@ -128,6 +129,7 @@ def _allocate_once(order_id: int) -> AllocationResult:
         session.rollback()
         return AllocationResult(order_id, "already_allocated")
     _reserve(plan, settings.safety_stock)
+    ledger_changed(order.shop_id, {a.sku for a in plan.assignments if a.warehouse_id is not None})
     outbound_ids = _record(order, plan)
     backordered = sum(a.quantity for a in plan.backordered)
     if plan.backordered:
@@ -219,6 +221,8 @@ def release_outbound(outbound_id: int, *, commit: bool = True) -> int:
                 update(StockLevel).where(StockLevel.warehouse_id == a.warehouse_id, StockLevel.sku == a.sku)
                 .values(reserved=StockLevel.reserved - a.quantity)
             )
+    if allocations:
+        ledger_changed(allocations[0].shop_id, {a.sku for a in allocations})
     if outbound is not None:
         outbound.status = OutboundState.CANCELLED
     if commit:

@@ -154,7 +154,7 @@ def _move(account_id: int, delta: int, now: datetime, *, earned: int = 0) -> tup
     return (row[0], row[1]) if row else None
 
 
-def _lock(account_id: int) -> tuple[int, int | None]:
+def lock(account_id: int) -> tuple[int, int | None]:
     """Take the account's row lock (PostgreSQL) / the write lock (SQLite); returns its balance."""
     row = db.session.execute(update(ACCOUNTS).where(ACCOUNTS.c.id == account_id)
                              .values(version=ACCOUNTS.c.version + 1)
@@ -218,7 +218,7 @@ def take_back(shop_id: int, account_id: int, points: int, *, kind: str, source: 
     """Take up to ``points`` (never more than the balance): reversals and expiry. ``prefer_lot``
     is consumed first; ``month`` (with ``value``) is the tier month the points are taken from."""
     now = now or utcnow()
-    held, _tier = _lock(account_id)
+    held, _tier = lock(account_id)
     points = min(points, held)
     if points <= 0:
         return None
@@ -341,7 +341,7 @@ def _evaluate_tier(shop_id: int, account_id: int, current_id: int | None, rules:
 def reevaluate(shop_id: int, account_id: int, rules: domain.ProgramRules, now: datetime | None = None) -> None:
     """Tier check without a ledger change (tiers edited, months rolled off)."""
     now = now or utcnow()
-    balance_now, tier_id = _lock(account_id)
+    balance_now, tier_id = lock(account_id)
     _evaluate_tier(shop_id, account_id, tier_id, rules, now, balance_now)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 
 import structlog
 from sqlalchemy import func, select
@@ -215,3 +214,37 @@ def reevaluate_shop(shop_id: int, *, tiered_only: bool = False, now: datetime | 
         db.session.commit()
         checked += len(ids)
         after = ids[-1]
+
+
+def export_lines(shop_id: int, batch: int = 5000):
+    """The whole program as JSON lines, for the merchant (their own records, e.g. to move to
+    another app): every account (customer gid, balance, tier) then every ledger entry, read in
+    keyset batches so memory stays flat however long the history."""
+    import json
+
+    tiers = {t.id: t.name for t in db.session.execute(select(LoyaltyTier).where(LoyaltyTier.shop_id == shop_id))
+             .scalars()}
+    after = 0
+    while True:
+        accounts = db.session.execute(select(LoyaltyAccount).where(
+            LoyaltyAccount.shop_id == shop_id, LoyaltyAccount.id > after).order_by(LoyaltyAccount.id)
+            .limit(batch)).scalars().all()
+        if not accounts:
+            break
+        for a in accounts:
+            yield json.dumps({"type": "account", "id": a.id, "customer_id": a.customer_external_id,
+                              "balance": a.balance, "lifetime_earned": a.lifetime_earned,
+                              "tier": tiers.get(a.tier_id), "created_at": _iso(a.created_at)}) + "\n"
+        after = accounts[-1].id
+    after = 0
+    while True:
+        entries = db.session.execute(select(LoyaltyEntry).where(
+            LoyaltyEntry.shop_id == shop_id, LoyaltyEntry.id > after).order_by(LoyaltyEntry.id)
+            .limit(batch)).scalars().all()
+        if not entries:
+            break
+        for e in entries:
+            yield json.dumps({"type": "entry", "account_id": e.account_id, **entry_json(e), "rule": e.rule,
+                              "source_id": e.source_id}) + "\n"
+        after = entries[-1].id
+        db.session.expunge_all()  # keep the identity map from growing with the history

@@ -22,7 +22,7 @@ from integration.domain import loyalty as domain
 from integration.extensions import db, queues
 from integration.models import Order, OutboundOrder, Shipment, Warehouse
 from integration.models.base import utcnow
-from integration.models.loyalty import LoyaltyAccount, LoyaltyEntry, LoyaltyLot, LoyaltyProgram, LoyaltyRefund
+from integration.models.loyalty import LoyaltyEntry, LoyaltyLot, LoyaltyProgram, LoyaltyRefund
 from integration.services import loyalty, signals
 from integration.services.loyalty_program import load_rules
 
@@ -52,10 +52,12 @@ def earn_for_shipment(shipment_id: int, *, now: datetime | None = None) -> str:
         select(Warehouse.country_code).join(OutboundOrder, OutboundOrder.warehouse_id == Warehouse.id)
         .where(OutboundOrder.id == shipment.outbound_id)).scalar()
     local = domain.is_local(country, order.shipping_country)
-    lines, amount = _parcel_value(order, shipment)
     account_id = loyalty.ensure_account(order.shop_id, order.customer_external_id, email=order.email,
                                         locale=order.locale, rules=rules, now=now)
-    tier_id = db.session.execute(select(LoyaltyAccount.tier_id).where(LoyaltyAccount.id == account_id)).scalar()
+    # Locked before reading what the order's other parcels earned: two parcels earning at once
+    # are serialised, so together they never earn on more than the order's total.
+    _balance, tier_id = loyalty.lock(account_id)
+    lines, amount = _parcel_value(order, shipment)
     tier = rules.tier(tier_id)
     multiplier = tier.multiplier if tier else Decimal(1)
     points = domain.earn_points(amount, rules, local=local, tier_multiplier=multiplier)
@@ -109,6 +111,10 @@ def reconcile_order(order_id: int, *, rules: domain.ProgramRules | None = None,
     if not rows:
         return 0
     rules = rules or load_rules(order.shop_id)
+    for account_id in sorted({r.account_id for r in rows}):
+        # Read what was reversed and refunded only under the lock: a concurrent reconcile of the
+        # same order (two refunds at once) then sees the other's committed work, never a stale view.
+        loyalty.lock(account_id)
     done = {r.reverses_id: (int(-r.points_sum), Decimal(-(r.value_sum or 0)), r.n) for r in db.session.execute(
         select(LoyaltyEntry.reverses_id, func.sum(LoyaltyEntry.points).label("points_sum"),
                func.sum(LoyaltyEntry.amount).label("value_sum"), func.count().label("n"))

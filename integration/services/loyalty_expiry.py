@@ -27,7 +27,7 @@ def expire_lot(lot_id: int, *, now: datetime | None = None) -> int:
     if lot is None or lot.expires_at is None or lot.expires_at > now:
         return 0
     shop_id = db.session.execute(select(LoyaltyAccount.shop_id).where(LoyaltyAccount.id == lot.account_id)).scalar_one()
-    loyalty._lock(lot.account_id)  # read what is left only once nobody else can take from it
+    loyalty.lock(lot.account_id)  # read what is left only once nobody else can take from it
     remaining = db.session.execute(select(LoyaltyLot.remaining).where(LoyaltyLot.id == lot_id)).scalar_one()
     if remaining <= 0:
         return 0

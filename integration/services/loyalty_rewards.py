@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -22,6 +23,7 @@ from sqlalchemy import select, update
 
 from connectors.errors import PermanentError
 from connectors.shopify import operations as shopify
+from connectors.shopify.types import DiscountCode
 from integration.domain import loyalty as domain
 from integration.extensions import db, queues
 from integration.models import Shop, ShopStatus
@@ -175,9 +177,17 @@ def _give_back(reward: LoyaltyReward, rule: str, now: datetime) -> None:
 # -- expiry -------------------------------------------------------------------------------------
 
 
+def usage_known() -> bool:
+    """Whether the connector reports a code's usage (``asyncUsageCount`` as ``usage_count``)."""
+    return "usage_count" in {f.name for f in fields(DiscountCode)}
+
+
 def code_usage(client, code: str) -> int | None:
     """How many times the code was used at Shopify; None when we cannot tell (the connector's
-    ``DiscountCode`` does not carry ``asyncUsageCount`` yet): such codes are left alone."""
+    ``DiscountCode`` does not carry ``asyncUsageCount`` yet, or the code is gone): such codes are
+    left alone, never returned on a guess (that could pay a used code twice)."""
+    if not usage_known():
+        return None
     found = shopify.get_discount_code(client, code)
     if found is None:
         return None

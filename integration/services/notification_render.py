@@ -293,7 +293,7 @@ def render(kind: str, context: dict[str, Any], *, locale: str | None, branding: 
         _state.reset(token)
     # The layout's <title> is the subject block: one render gives both.
     found = re.search(r"<title>(.*?)</title>", body, re.S)
-    subject = html.unescape(" ".join(found.group(1).split())) if found else ""
+    subject = html.unescape(_SPACES.sub(" ", found.group(1)).strip(" ")) if found else ""
     return Rendered(subject=subject, html=_inliner.inline(body), text=html_to_text(body), lang=lang,
                     missing=tuple(dict.fromkeys(state.missing)))
 
@@ -313,6 +313,7 @@ def render_page(template_name: str, variables: dict[str, Any], *, locale: str | 
 
 # -- plain text from the HTML ------------------------------------------------------------------------------
 
+_SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _PARAGRAPH = {"p", "div", "h1", "h2", "h3", "table", "ul", "ol"}
 _LINE = {"tr", "li", "br"}
 
@@ -354,7 +355,7 @@ class _TextMaker(HTMLParser):
         if self.skip:
             return
         if tag == "a" and self.link is not None:
-            label = " ".join("".join(self.link_text).split())
+            label = _SPACES.sub(" ", "".join(self.link_text)).strip(" ")
             href, self.link = self.link, None
             if href and not href.startswith("mailto:") and href != label:
                 self.out.append(f"{label} <{href}>" if label else href)
@@ -368,7 +369,7 @@ class _TextMaker(HTMLParser):
     def handle_data(self, data):
         if self.skip:
             return
-        text = re.sub(r"\s+", " ", data)
+        text = _SPACES.sub(" ", data)  # ASCII whitespace only: keep the no-break spaces Babel puts in "4,90 €"
         if self.link is not None:
             self.link_text.append(text)
         else:
@@ -379,7 +380,7 @@ def html_to_text(markup: str) -> str:
     maker = _TextMaker()
     maker.feed(markup)
     maker.close()
-    lines = [" ".join(line.split()) for line in "".join(maker.out).splitlines()]
+    lines = [_SPACES.sub(" ", line).strip(" ") for line in "".join(maker.out).split("\n")]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 

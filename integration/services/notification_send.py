@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -46,7 +47,7 @@ log = structlog.get_logger(__name__)
 
 CLAIM_TIMEOUT = timedelta(minutes=10)  # > the send job's timeout: a live claim is never taken over
 MAX_ATTEMPTS = 12  # temporary failures, counted across job retries and sweeps; then failed
-MARKER_TTL = 14 * 24 * 3600
+MARKER_TTL = 2 * 24 * 3600  # well past CLAIM_TIMEOUT + a sweep: only a stale claim ever reads it
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ def send_notification(notification_id: int, *, now: datetime | None = None) -> O
     with backoff). Permanent failures are recorded on the row and not raised."""
     session = db.session
     now = now or utcnow()
+    t0 = time.perf_counter()
     n = session.get(Notification, notification_id)
     if n is None:
         return Outcome("gone")
@@ -91,6 +93,7 @@ def send_notification(notification_id: int, *, now: datetime | None = None) -> O
         log.exception("notice.render_failed", notification_id=n.id)
         _fail_unclaimed(n, f"render failed: {exc!r}", now)
         return Outcome("failed", "render")
+    t_render = time.perf_counter()
     _take_rate(n.shop_id)
 
     token = secrets.token_hex(16)
@@ -110,6 +113,7 @@ def send_notification(notification_id: int, *, now: datetime | None = None) -> O
     config = current_app.config["NEARSTOCK"]
     mailer = mailer_for(config.smtp_url, config.outbox_path)
     key = marker_key(n.id)
+    t_claim = time.perf_counter()
     try:
         provider_id = mailer.send(message, before_data=lambda: redis.client.set(key, token, ex=MARKER_TTL))
     except RetryableError as exc:
@@ -124,8 +128,11 @@ def send_notification(notification_id: int, *, now: datetime | None = None) -> O
         _finish(n.id, token, status=NotificationStatus.FAILED, error_kind="permanent", error=str(exc))
         log.warning("notice.failed", notification_id=n.id, error=str(exc))
         return Outcome("failed", str(exc))
-    _finish(n.id, token, status=NotificationStatus.SENT, provider_id=provider_id)
-    redis.client.delete(key)
+    t_sent = time.perf_counter()
+    _finish(n.id, token, status=NotificationStatus.SENT, provider_id=provider_id)  # the marker expires by itself
+    log.info("notice.sent", notification_id=n.id, kind=n.kind, render_ms=round((t_render - t0) * 1000, 1),
+             claim_ms=round((t_claim - t_render) * 1000, 1), smtp_ms=round((t_sent - t_claim) * 1000, 1),
+             mark_ms=round((time.perf_counter() - t_sent) * 1000, 1))
     return Outcome("sent", provider_id)
 
 
@@ -273,7 +280,6 @@ def build_message(n: Notification, shop: Shop) -> EmailMessage:
         msg["Reply-To"] = brand.reply_to
     msg["Date"] = format_datetime(utcnow())
     msg["Message-ID"] = message_id(n.id)
-    msg["Content-Language"] = rendered.lang
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to notices
     msg["X-Nearstock-Notification"] = f"{n.id} {n.kind}"
     unsubscribe = links.unsubscribe_url(n) if n.kind != "merchant_alert" else None
@@ -281,6 +287,9 @@ def build_message(n: Notification, shop: Shop) -> EmailMessage:
         # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to this URL.
         msg["List-Unsubscribe"] = f"<{unsubscribe}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(rendered.text)
-    msg.add_alternative(rendered.html, subtype="html")
+    # Quoted-printable said outright: the email package would otherwise encode each part twice to
+    # pick the shorter encoding (measured: half the cost of building the message).
+    msg.set_content(rendered.text, cte="quoted-printable")
+    msg.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    msg["Content-Language"] = rendered.lang  # after set_content, which drops Content-* headers
     return msg

@@ -27,14 +27,21 @@ the "delivered" notice; connect to it with :func:`on_feedback`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from flask import current_app
+from rq import Retry
+from rq.exceptions import DuplicateJobError
+from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from integration.extensions import db, queues
 from integration.models.base import utcnow
@@ -61,6 +68,7 @@ TRACKING_KINDS = frozenset(k for k, c in CATEGORY.items() if c == "tracking")
 OPT_OUT_EXEMPT = {"back_in_stock_confirm": ("all",), "merchant_alert": ()}
 
 SEND_JOB = "jobs.notify.send_notification"
+BATCH_JOB = "jobs.notify.send_notifications"
 # Temporary SMTP failures: 30 s, 2 min, 10 min, 30 min, 1 h, 3 h (then the sweeper, then failed).
 SEND_RETRY = (30, 120, 600, 1800, 3600, 10800)
 SEND_JOB_TIMEOUT = 180
@@ -103,14 +111,56 @@ def enqueue_notice(shop_id: int, kind: str, subject: str, recipient: str, *, loc
     ).scalar()
     if notification_id is None:
         return None
-    signals.on_commit(db.session(), lambda: schedule_send(notification_id))
+    _batch(db.session()).append(notification_id)
     return notification_id
 
 
-def schedule_send(notification_id: int, *, suffix: str = "") -> None:
-    """Queue the send job (after commit). A lost enqueue is found again by the sweeper."""
-    queues.enqueue("notify", SEND_JOB, notification_id, job_id=f"notify-{notification_id}{suffix}", unique=True,
-                   retry=SEND_RETRY, job_timeout=SEND_JOB_TIMEOUT)
+_BATCH = "nearstock.notify_batch"
+BATCH_SIZE = 20  # notices created in one transaction are sent by jobs of up to this many
+
+
+def _batch(session: Session) -> list[int]:
+    """The ids created in this transaction; their send jobs are enqueued once, after the commit."""
+    ids = session.info.get(_BATCH)
+    if ids is None:
+        ids = session.info[_BATCH] = []
+
+        def flush() -> None:
+            session.info.pop(_BATCH, None)
+            for start in range(0, len(ids), BATCH_SIZE):
+                chunk = ids[start:start + BATCH_SIZE]
+                if len(chunk) == 1:
+                    schedule_send(chunk[0])
+                else:
+                    _enqueue(BATCH_JOB, chunk, job_id=f"notify-batch-{chunk[0]}-{chunk[-1]}", retry=None)
+
+        signals.on_commit(session, flush)
+    return ids
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_batch(session: Session) -> None:
+    session.info.pop(_BATCH, None)  # its on_commit callback is dropped too (signals.py)
+
+
+def schedule_send(notification_id: int, *, suffix: str = "", delay: float = 0) -> None:
+    """Queue the send job of one notice. A lost enqueue is found again by the sweeper."""
+    job_id = f"notify-{notification_id}{suffix}"
+    if delay > 0:
+        queues["notify"].enqueue_in(timedelta(seconds=delay), SEND_JOB, notification_id, job_id=job_id,
+                                    retry=Retry(max=len(SEND_RETRY), interval=list(SEND_RETRY)),
+                                    job_timeout=SEND_JOB_TIMEOUT, result_ttl=0)
+        return
+    _enqueue(SEND_JOB, notification_id, job_id=job_id, retry=SEND_RETRY)
+
+
+def _enqueue(func: str, arg: Any, *, job_id: str, retry: tuple[int, ...] | None) -> None:
+    # RQ directly (not queues.enqueue) for result_ttl=0: a sent notice's result lives on its row.
+    options: dict[str, Any] = {"job_id": job_id, "job_timeout": SEND_JOB_TIMEOUT, "result_ttl": 0, "unique": True}
+    if retry:
+        options["retry"] = Retry(max=len(retry), interval=list(retry))
+    with contextlib.suppress(DuplicateJobError):  # already queued: that job will send it
+        queues["notify"].enqueue(func, arg, **options)
 
 
 def skip_reason(shop_id: int, kind: str, recipient: str) -> str | None:
@@ -138,14 +188,29 @@ def notices_by(shop_id: int) -> str:
 # -- per-shop settings ------------------------------------------------------------------------------
 
 
+SETTINGS_TTL = 5.0  # seconds a process may use a shop's settings without re-reading them
+
+
+def _settings_cache() -> dict[int, tuple[float, NotificationSettings]]:
+    # Kept on the app: a new app (another database, a test) starts with an empty cache.
+    return current_app.extensions.setdefault("nearstock.notification_settings", {})
+
+
 def settings_for(shop_id: int) -> NotificationSettings:
-    """The shop's notice settings; an unsaved row with the defaults when it has none."""
+    """The shop's notice settings (a detached copy, re-read every few seconds: every notice reads
+    them several times); the defaults when the shop has no row."""
+    cached = _settings_cache().get(shop_id)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
     row = db.session.execute(
         select(NotificationSettings).where(NotificationSettings.shop_id == shop_id)
     ).scalar_one_or_none()
-    if row is not None:
-        return row
-    return NotificationSettings(shop_id=shop_id, **settings_defaults())
+    if row is None:
+        copy = NotificationSettings(shop_id=shop_id, **settings_defaults())
+    else:
+        copy = NotificationSettings(**{c.name: getattr(row, c.name) for c in NotificationSettings.__table__.c})
+    _settings_cache()[shop_id] = (time.monotonic() + SETTINGS_TTL, copy)
+    return copy
 
 
 def settings_defaults() -> dict[str, Any]:
@@ -167,6 +232,9 @@ def update_settings(shop_id: int, values: dict[str, Any]) -> NotificationSetting
     for key, value in values.items():
         if key in SETTINGS_FIELDS:
             setattr(row, key, value)
+    cache = _settings_cache()
+    cache.pop(shop_id, None)
+    signals.on_commit(db.session(), lambda: cache.pop(shop_id, None))
     return row
 
 

@@ -26,6 +26,7 @@ from integration.models import (
 )
 from integration.models.base import utcnow
 from integration.services import signals
+from integration.services.stock_push import ledger_changed
 
 log = structlog.get_logger(__name__)
 
@@ -79,6 +80,8 @@ def _consume(outbound: OutboundOrder) -> None:
     allocations = db.session.execute(
         select(Allocation).where(Allocation.outbound_id == outbound.id, Allocation.status == AllocationStatus.RESERVED)
     ).scalars().all()
+    if allocations:
+        ledger_changed(outbound.shop_id, {a.sku for a in allocations})
     for a in sorted(allocations, key=lambda a: a.sku):
         flipped = db.session.execute(
             update(Allocation).where(Allocation.id == a.id, Allocation.status == AllocationStatus.RESERVED)

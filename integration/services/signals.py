@@ -17,6 +17,10 @@ The named signals (keyword arguments in brackets):
     A parcel shipped from one of our warehouses reached a new normalised tracking status
     (``TrackingStatus`` value, ``ExceptionReason`` value or None). Subscribers: customer notices,
     loyalty points.
+``warehouse_stock_changed`` (shop_id, skus)
+    The stock ledger (on hand or reserved) of these SKUs changed and is committed (sent after
+    commit by ``stock_push.ledger_changed``). Subscribers: storefront status, Amazon quantities,
+    back-in-stock.
 ``shipment_status_changed`` (fulfillment_id, shipment_status)
     A Shopify fulfillment's carrier status, as Shopify reports it, changed (``in_transit``,
     ``delivered``…; fulfillment_id is our Fulfillment row). Subscribers: tracking notices.
@@ -43,7 +47,9 @@ ORDER_CHANGED = "order_changed"
 STOCK_CHANGED = "stock_changed"
 SHIPMENT_STATUS_CHANGED = "shipment_status_changed"
 SHIPMENT_TRACKING_CHANGED = "shipment_tracking_changed"
-SIGNALS = frozenset({ORDER_CHANGED, STOCK_CHANGED, SHIPMENT_STATUS_CHANGED, SHIPMENT_TRACKING_CHANGED})
+WAREHOUSE_STOCK_CHANGED = "warehouse_stock_changed"
+SIGNALS = frozenset({ORDER_CHANGED, STOCK_CHANGED, SHIPMENT_STATUS_CHANGED, SHIPMENT_TRACKING_CHANGED,
+                     WAREHOUSE_STOCK_CHANGED})
 
 log = structlog.get_logger(__name__)
 
@@ -95,6 +101,10 @@ def shipment_status_changed(fulfillment_id: int, shipment_status: str | None) ->
 def shipment_tracking_changed(shipment_id: int, status: str, reason: str | None) -> None:
     send(SHIPMENT_TRACKING_CHANGED, shipment_id=shipment_id, status=status, reason=reason)
 
+
+
+def warehouse_stock_changed(shop_id: int, skus) -> None:
+    send(WAREHOUSE_STOCK_CHANGED, shop_id=shop_id, skus=tuple(skus))
 
 
 def on_commit(session: Session, callback: Callable[[], Any]) -> None:

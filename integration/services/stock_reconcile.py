@@ -11,9 +11,9 @@
    (what we believe we set). Actual != target is pushed (compare-and-set from the actual);
    channel_stock != actual is recorded as drift and corrected.
 
-Memory is bounded by ``page_size``: no step holds all variants or ledger rows (a provider without
-``iter_inventory`` answers ``get_inventory`` with one warehouse's records at once; see there). Each correction
-is logged (``stock.reconcile.*`` lines) and counted in the returned stats.
+Memory is bounded by ``page_size``: no step holds all variants or ledger rows (only a provider
+without ``iter_inventory`` hands over one warehouse's records at once, see ``_inventory_pages``).
+Each correction is logged (``stock.reconcile.*`` lines at INFO) and counted in the returned stats.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy import or_, select, update
 
-from connectors.errors import RetryableError
+from connectors.errors import PermanentError, RetryableError
 from connectors.shopify import operations as shopify
 from connectors.shopify.mapping import chunks
 from connectors.shopify.types import VariantStock
@@ -101,7 +101,7 @@ def reconcile(shop_id: int, *, page_size: int = PAGE_SIZE, bulk_interval: float 
     stats.ledger_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    operation = shopify.wait_for_bulk_operation(client, export.id, timeout=bulk_timeout, interval=bulk_interval)
+    operation = _wait_for_export(client, export.id, timeout=bulk_timeout, interval=bulk_interval)
     if operation.status != "COMPLETED":
         raise RetryableError(f"stock export {operation.status} ({operation.error_code or 'no code'})",
                              retry_after=300, system="shopify", operation="BulkVariantStock")
@@ -113,6 +113,30 @@ def reconcile(shop_id: int, *, page_size: int = PAGE_SIZE, bulk_interval: float 
     stats.shopify_seconds = time.perf_counter() - started
     log.info("stock.reconciled", shop_id=shop_id, **stats.as_dict())
     return stats
+
+
+def _wait_for_export(client, operation_id: str, *, timeout: float, interval: float):
+    """Poll the export until it finishes. A status poll that fails transiently (timeout, 5xx) is
+    tried again within the deadline: the ledger pass is already done, and restarting the whole
+    reconciliation for one lost status read would redo it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            operation = shopify.get_bulk_operation(client, operation_id)
+        except RetryableError as exc:
+            if time.monotonic() + interval > deadline:
+                raise
+            log.warning("stock.reconcile.export_poll_failed", bulk_operation=operation_id, error=str(exc))
+            time.sleep(interval)
+            continue
+        if operation is None:
+            raise PermanentError(f"unknown bulk operation {operation_id}", system="shopify")
+        if operation.finished:
+            return operation
+        if time.monotonic() + interval > deadline:
+            raise RetryableError(f"stock export {operation_id} still {operation.status}", retry_after=300,
+                                 system="shopify", operation="BulkOperation")
+        time.sleep(interval)
 
 
 # -- ledger vs provider -------------------------------------------------------------------------

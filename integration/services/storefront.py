@@ -15,7 +15,7 @@ The metafield document (JSON), read by the theme app extension's Liquid::
      "markets": {"DE": {"code": "low_stock", "local": true, "ship_from": "DE", "quantity": 3,
                         "eta_days": [2, 4], "arrives_on": null, "subscribe": false,
                         "texts": {"en": {"status": "Only 3 left", "plain": "Low stock",
-                                         "eta": "Arrives in 2–4 days"}, "de": {...}}},
+                                         "eta": "Arrives in 2-4 days"}, "de": {...}}},
                  "*": {...}}}
 """
 

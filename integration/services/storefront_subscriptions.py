@@ -205,8 +205,10 @@ def notify_restocked(ctx, restocked) -> int:
         if gid not in waiting:
             continue
         query = (select(BackInStockSubscription)
-                 .where(BackInStockSubscription.shop_id == ctx.shop_id, BackInStockSubscription.variant_shopify_id == gid,
-                        BackInStockSubscription.status == SubscriptionStatus.ACTIVE)
+                 .where(BackInStockSubscription.shop_id == ctx.shop_id,
+                        BackInStockSubscription.variant_shopify_id == gid,
+                        BackInStockSubscription.status == SubscriptionStatus.ACTIVE,
+                        BackInStockSubscription.email.is_not(None))  # not redacted
                  .order_by(BackInStockSubscription.confirmed_at, BackInStockSubscription.id)
                  .limit(budget))
         if db.dialect == "postgresql":

@@ -7,6 +7,7 @@ reach Python attributes). Country names and dates come from Babel's CLDR data in
 language. Rendered texts are plain text: whoever puts them in HTML escapes them (Liquid's
 ``escape``, the script's ``textContent``).
 """
+# ruff: noqa: RUF001 - shopper-facing texts use typographic dashes (en dash) and CJK punctuation
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 
 from integration.errors import APIError
 from integration.extensions import db, queues
@@ -120,3 +120,13 @@ def adjust(customer: str):
 @require_session
 def program_totals():
     return jsonify(loyalty_admin.totals(g.shop.id))
+
+
+@bp.get("/export")
+@require_session
+def export():
+    """The program's accounts and ledger as JSON lines (streamed)."""
+    shop_id = g.shop.id
+    response = Response(stream_with_context(loyalty_admin.export_lines(shop_id)), mimetype="application/x-ndjson")
+    response.headers["Content-Disposition"] = "attachment; filename=loyalty-ledger.jsonl"
+    return response

@@ -266,7 +266,8 @@ _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 @require_session
 def get_settings():
     s = notifications.settings_for(g.shop.id)
-    return jsonify({name: getattr(s, name) for name in notifications.SETTINGS_FIELDS}, kinds=list(notifications.KINDS))
+    return jsonify({**{name: getattr(s, name) for name in notifications.SETTINGS_FIELDS},
+                    "kinds": list(notifications.KINDS)})
 
 
 @api_bp.put("/settings")

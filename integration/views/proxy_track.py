@@ -44,9 +44,9 @@ def _client_ip() -> str:
 def _over_limit(key: str, limit: tuple[int, int]) -> bool:
     count, window = limit
     pipe = redis.client.pipeline()
+    pipe.set(key, 0, ex=window, nx=True)  # the window starts with the first look-up (Redis 6 has no EXPIRE NX)
     pipe.incr(key)
-    pipe.expire(key, window, nx=True)
-    used = pipe.execute()[0]
+    used = pipe.execute()[1]
     return int(used) > count
 
 

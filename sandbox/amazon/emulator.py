@@ -123,8 +123,8 @@ class AmazonEmulator:
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
-    def start(self) -> AmazonEmulator:
-        self._server = serve(self.wsgi_app)
+    def start(self, port: int = 0) -> AmazonEmulator:
+        self._server = serve(self.wsgi_app, port=port)
         return self
 
     def stop(self) -> None:

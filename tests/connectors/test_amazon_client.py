@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from sp_api.base.client import Client
@@ -103,6 +104,16 @@ def test_secrets_and_buyer_data_stay_out_of_reprs_and_call_records(amazon_emulat
                    order.address["addressLine1"]):
         assert secret not in dumped
     assert records[0].operation == "orders.getOrder" and records[0].status == 200
+
+
+def test_library_debug_logs_never_carry_the_access_token(amazon_emulator, amazon_client, caplog):
+    logging.getLogger("sp_api.base.client").setLevel(logging.DEBUG)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="sp_api.base.client"):
+            _inventory(amazon_client)
+    finally:
+        logging.getLogger("sp_api.base.client").setLevel(logging.INFO)
+    assert caplog.records and "Atza|" not in caplog.text and "x-amz-access-token" not in caplog.text
 
 
 def test_query_encoding_follows_the_models():

@@ -58,7 +58,6 @@ def test_poll_pages_through_the_window_and_keeps_a_cursor(amazon_emulator_factor
     assert first["includedData"] == "FULFILLMENT,PROCEEDS" and first["marketplaceIds"] == DE
     state = OrdersCursor.decode(cursor)
     assert state.token is None and state.before is None
-    assert state.after == OrdersCursor.decode(cursor).after
 
     # Caught up: nothing new.
     again, cursor, _ = _poll_all(client, emulator, cursor)
@@ -70,6 +69,19 @@ def test_poll_pages_through_the_window_and_keeps_a_cursor(amazon_emulator_factor
     updated, cursor, _ = _poll_all(client, emulator, cursor)
     assert [(o.external_id, o.fulfillment_status) for o in updated] == [(made["pending"].order_id, "Canceled")]
     assert updated[0].cancelled_at == updated[0].updated_at and updated[0].financial_status == "voided"
+
+
+def test_an_expired_pagination_token_restarts_the_window(amazon_emulator_factory, amazon_client_factory):
+    emulator = amazon_emulator_factory(orders=0)
+    made = _seed(emulator)
+    client = amazon_client_factory(emulator)
+    page = poll_orders(client, None, since=emulator.now() - timedelta(hours=2), page_size=4, now=emulator.now)
+    assert page.has_more and OrdersCursor.decode(page.cursor).token
+    emulator.advance(hours=25)  # the worker was down for a day: the token is dead
+    found, _, _ = _poll_all(client, emulator, page.cursor, page_size=4)
+    assert {o.external_id for o in found} == {o.order_id for o in made.values()}
+    statuses = [e.status for e in emulator.exchanges_for("orders.searchOrders") if e.status != 403]  # token aged too
+    assert statuses[:3] == [200, 400, 200]
 
 
 def test_addresses_are_fetched_only_for_orders_we_ship(amazon_emulator_factory, amazon_client_factory):

@@ -150,6 +150,7 @@ def test_shopify_order_ships_from_local_warehouse_and_is_fulfilled_with_tracking
     stack.winit.sim.advance(3 * 3600)  # picked and shipped
     stack.poll()
     [shipment] = db.session.execute(select(Shipment)).scalars().all()
+    shipment_id = shipment.id
     assert shipment.tracking_number == sim_order.tracking_number
     [fulfillment] = stack.shopify.fulfillments(SHOPIFY_SHOP)
     assert fulfillment["orderId"] == order_gid if "orderId" in fulfillment else True
@@ -161,7 +162,7 @@ def test_shopify_order_ships_from_local_warehouse_and_is_fulfilled_with_tracking
     stack.poll()
     stack.poll()  # a second poll reports the same events: nothing new
     db.session.expire_all()
-    shipment = db.session.get(Shipment, shipment.id)
+    shipment = db.session.get(Shipment, shipment_id)
     assert shipment.status == "Delivered" and shipment.delivered_at
     statuses = [e["status"] for e in stack.shopify.fulfillment_events(SHOPIFY_SHOP)]
     assert "DELIVERED" in statuses and statuses.count("DELIVERED") == 1

@@ -115,3 +115,36 @@ def test_the_same_event_posted_concurrently_counts_once(app, customer):
     assert check_invariants(account_id) == 1025
     assert db.session.scalar(select(func.count()).where(LoyaltyEntry.source == "shipment")) == 1
     assert account_of(shop_id, gid(1)).balance == 1025
+
+
+def test_two_refunds_of_one_order_at_once_both_reverse(app, customer):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from integration.models import Order
+    from integration.models.base import utcnow
+    from integration.services.loyalty_webhooks import RefundData, record_refund
+
+    shop_id, account_id = customer
+    rules = load_rules(shop_id)
+    order = Order(shop_id=shop_id, external_id="gid://shopify/Order/77", customer_external_id=gid(1),
+                  total_price=Decimal(100))
+    db.session.add(order)
+    db.session.flush()
+    shipped = utcnow() - timedelta(days=1)
+    loyalty.credit(shop_id, account_id, 200, kind=domain.EARN, source="shipment", source_id="77", rule="purchase",
+                   rules=rules, amount=Decimal(100), order_id=order.id,
+                   detail={"lines": [["A", 4, "100"]], "shipped_at": shipped.isoformat()})
+    db.session.commit()
+
+    def work(i: int) -> list:
+        refund = RefundData(f"gid://shopify/Refund/{900 + i}", order.external_id, utcnow(), (("A", None, 1),),
+                            Decimal(0))
+        record_refund(shop_id, refund)
+        db.session.commit()
+        return [i]
+
+    run_threads(app, work, count=2)
+    reversed_points = -db.session.scalar(select(func.sum(LoyaltyEntry.points)).where(LoyaltyEntry.kind == "reverse"))
+    assert reversed_points == 100  # a quarter each, neither lost to the other's stale view
+    assert check_invariants(account_id) == 1100

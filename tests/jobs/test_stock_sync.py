@@ -316,6 +316,29 @@ def test_reconcile_heals_the_ledger_and_shopify(stack, monkeypatch):
     assert (calm.ledger_corrected, calm.ledger_zeroed, calm.pushed, calm.channel_drift) == (0, 0, 0, 0)
 
 
+def test_a_lost_export_status_read_does_not_restart_the_reconciliation(stack, monkeypatch):
+    from connectors.errors import RetryableError
+    from connectors.shopify import operations
+
+    s = stack
+    provider = FakeProvider()
+    monkeypatch.setattr(stock_reconcile, "provider_for", lambda account: provider)
+    for sku in SKUS:
+        provider.set("DEWH", sku, 2)
+        provider.set("FRWH", sku, 2)
+    real = operations.get_bulk_operation
+    failures = iter([RetryableError("ReadTimeout calling Shopify")])
+
+    def flaky(client, operation_id):
+        for exc in failures:
+            raise exc
+        return real(client, operation_id)
+
+    monkeypatch.setattr(operations, "get_bulk_operation", flaky)
+    stats = stock_reconcile.reconcile(s.shop.id, bulk_interval=0.05)
+    assert stats.pushed == 12 and s.shopify("SKU-0", s.lyon) == 2
+
+
 def test_reconcile_holds_one_page_at_a_time(stack, monkeypatch):
     s = stack
     provider = FakeProvider()

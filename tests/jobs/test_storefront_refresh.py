@@ -1,5 +1,6 @@
 """The stock engine's signal -> one coalesced refresh -> Redis bodies and variant metafields,
 written only when what a shopper sees changes."""
+# ruff: noqa: RUF001 - shopper-facing texts use typographic dashes (en dash) and CJK punctuation
 
 from __future__ import annotations
 
@@ -129,3 +130,18 @@ def test_uninstalled_shop_is_skipped_and_its_queue_dropped(sf):
     sf.worker.run()
     assert cached(sf, "HOODIE-S", "DE:en") is None
     assert not cache.has_dirty(sf.shop.id)
+
+
+def test_storefront_catalogs_read_the_metafields_the_app_wrote(sf):
+    from sandbox.storefront import EmulatorCatalog, GraphQLCatalog
+
+    sf.set_stock(sf.de, "HOODIE-S", 40)
+    sf.worker.run()
+    direct = EmulatorCatalog(sf.emulator, SHOPIFY_SHOP)
+    [handle] = direct.handles()
+    over_api = GraphQLCatalog(sf.emulator.url, SHOPIFY_SHOP, sf.shop.access_token).product(handle)
+    product = direct.product(handle)
+    for ours, theirs in zip(product["variants"], over_api["variants"], strict=True):
+        assert (ours["id"], ours["title"], ours["metafields"]) == (theirs["id"], theirs["title"], theirs["metafields"])
+    first = product["variants"][0]["metafields"]["$app:nearstock"]["status"]["value"]
+    assert first["markets"]["DE"]["texts"]["en"]["status"] == "In stock in Germany"

@@ -1,4 +1,5 @@
 """The pure status rules and their texts, in every storefront language."""
+# ruff: noqa: RUF001 - shopper-facing texts use typographic dashes (en dash) and CJK punctuation
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def stock(w: Candidate, available: int, **kw) -> WarehouseStock:
 
 def test_local_warehouse_wins_and_promises_its_handling_plus_transit():
     s = status_for("X", "DE", [stock(DE, 40), stock(US, 40)], Policy(), TODAY)
-    assert (s.code, s.local, s.ship_from, s.eta_days, s.quantity) == (StatusCode.IN_STOCK_LOCAL, True, "DE", (2, 4), None)
+    assert (s.code, s.local, s.ship_from, s.eta_days, s.quantity) == (
+        StatusCode.IN_STOCK_LOCAL, True, "DE", (2, 4), None)
     assert status_for("X", "DE", [stock(DE, 40, handling_hours=0)], Policy(), TODAY).eta_days == (1, 3)
     assert status_for("X", "DE", [stock(DE, 40, handling_hours=30)], Policy(), TODAY).eta_days == (3, 5)
 

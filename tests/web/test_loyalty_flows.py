@@ -263,3 +263,23 @@ def test_redact_removes_the_ledger_identity_and_export_includes_it(world):
     assert loyalty_admin.totals(shop.id)["outstanding_points"] == 55
     assert db.session.scalar(select(func.count()).select_from(ComplianceRequest)) == 2
     assert {LoyaltyAccount, LoyaltyAdjustment} <= set(compliance.customer_models())
+
+
+def test_tiers_drop_as_months_leave_the_window_and_every_cron_job_runs(world):
+    from jobs import loyalty as loyalty_jobs
+
+    shop, local, _ = world
+    [silver] = make_tiers(shop.id, {"name": "Silver", "threshold": Decimal(40)})
+    _, parcel = shipped_order(shop, local, customer=gid(1))
+    loyalty_earning.earn_for_shipment(parcel.id)
+    account = account_of(shop.id, gid(1))
+    assert account.tier_id == silver.id
+    assert loyalty_admin.reevaluate_shop(shop.id, tiered_only=True, now=loyalty_earning.utcnow()) == 1
+    assert account_of(shop.id, gid(1)).tier_id == silver.id
+    thirteen_months = loyalty_earning.utcnow() + timedelta(days=400)
+    loyalty_admin.reevaluate_shop(shop.id, tiered_only=True, now=thirteen_months)
+    assert account_of(shop.id, gid(1)).tier_id is None
+    assert loyalty.balance(shop.id, gid(1)) == 50  # points stay; only the tier follows the window
+    for name in ("sweep_unearned", "expire_points", "close_expired_rewards", "requeue_pending_rewards",
+                 "member_days", "birthdays", "roll_tiers"):
+        getattr(loyalty_jobs, name)()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
@@ -132,6 +133,12 @@ def test_manual_adjustments_need_a_reason_and_are_logged(client, shop):
     assert totals["members"] == 1 and totals["outstanding_points"] == 75
     assert totals["by_kind"]["adjust"] == {"points": 25, "entries": 2}
     assert db.session.scalar(select(LoyaltyEntry.id).where(LoyaltyEntry.points == -500)) is None
+    export = client.get("/api/loyalty/export", headers=auth())
+    lines = [json.loads(line) for line in export.get_data(as_text=True).splitlines()]
+    assert export.status_code == 200 and export.mimetype == "application/x-ndjson"
+    assert [line["type"] for line in lines] == ["account", "entry", "entry", "entry"]
+    assert lines[0]["customer_id"] == gid(7) and lines[0]["balance"] == 75
+    assert sum(line["points"] for line in lines[1:]) == 75
 
 
 def test_another_shop_cannot_see_this_shops_customers(client, shop):

@@ -1,5 +1,6 @@
 """``/proxy/stock`` and the back-in-stock endpoints through the app proxy: signatures, the
 installed-shop check, shop isolation, no database on the hot path, rate limits."""
+# ruff: noqa: RUF001 - shopper-facing texts use typographic dashes (en dash) and CJK punctuation
 
 from __future__ import annotations
 
@@ -16,8 +17,12 @@ from integration.models.storefront import BackInStockSubscription
 from integration.services import storefront
 from integration.services import storefront_cache as cache
 from tests.shopify_fixtures import SHOPIFY_SHOP
-from tests.test_storefront_helpers import proxy_get, proxy_post, signed
-from tests.test_storefront_helpers import storefront_stack  # noqa: F401 - the "sf" fixture
+from tests.test_storefront_helpers import (
+    proxy_get,
+    proxy_post,
+    signed,
+    storefront_stack,  # noqa: F401 - the "sf" fixture
+)
 
 OTHER = "other-shop.myshopify.com"
 
@@ -259,3 +264,34 @@ def test_status_bodies_are_plain_json_texts(sf, client):
     sf.worker.run()
     body = stock(client, sf.number("HOODIE-S")).data
     assert json.loads(body)["status"] == "<img src=x onerror=alert(1)> Germany"  # data, escaped by the page
+
+
+def test_hits_are_answered_before_flask_and_everything_else_by_the_view(sf, client):
+    from integration.metrics import REQUEST_LATENCY
+
+    first = stock(client, sf.number("HOODIE-S"))  # the installed-shop entry is not cached yet: the view
+    assert first.status_code == 200 and "X-Request-Id" in first.headers
+    before = REQUEST_LATENCY.labels("GET", "/proxy/stock", 200)._sum.get()
+    hit = stock(client, sf.number("HOODIE-S"))
+    assert hit.status_code == 200 and "X-Request-Id" not in hit.headers  # the WSGI fast path
+    assert hit.headers["Cache-Control"] == "private, max-age=10"
+    assert REQUEST_LATENCY.labels("GET", "/proxy/stock", 200)._sum.get() > before  # still measured
+    miss = stock(client, sf.number("HOODIE-L"))
+    assert miss.status_code == 404 and "X-Request-Id" in miss.headers  # the Flask view
+    stale = stock(client, sf.number("HOODIE-S"), timestamp=int(time.time()) - 600)
+    assert stale.status_code == 403 and "X-Request-Id" in stale.headers
+    redis.client.delete(cache.installed_key(SHOPIFY_SHOP))  # expired entry: the view asks the database
+    assert stock(client, sf.number("HOODIE-S")).status_code == 200
+    assert redis.client.get(cache.installed_key(SHOPIFY_SHOP)) == str(sf.shop.id).encode()
+
+
+def test_customer_redaction_erases_the_subscription(sf, client):
+    from integration.services import compliance
+
+    sign_up(client, sf.number("HOODIE-L"), email="gone@example.com")
+    sub = db.session.execute(select(BackInStockSubscription)).scalar_one()
+    compliance.redact_customer(sf.shop, None, "GONE@example.com")
+    db.session.commit()
+    db.session.refresh(sub)
+    assert sub.email is None and sub.redacted_at is not None
+    assert BackInStockSubscription in compliance.customer_models()

@@ -1,0 +1,84 @@
+"""Amazon channel jobs: import orders, push MFN quantities, confirm shipments, erase buyer PII.
+
+All take ids and re-read state; each is safe to run twice.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from integration.extensions import queues
+from integration.models.base import utcnow
+from integration.services import amazon_channel, amazon_stock
+from jobs.runtime import job
+
+IMPORT_ROUND = 300  # seconds: import jobs are deduplicated within a round
+
+
+@job
+def import_orders(account_id: int) -> dict:
+    return amazon_channel.import_orders(account_id).as_dict()
+
+
+@job
+def import_all() -> int:
+    """Cron: one import job per active account and round."""
+    ids = amazon_channel.active_account_ids()
+    window = int(time.time() // IMPORT_ROUND)
+    for account_id in ids:
+        queues.enqueue("sync", "jobs.amazon.import_orders", account_id,
+                       job_id=f"amazon-orders-{account_id}-{window}", unique=True, retry=None)
+    return len(ids)
+
+
+@job
+def push_quantities(shop_id: int, full: bool = False) -> dict:
+    """The shop's dirty SKUs (or, with ``full``, every known SKU) to Amazon, changed values only."""
+    if full:
+        return amazon_stock.push_quantities(shop_id).as_dict()
+    skus = amazon_stock.take_dirty(shop_id)
+    if not skus:
+        return {}
+    try:
+        return amazon_stock.push_quantities(shop_id, skus).as_dict()
+    except Exception:
+        amazon_stock.put_back(shop_id, skus)  # the retry (or the next change) pushes them
+        raise
+
+
+@job
+def push_all_quantities() -> int:
+    """Cron (nightly): a full compare-and-push per shop with an Amazon account heals drift."""
+    from sqlalchemy import select
+
+    from integration.extensions import db
+    from integration.models.amazon import AmazonAccount
+
+    shop_ids = sorted(set(db.session.execute(select(AmazonAccount.shop_id).where(
+        AmazonAccount.active.is_(True))).scalars().all()))
+    db.session.commit()
+    for shop_id in shop_ids:
+        queues.enqueue("sync", "jobs.amazon.push_quantities", shop_id, True,
+                       job_id=f"amazon-push-full-{shop_id}-{utcnow():%Y%m%d}", unique=True)
+    return len(shop_ids)
+
+
+@job
+def confirm_shipment(shipment_id: int) -> str:
+    return amazon_channel.confirm_amazon_shipment(shipment_id)
+
+
+@job
+def confirm_pending(older_than_minutes: int = 0) -> int:
+    """Cron safety net: shipments of MFN orders not yet confirmed on Amazon get a job."""
+    ids = amazon_channel.unconfirmed_shipment_ids(utcnow() - timedelta(minutes=older_than_minutes))
+    for shipment_id in ids:
+        queues.enqueue("sync", "jobs.amazon.confirm_shipment", shipment_id,
+                       job_id=f"amazon-confirm-{shipment_id}", unique=True)
+    return len(ids)
+
+
+@job
+def erase_addresses() -> int:
+    return amazon_channel.erase_addresses()

@@ -6,7 +6,7 @@ skipped or doubled (two cron processes during a deploy) does no harm.
 
 from rq import cron
 
-from jobs import events, shopify, stock, warehousing
+from jobs import amazon, events, notify, shopify, stock, warehousing
 
 # Inbox safety net: events stored but never processed (lost enqueue, killed worker).
 cron.register(events.sweep_stale_events, queue_name="low", interval=300)
@@ -21,3 +21,15 @@ cron.register(warehousing.check_sla, queue_name="low", interval=900)
 # nightly reconciliation that heals drift on both sides.
 cron.register(stock.poll_all_inventory, queue_name="sync", interval=60)
 cron.register(stock.reconcile_all, queue_name="low", cron="30 3 * * *")
+# Amazon: orders by cursor, shipment confirmations left behind, the data-protection erasure of
+# buyer addresses 30 days after delivery, and a daily full quantity push.
+cron.register(amazon.import_all, queue_name="sync", interval=300)
+cron.register(amazon.confirm_pending, queue_name="low", interval=300)
+cron.register(amazon.erase_addresses, queue_name="low", interval=86400)
+cron.register(amazon.push_all_quantities, queue_name="low", interval=86400)
+# Notices: claims left behind by a dead worker, merchant alerts by e-mail, "shipped" for new
+# parcels, and "still on its way" for parcels with no carrier event for days.
+cron.register(notify.sweep_notifications, queue_name="low", interval=60)
+cron.register(notify.email_new_alerts, queue_name="notify", interval=60)
+cron.register(notify.notify_new_shipments, queue_name="notify", interval=120)
+cron.register(notify.notify_quiet_shipments, queue_name="low", interval=3600)

@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 
 from integration.extensions import db, queues
-from integration.models import Order, OutboundState
+from integration.models import Order, OutboundState, Shipment
 from integration.services import allocation, outbound, shopify_fulfillment, tracking
 from jobs.runtime import job
 
@@ -87,6 +87,12 @@ def check_sla() -> int:
 
 @job
 def create_fulfillment(shipment_id: int) -> str | None:
+    """Tell the sales channel the parcel left: a Shopify fulfillment, or Amazon's confirmShipment."""
+    shipment = db.session.get(Shipment, shipment_id)
+    if shipment is not None and db.session.get(Order, shipment.order_id).channel == "amazon":
+        queues.enqueue("sync", "jobs.amazon.confirm_shipment", shipment_id, job_id=f"amazon-confirm-{shipment_id}",
+                       unique=True)
+        return None
     return shopify_fulfillment.create_fulfillment(shipment_id)
 
 

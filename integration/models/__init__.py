@@ -2,6 +2,7 @@
 
 from integration.models.alert import Alert
 from integration.models.allocation import Allocation, AllocationStatus, OutboundOrder, OutboundState
+from integration.models.amazon import AmazonAccount, AmazonOrder, AmazonShipmentConfirmation
 from integration.models.base import Base
 from integration.models.channel_stock import ChannelStock
 from integration.models.compliance_request import ComplianceRequest
@@ -10,6 +11,13 @@ from integration.models.import_run import ImportRun, ImportStatus
 from integration.models.integration_log import IntegrationLog
 from integration.models.inventory_level import InventoryLevel
 from integration.models.location import Location
+from integration.models.notification import (
+    Notification,
+    NotificationPreference,
+    NotificationSettings,
+    NotificationStatus,
+    OrderFeedback,
+)
 from integration.models.order import Order, OrderLine
 from integration.models.shipment import Shipment, TrackingEventRow
 from integration.models.shop import Shop, ShopStatus
@@ -24,6 +32,9 @@ __all__ = [
     "Alert",
     "Allocation",
     "AllocationStatus",
+    "AmazonAccount",
+    "AmazonOrder",
+    "AmazonShipmentConfirmation",
     "Base",
     "ChannelStock",
     "ComplianceRequest",
@@ -34,7 +45,12 @@ __all__ = [
     "IntegrationLog",
     "InventoryLevel",
     "Location",
+    "Notification",
+    "NotificationPreference",
+    "NotificationSettings",
+    "NotificationStatus",
     "Order",
+    "OrderFeedback",
     "OrderLine",
     "OutboundOrder",
     "OutboundState",

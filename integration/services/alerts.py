@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from integration.extensions import db
 from integration.models import Alert
+from integration.services import signals
 
 log = structlog.get_logger(__name__)
 
@@ -19,13 +20,15 @@ def raise_alert(shop_id: int, kind: str, subject: str, message: str, details: di
     """Record the alert inside the caller's transaction; True when it is new."""
     insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
     # RETURNING, not rowcount: psycopg reports -1 for a skipped ON CONFLICT DO NOTHING.
-    inserted = db.session.execute(
+    alert_id = db.session.execute(
         insert(Alert)
         .values(shop_id=shop_id, kind=kind, subject=subject, message=message[:2000], details=details)
         .on_conflict_do_nothing(index_elements=["shop_id", "kind", "subject"])
         .returning(Alert.id)
-    ).scalar() is not None
+    ).scalar()
+    inserted = alert_id is not None
     if inserted:
+        signals.send(signals.ALERT_RAISED, alert_id=alert_id)
         log.warning("alert.raised", shop_id=shop_id, kind=kind, subject=subject, message=message)
     return bool(inserted)
 

@@ -105,6 +105,8 @@ def _allocate_once(order_id: int) -> AllocationResult:
         return AllocationResult(order_id, "gone")
     if order.cancelled_at is not None:
         return AllocationResult(order_id, "cancelled")
+    if order.channel == "amazon_afn":
+        return AllocationResult(order_id, "not_ours")  # Amazon ships its FBA orders itself
     if order.allocated_at is not None:
         return AllocationResult(order_id, "already_allocated")
     order_lines = session.execute(select(OrderLine).where(OrderLine.order_id == order_id)).scalars().all()

@@ -2,8 +2,9 @@
 it ships from a warehouse in the customer's country, taken back by refunds and cancellations.
 
 Earning is per parcel (a split order earns as each part ships, each at its own warehouse's rate):
-one entry per shipment under (shipment, id, purchase), so the tracking signal, the sweep and a
-retried job can all ask for it and only the first posts. Reversals are cumulative: every refund of
+one entry per shipment under (shipment, id, purchase), so the ``shipment_created`` and
+``shipment_tracking_changed`` signals, the sweep and a retried job can all ask for it and only the
+first posts (in "delivered" mode only a delivered parcel posts). Reversals are cumulative: every refund of
 the order is kept (:class:`LoyaltyRefund`) and :func:`reconcile_order` reverses the difference
 between what the refunds say should be taken back and what already was, so a repeated, late or
 out-of-order refund never reverses twice, and a refund that arrives before its parcel earned is
@@ -31,6 +32,7 @@ log = structlog.get_logger(__name__)
 EARN_JOB = "jobs.loyalty.earn_for_shipment"
 ORDER_JOB = "jobs.loyalty.reconcile_order"
 SWEEP_DAYS = 14
+SHIPMENT_CREATED = "shipment_created"
 CENT = Decimal("0.01")
 
 
@@ -161,11 +163,19 @@ def _earned(row: LoyaltyEntry) -> domain.Earned:
 # -- triggers -----------------------------------------------------------------------------------
 
 
-def _on_tracking(shipment_id: int, status: str, reason: str | None) -> None:
-    # After commit: the job must see the stored status. One job per status (a parcel earns on
+def _enqueue_earn(shipment_id: int, why: str) -> None:
+    # After commit: the job must see the stored parcel. One job per reason (a parcel earns on
     # shipping or on delivery, by the shop's rule, and the job decides which).
     signals.on_commit(db.session(), lambda: queues.enqueue(
-        "sync", EARN_JOB, shipment_id, job_id=f"loyalty-earn-{shipment_id}-{status}", unique=True))
+        "sync", EARN_JOB, shipment_id, job_id=f"loyalty-earn-{shipment_id}-{why}", unique=True))
+
+
+def _on_shipment_created(shipment_id: int, **_: object) -> None:
+    _enqueue_earn(shipment_id, "created")
+
+
+def _on_tracking(shipment_id: int, status: str, reason: str | None = None, **_: object) -> None:
+    _enqueue_earn(shipment_id, status)
 
 
 def _on_order_changed(order_id: int) -> None:
@@ -183,6 +193,8 @@ def connect(app=None) -> None:
     """Subscribe to shipments, order changes and customer feedback (once per process)."""
     signals.connect(signals.SHIPMENT_TRACKING_CHANGED, _on_tracking)
     signals.connect(signals.ORDER_CHANGED, _on_order_changed)
+    if SHIPMENT_CREATED in signals.SIGNALS:  # a parcel earns as soon as it is recorded
+        signals.connect(SHIPMENT_CREATED, _on_shipment_created)
     try:
         from integration.services.notifications import on_feedback
     except ImportError:
@@ -197,6 +209,8 @@ init_app = connect
 def disconnect() -> None:
     signals.disconnect(signals.SHIPMENT_TRACKING_CHANGED, _on_tracking)
     signals.disconnect(signals.ORDER_CHANGED, _on_order_changed)
+    if SHIPMENT_CREATED in signals.SIGNALS:
+        signals.disconnect(SHIPMENT_CREATED, _on_shipment_created)
 
 
 # -- safety net ---------------------------------------------------------------------------------

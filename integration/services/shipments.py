@@ -60,6 +60,7 @@ def record_outbound_state(outbound_id: int, result: Outbound) -> list[int]:
         ).scalar()
         if inserted:
             new_ids.append(inserted)
+            signals.send(signals.SHIPMENT_CREATED, shipment_id=inserted)
     if result.status in (OutboundStatus.SHIPPED, OutboundStatus.DELIVERED) and outbound.status == OutboundState.PUSHED:
         _consume(outbound)
         outbound.status = OutboundState.SHIPPED

@@ -126,6 +126,8 @@ def push_fulfillment_event(row_id: int) -> str | None:
         return row.shopify_event_id if row else None
     status = shopify_event_status(row.status, row.reason)
     shipment = session.get(Shipment, row.shipment_id)
+    if session.get(Order, shipment.order_id).channel != "shopify":
+        status = None  # Amazon tracks its own orders' parcels from the confirmed tracking number
     if status is None:
         row.shopify_event_id = "-"  # nothing Shopify can show for this one
         session.commit()

@@ -17,6 +17,11 @@ The named signals (keyword arguments in brackets):
     A parcel shipped from one of our warehouses reached a new normalised tracking status
     (``TrackingStatus`` value, ``ExceptionReason`` value or None). Subscribers: customer notices,
     loyalty points.
+``shipment_created`` (shipment_id)
+    A parcel left one of our warehouses (sent in the transaction that records it).
+    Subscribers: the "shipped" notice.
+``alert_raised`` (alert_id)
+    A new merchant alert was recorded (in the caller's transaction). Subscribers: alert e-mail.
 ``warehouse_stock_changed`` (shop_id, skus)
     The stock ledger (on hand or reserved) of these SKUs changed and is committed (sent after
     commit by ``stock_push.ledger_changed``). Subscribers: storefront status, Amazon quantities,
@@ -48,8 +53,10 @@ STOCK_CHANGED = "stock_changed"
 SHIPMENT_STATUS_CHANGED = "shipment_status_changed"
 SHIPMENT_TRACKING_CHANGED = "shipment_tracking_changed"
 WAREHOUSE_STOCK_CHANGED = "warehouse_stock_changed"
+SHIPMENT_CREATED = "shipment_created"
+ALERT_RAISED = "alert_raised"
 SIGNALS = frozenset({ORDER_CHANGED, STOCK_CHANGED, SHIPMENT_STATUS_CHANGED, SHIPMENT_TRACKING_CHANGED,
-                     WAREHOUSE_STOCK_CHANGED})
+                     WAREHOUSE_STOCK_CHANGED, SHIPMENT_CREATED, ALERT_RAISED})
 
 log = structlog.get_logger(__name__)
 

@@ -9,6 +9,8 @@ def register(app: Flask) -> None:
         api,
         auth,
         health,
+        notifications,
+        proxy_track,
         warehouse_webhooks,
         warehouses_api,
         warehouses_page,
@@ -23,3 +25,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(warehouses_api.bp)
     app.register_blueprint(warehouses_page.page_bp)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(notifications.api_bp)
+    app.register_blueprint(proxy_track.bp)

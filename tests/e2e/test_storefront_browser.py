@@ -82,7 +82,9 @@ def shopfront(sf, browser, block_settings):
     problems: list[str] = []
     page.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"requestfailed: {r.url}"))
+    # A fetch cut short by navigating to the next page (net::ERR_ABORTED) is the browser's doing.
+    page.on("requestfailed", lambda r: problems.append(f"requestfailed: {r.url} {r.failure}")
+            if "ERR_ABORTED" not in (r.failure or "") else None)
     yield sf, front, page, problems
     context.close()
     front.stop()

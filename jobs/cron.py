@@ -6,7 +6,7 @@ skipped or doubled (two cron processes during a deploy) does no harm.
 
 from rq import cron
 
-from jobs import amazon, events, notify, shopify, stock, warehousing
+from jobs import amazon, events, notify, shopify, stock, storefront, warehousing
 
 # Inbox safety net: events stored but never processed (lost enqueue, killed worker).
 cron.register(events.sweep_stale_events, queue_name="low", interval=300)
@@ -33,3 +33,6 @@ cron.register(notify.sweep_notifications, queue_name="low", interval=60)
 cron.register(notify.email_new_alerts, queue_name="notify", interval=60)
 cron.register(notify.notify_new_shipments, queue_name="notify", interval=120)
 cron.register(notify.notify_quiet_shipments, queue_name="low", interval=3600)
+# Storefront: stock statuses dirtied but never refreshed, and a nightly full refresh.
+cron.register(storefront.sweep_dirty, queue_name="low", interval=300)
+cron.register(storefront.refresh_all_shops, queue_name="low", cron="45 3 * * *")

@@ -26,7 +26,8 @@ from integration.services import dispatch
 from jobs.failures import classify_failure
 from jobs.runtime import get_app
 
-JOB_MODULES = ("jobs.events", "jobs.shopify", "jobs.warehousing", "jobs.stock", "jobs.amazon", "jobs.notify")
+JOB_MODULES = ("jobs.events", "jobs.shopify", "jobs.warehousing", "jobs.stock", "jobs.amazon", "jobs.notify",
+               "jobs.storefront")
 
 
 def build_worker(queue_names=QUEUE_NAMES, worker_class=SimpleWorker, name: str | None = None) -> Worker:

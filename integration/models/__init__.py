@@ -23,6 +23,13 @@ from integration.models.shipment import Shipment, TrackingEventRow
 from integration.models.shop import Shop, ShopStatus
 from integration.models.shop_settings import ShopSettings
 from integration.models.stock_level import StockLevel
+from integration.models.storefront import (
+    BackInStockSubscription,
+    StockStatusText,
+    StorefrontSettings,
+    SubscriptionStatus,
+    VariantStockState,
+)
 from integration.models.sync_cursor import SyncCursor
 from integration.models.variant import Variant
 from integration.models.warehouse import RoutingRule, Warehouse, WarehouseAccount
@@ -35,6 +42,7 @@ __all__ = [
     "AmazonAccount",
     "AmazonOrder",
     "AmazonShipmentConfirmation",
+    "BackInStockSubscription",
     "Base",
     "ChannelStock",
     "ComplianceRequest",
@@ -60,9 +68,13 @@ __all__ = [
     "ShopSettings",
     "ShopStatus",
     "StockLevel",
+    "StockStatusText",
+    "StorefrontSettings",
+    "SubscriptionStatus",
     "SyncCursor",
     "TrackingEventRow",
     "Variant",
+    "VariantStockState",
     "Warehouse",
     "WarehouseAccount",
     "WebhookEvent",

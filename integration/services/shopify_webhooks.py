@@ -292,6 +292,11 @@ def app_uninstalled(shop: Shop, event: WebhookEvent, payload: Any) -> None:
         log.info("shop.stale_uninstall_ignored", shop=shop.domain)
         return
     shops.revoke(shop)  # tokens and expiries to NULL, status uninstalled; data kept until shop/redact
+    from integration.services import storefront_cache
+
+    domain = shop.domain
+    # The storefront proxy answers from a Redis cache of installed shops: forget this one.
+    signals.on_commit(db.session(), lambda: storefront_cache.forget_shop(domain))
     log.info("shop.uninstalled", shop=shop.domain)
 
 

@@ -10,6 +10,7 @@ def register(app: Flask) -> None:
         auth,
         health,
         notifications,
+        proxy_stock,
         proxy_track,
         warehouse_webhooks,
         warehouses_api,
@@ -28,3 +29,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notifications.api_bp)
     app.register_blueprint(proxy_track.bp)
+    app.register_blueprint(proxy_stock.bp)

@@ -14,9 +14,10 @@ def _order_changed(order_id: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from integration.services import amazon_stock, notifications, storefront
+    from integration.services import amazon_stock, loyalty_earning, notifications, storefront
 
     signals.connect(signals.ORDER_CHANGED, _order_changed)
     signals.connect(signals.WAREHOUSE_STOCK_CHANGED, amazon_stock.on_stock_changed)
     signals.connect(signals.WAREHOUSE_STOCK_CHANGED, storefront.on_stock_changed)
     notifications.connect(app)
+    loyalty_earning.connect(app)

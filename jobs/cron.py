@@ -6,7 +6,7 @@ skipped or doubled (two cron processes during a deploy) does no harm.
 
 from rq import cron
 
-from jobs import amazon, events, notify, shopify, stock, storefront, warehousing
+from jobs import amazon, events, loyalty, notify, shopify, stock, storefront, warehousing
 
 # Inbox safety net: events stored but never processed (lost enqueue, killed worker).
 cron.register(events.sweep_stale_events, queue_name="low", interval=300)
@@ -36,3 +36,12 @@ cron.register(notify.notify_quiet_shipments, queue_name="low", interval=3600)
 # Storefront: stock statuses dirtied but never refreshed, and a nightly full refresh.
 cron.register(storefront.sweep_dirty, queue_name="low", interval=300)
 cron.register(storefront.refresh_all_shops, queue_name="low", cron="45 3 * * *")
+# Loyalty: earnings left behind, lot expiry, unused reward codes past expiry (points returned),
+# reward codes whose job was lost, member-day codes, birthdays, monthly tier roll.
+cron.register(loyalty.sweep_unearned, queue_name="low", interval=600)
+cron.register(loyalty.expire_points, queue_name="low", interval=3600)
+cron.register(loyalty.close_expired_rewards, queue_name="low", interval=3600)
+cron.register(loyalty.requeue_pending_rewards, queue_name="low", interval=600)
+cron.register(loyalty.member_days, queue_name="low", interval=3600)
+cron.register(loyalty.birthdays, queue_name="low", interval=21600)
+cron.register(loyalty.roll_tiers, queue_name="low", cron="15 0 1 * *")

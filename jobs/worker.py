@@ -27,7 +27,7 @@ from jobs.failures import classify_failure
 from jobs.runtime import get_app
 
 JOB_MODULES = ("jobs.events", "jobs.shopify", "jobs.warehousing", "jobs.stock", "jobs.amazon", "jobs.notify",
-               "jobs.storefront")
+               "jobs.storefront", "jobs.loyalty")
 
 
 def build_worker(queue_names=QUEUE_NAMES, worker_class=SimpleWorker, name: str | None = None) -> Worker:

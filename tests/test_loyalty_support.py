@@ -38,14 +38,31 @@ def gid(n: int) -> str:
 
 @pytest.fixture
 def loyalty_app(app):
+    wire(app)
+    yield app
+    unwire()
+
+
+_wired: list[bool] = []
+
+
+def wire(app) -> None:
+    """What views.register and subscriptions.init_app do once loyalty is integrated (no-op then)."""
+    from integration.services import signals
     from integration.views import loyalty_api, proxy_loyalty
 
     for bp in (loyalty_api.bp, proxy_loyalty.bp):
         if bp.name not in app.blueprints:
             app.register_blueprint(bp)
-    loyalty_earning.connect(app)
-    yield app
-    loyalty_earning.disconnect()
+    connected = loyalty_earning._on_tracking in signals.receivers(signals.SHIPMENT_TRACKING_CHANGED)
+    if not connected:
+        loyalty_earning.connect(app)
+    _wired.append(not connected)
+
+
+def unwire() -> None:
+    if _wired and _wired.pop():
+        loyalty_earning.disconnect()
 
 
 def make_shop(domain: str = SHOP, currency: str = "EUR") -> Shop:

@@ -177,6 +177,7 @@ def discount_code(node: Node, code: str, kind: str | None = None) -> DiscountCod
         usage_limit=discount.get("usageLimit"),
         applies_once_per_customer=bool(discount.get("appliesOncePerCustomer", True)),
         status=discount.get("status"),
+        usage_count=discount.get("asyncUsageCount"),
     )
 
 

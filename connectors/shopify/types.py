@@ -158,6 +158,9 @@ class DiscountCode:
     usage_limit: int | None = None
     applies_once_per_customer: bool = True
     status: str | None = None
+    usage_count: int | None = None
+    """How often the code was used (``asyncUsageCount``: updated asynchronously by Shopify); None
+    when the query that produced this object did not ask."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per business object. Importing this registers them all."""
 
+from integration.models import loyalty as loyalty
 from integration.models.alert import Alert
 from integration.models.allocation import Allocation, AllocationStatus, OutboundOrder, OutboundState
 from integration.models.amazon import AmazonAccount, AmazonOrder, AmazonShipmentConfirmation

@@ -18,6 +18,7 @@ Handler = Callable[[WebhookEvent, Any], None]
 HANDLER_MODULES: list[str] = [
     "integration.services.shopify_webhooks",
     "integration.services.warehouse_webhooks",
+    "integration.services.loyalty_webhooks",
 ]
 _handlers: dict[tuple[str, str], Handler] = {}
 _loaded = False

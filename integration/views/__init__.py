@@ -9,7 +9,9 @@ def register(app: Flask) -> None:
         api,
         auth,
         health,
+        loyalty_api,
         notifications,
+        proxy_loyalty,
         proxy_stock,
         proxy_track,
         warehouse_webhooks,
@@ -30,3 +32,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(notifications.api_bp)
     app.register_blueprint(proxy_track.bp)
     app.register_blueprint(proxy_stock.bp)
+    app.register_blueprint(loyalty_api.bp)
+    app.register_blueprint(proxy_loyalty.bp)

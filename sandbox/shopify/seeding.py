@@ -177,6 +177,15 @@ class SeedingMixin(OrderSeedingMixin):
         with self.lock:
             return discounts.describe(self.shop(shop))
 
+    def use_discount_code(self, shop: str, code: str) -> None:
+        """A customer checked out with ``code`` (its usage count goes up)."""
+        with self.lock:
+            s = self.shop(shop)
+            discount = s.nodes[s.discount_codes[code.lower()]]["_discount"]
+            discount["asyncUsageCount"] += 1
+            for redeem in discount["_codes"]:
+                redeem["asyncUsageCount"] += 1
+
     def metafields(self, shop: str, owner_gid: str) -> list[dict]:
         with self.lock:
             return [{"id": m["id"], "namespace": m["namespace"], "key": m["key"],

@@ -19,12 +19,12 @@ from sqlalchemy import select
 from integration.extensions import QUEUE_NAMES, db
 from integration.models import Order
 from integration.models.loyalty import LoyaltyReward
-from integration.services import loyalty, loyalty_earning, loyalty_rewards
+from integration.services import loyalty, loyalty_rewards
 from jobs import loyalty as loyalty_jobs
 from jobs.worker import build_worker
 from tests.e2e.test_warehouse_flow import BERLIN_ADDRESS, stack  # noqa: F401 - the fixture
 from tests.shopify_fixtures import SHOPIFY_SHOP
-from tests.test_loyalty_support import check_invariants, entries_of, make_program, proxy_query
+from tests.test_loyalty_support import check_invariants, entries_of, make_program, proxy_query, unwire, wire
 
 pytestmark = pytest.mark.e2e
 DAY = 86400
@@ -33,14 +33,11 @@ DAY = 86400
 @pytest.fixture
 def loyal(stack):  # noqa: F811
     from integration.services import loyalty_webhooks  # noqa: F401 - registers refunds/create
-    from integration.views import loyalty_api, proxy_loyalty
 
-    for bp in (loyalty_api.bp, proxy_loyalty.bp):  # before the app's first request
-        stack.app.register_blueprint(bp)
-    loyalty_earning.connect(stack.app)
+    wire(stack.app)  # before the app's first request
     make_program(stack.ids["shop"], reward_options=[{"points": 40, "amount": "4.00"}])
     yield stack
-    loyalty_earning.disconnect()
+    unwire()
 
 
 def order_of(gid: str) -> Order:

@@ -9,6 +9,7 @@ moved forward instead of waiting the real minutes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -44,15 +45,16 @@ class Workers:
 
     def start(self) -> None:
         while len([p for p in self.procs if p.poll() is None]) < self.count:
+            # Own process group: RQ's scheduler runs as a child of each worker and must die with it.
             self.procs.append(subprocess.Popen(
                 [sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=self.env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
 
     def kill_one(self, rng: random.Random) -> None:
         alive = [p for p in self.procs if p.poll() is None]
         if alive:
             victim = rng.choice(alive)
-            os.kill(victim.pid, signal.SIGKILL)
+            os.killpg(victim.pid, signal.SIGKILL)
             victim.wait()
             self.kills += 1
 
@@ -66,12 +68,15 @@ class Workers:
     def stop(self) -> None:
         for p in self.procs:
             if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
+                os.killpg(p.pid, signal.SIGTERM)
         for p in self.procs:
             try:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                p.kill()
+                os.killpg(p.pid, signal.SIGKILL)
+        for p in self.procs:  # what is left of each group (a scheduler child) goes too
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
 
 
 def worker_env(app) -> dict[str, str]:
@@ -120,6 +125,13 @@ def test_killed_workers_never_duplicate_an_outbound_order_or_a_fulfillment(stack
     db.session.execute(StockLevel.__table__.update().where(StockLevel.sku == "MUG-BLUE").values(on_hand=10 * ORDERS))
     db.session.commit()
     workers = Workers(worker_env(stack.app))
+    try:
+        _run(stack, workers, rng)
+    finally:
+        workers.stop()
+
+
+def _run(stack, workers: Workers, rng: random.Random) -> None:  # noqa: F811 - the fixture value
     workers.start()
     stop = threading.Event()
     chaos = threading.Thread(target=workers.chaos, args=(stop, rng), daemon=True)
@@ -171,7 +183,6 @@ def test_killed_workers_never_duplicate_an_outbound_order_or_a_fulfillment(stack
                            job_id=f"crash-repoll-{outbound_id}-{round_}", unique=True)
         if wait_until(lambda: count(Shipment, Shipment.shopify_fulfillment_id.is_not(None)) == ORDERS and idle(), 60):
             break
-    workers.stop()
     assert count(Shipment) == ORDERS
     assert count(Shipment, Shipment.shopify_fulfillment_id.is_not(None)) == ORDERS
     fulfillments = stack.shopify.fulfillments(SHOPIFY_SHOP)

@@ -213,3 +213,43 @@ def test_forged_warehouse_webhook_is_refused(stack):
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_signature"
     r = requests.post(url.rsplit("/", 1)[0] + "/99999", data=body, timeout=10)
     assert r.status_code == 404
+
+
+def test_mcf_order_ships_from_fba_and_its_tracking_reaches_shopify(stack, amazon_emulator):
+    """Amazon FBA as a warehouse: a Shopify order routed to Multi-Channel Fulfillment."""
+    from tests.amazon_fixtures import CLIENT_ID, CLIENT_SECRET, DE, REFRESH_TOKEN, SELLER_ID
+
+    shop_id = stack.ids["shop"]
+    account = WarehouseAccount(shop_id=shop_id, provider="fba", name="Amazon FBA", endpoint=amazon_emulator.url,
+                               credentials=json.dumps({
+                                   "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                                   "refresh_token": REFRESH_TOKEN, "selling_partner_id": SELLER_ID,
+                                   "marketplace_ids": DE, "lwa_token_url": amazon_emulator.token_url}))
+    db.session.add(account)
+    db.session.flush()
+    fba = Warehouse(shop_id=shop_id, account_id=account.id, code=DE, name="FBA Germany", country_code="DE",
+                    region="EU", priority=1, transit_days={"DE": [1, 2]})
+    db.session.add(fba)
+    db.session.flush()
+    db.session.add(StockLevel(shop_id=shop_id, warehouse_id=fba.id, sku="MUG-BLUE", on_hand=10))
+    db.session.commit()
+    amazon_emulator.state.set_fba_stock("MUG-BLUE", 10, marketplace_id=DE, reserved=0)
+
+    stack.shopify.add_order(SHOPIFY_SHOP, line_items=[{"sku": "MUG-BLUE", "quantity": 2}],
+                            shipping_address=BERLIN_ADDRESS, email="ada@example.com")
+    stack.settle()
+    [outbound] = outbounds()
+    assert outbound.warehouse_id == fba.id and outbound.status == "pushed"  # merchant priority 1 wins
+    assert outbound.reference in amazon_emulator.state.mcf  # sellerFulfillmentOrderId = our reference
+
+    amazon_emulator.advance(hours=5)  # Amazon picks and ships
+    stack.poll()
+    [shipment] = db.session.execute(select(Shipment)).scalars().all()
+    assert shipment.tracking_number.startswith("TBA")
+    [fulfillment] = stack.shopify.fulfillments(SHOPIFY_SHOP)
+    assert shipment.tracking_number in json.dumps(fulfillment)
+
+    amazon_emulator.advance(hours=45)  # carrier events through to delivery
+    stack.poll()
+    statuses = [e["status"] for e in stack.shopify.fulfillment_events(SHOPIFY_SHOP)]
+    assert "IN_TRANSIT" in statuses and statuses.count("DELIVERED") == 1

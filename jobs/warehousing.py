@@ -69,6 +69,7 @@ def sweep_warehouse_work(older_than_minutes: int = 10) -> int:
     window = int(time.time() // 300)
     swept = 0
     for func, ids in (
+        ("jobs.warehousing.sync_order", allocation.unallocated_order_ids(older_than)),
         ("jobs.warehousing.push_outbound", outbound.pending_outbound_ids(older_than)),
         ("jobs.warehousing.create_fulfillment", shopify_fulfillment.unfulfilled_shipment_ids(older_than)),
         ("jobs.warehousing.push_fulfillment_event", shopify_fulfillment.unsent_event_ids(older_than)),

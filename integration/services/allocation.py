@@ -179,6 +179,15 @@ def _record(order: Order, plan: RoutingPlan) -> list[int]:
     return [o.id for o in outbound_by_warehouse.values()]
 
 
+def unallocated_order_ids(older_than, limit: int = 1000) -> list[int]:
+    """Orders whose allocation job may have been lost (sweeper): never claimed, not cancelled."""
+    return list(db.session.execute(
+        select(Order.id).where(Order.allocated_at.is_(None), Order.cancelled_at.is_(None),
+                               Order.channel != "amazon_afn", Order.created_at < utcnow() - older_than)
+        .order_by(Order.id).limit(limit)
+    ).scalars())
+
+
 def outbound_reference(order_id: int, warehouse_id: int) -> str:
     """Stable and unique: the warehouse's idempotency key for this shipment."""
     return f"NS{order_id:08d}W{warehouse_id}"

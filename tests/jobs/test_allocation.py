@@ -113,3 +113,19 @@ def test_oversell_200_concurrent_orders_for_100_units_two_channels(app, setup):
     per_order = db.session.execute(select(Allocation.order_id, func.sum(Allocation.quantity))
                                    .group_by(Allocation.order_id)).all()
     assert len(per_order) == 200 and all(total == 1 for _, total in per_order)
+
+
+def test_sweeper_finds_orders_whose_allocation_job_was_lost(setup):
+    from datetime import timedelta
+
+    from jobs import warehousing
+
+    shop, de, _fr = setup
+    set_stock(shop, de, "A", 5)
+    order = make_order(shop, "o-lost", [("A", 1)])
+    assert allocation.unallocated_order_ids(timedelta(minutes=10)) == []  # too recent
+    assert allocation.unallocated_order_ids(timedelta(minutes=-10)) == [order.id]
+    assert warehousing.sweep_warehouse_work(older_than_minutes=-10) >= 1
+    assert any(j.startswith(f"sync_order-{order.id}-sweep-") for j in queues["sync"].get_job_ids())
+    allocation.allocate_order(order.id)
+    assert allocation.unallocated_order_ids(timedelta(minutes=-10)) == []

@@ -16,7 +16,7 @@ import functools
 import json
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import redis as redis_lib
 import structlog
@@ -178,13 +178,21 @@ def _mark(event_id: int, status: str, exc: BaseException) -> None:
     db.session.commit()
 
 
-def _alive(job: Job) -> bool:
+def _alive(job: Job, now) -> bool:
     """Will this job still run by itself? A "queued" job must really be in its queue: a worker
-    killed between taking it off the queue and registering it as started leaves it orphaned."""
+    killed between taking it off the queue and registering it as started leaves it orphaned.
+    A "started" job older than its timeout lost its worker (RQ would have killed it by then)."""
     status = job.get_status(refresh=False)
     if status == JobStatus.QUEUED:
         return redis.client.lpos(queues[job.origin].key, job.id) is not None
-    return status in (JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+    if status == JobStatus.STARTED:
+        started = job.started_at
+        if started is None:
+            return False
+        if started.tzinfo is None:
+            started = started.replace(tzinfo=UTC)
+        return started > now - timedelta(seconds=(job.timeout or 600) + 60)
+    return status in (JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 
 def sweep_stale_events(now=None, limit: int = 500) -> int:
@@ -194,7 +202,8 @@ def sweep_stale_events(now=None, limit: int = 500) -> int:
     ``processing``; RQ moves the job to the failed registry. Events past ``MAX_ATTEMPTS`` are
     marked failed instead of looping forever.
     """
-    cutoff = (now or utcnow()) - STALE_AFTER
+    now = now or utcnow()
+    cutoff = now - STALE_AFTER
     rows = db.session.execute(
         select(WebhookEvent.id, WebhookEvent.attempts)
         .where(
@@ -210,7 +219,7 @@ def sweep_stale_events(now=None, limit: int = 500) -> int:
             _mark(event_id, EventStatus.FAILED, RuntimeError("gave up after repeated attempts"))
             continue
         job = Job.fetch_many([job_id_for(event_id)], connection=redis.client, serializer=JobSerializer)[0]
-        if job is not None and _alive(job):
+        if job is not None and _alive(job, now):
             continue
         if job is not None:
             job.delete()

@@ -192,7 +192,9 @@ def _alive(job: Job, now) -> bool:
         if started.tzinfo is None:
             started = started.replace(tzinfo=UTC)
         return started > now - timedelta(seconds=(job.timeout or 600) + 60)
-    return status in (JobStatus.SCHEDULED, JobStatus.DEFERRED)
+    if status == JobStatus.SCHEDULED:  # a retry whose schedule entry was lost will never run
+        return redis.client.zscore(queues[job.origin].scheduled_job_registry.key, job.id) is not None
+    return status == JobStatus.DEFERRED
 
 
 def sweep_stale_events(now=None, limit: int = 500) -> int:

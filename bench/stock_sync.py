@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psutil
 
 from bench.common import bench_env, embedded_redis_url, figures, prepare_database
-from integration.domain.warehousing import StockRecord
+from integration.domain.warehousing import StockPage, StockRecord
 
 SHOP = "bench.myshopify.com"
 CODES = ("DE1", "FR1", "IT1", "ES1")
@@ -79,8 +79,12 @@ class BenchProvider:
         return [StockRecord(sku(i), warehouse_code, counted(i, index), counted(i, index), as_of=now)
                 for i in range(self.variants) if skus is None or sku(i) in skus]
 
-    def inventory_changes(self, cursor):  # pragma: no cover - the bench never polls
-        raise NotImplementedError
+    def inventory_changes(self, cursor):
+        """No change feed in the bench: one pass over every warehouse, then caught up."""
+        if cursor == "done":
+            return StockPage(records=(), next_cursor="done", has_more=False)
+        records = tuple(r for code in CODES for r in self.get_inventory(code))
+        return StockPage(records=records, next_cursor="done", has_more=False)
 
 
 def run_worker() -> None:

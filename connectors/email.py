@@ -28,6 +28,7 @@ answers ``2.0.0 Ok: queued as 4Xyz``), or the file name for the ``.eml`` folder.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
 import re
@@ -86,13 +87,14 @@ class SmtpSettings:
         )
 
 
-class Mailer:
-    """What the notification pipeline needs from a mail transport."""
+class Mailer(abc.ABC):
+    """What the notification pipeline needs from a mail transport (SMTP, or the .eml outbox)."""
 
+    @abc.abstractmethod
     def send(self, message: EmailMessage, *, before_data: Callable[[], None] | None = None) -> str:
-        raise NotImplementedError
+        """Deliver ``message``; returns the provider's message id."""
 
-    def close(self) -> None:  # pragma: no cover - nothing to release by default
+    def close(self) -> None:  # noqa: B027 - optional hook: nothing to release by default
         pass
 
 

@@ -11,10 +11,7 @@ earlier request that stored the event but failed to enqueue.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
-import threading
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
@@ -22,7 +19,6 @@ import redis as redis_lib
 import structlog
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.errors import PermanentError, RetryableError
@@ -30,7 +26,7 @@ from integration.extensions import db, queues, redis
 from integration.job_serializer import JobSerializer
 from integration.models import EventStatus, WebhookEvent
 from integration.models.base import utcnow
-from integration.services import dispatch
+from integration.services import dispatch, inbox_writer
 
 log = structlog.get_logger(__name__)
 
@@ -53,24 +49,6 @@ def job_id_for(event_id: int) -> str:
     return f"event-{event_id}"
 
 
-_SQLITE_WRITES = threading.Lock()
-
-
-def _sqlite_write_lock():
-    return _SQLITE_WRITES if db.dialect == "sqlite" else contextlib.nullcontext()
-
-
-@functools.cache
-def _insert_statement(dialect: str):
-    """Built once per dialect; values are bound per call (statement building is not free)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(WebhookEvent)
-        .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
-        .returning(WebhookEvent.id)
-    )
-
-
 def receive_event(source: str, delivery_id: str, topic: str, shop_domain: str | None, body: bytes) -> Received:
     values = {
         "source": source,
@@ -82,44 +60,58 @@ def receive_event(source: str, delivery_id: str, topic: str, shop_domain: str | 
         "status": EventStatus.RECEIVED,
         "attempts": 0,
     }
-    try:
-        # Core, not the ORM session: this is the hot path of every webhook. On SQLite, writers
-        # of this process queue on a lock instead of in SQLite's busy handler, which sleeps in
-        # steps of up to 100 ms and made the latency tail.
-        # One statement, autocommitted: INSERT ... ON CONFLICT DO NOTHING RETURNING is atomic on
-        # its own, and skipping BEGIN/COMMIT saves two round trips per webhook.
-        with _sqlite_write_lock(), db.engine.connect() as raw:
-            conn = raw.execution_options(isolation_level="AUTOCOMMIT")
-            event_id = conn.execute(_insert_statement(db.dialect), values).scalar()
-            duplicate = event_id is None
-            status = EventStatus.RECEIVED
-            if duplicate:
-                event_id, status = conn.execute(
-                    select(WebhookEvent.id, WebhookEvent.status).where(
-                        WebhookEvent.source == source, WebhookEvent.delivery_id == delivery_id
-                    )
-                ).one()
-    except SQLAlchemyError as exc:
-        log.error("inbox.db_unavailable", source=source, topic=topic, error=type(exc).__name__)
-        raise InboxUnavailableError("inbox database unavailable") from exc
-
-    if not duplicate or status == EventStatus.RECEIVED:
-        try:
-            # A new row can only be inserted once, so its enqueue needs no uniqueness check; a
-            # redelivery of an unprocessed event uses the unique job id so it never doubles up.
-            queues.enqueue("events", PROCESS_JOB, event_id, job_id=job_id_for(event_id), unique=duplicate)
-        except redis_lib.RedisError as exc:
-            log.error("inbox.queue_unavailable", event_id=event_id, error=type(exc).__name__)
-            raise InboxUnavailableError("queue unavailable") from exc
+    # Written together with the other webhooks arriving at this process right now (group
+    # commit); returns once this row is committed and its job is in Redis, or raises.
+    item = inbox_writer.writer.submit(values, _write_batch)
+    if item.error is not None:
+        if isinstance(item.error, InboxUnavailableError):
+            raise item.error
+        log.error("inbox.write_failed", source=source, topic=topic, error=type(item.error).__name__)
+        raise InboxUnavailableError("inbox write failed") from item.error
     log.info(
         "inbox.received",
         source=source,
         topic=topic,
         shop=shop_domain,
-        event_id=event_id,
-        duplicate=duplicate,
+        event_id=item.event_id,
+        duplicate=item.duplicate,
     )
-    return Received(event_id=event_id, duplicate=duplicate)
+    return Received(event_id=item.event_id, duplicate=item.duplicate)
+
+
+def _write_batch(batch: list[inbox_writer.Pending]) -> None:
+    """Store a batch and enqueue its new events; on a failure each row gets its own chance."""
+    try:
+        _store_and_enqueue(batch)
+    except InboxUnavailableError:
+        if len(batch) == 1:
+            raise
+        # One bad row must not fail the webhooks that happened to share its batch: write them
+        # one by one, so only the row that cannot be stored answers 503.
+        for item in batch:
+            item.event_id, item.duplicate, item.error = None, False, None
+            try:
+                _store_and_enqueue([item])
+            except InboxUnavailableError as exc:
+                item.error = exc
+
+
+def _store_and_enqueue(batch: list[inbox_writer.Pending]) -> None:
+    try:
+        stored = inbox_writer.insert_batch(batch)
+    except SQLAlchemyError as exc:
+        log.error("inbox.db_unavailable", rows=len(batch), error=type(exc).__name__)
+        raise InboxUnavailableError("inbox database unavailable") from exc
+    try:
+        # A new row can only be inserted once, so its enqueue needs no uniqueness check; a
+        # redelivery of an unprocessed event uses the unique job id so it never doubles up.
+        queues.enqueue_many("events", PROCESS_JOB, [(job_id_for(i.event_id), (i.event_id,)) for i in stored.new])
+        for item in stored.existing:
+            if item.status == EventStatus.RECEIVED:
+                queues.enqueue("events", PROCESS_JOB, item.event_id, job_id=job_id_for(item.event_id), unique=True)
+    except redis_lib.RedisError as exc:
+        log.error("inbox.queue_unavailable", rows=len(batch), error=type(exc).__name__)
+        raise InboxUnavailableError("queue unavailable") from exc
 
 
 def process_event(event_id: int) -> str:

@@ -22,6 +22,9 @@ bp = Blueprint("warehouse_webhooks", __name__, url_prefix="/webhooks/warehouse")
 log = structlog.get_logger(__name__)
 
 
+MAX_DELIVERY_ID = 200
+
+
 @bp.post("/<int:account_id>")
 def receive(account_id: int):
     config = current_app.config["NEARSTOCK"]
@@ -37,6 +40,9 @@ def receive(account_id: int):
     except ConnectorError as exc:
         log.warning("warehouse_webhook.rejected", account_id=account_id, provider=account.provider, error=str(exc))
         raise APIError(401, "invalid_signature", "webhook signature or shape rejected") from None
+    if not event.delivery_id or len(event.delivery_id) > MAX_DELIVERY_ID:  # inbox column is VARCHAR(255)
+        log.warning("warehouse_webhook.bad_delivery_id", account_id=account_id, size=len(event.delivery_id or ""))
+        raise APIError(400, "invalid_delivery_id", "missing or oversized delivery id")
     shop = db.session.get(Shop, account.shop_id)
     trigger = {"account_id": account.id, "reference": event.reference, "raw": body.decode("utf-8", "replace")}
     try:

@@ -18,6 +18,10 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = structlog.get_logger(__name__)
 
 MAX_HEADER = 255
+# The inbox columns: topic is VARCHAR(128) and the delivery id VARCHAR(255), which must also hold
+# "event:<topic>:<event id>". A longer value would fail the INSERT (503, retried forever).
+MAX_TOPIC = 128
+MAX_EVENT_ID = 100
 
 
 @bp.post("/shopify")
@@ -42,7 +46,7 @@ def shopify():
             ("X-Shopify-Shop-Domain", shop),
             ("X-Shopify-Webhook-Id", delivery_id),
         )
-        if not value or len(value) > MAX_HEADER
+        if not value or len(value) > (MAX_TOPIC if name == "X-Shopify-Topic" else MAX_HEADER)
     ]
     if missing:
         log.warning("webhook.bad_headers", missing=missing)
@@ -55,7 +59,7 @@ def shopify():
     # app-specific (shopify.app.toml) and an API-created subscription; X-Shopify-Event-Id is the
     # same on all of them and on retries. https://shopify.dev/docs/apps/build/webhooks/ignore-duplicates
     event_id = request.headers.get("X-Shopify-Event-Id", "")
-    if event_id and len(event_id) <= 128:
+    if event_id and len(event_id) <= MAX_EVENT_ID:
         delivery_id = f"event:{topic}:{event_id}"
 
     try:

@@ -38,6 +38,11 @@ REQUIRED_IN_PRODUCTION = (
     "SMTP_URL",
 )
 
+# Amazon is optional (a merchant may sell on Shopify only), but its application is all or nothing:
+# the consent URL needs the SP-API application id, the code exchange needs the LWA client pair.
+AMAZON_APP_VARIABLES = ("AMAZON_APPLICATION_ID", "AMAZON_LWA_CLIENT_ID", "AMAZON_LWA_CLIENT_SECRET")
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
 
 class ConfigError(Exception):
     """Start-up cannot continue; the message is one line naming the variable."""
@@ -59,6 +64,15 @@ class Config:
     # Base URL of a Shopify stand-in (the sandbox emulator); empty means the real Shopify.
     shopify_endpoint: str = ""
     smtp_url: str = ""  # empty: .eml files in outbox_path
+    # Amazon SP-API application (all three or none; none turns the Amazon connect flow off).
+    amazon_application_id: str = ""  # the SP-API app id (amzn1.sp.solution.…), named in the consent URL
+    amazon_lwa_client_id: str = ""  # the app's LWA client id (amzn1.application-oa2-client.…)
+    amazon_lwa_client_secret: str = ""
+    # A draft (unpublished) app is only authorized with version=beta on the consent URL.
+    amazon_draft_app: bool = False
+    # Base URL of an SP-API stand-in (the sandbox emulator) serving the consent page, LWA and the
+    # API on one host; empty means Amazon's own (Seller Central, api.amazon.com, regional APIs).
+    amazon_endpoint: str = ""
     log_level: str = "INFO"
     log_json: bool = True
     port: int = 8000
@@ -68,6 +82,10 @@ class Config:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def amazon_enabled(self) -> bool:
+        return bool(self.amazon_application_id)
 
     @property
     def outbox_path(self) -> Path:
@@ -113,6 +131,8 @@ class Config:
                     "(32 url-safe base64 bytes; make one with `flask --app integration keygen`)"
                 ) from None
 
+        amazon = _amazon_settings(get)
+
         port_raw = get("PORT") or "8000"
         if not port_raw.isdigit() or not 0 < int(port_raw) < 65536:
             raise ConfigError(f"PORT must be a TCP port number, got {port_raw!r}")
@@ -136,6 +156,7 @@ class Config:
             shopify_api_secret_previous=get("SHOPIFY_API_SECRET_PREVIOUS"),
             shopify_endpoint=get("SHOPIFY_ENDPOINT").rstrip("/"),
             smtp_url=get("SMTP_URL"),
+            **amazon,
             log_level=level,
             log_json=(get("LOG_FORMAT") or ("json" if mode == "production" else "console")) == "json",
             port=int(port_raw),
@@ -143,7 +164,8 @@ class Config:
 
     def public_summary(self) -> dict[str, str]:
         """What can be printed at start-up: no secrets, URLs without passwords."""
-        hidden = {"secret_key", "encryption_keys", "shopify_api_secret", "shopify_api_secret_previous"}
+        hidden = {"secret_key", "encryption_keys", "shopify_api_secret", "shopify_api_secret_previous",
+                  "amazon_lwa_client_secret"}
         out = {}
         for f in fields(self):
             if f.name in hidden or f.name == "extra":
@@ -151,6 +173,34 @@ class Config:
             value = getattr(self, f.name)
             out[f.name] = _strip_password(str(value)) if "url" in f.name else str(value)
         return out
+
+
+def _amazon_settings(get) -> dict:
+    """The Amazon application, checked whole: a partial one would only fail later, mid-consent."""
+    values = {name: get(name) for name in AMAZON_APP_VARIABLES}
+    given = [name for name in AMAZON_APP_VARIABLES if values[name]]
+    if given and len(given) < len(AMAZON_APP_VARIABLES):
+        missing = next(name for name in AMAZON_APP_VARIABLES if not values[name])
+        raise ConfigError(f"{missing} is required when {given[0]} is set "
+                          f"(Amazon needs all of {', '.join(AMAZON_APP_VARIABLES)}, or none)")
+    draft_raw = get("AMAZON_DRAFT_APP").lower()
+    if draft_raw not in TRUE_WORDS + FALSE_WORDS:
+        raise ConfigError(f"AMAZON_DRAFT_APP must be true or false, got {draft_raw!r}")
+    endpoint = get("AMAZON_ENDPOINT").rstrip("/")
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise ConfigError(f"AMAZON_ENDPOINT must be an http(s) URL, got {endpoint!r}")
+    if not given:
+        for name, value in (("AMAZON_ENDPOINT", endpoint), ("AMAZON_DRAFT_APP", draft_raw in TRUE_WORDS)):
+            if value:
+                raise ConfigError(f"{name} is set but {AMAZON_APP_VARIABLES[0]} is not "
+                                  f"(Amazon needs all of {', '.join(AMAZON_APP_VARIABLES)}, or none)")
+    return {
+        "amazon_application_id": values["AMAZON_APPLICATION_ID"],
+        "amazon_lwa_client_id": values["AMAZON_LWA_CLIENT_ID"],
+        "amazon_lwa_client_secret": values["AMAZON_LWA_CLIENT_SECRET"],
+        "amazon_draft_app": draft_raw in TRUE_WORDS,
+        "amazon_endpoint": endpoint,
+    }
 
 
 def _strip_password(url: str) -> str:

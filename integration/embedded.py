@@ -43,6 +43,9 @@ def main() -> int:
     emulator = None
     if not config.is_production and "SHOPIFY_API_KEY" not in os.environ and not config.shopify_endpoint:
         emulator = _start_shopify_sandbox(config, env)
+    amazon = None
+    if not config.is_production and not config.amazon_enabled and not config.amazon_endpoint:
+        amazon = _start_amazon_sandbox(config, env)
 
     print(f"Nearstock is starting on {config.app_url} (health: {config.app_url}/healthz)", flush=True)
     print(f"  database: {config.public_summary()['database_url']}", flush=True)
@@ -66,6 +69,8 @@ def main() -> int:
     finally:
         if emulator is not None:
             emulator.stop()
+        if amazon is not None:
+            amazon.stop()
         if server is not None:
             server.shutdown()
     print("Nearstock stopped.", flush=True)
@@ -91,6 +96,29 @@ def _start_shopify_sandbox(config: Config, env: dict[str, str]):
     print(f"  shopify:  sandbox emulator on {emulator.url} (demo shop {DEMO_SHOP})", flush=True)
     print(f"  install the demo shop (link valid 5 minutes): {config.app_url}/auth/install?{urlencode(params)}",
           flush=True)
+    return emulator
+
+
+def _start_amazon_sandbox(config: Config, env: dict[str, str]):
+    """No Amazon application configured: run the SP-API emulator (consent page, LWA and the API)
+    in this process with a demo seller, so "Connect Amazon" in the admin runs the real consent
+    flow. Its app credentials are fresh each run, like its in-memory state: after a restart,
+    connect again."""
+    import secrets
+
+    from integration.services.amazon_connect import redirect_uri
+    from sandbox.amazon.emulator import AmazonEmulator
+
+    client_id = "amzn1.application-oa2-client.sandbox" + secrets.token_hex(8)
+    client_secret = "amzn1.oa2-cs.v1." + secrets.token_hex(24)
+    application_id = "amzn1.sp.solution.sandbox-" + secrets.token_hex(8)
+    emulator = AmazonEmulator(client_id, client_secret, "Atzr|" + secrets.token_urlsafe(32),
+                              seller_id="A2NEARSTOCKDEMO", marketplaces=["A1PA6795UKMFR9", "A13V1IB3VIYZZH"], seed=1,
+                              orders=30, skus=12, application_id=application_id,
+                              redirect_uris=(redirect_uri(config),)).start()
+    env.update({"AMAZON_ENDPOINT": emulator.url, "AMAZON_APPLICATION_ID": application_id,
+                "AMAZON_LWA_CLIENT_ID": client_id, "AMAZON_LWA_CLIENT_SECRET": client_secret})
+    print(f"  amazon:   sandbox emulator on {emulator.url} (demo seller A2NEARSTOCKDEMO, DE + FR)", flush=True)
     return emulator
 
 

@@ -6,6 +6,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     from integration.views import (
         admin,
+        amazon_connect,
         api,
         auth,
         health,
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(warehouses_api.bp)
+    app.register_blueprint(amazon_connect.bp)
     app.register_blueprint(warehouses_page.page_bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notifications.api_bp)

@@ -20,6 +20,7 @@ unqueued event is re-enqueued by the redelivery or by the sweeper).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -135,6 +136,49 @@ def _parameters(dialect, rows: list[dict]) -> tuple:
     return tuple(out)
 
 
+class InboxConnection:
+    """The inbox's own autocommitted connection, kept open for the life of the process.
+
+    Only a batch's leader writes, one at a time per process, so one connection is enough. Taking
+    one from the pool per write costs more than the INSERT itself: checkout, switching to
+    autocommit and back, and the reset on return are round trips or driver work every time.
+    """
+
+    def __init__(self) -> None:
+        self._conn = None
+        self._inherited: list = []
+        os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        # The parent's socket: never use it, and never close it from here (that would end the
+        # parent's session); keep a reference so garbage collection does not close it either.
+        if self._conn is not None:
+            self._inherited.append(self._conn)
+        self._conn = None
+
+    @contextlib.contextmanager
+    def use(self):
+        conn = self._conn
+        if conn is not None and (conn.engine is not db.engine or conn.closed or conn.invalidated):
+            with contextlib.suppress(Exception):
+                conn.close()
+            conn = self._conn = None
+        if conn is None:
+            conn = self._conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            yield conn
+            conn.commit()  # ends SQLAlchemy's bookkeeping transaction; the driver autocommitted
+        except BaseException:
+            # A failed statement leaves an autocommit connection usable; a lost one is invalid
+            # and replaced on the next use.
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            raise
+
+
+connection = InboxConnection()
+
+
 @dataclass
 class Stored:
     new: list[Pending]  # inserted now: their jobs are enqueued by the caller
@@ -154,8 +198,7 @@ def insert_batch(batch: list[Pending]) -> Stored:
             copies.append(item)
         else:
             first[item.key] = item
-    with db.engine.connect() as raw:
-        conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+    with connection.use() as conn:
         dialect = db.engine.dialect
         rows = conn.exec_driver_sql(
             _insert_sql(dialect.name, len(first)),

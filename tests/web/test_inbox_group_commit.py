@@ -184,3 +184,21 @@ def test_headers_longer_than_the_inbox_columns_are_400_not_503(client):
                        headers={"X-Shopify-Event-Id": "e" * 100})
     assert r.status_code == 200
     assert _count() == 1
+
+
+def test_a_lost_inbox_connection_fails_one_write_and_is_replaced(app, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs a server connection to terminate (PostgreSQL)")
+    from sqlalchemy import create_engine, text
+
+    inbox.receive_event("shopify", "before", "orders/create", "acme.myshopify.com", b"{}")
+    pid = inbox_writer.connection._conn.connection.dbapi_connection.info.backend_pid
+    admin = create_engine(database_url)
+    with admin.begin() as conn:  # what a database restart or failover does to the connection
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+
+    with pytest.raises(InboxUnavailableError):  # 503: Shopify retries
+        inbox.receive_event("shopify", "during", "orders/create", "acme.myshopify.com", b"{}")
+    retried = inbox.receive_event("shopify", "during", "orders/create", "acme.myshopify.com", b"{}")
+    assert not retried.duplicate and _count() == 2

@@ -99,8 +99,9 @@ def _write_batch(batch: list[inbox_writer.Pending]) -> None:
 def _store_and_enqueue(batch: list[inbox_writer.Pending]) -> None:
     try:
         stored = inbox_writer.insert_batch(batch)
-    except SQLAlchemyError as exc:
-        log.error("inbox.db_unavailable", rows=len(batch), error=type(exc).__name__)
+    except (inbox_writer.InboxStorageError, SQLAlchemyError) as exc:
+        # The class only: a driver's message may quote row values.
+        log.error("inbox.db_unavailable", rows=len(batch), error=type(exc.__cause__ or exc).__name__)
         raise InboxUnavailableError("inbox database unavailable") from exc
     try:
         # A new row can only be inserted once, so its enqueue needs no uniqueness check; a

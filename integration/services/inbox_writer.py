@@ -26,8 +26,6 @@ import os
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, tuple_
-
 from integration.extensions import db
 from integration.models import EventStatus, WebhookEvent
 
@@ -119,6 +117,13 @@ def _insert_sql(dialect_name: str, rows: int) -> str:
 
 
 @functools.cache
+def _existing_sql(dialect_name: str, keys: int) -> str:
+    mark = "?" if dialect_name == "sqlite" else "%s"
+    match = " OR ".join([f"(source = {mark} AND delivery_id = {mark})"] * keys)
+    return f"SELECT id, source, delivery_id, status FROM {WebhookEvent.__tablename__} WHERE " + match  # noqa: S608
+
+
+@functools.cache
 def _bind_processors(dialect) -> tuple:
     """The column types' own conversions (timestamps as SQLite stores them, ...), so rows written
     here read back exactly like rows written through the ORM."""
@@ -136,44 +141,62 @@ def _parameters(dialect, rows: list[dict]) -> tuple:
     return tuple(out)
 
 
+class InboxStorageError(Exception):
+    """The database refused or lost an inbox write (the driver's error is the cause)."""
+
+
 class InboxConnection:
-    """The inbox's own autocommitted connection, kept open for the life of the process.
+    """The inbox's own autocommitted driver connection, kept open for the life of the process.
 
     Only a batch's leader writes, one at a time per process, so one connection is enough. Taking
-    one from the pool per write costs more than the INSERT itself: checkout, switching to
-    autocommit and back, and the reset on return are round trips or driver work every time.
+    one from the pool per write, and going through SQLAlchemy's execution and result machinery,
+    cost more than the INSERT itself on this path: plain driver calls on a held connection.
     """
 
     def __init__(self) -> None:
-        self._conn = None
+        self._dbapi = None
+        self._engine = None
         self._inherited: list = []
         os.register_at_fork(after_in_child=self._after_fork)
 
     def _after_fork(self) -> None:
         # The parent's socket: never use it, and never close it from here (that would end the
         # parent's session); keep a reference so garbage collection does not close it either.
-        if self._conn is not None:
-            self._inherited.append(self._conn)
-        self._conn = None
+        if self._dbapi is not None:
+            self._inherited.append(self._dbapi)
+        self._dbapi = self._engine = None
 
-    @contextlib.contextmanager
-    def use(self):
-        conn = self._conn
-        if conn is not None and (conn.engine is not db.engine or conn.closed or conn.invalidated):
+    def _discard(self) -> None:
+        conn, self._dbapi = self._dbapi, None
+        if conn is not None:
             with contextlib.suppress(Exception):
                 conn.close()
-            conn = self._conn = None
-        if conn is None:
-            conn = self._conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    def _connect(self):
+        if self._dbapi is not None and self._engine is not db.engine:  # the app was re-created
+            self._discard()
+        if self._dbapi is None:
+            fairy = db.engine.raw_connection()  # the engine's connect hooks (SQLite pragmas) ran
+            fairy.detach()  # ours now, never returned to the pool
+            db.engine.dialect.set_isolation_level(fairy.dbapi_connection, "AUTOCOMMIT")
+            self._dbapi, self._engine = fairy.dbapi_connection, db.engine
+        return self._dbapi
+
+    @contextlib.contextmanager
+    def cursor(self):
+        dbapi = db.engine.dialect.loaded_dbapi
         try:
-            yield conn
-            conn.commit()  # ends SQLAlchemy's bookkeeping transaction; the driver autocommitted
-        except BaseException:
-            # A failed statement leaves an autocommit connection usable; a lost one is invalid
-            # and replaced on the next use.
-            with contextlib.suppress(Exception):
-                conn.rollback()
-            raise
+            cursor = self._connect().cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+        except dbapi.Error as exc:
+            # A refused row leaves an autocommit connection usable; a lost or broken connection
+            # is replaced on the next write.
+            if isinstance(exc, dbapi.OperationalError | dbapi.InterfaceError):
+                self._discard()
+            raise InboxStorageError(f"{type(exc).__name__}: {exc}") from exc
 
 
 connection = InboxConnection()
@@ -198,23 +221,16 @@ def insert_batch(batch: list[Pending]) -> Stored:
             copies.append(item)
         else:
             first[item.key] = item
-    with connection.use() as conn:
-        dialect = db.engine.dialect
-        rows = conn.exec_driver_sql(
-            _insert_sql(dialect.name, len(first)),
-            _parameters(dialect, [item.values for item in first.values()]),
-        )
-        inserted = {(source, delivery): event_id for event_id, source, delivery in rows}
+    dialect = db.engine.dialect
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(dialect.name, len(first)),
+                       _parameters(dialect, [item.values for item in first.values()]))
+        inserted = {(source, delivery): event_id for event_id, source, delivery in cursor.fetchall()}
         missing = [key for key in first if key not in inserted]
         found = {}
         if missing:
-            found = {
-                (source, delivery): (event_id, status)
-                for event_id, source, delivery, status in conn.execute(
-                    select(WebhookEvent.id, WebhookEvent.source, WebhookEvent.delivery_id, WebhookEvent.status)
-                    .where(tuple_(WebhookEvent.source, WebhookEvent.delivery_id).in_(missing))
-                )
-            }
+            cursor.execute(_existing_sql(dialect.name, len(missing)), tuple(v for key in missing for v in key))
+            found = {(source, delivery): (event_id, status) for event_id, source, delivery, status in cursor.fetchall()}
     new, existing = [], []
     for key, item in first.items():
         if key in inserted:

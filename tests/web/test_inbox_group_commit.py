@@ -192,7 +192,7 @@ def test_a_lost_inbox_connection_fails_one_write_and_is_replaced(app, database_u
     from sqlalchemy import create_engine, text
 
     inbox.receive_event("shopify", "before", "orders/create", "acme.myshopify.com", b"{}")
-    pid = inbox_writer.connection._conn.connection.dbapi_connection.info.backend_pid
+    pid = inbox_writer.connection._dbapi.info.backend_pid
     admin = create_engine(database_url)
     with admin.begin() as conn:  # what a database restart or failover does to the connection
         conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})

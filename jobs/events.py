@@ -14,3 +14,8 @@ def process_event(event_id: int) -> str:
 @job
 def sweep_stale_events() -> int:
     return inbox.sweep_stale_events()
+
+
+@job
+def process_events(event_ids: list[int]) -> dict[str, int]:
+    return inbox.process_events(event_ids)

@@ -38,3 +38,6 @@ class WebhookEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The RQ job that covers this event when it is not its own ``event-<id>``: the one job of the
+    # webhook batch it was stored with. Redeliveries and the sweeper check that job's liveness.
+    job_id: Mapped[str | None] = mapped_column(String(64))

@@ -24,6 +24,7 @@ import contextlib
 import functools
 import os
 import threading
+import uuid
 from dataclasses import dataclass, field
 
 from integration.extensions import db
@@ -42,6 +43,7 @@ class Pending:
     lead: bool = False  # set instead of a result: this request leads the next batch
     event_id: int | None = None
     status: str | None = None
+    job_id: str | None = None  # an existing row's covering job (see WebhookEvent.job_id)
     duplicate: bool = False
     error: BaseException | None = None
 
@@ -101,7 +103,7 @@ class GroupCommit:
                 successor.done.set()
 
 
-COLUMNS = ("source", "delivery_id", "topic", "shop_domain", "body", "received_at", "status", "attempts")
+COLUMNS = ("source", "delivery_id", "topic", "shop_domain", "body", "received_at", "status", "attempts", "job_id")
 
 
 @functools.cache
@@ -120,7 +122,7 @@ def _insert_sql(dialect_name: str, rows: int) -> str:
 def _existing_sql(dialect_name: str, keys: int) -> str:
     mark = "?" if dialect_name == "sqlite" else "%s"
     match = " OR ".join([f"(source = {mark} AND delivery_id = {mark})"] * keys)
-    return f"SELECT id, source, delivery_id, status FROM {WebhookEvent.__tablename__} WHERE " + match  # noqa: S608
+    return f"SELECT id, source, delivery_id, status, job_id FROM {WebhookEvent.__tablename__} WHERE " + match  # noqa: S608
 
 
 @functools.cache
@@ -204,8 +206,9 @@ connection = InboxConnection()
 
 @dataclass
 class Stored:
-    new: list[Pending]  # inserted now: their jobs are enqueued by the caller
-    existing: list[Pending]  # already in the inbox (redelivery); status tells what to do
+    new: list[Pending]  # inserted now: their job is enqueued by the caller
+    existing: list[Pending]  # already in the inbox (redelivery); status and job_id tell what to do
+    job_id: str | None  # the one job for all new rows of a batch; None: each its own event-<id>
 
 
 def insert_batch(batch: list[Pending]) -> Stored:
@@ -221,6 +224,10 @@ def insert_batch(batch: list[Pending]) -> Stored:
             copies.append(item)
         else:
             first[item.key] = item
+    # Several deliveries: one job will process all that turn out new, and each row names it.
+    job_id = f"events-{uuid.uuid4().hex}" if len(first) > 1 else None
+    for item in first.values():
+        item.values["job_id"] = job_id
     dialect = db.engine.dialect
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(dialect.name, len(first)),
@@ -230,20 +237,21 @@ def insert_batch(batch: list[Pending]) -> Stored:
         found = {}
         if missing:
             cursor.execute(_existing_sql(dialect.name, len(missing)), tuple(v for key in missing for v in key))
-            found = {(source, delivery): (event_id, status) for event_id, source, delivery, status in cursor.fetchall()}
+            found = {(source, delivery): (event_id, status, job) for event_id, source, delivery, status, job
+                     in cursor.fetchall()}
     new, existing = [], []
     for key, item in first.items():
         if key in inserted:
             item.event_id, item.status = inserted[key], EventStatus.RECEIVED
             new.append(item)
         else:
-            item.event_id, item.status = found[key]
+            item.event_id, item.status, item.job_id = found[key]
             item.duplicate = True
             existing.append(item)
     for item in copies:  # its job is the one enqueued for the first copy: nothing more to do
         original = first[item.key]
         item.event_id, item.status, item.duplicate = original.event_id, original.status, True
-    return Stored(new=new, existing=existing)
+    return Stored(new=new, existing=existing, job_id=job_id)
 
 
 writer = GroupCommit()

@@ -39,7 +39,11 @@ def test_a_batch_stores_each_delivery_once_and_enqueues_each_new_event_once(app)
     assert batch[0].event_id == batch[2].event_id and batch[1].event_id == batch[5].event_id
     assert _count() == 4
     ids = {i.event_id for i in batch}
-    assert sorted(queues["events"].get_job_ids()) == sorted(job_id_for(i) for i in ids)
+    assert inbox.queued_event_ids() == sorted(ids)
+    # the three new events share one job, which their rows name; the redelivered one gets its own
+    shared = db.session.get(WebhookEvent, batch[0].event_id).job_id
+    assert shared and {db.session.get(WebhookEvent, batch[k].event_id).job_id for k in (1, 4)} == {shared}
+    assert sorted(queues["events"].get_job_ids()) == sorted([shared, job_id_for(batch[3].event_id)])
     # stored exactly as the ORM would have stored them (timestamps, bytes)
     event = db.session.get(WebhookEvent, batch[0].event_id)
     assert event.body == b'{"id": 1}' and event.received_at.tzinfo is not None
@@ -53,7 +57,7 @@ def test_a_redelivery_of_a_processed_event_in_a_batch_adds_no_job(app, worker):
     batch = [Pending(_values("done-1", topic="unhandled/topic")), Pending(_values("new-1"))]
     inbox._write_batch(batch)
     assert batch[0].duplicate and batch[0].event_id == first.event_id
-    assert queues["events"].get_job_ids() == [job_id_for(batch[1].event_id)]
+    assert inbox.queued_event_ids() == [batch[1].event_id]
 
 
 def test_a_row_the_database_refuses_fails_alone(app):
@@ -111,8 +115,7 @@ def test_concurrent_requests_share_batches_and_each_gets_its_own_answer(app):
         a, b = results[n], results[n + 20]
         assert a.event_id == b.event_id and sorted([a.duplicate, b.duplicate]) == [False, True]
     assert _count() == 20
-    assert sorted(queues["events"].get_job_ids()) == sorted(job_id_for(r.event_id) for r in results.values()
-                                                            if not r.duplicate)
+    assert inbox.queued_event_ids() == sorted(r.event_id for r in results.values() if not r.duplicate)
 
 
 def test_followers_wait_for_the_leader_and_leadership_passes_on():
@@ -202,3 +205,88 @@ def test_a_lost_inbox_connection_fails_one_write_and_is_replaced(app, database_u
         inbox.receive_event("shopify", "during", "orders/create", "acme.myshopify.com", b"{}")
     retried = inbox.receive_event("shopify", "during", "orders/create", "acme.myshopify.com", b"{}")
     assert not retried.duplicate and _count() == 2
+
+
+@pytest.fixture
+def handler():
+    from connectors.errors import PermanentError, RetryableError
+    from integration.services import dispatch
+
+    calls: list[int] = []
+    fail: dict[int, BaseException] = {}
+
+    def handle(event, payload):
+        calls.append(payload["n"])
+        if payload["n"] in fail:
+            raise fail.pop(payload["n"])
+
+    dispatch.handles("shopify", "test/batch")(handle)
+    yield calls, fail, RetryableError, PermanentError
+    dispatch.unregister("shopify", "test/batch")
+
+
+def _stored_batch(n: int) -> list[int]:
+    batch = [Pending(_values(f"b-{k}", topic="test/batch", body=b'{"n": %d}' % k)) for k in range(n)]
+    inbox._write_batch(batch)
+    return sorted(i.event_id for i in batch)
+
+
+def test_a_batch_job_handles_each_event_once_and_hands_failures_to_their_own_job(app, worker, handler):
+    calls, fail, retryable, permanent = handler
+    ids = _stored_batch(4)
+    [job_id] = queues["events"].get_job_ids()
+    assert job_id.startswith("events-") and db.session.get(WebhookEvent, ids[0]).job_id == job_id
+    fail[1] = retryable("warehouse 503", retry_after=60)
+    fail[2] = permanent("malformed order")
+
+    worker.run(include_scheduled=False)
+    assert calls == [0, 1, 2, 3]  # one failure holds up nobody
+    db.session.expire_all()
+    status = {i: db.session.get(WebhookEvent, e).status for i, e in enumerate(ids)}
+    assert status == {0: EventStatus.DONE, 1: EventStatus.RECEIVED, 2: EventStatus.FAILED, 3: EventStatus.DONE}
+    # the retryable one waits for its own job, at least as long as it was asked to
+    [scheduled] = queues["events"].scheduled_job_registry.get_job_ids()
+    assert scheduled == job_id_for(ids[1])
+    when = queues["events"].scheduled_job_registry.get_scheduled_time(scheduled)
+    assert (when - inbox.utcnow()).total_seconds() > 50
+
+    worker.run()  # due retries moved along: only event 1 runs again
+    assert calls == [0, 1, 2, 3, 1]
+    db.session.expire_all()
+    assert db.session.get(WebhookEvent, ids[1]).status == EventStatus.DONE
+
+
+def test_a_batch_job_run_again_after_a_crash_repeats_no_effect(app, handler):
+    calls, *_ = handler
+    ids = _stored_batch(3)
+    # the batch ran once (a worker then died before RQ recorded the result) and is run again
+    assert inbox.process_events(ids) == {"done": 3, "retrying": 0, "failed": 0}
+    inbox.process_events(ids)
+    assert calls == [0, 1, 2]
+
+
+def test_a_redelivery_of_an_event_its_batch_job_will_run_adds_no_job(app):
+    ids = _stored_batch(3)
+    again = [Pending(_values("b-1", topic="test/batch")), Pending(_values("b-2", topic="test/batch"))]
+    inbox._write_batch(again)
+    assert all(i.duplicate for i in again)
+    assert inbox.queued_event_ids() == ids  # each still covered once
+
+
+def test_the_sweeper_requeues_events_of_a_lost_batch_job_and_leaves_a_live_one_alone(app):
+    from datetime import timedelta
+
+    from rq.job import Job
+
+    from integration.extensions import redis
+
+    lost = _stored_batch(2)
+    [lost_job] = queues["events"].get_job_ids()
+    Job.fetch(lost_job, connection=redis.client, serializer=queues["events"].serializer).delete()
+    live = [Pending(_values(f"live-{k}")) for k in range(2)]
+    inbox._write_batch(live)
+    later = inbox.utcnow() + inbox.STALE_AFTER + timedelta(minutes=1)
+
+    assert inbox.sweep_stale_events(now=later) == 2  # the two of the lost batch, one job each
+    assert inbox.queued_event_ids() == sorted([*lost, *(i.event_id for i in live)])
+    assert inbox.sweep_stale_events(now=later) == 0  # and only once

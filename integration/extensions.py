@@ -180,24 +180,6 @@ class Queues:
         except DuplicateJobError:
             return None
 
-    def enqueue_many(
-        self, queue: str, func: str, jobs: list[tuple[str, tuple]], job_timeout: int = 600
-    ) -> None:
-        """Enqueue new jobs ``(job_id, args)`` of one function in one Redis round trip.
-
-        Not for redeliveries: ids must be new (RQ would overwrite an existing job's hash)."""
-        if not jobs:
-            return
-        target = self._queues[queue]
-        datas = [
-            Queue.prepare_data(func, args, job_id=job_id, timeout=job_timeout,
-                               retry=Retry(max=len(DEFAULT_RETRY), interval=list(DEFAULT_RETRY)))
-            for job_id, args in jobs
-        ]
-        with target.connection.pipeline() as pipe:
-            target.enqueue_many(datas, pipeline=pipe)
-            pipe.execute()
-
     def enqueue_in(
         self, delay_seconds: float, queue: str, func: str, *args: Any, job_id: str | None = None
     ) -> Job | None:

@@ -99,7 +99,7 @@ def embedded_redis_url():
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], *, workers: int = 2, threads: int = 4):
+def gunicorn(app_spec: str, env: dict[str, str], *, workers: int = 2, threads: int = 8):
     """Serve ``app_spec`` with gunicorn (gthread, keep-alive) on a free loopback port."""
     port = free_port()
     cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),

@@ -102,7 +102,7 @@ def main() -> None:
         config = Config.from_env(env)
         prepare_database(config)
         _add_shop(config)
-        with gunicorn("bench.common:make_app()", env) as (url, proc):
+        with gunicorn("bench.common:make_app()", env) as (url, proc):  # the Procfile's 2 x 8
             load(url, bare_request, total=300, concurrency=args.concurrency)  # warm-up
             bare = load(url, bare_request, total=total, concurrency=args.concurrency)
             ingest = load(url, webhook_request, total=total, concurrency=args.concurrency)

@@ -24,7 +24,7 @@ import structlog
 from sqlalchemy import delete, func, select, update
 
 from connectors.errors import PermanentError
-from connectors.shopify import webhook_payloads as payloads
+from connectors.shopify import webhook_app, webhook_catalog, webhook_compliance, webhook_fulfillments, webhook_orders
 from integration.domain.orders import OrderData
 from integration.extensions import db, queues
 from integration.models import (
@@ -91,7 +91,7 @@ class StoredOrder:
 
 @shop_topic("orders/create", "orders/updated")
 def order_received(shop: Shop, event: WebhookEvent, payload: Any) -> None:
-    if store_order(shop.id, payloads.parse_order(payload)).redacted:
+    if store_order(shop.id, webhook_orders.parse_order(payload)).redacted:
         _forget_body(event)
 
 
@@ -99,7 +99,7 @@ def order_received(shop: Shop, event: WebhookEvent, payload: Any) -> None:
 def order_cancelled(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     # The body is the whole order with cancelled_at set: storing it sets cancelled_at under the
     # same newer-only rule, and creates the order if the cancellation overtook its creation.
-    if store_order(shop.id, payloads.parse_cancelled_order(payload)).redacted:
+    if store_order(shop.id, webhook_orders.parse_cancelled_order(payload)).redacted:
         _forget_body(event)
 
 
@@ -162,7 +162,7 @@ def store_order(shop_id: int, order: OrderData) -> StoredOrder:
 
 @shop_topic("fulfillments/create", "fulfillments/update")
 def fulfillment_received(shop: Shop, event: WebhookEvent, payload: Any) -> None:
-    data = payloads.parse_fulfillment(payload)
+    data = webhook_fulfillments.parse_fulfillment(payload)
     order_id = redacted_at = None
     if data.order_external_id:
         order_id, redacted_at = db.session.execute(select(Order.id, Order.redacted_at).where(
@@ -198,7 +198,7 @@ def fulfillment_received(shop: Shop, event: WebhookEvent, payload: Any) -> None:
 
 @shop_topic("inventory_levels/update")
 def inventory_level_updated(shop: Shop, event: WebhookEvent, payload: Any) -> None:
-    data = payloads.parse_inventory_level(payload)
+    data = webhook_catalog.parse_inventory_level(payload)
     level, available = data.level, data.level.available
     if available is None:
         log.info("inventory_level.untracked", item=level.inventory_item_id, location=level.location_id)
@@ -212,7 +212,7 @@ def inventory_level_updated(shop: Shop, event: WebhookEvent, payload: Any) -> No
 
 @shop_topic("products/update")
 def product_updated(shop: Shop, event: WebhookEvent, payload: Any) -> None:
-    product = payloads.parse_product(payload)
+    product = webhook_catalog.parse_product(payload)
     stamp = product.updated_at  # the body is a snapshot of the product: one clock for its variants
     applied = 0
     for variant in product.variants:
@@ -240,7 +240,7 @@ def product_updated(shop: Shop, event: WebhookEvent, payload: Any) -> None:
 
 @shop_topic("products/delete")
 def product_deleted(shop: Shop, event: WebhookEvent, payload: Any) -> None:
-    product_id = payloads.parse_deleted_id(payload, "Product")
+    product_id = webhook_catalog.parse_deleted_id(payload, "Product")
     table = Variant.__table__
     removed = db.session.execute(
         newer_only(update(table), table, event.received_at)
@@ -252,7 +252,7 @@ def product_deleted(shop: Shop, event: WebhookEvent, payload: Any) -> None:
 
 @shop_topic("locations/create", "locations/update")
 def location_received(shop: Shop, event: WebhookEvent, payload: Any) -> None:
-    location = payloads.parse_location(payload)
+    location = webhook_catalog.parse_location(payload)
     # Same address format as the catalog import.
     address = ", ".join(p for p in (location.address1, location.zip, location.city) if p)[:500] or None
     values = {"name": location.name, "address": address, "country_code": location.country_code,
@@ -263,7 +263,7 @@ def location_received(shop: Shop, event: WebhookEvent, payload: Any) -> None:
 
 @shop_topic("locations/delete")
 def location_deleted(shop: Shop, event: WebhookEvent, payload: Any) -> None:
-    location_id = payloads.parse_deleted_id(payload, "Location")
+    location_id = webhook_catalog.parse_deleted_id(payload, "Location")
     # Stored even for a location we never saw: the tombstone keeps a late locations/create out.
     result = upsert_if_newer(Location, {"shop_id": shop.id, "shopify_id": location_id},
                              {"active": False, "deleted_at": utcnow()}, event.received_at)
@@ -272,7 +272,7 @@ def location_deleted(shop: Shop, event: WebhookEvent, payload: Any) -> None:
 
 @shop_topic("bulk_operations/finish")
 def bulk_operation_finished(shop: Shop, event: WebhookEvent, payload: Any) -> None:
-    operation = payloads.parse_bulk_operation_finish(payload)
+    operation = webhook_app.parse_bulk_operation_finish(payload)
     # The job reads the results (or records the failure); a unique id keeps a redelivery to one job.
     job_id = f"bulk-finish-{operation.id.rsplit('/', 1)[1]}"
     queued = queues.enqueue("sync", BULK_FINISH_JOB, shop.id, operation.id, job_id=job_id, unique=True)
@@ -285,7 +285,7 @@ def bulk_operation_finished(shop: Shop, event: WebhookEvent, payload: Any) -> No
 
 @shop_topic("app/uninstalled")
 def app_uninstalled(shop: Shop, event: WebhookEvent, payload: Any) -> None:
-    payloads.parse_app_uninstalled(payload)
+    webhook_app.parse_app_uninstalled(payload)
     if shop.installed_at and event.received_at < shop.installed_at:
         # Received before the current installation (processing was delayed): it is about the
         # previous one and must not revoke the fresh tokens.
@@ -328,7 +328,7 @@ def _check_domain(event: WebhookEvent, body_domain: str) -> None:
 
 @_privacy_topic("customers/data_request")
 def customer_data_requested(event: WebhookEvent, payload: Any) -> None:
-    request = payloads.parse_privacy_request(payload, "customers/data_request")
+    request = webhook_compliance.parse_privacy_request(payload, "customers/data_request")
     _check_domain(event, request.shop_domain)
     shop = _find_shop(request.shop_domain)
     if shop is None:
@@ -339,7 +339,7 @@ def customer_data_requested(event: WebhookEvent, payload: Any) -> None:
 
 @_privacy_topic("customers/redact")
 def customer_redact_requested(event: WebhookEvent, payload: Any) -> None:
-    request = payloads.parse_privacy_request(payload, "customers/redact")
+    request = webhook_compliance.parse_privacy_request(payload, "customers/redact")
     _check_domain(event, request.shop_domain)
     # An unknown shop still has inbox bodies to scrub.
     compliance.redact_customer(_find_shop(request.shop_domain), request.customer_id, request.email,
@@ -348,6 +348,6 @@ def customer_redact_requested(event: WebhookEvent, payload: Any) -> None:
 
 @_privacy_topic("shop/redact")
 def shop_redact_requested(event: WebhookEvent, payload: Any) -> None:
-    request = payloads.parse_shop_redact(payload)
+    request = webhook_compliance.parse_shop_redact(payload)
     _check_domain(event, request.shop_domain)
     compliance.redact_shop(request.shop_domain, current_event_id=event.id)

@@ -14,7 +14,17 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from integration.errors import APIError
 from integration.models import Alert, RoutingRule, ShopSettings, Warehouse, WarehouseAccount
-from integration.services import warehouse_setup as setup
+from integration.services import (
+    location_suggestions,
+    outbound_overview,
+    routing_rules,
+    shop_settings,
+    warehouse_accounts,
+    warehouse_credentials,
+    warehouse_settings,
+)
+from integration.services.alerts import open_alerts
+from integration.services.setup_validation import InvalidError, SetupError
 from integration.views.session_auth import require_session
 
 bp = Blueprint("warehouses_api", __name__, url_prefix="/api")
@@ -22,8 +32,8 @@ bp = Blueprint("warehouses_api", __name__, url_prefix="/api")
 MAX_BODY = 64 * 1024
 
 
-@bp.errorhandler(setup.SetupError)
-def _setup_error(exc: setup.SetupError):
+@bp.errorhandler(SetupError)
+def _setup_error(exc: SetupError):
     error = {"code": exc.code, "message": exc.message}
     if exc.field:
         error["field"] = exc.field
@@ -68,7 +78,7 @@ def account_json(account: WarehouseAccount, warehouses: int | None = None) -> di
         "name": account.name,
         "endpoint": account.endpoint,
         "active": account.active,
-        "credential_keys": setup.credential_keys(account),  # which keys are set; never a value
+        "credential_keys": warehouse_accounts.credential_keys(account),  # which keys are set; never a value
         "created_at": _iso(account.created_at),
     }
     if warehouses is not None:
@@ -105,37 +115,38 @@ def alert_json(a: Alert) -> dict:
 @bp.get("/warehouse-accounts")
 @require_session
 def accounts():
-    return jsonify(accounts=[account_json(a, n) for a, n in setup.list_accounts(g.shop.id)],
-                   providers=setup.providers())
+    return jsonify(accounts=[account_json(a, n) for a, n in warehouse_accounts.list_accounts(g.shop.id)],
+                   providers=warehouse_credentials.providers())
 
 
 @bp.post("/warehouse-accounts")
 @require_session
 def create_account():
-    account, discovery = setup.create_account(g.shop.id, _body(), allow_any_endpoint=_allow_any_endpoint())
+    account, discovery = warehouse_accounts.create_account(g.shop.id, _body(), allow_any_endpoint=_allow_any_endpoint())
     return jsonify(account=account_json(account, discovery["found"]), discovery=discovery), 201
 
 
 @bp.patch("/warehouse-accounts/<int:account_id>")
 @require_session
 def update_account(account_id: int):
-    account = setup.update_account(g.shop.id, account_id, _body(), allow_any_endpoint=_allow_any_endpoint())
+    account = warehouse_accounts.update_account(g.shop.id, account_id, _body(),
+                                                allow_any_endpoint=_allow_any_endpoint())
     return jsonify(account=account_json(account))
 
 
 @bp.delete("/warehouse-accounts/<int:account_id>")
 @require_session
 def delete_account(account_id: int):
-    setup.delete_account(g.shop.id, account_id)
+    warehouse_accounts.delete_account(g.shop.id, account_id)
     return "", 204
 
 
 @bp.post("/warehouse-accounts/<int:account_id>/discover")
 @require_session
 def discover(account_id: int):
-    discovery = setup.discover(g.shop.id, account_id)
+    discovery = warehouse_accounts.discover(g.shop.id, account_id)
     return jsonify(discovery=discovery,
-                   warehouses=[warehouse_json(w) for w in setup.list_warehouses(g.shop.id)
+                   warehouses=[warehouse_json(w) for w in warehouse_settings.list_warehouses(g.shop.id)
                                if w.account_id == account_id])
 
 
@@ -144,19 +155,19 @@ def discover(account_id: int):
 @bp.get("/warehouses")
 @require_session
 def warehouses():
-    return jsonify(warehouses=[warehouse_json(w) for w in setup.list_warehouses(g.shop.id)])
+    return jsonify(warehouses=[warehouse_json(w) for w in warehouse_settings.list_warehouses(g.shop.id)])
 
 
 @bp.patch("/warehouses/<int:warehouse_id>")
 @require_session
 def update_warehouse(warehouse_id: int):
-    return jsonify(warehouse=warehouse_json(setup.update_warehouse(g.shop.id, warehouse_id, _body())))
+    return jsonify(warehouse=warehouse_json(warehouse_settings.update_warehouse(g.shop.id, warehouse_id, _body())))
 
 
 @bp.get("/warehouses/suggestions")
 @require_session
 def suggestions():
-    return jsonify(suggestions=setup.suggest_mappings(g.shop.id))
+    return jsonify(suggestions=location_suggestions.suggest_mappings(g.shop.id))
 
 
 # -- routing rules -----------------------------------------------------------------------------
@@ -164,20 +175,20 @@ def suggestions():
 @bp.get("/routing-rules")
 @require_session
 def rules():
-    return jsonify(rules=[rule_json(r) for r in setup.list_rules(g.shop.id)])
+    return jsonify(rules=[rule_json(r) for r in routing_rules.list_rules(g.shop.id)])
 
 
 @bp.post("/routing-rules")
 @require_session
 def create_rule():
-    rule, created = setup.create_rule(g.shop.id, _body())
+    rule, created = routing_rules.create_rule(g.shop.id, _body())
     return jsonify(rule=rule_json(rule)), 201 if created else 200
 
 
 @bp.delete("/routing-rules/<int:rule_id>")
 @require_session
 def delete_rule(rule_id: int):
-    setup.delete_rule(g.shop.id, rule_id)
+    routing_rules.delete_rule(g.shop.id, rule_id)
     return "", 204
 
 
@@ -186,19 +197,19 @@ def delete_rule(rule_id: int):
 @bp.get("/settings")
 @require_session
 def settings():
-    return jsonify(settings=settings_json(setup.get_settings(g.shop.id)))
+    return jsonify(settings=settings_json(shop_settings.get_settings(g.shop.id)))
 
 
 @bp.patch("/settings")
 @require_session
 def update_settings():
-    return jsonify(settings=settings_json(setup.update_settings(g.shop.id, _body())))
+    return jsonify(settings=settings_json(shop_settings.update_settings(g.shop.id, _body())))
 
 
 @bp.get("/alerts")
 @require_session
 def alerts():
-    return jsonify(alerts=[alert_json(a) for a in setup.open_alerts(g.shop.id)])
+    return jsonify(alerts=[alert_json(a) for a in open_alerts(g.shop.id)])
 
 
 @bp.get("/outbound")
@@ -210,8 +221,8 @@ def outbound():
     except ValueError:
         limit = 0
     if not 1 <= limit <= 200:
-        raise setup.InvalidError("limit", "must be an integer between 1 and 200")
-    rows = setup.recent_outbound(g.shop.id, status[:16] if status else None, limit)
+        raise InvalidError("limit", "must be an integer between 1 and 200")
+    rows = outbound_overview.recent_outbound(g.shop.id, status[:16] if status else None, limit)
     return jsonify(outbound=[{
         "id": v.outbound.id, "reference": v.outbound.reference, "order": v.order_name,
         "warehouse_id": v.outbound.warehouse_id, "warehouse": v.warehouse_name, "status": v.outbound.status,

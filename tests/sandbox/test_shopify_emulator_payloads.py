@@ -1,5 +1,5 @@
 """The webhooks the emulator sends on its own carry Shopify's REST-shaped resources: every body is
-read without error by the app's strict parsers (connectors.shopify.webhook_payloads), the values
+read without error by the app's strict parsers (connectors.shopify.webhook_*), the values
 read equal the emulator's state, and ``updated_at`` moves strictly forward on every change."""
 
 from __future__ import annotations
@@ -11,13 +11,9 @@ from decimal import Decimal
 import pytest
 from flask import Flask
 
-from connectors.shopify.webhook_payloads import (
-    parse_cancelled_order,
-    parse_fulfillment,
-    parse_inventory_level,
-    parse_order,
-    parse_product,
-)
+from connectors.shopify.webhook_catalog import parse_inventory_level, parse_product
+from connectors.shopify.webhook_fulfillments import parse_fulfillment
+from connectors.shopify.webhook_orders import parse_cancelled_order, parse_order
 from integration.domain.orders import Address, Customer
 from sandbox.server import serve
 from tests.shopify_fixtures import SHOPIFY_SHOP, seed_shopify_catalog, shopify_graphql

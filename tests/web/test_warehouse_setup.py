@@ -31,7 +31,8 @@ from integration.models import (
     WarehouseAccount,
 )
 from integration.models.base import utcnow
-from integration.services import warehouse_setup as setup
+from integration.services import location_suggestions, warehouse_credentials
+from integration.services.setup_validation import InvalidError
 from tests.web.test_auth_security import add_shop, session_token
 
 SHOP_A, SHOP_B = "a-shop.myshopify.com", "b-shop.myshopify.com"
@@ -269,13 +270,13 @@ def test_account_fields_are_validated(client, shops, provider_api, body, field):
 
 
 def test_production_endpoints_must_be_https_on_the_providers_domain(provider_api):
-    assert setup.endpoint("https://sandbox.fakewh.example.com/v1/", "fakewh", allow_any=False) == \
+    assert warehouse_credentials.endpoint("https://sandbox.fakewh.example.com/v1/", "fakewh", allow_any=False) == \
         "https://sandbox.fakewh.example.com/v1"
     for url in ("http://api.fakewh.example.com", "https://169.254.169.254/latest", "https://fakewh.example.com.evil.io",
                 "https://evilexample.com", "https://127.0.0.1:8080"):
-        with pytest.raises(setup.InvalidError):
-            setup.endpoint(url, "fakewh", allow_any=False)
-    assert setup.endpoint("http://127.0.0.1:9000/", "fakewh", allow_any=True) == "http://127.0.0.1:9000"
+        with pytest.raises(InvalidError):
+            warehouse_credentials.endpoint(url, "fakewh", allow_any=False)
+    assert warehouse_credentials.endpoint("http://127.0.0.1:9000/", "fakewh", allow_any=True) == "http://127.0.0.1:9000"
 
 
 def test_rejected_credentials_are_a_422_and_nothing_is_stored(client, shops, provider_api):
@@ -485,9 +486,9 @@ def test_suggestions_from_imported_locations(client, warehouse):
 
 
 def test_similarity_ignores_filler_words():
-    assert setup.similarity("Berlin Fulfillment Center", "berlin warehouse") == 1.0
-    assert setup.similarity("Los Angeles", "LA Warehouse") < 0.5
-    assert setup.similarity("", "Paris") == 0.0
+    assert location_suggestions.similarity("Berlin Fulfillment Center", "berlin warehouse") == 1.0
+    assert location_suggestions.similarity("Los Angeles", "LA Warehouse") < 0.5
+    assert location_suggestions.similarity("", "Paris") == 0.0
 
 
 # -- rules, settings, alerts, outbound ------------------------------------------------------------

@@ -1,0 +1,136 @@
+"""What the embedded admin's setup API (warehouse accounts, warehouses, routing rules, shop
+settings) shares: the :class:`SetupError` family, each carrying an HTTP status, a machine code and
+the offending field, the checks every body field goes through, and :func:`in_shop`. Every setup
+function takes the shop id from the caller (the session token's shop) and looks every other id up
+*within* that shop, so another shop's id is simply "not found".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from integration.extensions import db
+
+# ISO 3166-1 alpha-2, plus XK (Kosovo), which Shopify and carriers use.
+_ISO_3166 = (
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY "
+    "BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK "
+    "FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR "
+    "IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK "
+    "ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM "
+    "PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF "
+    "TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW"
+)
+COUNTRIES = frozenset(_ISO_3166.split())
+MAX_ID = 2**63 - 1
+MAX_TRANSIT_ENTRIES = 250
+MAX_TRANSIT_DAYS = 365
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and newlines allowed (PEM keys)
+
+
+class SetupError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message, self.field, self.retry_after = message, field, retry_after
+        self.code = code or self.code
+        self.status = status or self.status
+
+
+class NotFoundError(SetupError):
+    status, code = 404, "not_found"
+
+
+class InvalidError(SetupError):
+    status, code = 422, "invalid"
+
+    def __init__(self, field: str, message: str, *, code: str | None = None) -> None:
+        super().__init__(f"{field}: {message}", field=field, code=code)
+
+
+class ConflictError(SetupError):
+    status, code = 409, "conflict"
+
+
+class ProviderError(SetupError):
+    status, code = 502, "provider_unavailable"
+
+
+def in_shop(model, shop_id: int, row_id: int, what: str):
+    """The ``model`` row ``row_id`` if it belongs to the shop; otherwise "no such <what>"."""
+    found = db.session.execute(select(model).where(
+        model.id == row_id, model.shop_id == shop_id)).scalar_one_or_none() \
+        if 0 < row_id <= MAX_ID else None
+    if found is None:
+        raise NotFoundError(f"no such {what}")
+    return found
+
+
+# -- field validation ----------------------------------------------------------------------------
+
+def only_fields(data: Mapping, allowed: tuple[str, ...]) -> None:
+    if not isinstance(data, Mapping):
+        raise SetupError("the body must be a JSON object", code="invalid_body")
+    for key in data:
+        if key not in allowed:
+            raise InvalidError(str(key)[:64], f"unknown field; expected one of {', '.join(allowed)}")
+
+
+def integer(value, field: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidError(field, "must be an integer")
+    if not lo <= value <= hi:
+        raise InvalidError(field, f"must be between {lo} and {hi}")
+    return value
+
+
+def boolean(value, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidError(field, "must be true or false")
+    return value
+
+
+def short_text(value, field: str, max_len: int, *, required: bool = False) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise InvalidError(field, "must be a string")
+    value = value.strip()
+    if required and not value:
+        raise InvalidError(field, "must not be empty")
+    if len(value) > max_len or _CONTROL.search(value):
+        raise InvalidError(field, f"must be at most {max_len} printable characters")
+    return value or None
+
+
+def country(value, field: str = "country_code", *, required: bool = True) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or value.strip().upper() not in COUNTRIES:
+        raise InvalidError(field, "must be an ISO 3166-1 alpha-2 country code such as DE or US")
+    return value.strip().upper()
+
+
+def transit_days(value, field: str = "transit_days") -> dict[str, list[int]]:
+    """``{"DE": [1, 3], "*": [5, 10]}``: business days [min, max] per destination, "*" for any other."""
+    if not isinstance(value, Mapping):
+        raise InvalidError(field, 'must be an object such as {"DE": [1, 3], "*": [5, 10]}')
+    if len(value) > MAX_TRANSIT_ENTRIES:
+        raise InvalidError(field, f"at most {MAX_TRANSIT_ENTRIES} destinations")
+    out: dict[str, list[int]] = {}
+    for key, days in value.items():
+        dest = "*" if key == "*" else country(key, f"{field}.{str(key)[:8]}")
+        where = f"{field}.{dest}"
+        if not isinstance(days, list | tuple) or len(days) != 2:
+            raise InvalidError(where, "must be [min, max] business days")
+        low, high = (integer(d, where, 0, MAX_TRANSIT_DAYS) for d in days)
+        if low > high:
+            raise InvalidError(where, "min must not exceed max")
+        out[dest] = [low, high]
+    return out

@@ -87,11 +87,33 @@ class SmtpSettings:
         )
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready for the wire: envelope and RFC 5322 bytes (CRLF line endings).
+
+    The notification pipeline writes these directly (integration/services/notification_mime.py);
+    an ``EmailMessage`` handed to a mailer is turned into one with :meth:`from_message`."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+    message_id: str = ""
+    utf8: bool = False  # a non-ASCII address: the server must offer SMTPUTF8
+
+    @classmethod
+    def from_message(cls, message: EmailMessage) -> Outgoing:
+        sender = _address(message["Sender"] or message["From"])
+        recipients = tuple(_address(a) for a in message.get_all("To", []))
+        utf8 = not (sender + "".join(recipients)).isascii()
+        return cls(sender=sender, recipients=recipients, data=message.as_bytes(policy=SMTPUTF8 if utf8 else SMTP),
+                   message_id=str(message["Message-ID"] or ""), utf8=utf8)
+
+
 class Mailer(abc.ABC):
     """What the notification pipeline needs from a mail transport (SMTP, or the .eml outbox)."""
 
     @abc.abstractmethod
-    def send(self, message: EmailMessage, *, before_data: Callable[[], None] | None = None) -> str:
+    def send(self, message: EmailMessage | Outgoing, *, before_data: Callable[[], None] | None = None) -> str:
         """Deliver ``message``; returns the provider's message id."""
 
     def close(self) -> None:  # noqa: B027 - optional hook: nothing to release by default
@@ -183,12 +205,11 @@ class SmtpMailer(Mailer):
 
     # -- sending ------------------------------------------------------------------------------------
 
-    def send(self, message: EmailMessage, *, before_data: Callable[[], None] | None = None) -> str:
+    def send(self, message: EmailMessage | Outgoing, *, before_data: Callable[[], None] | None = None) -> str:
         """Send one message; ``before_data`` runs right before the DATA command (the point after
         which the server may have the message even if we never see its answer)."""
-        sender = _address(message["Sender"] or message["From"])
-        recipients = [_address(a) for a in message.get_all("To", [])]
-        if not sender or not recipients:
+        out = message if isinstance(message, Outgoing) else Outgoing.from_message(message)
+        if not out.sender or not out.recipients or not all(out.recipients):
             raise PermanentError("message has no sender or recipient", system=SYSTEM, operation="send")
         reached_data = False
 
@@ -202,7 +223,7 @@ class SmtpMailer(Mailer):
             fresh = self._conn is None
             conn = self._connection()
             try:
-                return self._transaction(conn, message, sender, recipients, at_data)
+                return self._transaction(conn, out, at_data)
             except (OSError, smtplib.SMTPException) as exc:
                 self._drop()
                 # A kept connection the server had silently closed fails before DATA: one new
@@ -213,26 +234,23 @@ class SmtpMailer(Mailer):
                                          operation="data" if reached_data else "send") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _transaction(self, conn: smtplib.SMTP, message: EmailMessage, sender: str, recipients: list[str],
-                     before_data: Callable[[], None] | None) -> str:
-        needs_utf8 = not (sender + "".join(recipients)).isascii()
-        if needs_utf8 and not conn.has_extn("smtputf8"):
+    def _transaction(self, conn: smtplib.SMTP, out: Outgoing, before_data: Callable[[], None] | None) -> str:
+        if out.utf8 and not conn.has_extn("smtputf8"):
             raise PermanentError("non-ASCII address and the server has no SMTPUTF8", system=SYSTEM,
                                  operation="mail", code="553")
-        options = ["SMTPUTF8", "BODY=8BITMIME"] if needs_utf8 else []
-        code, reply = conn.mail(sender, options)
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if out.utf8 else []
+        code, reply = conn.mail(out.sender, options)
         if code != 250:
             self._reset(conn)
             raise _classify(code, reply, "mail")
-        for rcpt in recipients:
+        for rcpt in out.recipients:
             code, reply = conn.rcpt(rcpt)
             if code not in (250, 251):
                 self._reset(conn)
                 raise _classify(code, reply, "rcpt")
         if before_data is not None:
             before_data()
-        data = message.as_bytes(policy=SMTPUTF8 if needs_utf8 else SMTP)
-        code, reply = conn.data(data)
+        code, reply = conn.data(out.data)
         self._last_used = time.monotonic()
         self._sends += 1
         if code != 250:
@@ -273,16 +291,20 @@ class FileMailer(Mailer):
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
 
-    def send(self, message: EmailMessage, *, before_data: Callable[[], None] | None = None) -> str:
+    def send(self, message: EmailMessage | Outgoing, *, before_data: Callable[[], None] | None = None) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
-        local = re.sub(r"[^A-Za-z0-9._-]", "_", str(message["Message-ID"] or "").strip("<>"))[:150]
+        if isinstance(message, EmailMessage):
+            data, message_id = message.as_bytes(policy=SMTPUTF8), str(message["Message-ID"] or "")
+        else:
+            data, message_id = message.data, message.message_id
+        local = re.sub(r"[^A-Za-z0-9._-]", "_", message_id.strip("<>"))[:150]
         name = f"{time.strftime('%Y%m%d')}-{local or os.urandom(8).hex()}.eml"
         for existing in self.folder.glob(f"*-{local}.eml") if local else ():
             name = existing.name  # a re-send replaces the earlier file
         if before_data is not None:
             before_data()
         tmp = self.folder / f".{name}.{os.getpid()}.tmp"
-        tmp.write_bytes(message.as_bytes(policy=SMTPUTF8))
+        tmp.write_bytes(data)
         os.replace(tmp, self.folder / name)
         return name
 

@@ -7,6 +7,7 @@ backoff given at enqueue); permanent ones are recorded on the row for the mercha
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime, timedelta
 
@@ -36,20 +37,27 @@ def send_notifications(notification_ids: list[int]) -> str:
     all, the rest of the batch is handed over the same way instead of waiting here."""
     counts: dict[str, int] = {}
     deferred: list[int] = []
-    for position, notification_id in enumerate(notification_ids):
-        try:
-            status = notification_send.send_notification(notification_id).status
-        except RetryableError as exc:
-            delay = max(exc.retry_after or 0, notifications.SEND_RETRY[0])
-            notifications.schedule_send(notification_id, suffix=f"-d{int(time.time())}", delay=delay)
-            deferred.append(notification_id)
-            if exc.operation == "connect":
-                for rest in notification_ids[position + 1:]:
-                    notifications.schedule_send(rest, suffix=f"-d{int(time.time())}", delay=delay)
-                    deferred.append(rest)
-                break
-            continue
-        counts[status] = counts.get(status, 0) + 1
+    batch = notification_send.Batch(notification_ids)  # what the notices share, read once
+    try:
+        for position, notification_id in enumerate(notification_ids):
+            try:
+                status = batch.send(notification_id).status
+            except RetryableError as exc:
+                delay = max(exc.retry_after or 0, notifications.SEND_RETRY[0])
+                notifications.schedule_send(notification_id, suffix=f"-d{int(time.time())}", delay=delay)
+                deferred.append(notification_id)
+                if exc.operation == "connect":
+                    for rest in notification_ids[position + 1:]:
+                        notifications.schedule_send(rest, suffix=f"-d{int(time.time())}", delay=delay)
+                        deferred.append(rest)
+                    break
+                continue
+            counts[status] = counts.get(status, 0) + 1
+    except BaseException:
+        with contextlib.suppress(Exception):
+            batch.flush()  # what was sent before the failure is still marked sent
+        raise
+    batch.flush()
     return " ".join(f"{k}={v}" for k, v in sorted(counts.items())) + (f" deferred={len(deferred)}" if deferred else "")
 
 

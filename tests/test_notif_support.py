@@ -36,6 +36,7 @@ class Inbox:
         self.mode = "ok"  # ok | 421
         self.reject: set[str] = set()
         self.stalled = threading.Event()  # hold every DATA until cleared
+        self.stall_after: int | None = None  # set `stalled` once this many messages were accepted
         self.stall_rcpt = threading.Event()  # hold every RCPT until cleared (before DATA)
         self.in_rcpt = threading.Event()
         self.in_data = threading.Event()  # set while a DATA is being held by a stall
@@ -74,6 +75,8 @@ class Inbox:
         with self.lock:
             self.messages.append(message)
             n = len(self.messages)
+            if self.stall_after is not None and n > self.stall_after:
+                self.stalled.set()  # from the (stall_after + 1)-th message on
         if self.stalled.is_set():
             self.in_data.set()
             while self.stalled.is_set():

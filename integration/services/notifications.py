@@ -163,15 +163,18 @@ def _enqueue(func: str, arg: Any, *, job_id: str, retry: tuple[int, ...] | None)
         queues["notify"].enqueue(func, arg, **options)
 
 
-def skip_reason(shop_id: int, kind: str, recipient: str) -> str | None:
-    """Why this notice must not go out now (None: send it). Checked on create and again at send."""
+def skip_reason(shop_id: int, kind: str, recipient: str, *, sender: str | None = None,
+                opt_outs: list[str] | None = None) -> str | None:
+    """Why this notice must not go out now (None: send it). Checked on create and again at send.
+    ``sender`` (:func:`notices_by`) and ``opt_outs`` (:func:`opted_out`): already read by the
+    caller (a send job reads them for its whole batch at once); read here when not given."""
     settings = settings_for(shop_id)
     if kind in (settings.disabled_kinds or ()):
         return "disabled"
-    if kind in TRACKING_KINDS and notices_by(shop_id) == "shopify":
+    if kind in TRACKING_KINDS and (sender or notices_by(shop_id)) == "shopify":
         return "shopify_sends"  # Shopify's own shipping e-mails are on: never both
     blocking = OPT_OUT_EXEMPT.get(kind, (CATEGORY[kind], "all"))
-    if blocking and set(opted_out(shop_id, recipient)) & set(blocking):
+    if blocking and set(opted_out(shop_id, recipient) if opt_outs is None else opt_outs) & set(blocking):
         return "opted_out"
     return None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import ssl
+import time
 from email.message import EmailMessage
 
 import pytest
@@ -138,3 +139,22 @@ def test_file_mailer_writes_one_eml_per_message(tmp_path):
     assert name == again and name.endswith("notice-7.abc_app.example.eml")
     files = list((tmp_path / "outbox").glob("*.eml"))
     assert len(files) == 1 and b"Subject: Test 7" in files[0].read_bytes()
+
+
+def test_a_session_the_server_timed_out_is_reopened_and_the_message_sent_once():
+    # aiosmtpd closes a session idle for `timeout` seconds (with a 421, as Postfix's smtpd_timeout
+    # does); the kept connection looks fine until used.
+    server = SmtpServer(timeout=0.5).start()
+    try:
+        mailer = SmtpMailer.from_url(server.url)
+        mailer.send(message(n=1))
+        time.sleep(1.5)
+        data_reached = []
+        reply = mailer.send(message(n=2), before_data=lambda: data_reached.append(1))
+        assert reply.endswith("queued as Q00002") and data_reached == [1]
+        assert [m["Message-ID"] for m in server.inbox.messages] == ["<notice-1.abc@app.example>",
+                                                                    "<notice-2.abc@app.example>"]
+        assert server.inbox.sessions == 2
+        mailer.close()
+    finally:
+        server.stop()

@@ -1,0 +1,89 @@
+"""The notice's wire form (integration/services/notification_mime.py), read back by the email
+package the way a receiving mail client would."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+
+from integration.services.notification_mime import Notice, build
+
+
+def notice(**changes) -> Notice:
+    values = {
+        "subject": "Ihre Bestellung #1001 ist unterwegs", "sender_name": "Acme Outdoor",
+        "sender_email": "no-reply@app.example", "recipient": "claire@example.fr",
+        "message_id": "<notice-7.abc@app.example>", "date": "Fri, 20 Nov 2026 08:00:00 +0000",
+        "kind_header": "7 shipped", "text": "Hallo Claire,\n\nDein Paket ist unterwegs.\n",
+        "html": "<html><body><p>Hallo Claire,</p></body></html>", "lang": "de",
+        "reply_to": "support@acme.example",
+        "unsubscribe_url": "https://app.example/notifications/unsubscribe/" + "eyJzIjoxfQ." * 12 + "sig",
+    }
+    values.update(changes)
+    return Notice(**values)
+
+
+def parse(data: bytes):
+    return message_from_bytes(data, policy=policy.default)
+
+
+def content(msg, subtype: str) -> str:
+    return msg.get_body((subtype,)).get_content().replace("\r\n", "\n")  # the wire's CRLF, as a reader sees it
+
+
+def test_headers_and_parts_read_back():
+    n = notice()
+    out = build(n)
+    msg = parse(out.data)
+    assert (msg["Subject"], msg["To"], msg["Reply-To"]) == (n.subject, n.recipient, n.reply_to)
+    assert msg["From"].addresses[0].display_name == "Acme Outdoor"
+    assert msg["From"].addresses[0].addr_spec == "no-reply@app.example"
+    assert msg["Message-ID"] == n.message_id and msg["Content-Language"] == "de"
+    assert msg["X-Nearstock-Notification"] == "7 shipped" and msg["Auto-Submitted"] == "auto-generated"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert msg.get_content_type() == "multipart/alternative"
+    assert content(msg, "plain") == n.text
+    assert content(msg, "html").rstrip("\n") == n.html
+    assert (out.sender, out.recipients, out.message_id, out.utf8) == (
+        "no-reply@app.example", ("claire@example.fr",), n.message_id, False)
+    assert b"\r\n" in out.data and b"\n" not in out.data.replace(b"\r\n", b"")  # CRLF only
+
+
+def test_list_unsubscribe_is_one_url_mail_clients_can_read():
+    # RFC 2369: "<url>". Encoded words (what the email package wrote for a long URL) are not read.
+    url = notice().unsubscribe_url
+    raw = build(notice()).data.decode("ascii")
+    assert f"\r\nList-Unsubscribe: <{url}>\r\n" in raw
+    assert "=?" not in raw.split("\r\nList-Unsubscribe:", 1)[1].split("\r\n", 1)[0]
+
+
+def test_non_ascii_and_long_text_survive():
+    subject = "ご注文#10001を発送しました — " + "とても長い件名 " * 12
+    text = "Zeile mit = und Umlauten äöü\n" + "x" * 300 + "\n.punkt am Zeilenanfang\nEnde  \n"
+    out = build(notice(subject=subject, sender_name='Café "Zürich"', text=text, html="<p>" + "é" * 500 + "</p>"))
+    assert out.data.isascii()  # encoded words and quoted-printable: 7-bit on the wire
+    assert max(len(line) for line in out.data.split(b"\r\n")) <= 998  # RFC 5322 hard limit
+    msg = parse(out.data)
+    assert msg["Subject"] == " ".join(subject.split())
+    assert msg["From"].addresses[0].display_name == 'Café "Zürich"'
+    assert content(msg, "plain") == text
+    assert content(msg, "html").rstrip("\n") == "<p>" + "é" * 500 + "</p>"
+
+
+def test_no_header_injection_from_shop_data():
+    out = build(notice(subject="Hello\r\nBcc: victim@example.com", sender_name="Acme\nX-Evil: 1",
+                       reply_to="a@example.com\r\nBcc: b@example.com"))
+    msg = parse(out.data)
+    assert msg["Bcc"] is None and msg["X-Evil"] is None
+    assert msg["Subject"] == "Hello Bcc: victim@example.com"
+
+
+def test_a_non_ascii_address_makes_the_message_smtputf8():
+    out = build(notice(recipient="ünïcode@exämple.de", reply_to=None, unsubscribe_url=None))
+    assert out.utf8 and out.recipients == ("ünïcode@exämple.de",)
+    msg = message_from_bytes(out.data, policy=policy.SMTPUTF8)
+    assert msg["To"] == "ünïcode@exämple.de" and "List-Unsubscribe" not in msg and "Reply-To" not in msg
+
+
+def test_each_message_has_its_own_boundary():
+    first, second = build(notice()), build(notice())
+    assert parse(first.data).get_boundary() != parse(second.data).get_boundary()

@@ -153,13 +153,13 @@ def main() -> None:
                 _wait_sent(WARM, 120)
                 started_count = counter.value
                 _create(shop_id, WARM, total)  # the outbox rows, in one transaction
-                pids = [os.getpid(), server.pid, *(p.pid for p in procs)]
-                cpu = _cpu_seconds(pids)
+                roles = {"workers": [p.pid for p in procs], "smtp_server": [server.pid], "bench": [os.getpid()]}
+                cpu = {role: _cpu_seconds(pids) for role, pids in roles.items()}
                 started = time.perf_counter()
                 db.session.commit()  # ... their send jobs are enqueued now
                 sent = _wait_sent(WARM + total, 600)
                 elapsed = time.perf_counter() - started
-                pipeline_cpu = _cpu_seconds(pids) - cpu
+                cpu = {role: _cpu_seconds(pids) - cpu[role] for role, pids in roles.items()}
                 rss = sum(psutil.Process(p.pid).memory_info().rss for p in procs) / 2**20
                 latencies, failed = _latencies(WARM)
             received = counter.value - started_count
@@ -177,7 +177,8 @@ def main() -> None:
     print(f"bare:     per_s={bare_per_s:.1f} (one smtplib connection, {total} messages) "
           f"cpu_ms_per_msg={bare_cpu / total * 1000:.2f}")
     print(f"pipeline: per_s={per_s:.1f} workers={args.workers} sent={sent - WARM} received={received} "
-          f"cpu_ms_per_msg={pipeline_cpu / total * 1000:.2f} cpus={os.cpu_count()}")
+          f"cpu_ms_per_msg={sum(cpu.values()) / total * 1000:.2f} cpus={os.cpu_count()} "
+          f"({', '.join(f'{role} {seconds / total * 1000:.2f}' for role, seconds in cpu.items())})")
     print(f"render:   p99_ms={rp99:.2f} (every kind x variant x language, in-process)")
     print(f"database={config.database_url.split(':')[0]} target: ratio>=0.5")
     print(figures(per_s=per_s, p50_ms=statistics.median(latencies), p99_ms=percentile(latencies, 0.99),

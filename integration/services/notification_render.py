@@ -34,7 +34,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_eval_context, select_autoescape
 from markupsafe import Markup
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -217,6 +217,25 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+@pass_eval_context
+def _newstyle_gettext(eval_ctx: Any, __string: str, **variables: Any) -> str:
+    """jinja2.ext's newstyle gettext: the translation, escaped when autoescaping, always
+    %-formatted with ``variables``."""
+    rv = _gettext(__string)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)  # noqa: S704 - our catalog's text; the variables are escaped by %
+    return rv % variables
+
+
+@pass_eval_context
+def _newstyle_ngettext(eval_ctx: Any, __singular: str, __plural: str, __num: int, **variables: Any) -> str:
+    variables.setdefault("num", __num)
+    rv = _ngettext(__singular, __plural, __num)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)  # noqa: S704 - our catalog's text; the variables are escaped by %
+    return rv % variables
+
+
 @functools.cache
 def environment() -> Environment:
     env = Environment(
@@ -229,6 +248,10 @@ def environment() -> Environment:
         finalize=_finalize,
     )
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # Jinja's newstyle wrappers reach _gettext through three Context.call hops per `_()` (the
+    # `_` alias, `gettext`, then the function): a quarter of a notice's render time. These do
+    # the same in one.
+    env.globals.update(_=_newstyle_gettext, gettext=_newstyle_gettext, ngettext=_newstyle_ngettext)
     env.filters.update(date=_date, datetime=_datetime, money=_money, number=_number, country=_country)
     return env
 

@@ -238,7 +238,10 @@ class Batch:
             burst = max(1.0, min(rate / 6.0, 100.0))
             bucket = TokenBucket(redis.client, f"nearstock:ratelimit:email:{shop_id}", rate=rate / 60.0, burst=burst)
             want = max(1, min(self._pending.get(shop_id, 0) + 1, int(burst)))
-            bucket.take(want, max_wait=RATE_WAIT)  # longer: RetryableError with retry_after, RQ waits for us
+            if want == 1 or bucket.try_take(want) > 0:
+                # Not that many free now: wait for one, as a single notice would (never longer).
+                want = 1
+                bucket.take(1, max_wait=RATE_WAIT)  # longer: RetryableError with retry_after, RQ waits for us
             self._tokens[shop_id] = want
         self._tokens[shop_id] -= 1
 

@@ -86,6 +86,7 @@ def _supported(value: str | None) -> str | None:
     return language if language in SUPPORTED_LOCALES else None
 
 
+@functools.lru_cache(maxsize=256)  # a handful of tags in practice; Locale objects are immutable
 def format_locale(requested: str | None, lang: str) -> Locale:
     """Babel locale for dates and numbers: the requested region when it matches the language."""
     for tag in (requested, lang):
@@ -114,10 +115,11 @@ def translations(lang: str) -> NullTranslations:
     return Translations(fp=buffer)
 
 
-def catalog_ids(lang: str) -> set[str]:
+@functools.cache  # the catalog is compiled once per process (translations), so are its ids
+def catalog_ids(lang: str) -> frozenset[str]:
     """Translated msgids of a catalog (plural entries by their singular)."""
     t = translations(lang)
-    return {k[0] if isinstance(k, tuple) else k for k in getattr(t, "_catalog", {}) if k}
+    return frozenset(k[0] if isinstance(k, tuple) else k for k in getattr(t, "_catalog", {}) if k)
 
 
 # -- per-render state ---------------------------------------------------------------------------------
@@ -129,7 +131,7 @@ class _State:
     translations: NullTranslations
     fmt: Locale
     tz: ZoneInfo
-    ids: set[str]
+    ids: frozenset[str]
     missing: list[str] = field(default_factory=list)
 
 

@@ -5,11 +5,16 @@ An aiosmtpd server (its own process, loopback) receives everything. In the same 
 * bare: one smtplib connection sending the same rendered messages in a loop (the ceiling of the
   SMTP server and the machine);
 * pipeline: N ``notifications`` rows created in one transaction (``enqueue_notice``), their send
-  jobs worked by ``python -m jobs.worker notify`` processes: claim, render (Jinja2 + Babel +
-  css-inline), send, mark sent. p50/p99 are per notice, from the row's creation to its "sent".
+  jobs (``notifications.BATCH_SIZE`` notices each, as production enqueues them) worked by
+  ``python -m jobs.worker notify`` processes: render (Jinja2 + Babel + css-inline), claim, send,
+  mark sent, per notice. p50/p99 are per notice, from the row's creation to its "sent".
 
 Then each row is checked: every notice sent exactly once (server count == rows == N).
 Render p99 is measured separately, in-process, over every kind and language.
+
+Both lines also give the CPU time per message of the processes taking part (this one, the SMTP
+server, the workers; not Redis or PostgreSQL): per_s depends on whatever else the machine runs,
+CPU per message much less, and per_s cannot exceed cpus / cpu_ms_per_msg.
 
 Target (issue 7): ratio >= 0.5 x bare per_s.
 

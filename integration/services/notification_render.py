@@ -387,7 +387,9 @@ class _TextMaker:
             if closing:
                 self.handle_endtag(tag)
                 continue
-            self.handle_starttag(tag, _attributes(rest) if "=" in rest else {})
+            # Only a link's href and data-text are ever read: parse attributes only for those.
+            wanted = tag == "a" or "data-text" in rest.lower()
+            self.handle_starttag(tag, _attributes(rest) if wanted else {})
             if rest.endswith("/"):
                 self.handle_endtag(tag)  # <x/>: what HTMLParser does too
             elif tag in _RAW_TEXT:

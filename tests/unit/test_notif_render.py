@@ -131,3 +131,17 @@ def test_catalogs_compile_in_memory():
         t = rendering.translations(lang)
         assert t.gettext("Track your parcel") != "Track your parcel"
     assert rendering.translations("en").gettext("Track your parcel") == "Track your parcel"
+
+
+@pytest.mark.parametrize(("markup", "text"), [
+    ('<style>p > a { color: red }</style><h1>Hi &amp; welcome</h1><p>1 &lt; 2<br/>next</p>',
+     "Hi & welcome\n\n1 < 2\nnext\n"),
+    ('<div data-text="skip">preheader<p>x</p></div><p>Shown <A HREF="https://t.example/?a=1&amp;b=2">Track</A></p>',
+     "Shown Track <https://t.example/?a=1&b=2>\n"),
+    ('<p><a href="mailto:s@x.example">s@x.example</a> <a href="https://x.example">https://x.example</a></p>'
+     "<table><tr><th>Carrier</th><td>DHL</td></tr></table><ul><li>one</li><li>two</li></ul><!-- c -->",
+     "s@x.example https://x.example\n\nCarrier: DHL\n\n- one\n- two\n"),
+])
+def test_plain_text_part(markup, text):
+    # Raw <style> text, entities, skipped elements, upper-case tags, self-closing <br/>, comments.
+    assert rendering.html_to_text(markup) == text

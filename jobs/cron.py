@@ -6,8 +6,12 @@ skipped or doubled (two cron processes during a deploy) does no harm.
 
 from rq import cron
 
-from jobs import amazon, events, loyalty, notify, shopify, stock, storefront, warehousing
+from jobs import amazon, events, loyalty, notify, recovery, shopify, stock, storefront, warehousing
 
+# Jobs a dead worker left half-way in Redis (a retry never scheduled, a job registered but never
+# started, abandoned "started" jobs) and retries waiting for a scheduler that died: see
+# jobs/recovery.py. On the first queue: it must not wait behind the backlog it is there to free.
+cron.register(recovery.heal_queues, queue_name="events", interval=60)
 # Inbox safety net: events stored but never processed (lost enqueue, killed worker).
 cron.register(events.sweep_stale_events, queue_name="low", interval=300)
 # Refresh tokens lapse after 90 days without use: keep idle shops connected.

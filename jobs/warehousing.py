@@ -5,15 +5,13 @@ All take ids and re-read state; each is safe to run twice or to be killed half-w
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from integration.extensions import db, queues
+from integration.job_liveness import enqueue_unless_alive
 from integration.models import Order, OutboundState, Shipment
 from integration.services import allocation, outbound, shopify_fulfillment, tracking
 from jobs.runtime import job
-
-POLL_ROUND = 60  # seconds: poll jobs are deduplicated within a round
 
 
 @job
@@ -52,11 +50,10 @@ def poll_outbound(outbound_id: int) -> str:
 def poll_open_outbounds() -> int:
     """Cron: providers that do not push shipments are asked about every open outbound order."""
     ids = outbound.open_outbound_ids()
-    # One poll per outbound per round: a round that overlaps a slow previous one adds nothing.
-    window = int(time.time() // POLL_ROUND)
-    for outbound_id in ids:
-        queues.enqueue("sync", "jobs.warehousing.poll_outbound", outbound_id,
-                       job_id=f"poll-outbound-{outbound_id}-{window}", unique=True, retry=None)
+    # One poll per outbound at a time: a round that overlaps a slow previous one (a backlog)
+    # adds nothing for the outbounds whose poll is still waiting or running.
+    enqueue_unless_alive("sync", "jobs.warehousing.poll_outbound",
+                         [(f"poll-outbound-{outbound_id}", (outbound_id,)) for outbound_id in ids], retry=None)
     return len(ids)
 
 
@@ -64,20 +61,24 @@ def poll_open_outbounds() -> int:
 def sweep_warehouse_work(older_than_minutes: int = 10) -> int:
     """Cron: work whose job was lost (a commit followed by a failed enqueue, a worker killed
     between dequeue and start) is enqueued again. Each job re-reads state, so a duplicate of a
-    job that was not lost after all does nothing."""
+    job that was not lost after all does nothing; and one sweep job per item at a time, so a
+    backlog older than ``older_than_minutes`` is not copied again by every sweep."""
     older_than = timedelta(minutes=older_than_minutes)
-    window = int(time.time() // 300)
     swept = 0
-    for func, ids in (
-        ("jobs.warehousing.sync_order", allocation.unallocated_order_ids(older_than)),
-        ("jobs.warehousing.push_outbound", outbound.pending_outbound_ids(older_than)),
-        ("jobs.warehousing.create_fulfillment", shopify_fulfillment.unfulfilled_shipment_ids(older_than)),
-        ("jobs.warehousing.push_fulfillment_event", shopify_fulfillment.unsent_event_ids(older_than)),
+    for func, ids, usual in (
+        ("jobs.warehousing.sync_order", allocation.unallocated_order_ids(older_than), ()),
+        ("jobs.warehousing.push_outbound", outbound.pending_outbound_ids(older_than), ("push-outbound-{}",)),
+        ("jobs.warehousing.create_fulfillment", shopify_fulfillment.unfulfilled_shipment_ids(older_than),
+         ("fulfill-{}",)),
+        ("jobs.warehousing.push_fulfillment_event", shopify_fulfillment.unsent_event_ids(older_than),
+         ("fulfillment-event-{}", "fulfillment-event-{}-after")),
     ):
-        for item_id in ids:
-            name = func.rsplit(".", 1)[1]
-            if queues.enqueue("sync", func, item_id, job_id=f"{name}-{item_id}-sweep-{window}", unique=True):
-                swept += 1
+        # The job ids the flow itself uses (allocation, shipments, shopify_fulfillment): while
+        # one of them is still waiting or running, the item is not lost.
+        name = func.rsplit(".", 1)[1]
+        swept += enqueue_unless_alive(
+            "sync", func, [(f"{name}-{item_id}-sweep", (item_id,)) for item_id in ids],
+            also=lambda item_id, usual=usual: [u.format(item_id) for u in usual])
     return swept
 
 

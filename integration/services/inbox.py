@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import redis as redis_lib
 import structlog
-from rq.job import Job, JobStatus
+from rq.job import Job
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.errors import PermanentError, RetryableError
+from integration import job_liveness
 from integration.extensions import DEFAULT_RETRY, db, queues, redis
 from integration.job_serializer import JobSerializer
 from integration.models import EventStatus, WebhookEvent
@@ -223,22 +224,9 @@ def _mark(event_id: int, status: str, exc: BaseException) -> None:
 
 
 def _alive(job: Job, now) -> bool:
-    """Will this job still run by itself? A "queued" job must really be in its queue: a worker
-    killed between taking it off the queue and registering it as started leaves it orphaned.
-    A "started" job older than its timeout lost its worker (RQ would have killed it by then)."""
-    status = job.get_status(refresh=False)
-    if status == JobStatus.QUEUED:
-        return redis.client.lpos(queues[job.origin].key, job.id) is not None
-    if status == JobStatus.STARTED:
-        started = job.started_at
-        if started is None:
-            return False
-        if started.tzinfo is None:
-            started = started.replace(tzinfo=UTC)
-        return started > now - timedelta(seconds=(job.timeout or 600) + 60)
-    if status == JobStatus.SCHEDULED:  # a retry whose schedule entry was lost will never run
-        return redis.client.zscore(queues[job.origin].scheduled_job_registry.key, job.id) is not None
-    return status == JobStatus.DEFERRED
+    """Will this job still run by itself? (See :func:`integration.job_liveness.alive`; the
+    states a dead worker leaves in RQ's registries are healed by ``jobs.recovery``.)"""
+    return job_liveness.alive(job, now)
 
 
 def _job_alive(job_id: str, now) -> bool:

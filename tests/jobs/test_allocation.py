@@ -126,6 +126,6 @@ def test_sweeper_finds_orders_whose_allocation_job_was_lost(setup):
     assert allocation.unallocated_order_ids(timedelta(minutes=10)) == []  # too recent
     assert allocation.unallocated_order_ids(timedelta(minutes=-10)) == [order.id]
     assert warehousing.sweep_warehouse_work(older_than_minutes=-10) >= 1
-    assert any(j.startswith(f"sync_order-{order.id}-sweep-") for j in queues["sync"].get_job_ids())
+    assert any(j == f"sync_order-{order.id}-sweep" for j in queues["sync"].get_job_ids())
     allocation.allocate_order(order.id)
     assert allocation.unallocated_order_ids(timedelta(minutes=-10)) == []

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from integration.models import Order, Shop
 from integration.models.notification import Notification
@@ -28,17 +28,30 @@ TRACK_MAX_AGE = 180 * 24 * 3600  # a tracking link in an old e-mail stops workin
 FEEDBACK_MAX_AGE = 60 * 24 * 3600
 
 
+_signers: dict[tuple[str, str], URLSafeTimedSerializer] = {}
+
+
+def _signer(purpose: str) -> URLSafeTimedSerializer:
+    """integration.security.signer, kept per (purpose, secret): deriving its key (HKDF) for every
+    link of every notice is wasted work; a new SECRET_KEY (another app, a rotation) gets its own."""
+    key = (purpose, current_app.config["NEARSTOCK"].secret_key)
+    found = _signers.get(key)
+    if found is None:
+        found = _signers[key] = signer(purpose)
+    return found
+
+
 def _app_url() -> str:
     return current_app.config["NEARSTOCK"].app_url.rstrip("/")
 
 
 def tracking_token(shop_id: int, order_id: int) -> str:
-    return signer(TRACK).dumps({"s": shop_id, "o": order_id})
+    return _signer(TRACK).dumps({"s": shop_id, "o": order_id})
 
 
 def read_tracking_token(token: str) -> dict[str, Any] | None:
     try:
-        data = signer(TRACK).loads(token, max_age=TRACK_MAX_AGE)
+        data = _signer(TRACK).loads(token, max_age=TRACK_MAX_AGE)
     except (BadSignature, SignatureExpired):
         return None
     return data if isinstance(data, dict) and {"s", "o"} <= data.keys() else None
@@ -59,12 +72,12 @@ def tracking_url(shop: Shop, order_id: int) -> str:
 
 
 def unsubscribe_token(shop_id: int, email: str, category: str, lang: str | None = None) -> str:
-    return signer(UNSUBSCRIBE).dumps({"s": shop_id, "e": email.lower(), "c": category, "l": lang or ""})
+    return _signer(UNSUBSCRIBE).dumps({"s": shop_id, "e": email.lower(), "c": category, "l": lang or ""})
 
 
 def read_unsubscribe_token(token: str) -> dict[str, Any] | None:
     try:
-        data = signer(UNSUBSCRIBE).loads(token)  # no expiry: an unsubscribe link must always work
+        data = _signer(UNSUBSCRIBE).loads(token)  # no expiry: an unsubscribe link must always work
     except BadSignature:
         return None
     return data if isinstance(data, dict) and {"s", "e", "c"} <= data.keys() else None
@@ -80,12 +93,12 @@ def unsubscribe_url(n: Notification) -> str | None:
 
 
 def feedback_token(shop_id: int, order_id: int, lang: str | None = None) -> str:
-    return signer(FEEDBACK).dumps({"s": shop_id, "o": order_id, "l": lang or ""})
+    return _signer(FEEDBACK).dumps({"s": shop_id, "o": order_id, "l": lang or ""})
 
 
 def read_feedback_token(token: str) -> dict[str, Any] | None:
     try:
-        data = signer(FEEDBACK).loads(token, max_age=FEEDBACK_MAX_AGE)
+        data = _signer(FEEDBACK).loads(token, max_age=FEEDBACK_MAX_AGE)
     except (BadSignature, SignatureExpired):
         return None
     return data if isinstance(data, dict) and {"s", "o"} <= data.keys() else None

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft4Validator, Draft7Validator, FormatChecker
 
+from connectors.amazon import auth as amazon_auth
 from connectors.amazon.client import LwaCredentials, SpApiClient
 from sandbox.amazon import AmazonEmulator
 
@@ -211,14 +212,29 @@ def _amazon_validator():
     return ModelValidator() if models_available() else None
 
 
+def forget_access_tokens(token_url: str) -> None:
+    """Drop the process-wide cached LWA access tokens of ``token_url``.
+
+    The cache (:mod:`connectors.amazon.auth`) is keyed by LWA URL, client id and refresh token, and
+    every test uses the same client id and refresh token. Emulators listen on port 0, and the OS
+    hands a port freed by an earlier test's emulator out again now and then: the new emulator's URL
+    is then the old one's, and its first request carried a token only the old emulator had issued
+    -- 403, refresh, retry: one exchange more than the test sent (``assert 751 == 750``).
+    """
+    with amazon_auth._tokens_lock:
+        for key in [key for key in amazon_auth._tokens if key[0] == token_url]:
+            del amazon_auth._tokens[key]
+
+
 @pytest.fixture
 def amazon_emulator_factory(_amazon_validator):
     """``make(**options)`` starts an emulator; all its exchanges are validated at teardown."""
     started: list[AmazonEmulator] = []
 
-    def make(**options) -> AmazonEmulator:
+    def make(*, port: int = 0, **options) -> AmazonEmulator:
         options = {"seller_id": SELLER_ID, "marketplaces": [DE, FR], "seed": 7, **options}
-        emulator = AmazonEmulator(CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, **options).start()
+        emulator = AmazonEmulator(CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, **options).start(port)
+        forget_access_tokens(emulator.token_url)
         started.append(emulator)
         return emulator
 

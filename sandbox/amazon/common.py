@@ -162,8 +162,13 @@ class Limiter:
 
     def take(self, operation: str) -> bool:
         rate, burst = self.plan(operation)
-        now = time.monotonic()
         with self._lock:
+            # The clock is read under the lock: a request's time is when it reaches the bucket, so
+            # times never run backwards. Read before the lock, a handler thread preempted between
+            # the two (GIL, a loaded machine) came back with a time older than the stamp another
+            # request had left; the negative refill then took away tokens that the ``min(burst, ..)``
+            # cap had never granted, and an in-rate request was throttled and counted a violation.
+            now = time.monotonic()
             tokens, stamp = self._buckets.get(operation, (burst, now))
             tokens = min(burst, tokens + (now - stamp) * rate)
             if tokens >= 1.0:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 import requests
 
-from sandbox.amazon import AmazonEmulator
+from sandbox.amazon import AmazonEmulator, common
+from sandbox.amazon.common import Limiter
 from tests.amazon_fixtures import CLIENT_ID, CLIENT_SECRET, DE, FR, REFRESH_TOKEN, SELLER_ID, expect_invalid
 
 SUMMARIES = "/fba/inventory/v1/summaries"
@@ -109,6 +112,45 @@ def test_quota_exceeded_is_amazons_answer_and_a_violation(amazon_emulator):
     assert answers[2].headers["x-amzn-RateLimit-Limit"] == "2.0"
     assert amazon_emulator.violations == 1
     assert amazon_emulator.limiter.violations_by_operation == {"fbaInventory.getInventorySummaries": 1}
+
+
+def test_a_handler_preempted_before_the_bucket_does_not_turn_its_clock_back(monkeypatch):
+    """Two requests into a full bucket (500/s, burst 5) are no violation, even when the first
+    request's handler loses the CPU right after reading the clock and the second is served first."""
+    limiter = Limiter({"op": (500.0, 5)})
+    read, served = threading.Event(), threading.Event()
+
+    class PreemptedClock:
+        @staticmethod
+        def monotonic():
+            now = time.monotonic()
+            if threading.current_thread().name == "preempted" and not read.is_set():
+                read.set()
+                served.wait(0.2)  # descheduled: the other handler runs meanwhile
+            return now
+
+    monkeypatch.setattr(common, "time", PreemptedClock)
+    results = []
+    first = threading.Thread(target=lambda: results.append(limiter.take("op")), name="preempted")
+    first.start()
+    read.wait(1)
+    time.sleep(0.02)  # 20 ms = 10 tokens at 500/s
+    results.append(limiter.take("op"))
+    served.set()
+    first.join(1)
+    assert results == [True, True] and limiter.violations == 0
+
+
+def test_a_new_emulator_on_a_freed_port_gets_no_stale_access_token(amazon_emulator_factory, amazon_client_factory):
+    """The OS hands a freed port out again: tokens the old emulator issued must not reach the new one."""
+    old = amazon_emulator_factory()
+    amazon_client_factory(old).call("fbaInventory.getInventorySummaries", params=INVENTORY)
+    url = old.url
+    old.stop()
+    new = amazon_emulator_factory(port=int(url.rsplit(":", 1)[1]))
+    assert new.url == url
+    amazon_client_factory(new).call("fbaInventory.getInventorySummaries", params=INVENTORY)
+    assert [e.status for e in new.exchanges if e.operation] == [200]
 
 
 def test_injected_faults(amazon_emulator):

@@ -107,12 +107,14 @@ def _registered_before(entry: str, cutoff: float) -> bool:
 
 def _move(queue: Queue, entry: str, found: Job, status: JobStatus) -> bool:
     """Out of the started registry and on its way again, in one transaction that gives up if
-    anyone touched the job or the registry meanwhile (a worker, the scheduler, another run)."""
+    anyone touched the job meanwhile: whoever enqueues, schedules or starts it (a worker, the
+    scheduler, a sweeper, another run) writes its hash. Only the job's key is watched, so the
+    busy queue and registry keys never make the move give up."""
     conn = redis.client
     registry = queue.started_job_registry
     try:
         with conn.pipeline() as pipe:
-            pipe.watch(found.key, registry.key, queue.key, queue.scheduled_job_registry.key)
+            pipe.watch(found.key)
             if (as_text(pipe.hget(found.key, "status")) != status or pipe.zscore(registry.key, entry) is None
                     or pipe.lpos(queue.key, found.id) is not None
                     or pipe.zscore(queue.scheduled_job_registry.key, found.id) is not None):

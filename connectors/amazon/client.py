@@ -252,6 +252,9 @@ class SpApiClient:
                              response={"errors": exc.error})
                 if status == 403 and attempt == 1:
                     self.tokens.invalidate()  # expired or revoked access token: refresh once
+                    # A new arrival at Amazon, a round trip and a token exchange after the first
+                    # token: take a fresh one, so no request leaves on a token taken long before.
+                    self.throttle.bucket(op.key).take(max_wait=self.throttle.max_wait, sleep=self.throttle.sleep)
                     continue
                 raise _mapped(exc, status, op.key) from exc
             except httpx.HTTPError as exc:

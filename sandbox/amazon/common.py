@@ -146,6 +146,10 @@ class Limiter:
     ``scale`` multiplies every rate (a seller with a raised usage plan); the applied rate is what
     ``x-amzn-RateLimit-Limit`` announces. A request finding no token is throttled and counted in
     ``violations`` (arrivals above the rate); injected 429 faults are not violations.
+
+    Amazon counts a request when it *arrives*: :meth:`take` gets ``arrived`` (``time.monotonic()``
+    stamped as the request reached the emulator, before any handler work), so time spent waiting
+    for the GIL or a CPU inside the emulator is not counted against the client.
     """
 
     def __init__(self, plans: dict[str, tuple[float, float]], *, scale: float = 1.0) -> None:
@@ -160,16 +164,17 @@ class Limiter:
         rate, burst = self.plans.get(operation, (1.0, 5.0))
         return rate * self.scale, burst
 
-    def take(self, operation: str) -> bool:
+    def take(self, operation: str, arrived: float | None = None) -> bool:
         rate, burst = self.plan(operation)
         with self._lock:
-            # The clock is read under the lock: a request's time is when it reaches the bucket, so
-            # times never run backwards. Read before the lock, a handler thread preempted between
-            # the two (GIL, a loaded machine) came back with a time older than the stamp another
-            # request had left; the negative refill then took away tokens that the ``min(burst, ..)``
-            # cap had never granted, and an in-rate request was throttled and counted a violation.
-            now = time.monotonic()
+            # Times never run backwards: requests can reach the lock in another order than they
+            # arrived (GIL, a loaded machine). A time older than the stamp another request left
+            # would refill negatively and take away tokens the ``min(burst, ..)`` cap never granted
+            # (an in-rate request throttled: a false violation), so such a request is judged at that
+            # stamp -- never earlier than it arrived, never later than it reached the lock.
+            now = time.monotonic() if arrived is None else arrived
             tokens, stamp = self._buckets.get(operation, (burst, now))
+            now = max(now, stamp)
             tokens = min(burst, tokens + (now - stamp) * rate)
             if tokens >= 1.0:
                 self._buckets[operation] = (tokens - 1.0, now)

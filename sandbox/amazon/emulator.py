@@ -25,6 +25,7 @@ import json
 import re
 import secrets
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -179,6 +180,7 @@ class AmazonEmulator:
     # -- WSGI ----------------------------------------------------------------------------------------
 
     def wsgi_app(self, environ, start_response):
+        arrived = time.monotonic()  # Amazon's bucket counts arrivals, before any handler work
         request = Request(environ)
         raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
         path = urlsplit(raw).path or "/"
@@ -193,7 +195,7 @@ class AmazonEmulator:
                 self._tick()
                 response = feeds_api.document_http(self.state, request, unquote(path[len(DOCUMENTS):]), self._secret)
         else:
-            operation, response = self._api(request, path, body)
+            operation, response = self._api(request, path, body, arrived)
         exchange = Exchange(operation, request.method, path, parse_qsl(urlsplit(raw).query, keep_blank_values=True),
                             dict(request.headers), body, response.status_code, dict(response.headers),
                             response.get_data())
@@ -211,7 +213,8 @@ class AmazonEmulator:
                 return key, handler, {k: unquote(v) for k, v in match.groupdict().items()}
         return None
 
-    def _api(self, request: Request, path: str, body: bytes) -> tuple[str | None, Response]:
+    def _api(self, request: Request, path: str, body: bytes,
+             arrived: float | None = None) -> tuple[str | None, Response]:
         found = self._match(request.method, path)
         if found is None:
             return None, _answer(404, ApiError(404, "NotFound", "Resource not found.", path).body(), {})
@@ -228,7 +231,7 @@ class AmazonEmulator:
         if problem:
             return key, _answer(403, ApiError(403, "Unauthorized", "Access to requested resource is denied.",
                                               problem).body(), headers)
-        if not self.limiter.take(key):
+        if not self.limiter.take(key, arrived):
             return key, _answer(429, ApiError(429, *FAULT_BODIES["429"][1:]).body(), headers)
         fault = self.faults.draw()
         if fault in FAULT_BODIES:

@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 from integration.extensions import queues
+from integration.job_liveness import enqueue_unless_alive
 from integration.models.base import utcnow
 from integration.services import amazon_channel, amazon_stock
 from jobs.runtime import job
@@ -73,9 +74,10 @@ def confirm_shipment(shipment_id: int) -> str:
 def confirm_pending(older_than_minutes: int = 0) -> int:
     """Cron safety net: shipments of MFN orders not yet confirmed on Amazon get a job."""
     ids = amazon_channel.unconfirmed_shipment_ids(utcnow() - timedelta(minutes=older_than_minutes))
-    for shipment_id in ids:
-        queues.enqueue("sync", "jobs.amazon.confirm_shipment", shipment_id,
-                       job_id=f"amazon-confirm-{shipment_id}", unique=True)
+    # A finished job under the same id (it found the account disconnected) is replaced; a queued,
+    # retrying or running one is left alone.
+    enqueue_unless_alive("sync", "jobs.amazon.confirm_shipment",
+                         [(f"amazon-confirm-{shipment_id}", (shipment_id,)) for shipment_id in ids])
     return len(ids)
 
 

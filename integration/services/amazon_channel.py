@@ -43,6 +43,8 @@ from integration.services.stock_sync import load_cursor, save_cursor
 from integration.services.upsert import insert
 
 log = structlog.get_logger(__name__)
+# Raised when a disconnected account has shipments to confirm; cleared when it connects again.
+DISCONNECTED_ALERT = "amazon_account_disconnected"
 
 CHANNELS = (CHANNEL_MFN, CHANNEL_AFN)
 MAX_PAGES = 10  # pages per marketplace per import run (searchOrders refills slowly anyway)
@@ -206,6 +208,15 @@ def confirm_amazon_shipment(shipment_id: int) -> str:
     if account is None:
         raise PermanentError(f"order {order.id}: no Amazon account/marketplace on record", code="no_account",
                              system="amazon")
+    if not account.active:
+        # Disconnected: we hold no token to call Amazon with. Nothing is recorded, so the shipment
+        # stays unconfirmed and the cron sweep confirms it once the seller connects again.
+        if raise_alert(order.shop_id, DISCONNECTED_ALERT, f"account:{account.id}",
+                       f"Amazon account {account.name} is disconnected: shipments of its orders are not "
+                       "confirmed on Amazon until it is connected again", {"account_id": account.id}):
+            session.commit()
+        log.warning("amazon.confirm_waiting_for_account", shipment_id=shipment_id, account_id=account.id)
+        return "account_inactive"
     try:
         package = ShipmentPackage(
             package_reference_id=package_reference(shipment.id), carrier=shipment.carrier or "",
@@ -262,10 +273,14 @@ def _package_items(order_id: int, lines: list) -> tuple[tuple[str, int], ...]:
 
 
 def unconfirmed_shipment_ids(older_than: datetime | None = None) -> list[int]:
-    """Shipments of MFN Amazon orders not yet confirmed (nor refused): the sweep's work."""
+    """Shipments of MFN Amazon orders of active accounts not yet confirmed (nor refused): the sweep's work."""
     query = (select(Shipment.id).join(Order, Order.id == Shipment.order_id)
              .outerjoin(AmazonShipmentConfirmation, AmazonShipmentConfirmation.shipment_id == Shipment.id)
-             .where(Order.channel == CHANNEL_MFN, AmazonShipmentConfirmation.shipment_id.is_(None)))
+             .join(AmazonOrder, AmazonOrder.order_id == Order.id)
+             .join(AmazonAccount, AmazonAccount.id == AmazonOrder.account_id)
+             # A disconnected account's shipments wait (no job every sweep) until it is connected again.
+             .where(Order.channel == CHANNEL_MFN, AmazonShipmentConfirmation.shipment_id.is_(None),
+                    AmazonAccount.active.is_(True)))
     if older_than is not None:
         query = query.where(Shipment.created_at <= older_than)
     ids = db.session.execute(query.order_by(Shipment.id)).scalars().all()

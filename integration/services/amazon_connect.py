@@ -26,17 +26,18 @@ from urllib.parse import urlsplit
 import structlog
 from itsdangerous import BadSignature, SignatureExpired
 from redis.exceptions import RedisError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from connectors.amazon import auth
 from connectors.amazon.client import marketplace
 from connectors.errors import AuthError, ConnectorError, PermanentError, RetryableError
 from integration.config import Config
 from integration.extensions import db, queues, redis
-from integration.models import Shop
+from integration.models import Alert, Shop
 from integration.models.amazon import AmazonAccount
 from integration.models.shop import ShopStatus
 from integration.security import signer
+from integration.services.amazon_channel import DISCONNECTED_ALERT
 from integration.services.upsert import insert
 
 log = structlog.get_logger(__name__)
@@ -224,6 +225,11 @@ def store_account(config: Config, shop_id: int, seller_id: str, refresh_token: s
     if created_id is not None:
         db.session.commit()
         return created_id, True
+    # Connected again: the "disconnected" alert is over (its shipments are confirmed by the sweep).
+    existing_id = db.session.execute(select(table.c.id).where(
+        table.c.shop_id == shop_id, table.c.seller_id == seller_id)).scalar_one()
+    db.session.execute(delete(Alert).where(Alert.shop_id == shop_id, Alert.kind == DISCONNECTED_ALERT,
+                                           Alert.subject == f"account:{existing_id}"))
     if name:
         values["name"] = name
     account_id = db.session.execute(

@@ -4,6 +4,7 @@ address erasure, and the shared rate limits under two workers."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from datetime import timedelta
@@ -15,6 +16,7 @@ from connectors.amazon import listings
 from connectors.amazon.orders import get_order
 from integration.extensions import db, queues
 from integration.models import (
+    Alert,
     Allocation,
     ChannelStock,
     Order,
@@ -26,7 +28,7 @@ from integration.models import (
 )
 from integration.models.amazon import AmazonAccount, AmazonOrder, AmazonShipmentConfirmation
 from integration.models.base import utcnow
-from integration.services import amazon_channel, amazon_stock, signals
+from integration.services import amazon_channel, amazon_connect, amazon_stock, signals
 from jobs import amazon as amazon_jobs
 from jobs import warehousing
 from tests.amazon_fixtures import CLIENT_ID, CLIENT_SECRET, DE, REFRESH_TOKEN, SELLER_ID
@@ -108,6 +110,39 @@ def test_mfn_order_is_routed_shipped_and_confirmed_once(env, worker):
     # Idempotent: again by id and by the sweep, no second confirmShipment.
     assert amazon_channel.confirm_amazon_shipment(shipment.id) == "already_confirmed"
     assert amazon_jobs.confirm_pending() == 0
+    assert len(env.emulator.exchanges_for("ordersV0.confirmShipment")) == 1
+
+
+def test_disconnected_account_waits_and_reconnecting_confirms(env, worker, app):
+    """No call with a forgotten token: the shipment waits (one alert, no sweep job) and is
+    confirmed by the sweep once the seller connects again."""
+    placed = env.add_order([("MUG-BLUE", 1)])
+    env.import_orders()
+    worker.run()
+    outbound = db.session.execute(select(OutboundOrder)).scalar_one()
+    amazon_connect.disconnect(env.shop_id, env.account_id)
+
+    env.winit.sim.advance(3 * 3600)
+    warehousing.poll_outbound(outbound.id)
+    worker.run()  # the fulfillment job tries to confirm: the account is disconnected
+    shipment = db.session.execute(select(Shipment)).scalar_one()
+    assert amazon_channel.confirm_amazon_shipment(shipment.id) == "account_inactive"
+    assert db.session.get(AmazonShipmentConfirmation, shipment.id) is None
+    assert not env.emulator.exchanges_for("ordersV0.confirmShipment")
+    alerts = db.session.execute(select(Alert).where(Alert.kind == amazon_channel.DISCONNECTED_ALERT)).scalars().all()
+    assert [a.subject for a in alerts] == [f"account:{env.account_id}"]
+    assert amazon_jobs.confirm_pending() == 0  # nothing to do until it is connected again
+
+    config = dataclasses.replace(app.config["NEARSTOCK"], amazon_endpoint=env.emulator.url,
+                                 amazon_lwa_client_id=CLIENT_ID, amazon_lwa_client_secret=CLIENT_SECRET)
+    assert amazon_connect.store_account(config, env.shop_id, SELLER_ID, REFRESH_TOKEN, marketplaces=(DE,)) == (
+        env.account_id, False)
+    assert db.session.execute(select(Alert).where(Alert.kind == amazon_channel.DISCONNECTED_ALERT)).first() is None
+    assert amazon_jobs.confirm_pending() == 1
+    worker.run()
+    db.session.expire_all()
+    assert db.session.get(AmazonShipmentConfirmation, shipment.id).confirmed_at is not None
+    assert env.emulator.state.orders[placed.order_id].status == "SHIPPED"
     assert len(env.emulator.exchanges_for("ordersV0.confirmShipment")) == 1
 
 

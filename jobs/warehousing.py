@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from integration import job_ids
 from integration.extensions import db, queues
 from integration.job_liveness import enqueue_unless_alive
 from integration.models import Order, OutboundState, Shipment
@@ -67,18 +68,18 @@ def sweep_warehouse_work(older_than_minutes: int = 10) -> int:
     swept = 0
     for func, ids, usual in (
         ("jobs.warehousing.sync_order", allocation.unallocated_order_ids(older_than), ()),
-        ("jobs.warehousing.push_outbound", outbound.pending_outbound_ids(older_than), ("push-outbound-{}",)),
+        ("jobs.warehousing.push_outbound", outbound.pending_outbound_ids(older_than), (job_ids.push_outbound,)),
         ("jobs.warehousing.create_fulfillment", shopify_fulfillment.unfulfilled_shipment_ids(older_than),
-         ("fulfill-{}",)),
+         (job_ids.fulfill,)),
         ("jobs.warehousing.push_fulfillment_event", shopify_fulfillment.unsent_event_ids(older_than),
-         ("fulfillment-event-{}", "fulfillment-event-{}-after")),
+         (job_ids.fulfillment_event, job_ids.fulfillment_event_after_fulfillment)),
     ):
         # The job ids the flow itself uses (allocation, shipments, shopify_fulfillment): while
         # one of them is still waiting or running, the item is not lost.
         name = func.rsplit(".", 1)[1]
         swept += enqueue_unless_alive(
             "sync", func, [(f"{name}-{item_id}-sweep", (item_id,)) for item_id in ids],
-            also=lambda item_id, usual=usual: [u.format(item_id) for u in usual])
+            also=lambda item_id, usual=usual: [job_id(item_id) for job_id in usual])
     return swept
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from integration import job_ids
 from integration.extensions import queues
 from integration.job_liveness import enqueue_unless_alive
 from integration.models.base import utcnow
@@ -77,7 +78,7 @@ def confirm_pending(older_than_minutes: int = 0) -> int:
     # A finished job under the same id (it found the account disconnected) is replaced; a queued,
     # retrying or running one is left alone.
     enqueue_unless_alive("sync", "jobs.amazon.confirm_shipment",
-                         [(f"amazon-confirm-{shipment_id}", (shipment_id,)) for shipment_id in ids])
+                         [(job_ids.amazon_confirm(shipment_id), (shipment_id,)) for shipment_id in ids])
     return len(ids)
 
 

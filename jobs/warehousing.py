@@ -93,7 +93,7 @@ def create_fulfillment(shipment_id: int) -> str | None:
     """Tell the sales channel the parcel left: a Shopify fulfillment, or Amazon's confirmShipment."""
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is not None and db.session.get(Order, shipment.order_id).channel == "amazon":
-        queues.enqueue("sync", "jobs.amazon.confirm_shipment", shipment_id, job_id=f"amazon-confirm-{shipment_id}",
+        queues.enqueue("sync", "jobs.amazon.confirm_shipment", shipment_id, job_id=job_ids.amazon_confirm(shipment_id),
                        unique=True)
         return None
     return shopify_fulfillment.create_fulfillment(shipment_id)

@@ -225,17 +225,15 @@ def store_account(config: Config, shop_id: int, seller_id: str, refresh_token: s
     if created_id is not None:
         db.session.commit()
         return created_id, True
-    # Connected again: the "disconnected" alert is over (its shipments are confirmed by the sweep).
-    existing_id = db.session.execute(select(table.c.id).where(
-        table.c.shop_id == shop_id, table.c.seller_id == seller_id)).scalar_one()
-    db.session.execute(delete(Alert).where(Alert.shop_id == shop_id, Alert.kind == DISCONNECTED_ALERT,
-                                           Alert.subject == f"account:{existing_id}"))
     if name:
         values["name"] = name
     account_id = db.session.execute(
         update(table).where(table.c.shop_id == shop_id, table.c.seller_id == seller_id).values(values)
         .returning(table.c.id)
     ).scalar_one()
+    # Connected again: the "disconnected" alert is over (its shipments are confirmed by the sweep).
+    db.session.execute(delete(Alert).where(Alert.shop_id == shop_id, Alert.kind == DISCONNECTED_ALERT,
+                                           Alert.subject == f"account:{account_id}"))
     db.session.commit()
     db.session.expire_all()  # the update bypassed the identity map
     return account_id, False

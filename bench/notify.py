@@ -6,8 +6,9 @@ An aiosmtpd server (its own process, loopback) receives everything. In the same 
   SMTP server and the machine);
 * pipeline: N ``notifications`` rows created in one transaction (``enqueue_notice``), their send
   jobs (``notifications.BATCH_SIZE`` notices each, as production enqueues them) worked by
-  ``python -m jobs.worker notify`` processes: render (Jinja2 + Babel + css-inline), claim, send,
-  mark sent, per notice. p50/p99 are per notice, from the row's creation to its "sent".
+  ``python -m jobs.worker notify`` processes: each job claims its notices in one statement, then
+  renders (Jinja2 + Babel + css-inline) and sends each, and marks them sent ten at a time.
+  p50/p99 are per notice, from the row's creation to its "sent".
 
 Then each row is checked: every notice sent exactly once (server count == rows == N).
 Render p99 is measured separately, in-process, over every kind and language.

@@ -7,7 +7,6 @@ backoff given at enqueue); permanent ones are recorded on the row for the mercha
 
 from __future__ import annotations
 
-import contextlib
 import time
 from datetime import datetime, timedelta
 
@@ -37,27 +36,26 @@ def send_notifications(notification_ids: list[int]) -> str:
     all, the rest of the batch is handed over the same way instead of waiting here."""
     counts: dict[str, int] = {}
     deferred: list[int] = []
-    batch = notification_send.Batch(notification_ids)  # what the notices share, read once
+    batch = notification_send.Batch(notification_ids)  # what the notices share read, and all claimed, once
     try:
         for position, notification_id in enumerate(notification_ids):
             try:
                 status = batch.send(notification_id).status
             except RetryableError as exc:
                 delay = max(exc.retry_after or 0, notifications.SEND_RETRY[0])
-                notifications.schedule_send(notification_id, suffix=f"-d{int(time.time())}", delay=delay)
-                deferred.append(notification_id)
+                later = [notification_id]
                 if exc.operation == "connect":
-                    for rest in notification_ids[position + 1:]:
-                        notifications.schedule_send(rest, suffix=f"-d{int(time.time())}", delay=delay)
-                        deferred.append(rest)
+                    # The server cannot be reached: the rest of the batch waits too, unclaimed.
+                    later += batch.release(notification_ids[position + 1:])
+                for nid in later:
+                    notifications.schedule_send(nid, suffix=f"-d{int(time.time())}", delay=delay)
+                deferred += later
+                if exc.operation == "connect":
                     break
                 continue
             counts[status] = counts.get(status, 0) + 1
-    except BaseException:
-        with contextlib.suppress(Exception):
-            batch.flush()  # what was sent before the failure is still marked sent
-        raise
-    batch.flush()
+    finally:
+        batch.close()  # marks what was sent; gives back (as queued) what was claimed and not sent
     return " ".join(f"{k}={v}" for k, v in sorted(counts.items())) + (f" deferred={len(deferred)}" if deferred else "")
 
 

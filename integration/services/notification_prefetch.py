@@ -6,9 +6,9 @@ switch, the customer's opt-outs, the shipment, the order), and the commits of th
 the ORM objects so the shop was read again for every notice. Here each of those is one Core
 query per job (``IN`` over the batch), giving plain detached objects that commits cannot expire.
 
-Nothing here decides anything: the claim (a conditional UPDATE per notice, see
+Nothing here decides anything: the job's claim (one conditional UPDATE for its notices, see
 :mod:`notification_send`) is what makes a notice this job's to send; a row that changed since
-it was read here loses that claim and is left alone.
+it was read here is not returned by that claim and is left alone.
 """
 
 from __future__ import annotations

@@ -2,25 +2,36 @@
 
 Claim protocol (what keeps a crash from sending twice in normal operation):
 
-1. ``UPDATE notifications SET status='sending', claim_token=:t, claimed_at=now, attempts+1
-   WHERE id=:id AND (status='queued' OR (status='sending' AND claimed_at < now - CLAIM_TIMEOUT))``,
-   committed. Zero rows: another worker has it, or it is done: nothing to do.
-2. Right before the SMTP DATA command, a marker ``notify:data:<id>`` = claim token is written to
-   Redis: from then on the server may have the message even if we never hear its answer.
-3. ``UPDATE ... SET status='sent', provider_message_id=... WHERE id=:id AND claim_token=:t``.
+1. A send job claims its notices in one statement, committed before the first is sent:
+   ``UPDATE notifications SET status='sending', claim_token=:t, claimed_at=now, attempts+1
+   WHERE id IN (:ids) AND (status='queued' OR (status='sending' AND claimed_at < now -
+   CLAIM_TIMEOUT)) RETURNING id``. A notice not returned belongs to another worker, or is done:
+   this job leaves it alone.
+2. Right before the SMTP DATA command of a notice, a marker ``notify:data:<id>`` = claim token is
+   written to Redis: from then on the server may have that message even if we never hear its answer.
+   The server's answer to the previous notice is added to that notice's marker in the same round
+   trip (``<token>\n<answer>``).
+3. ``UPDATE ... SET status='sent', provider_message_id=... WHERE id=:id AND claim_token=:t``, for a
+   few sent notices at a time (one statement, one commit) and for the rest when the job ends.
 
-A worker killed between 1 and 3 leaves a ``sending`` row. After ``CLAIM_TIMEOUT`` it is
-re-examined (by the job's retry or the sweeper): without the DATA marker the message never
-reached the server and is sent again; with it the row is marked ``sent`` (``error_kind =
-"unconfirmed"``) instead of risking a duplicate. The Message-ID is derived from the notification
-id, so even a resend after an ambiguous network failure carries the same id (receivers dedupe).
+A worker killed between 1 and 3 leaves ``sending`` rows. After ``CLAIM_TIMEOUT`` they are
+re-examined (by the sweeper): without the DATA marker the message never reached the server and is
+sent again; with a marker carrying the server's answer the row is marked ``sent`` as usual; with a
+bare marker it is marked ``sent`` with ``error_kind = "unconfirmed"`` (handed over, answer unknown)
+instead of risking a duplicate. The Message-ID is derived from the notification id, so even a
+resend after an ambiguous network failure carries the same id (receivers dedupe).
 
-A send job handles a batch of notices (:class:`Batch`): what they share is read once
-(:mod:`notification_prefetch`), the shop's rate-limit tokens are taken a few at a time, and the
-SMTP connection is the process's (``connectors.email.mailer_for``). The protocol above is
-unchanged and per notice: each is claimed and committed on its own right before it is sent, so
-a worker killed half-way through a batch has sent each notice at most once, and the rest are
-either still ``queued`` or carry a claim that the sweeper re-examines.
+A job that stops without being killed (a temporary failure, its timeout, a bug) hands its claimed
+notices whose DATA never started back as ``queued`` (their attempt not counted) before it ends,
+so they do not wait for the claim to go stale.
+
+Why one claim per job rather than per notice: per notice, the claim and its commit (plus taking a
+database connection for it) were a fifth of a worker's CPU per message; the price is that a killed
+worker's unsent notices wait ``CLAIM_TIMEOUT`` instead of ``SWEEP_AFTER`` before they go out.
+
+What the notices share is read once per job (:mod:`notification_prefetch`), the shop's rate-limit
+tokens are taken a few at a time, and the SMTP connection is the process's
+(``connectors.email.mailer_for``).
 """
 
 from __future__ import annotations
@@ -61,14 +72,22 @@ _T = Notification.__table__
 # Built once: a statement object reused with new parameters skips SQLAlchemy's per-call
 # construction and cache-key work (the bulk of a small UPDATE's client-side cost).
 _CLAIM = _T.update().where(
-    _T.c.id == bindparam("nid"),
+    _T.c.id.in_(bindparam("nids", expanding=True)),
     or_(_T.c.status == NotificationStatus.QUEUED,
         and_(_T.c.status == NotificationStatus.SENDING, _T.c.claimed_at < bindparam("stale_before"))),
 ).values(status=NotificationStatus.SENDING, claim_token=bindparam("token"), claimed_at=bindparam("at"),
-         attempts=_T.c.attempts + 1, message_id=bindparam("mid"), updated_at=bindparam("at"))
+         attempts=_T.c.attempts + 1, updated_at=bindparam("at")).returning(_T.c.id)
 _SENT = _T.update().where(_T.c.id == bindparam("nid"), _T.c.claim_token == bindparam("token")).values(
     status=NotificationStatus.SENT, updated_at=bindparam("at"), sent_at=bindparam("at"),
-    provider_message_id=bindparam("provider"), error_kind=None, last_error=None)
+    message_id=bindparam("mid"), provider_message_id=bindparam("provider"), error_kind=None, last_error=None)
+# Claimed, DATA never started: back to the queue, this attempt not counted (it was never tried).
+_UNCLAIM = _T.update().where(
+    _T.c.id.in_(bindparam("nids", expanding=True)), _T.c.claim_token == bindparam("token"),
+    _T.c.status == NotificationStatus.SENDING,
+).values(status=NotificationStatus.QUEUED, claim_token=None, claimed_at=None, updated_at=bindparam("at"),
+         attempts=_T.c.attempts - 1)
+
+MARKS_PER_COMMIT = 10  # sent notices marked per statement: a killed worker leaves at most this many "unconfirmed"
 
 
 @dataclass(frozen=True)
@@ -90,19 +109,13 @@ def send_notification(notification_id: int, *, now: datetime | None = None) -> O
     try:
         return batch.send(notification_id)
     finally:
-        batch.flush()
+        batch.close()
 
 
 class Batch:
-    """The notices of one send job. :meth:`send` each id in turn (it behaves as
-    :func:`send_notification` does for that id), then :meth:`flush`.
-
-    A sent notice's "sent" UPDATE is committed in the same transaction as the next notice's claim
-    (one commit per notice instead of two: on PostgreSQL each commit waits for the WAL flush).
-    It is only run then too, not kept open while the next notice renders: on SQLite an open write
-    transaction would hold the database lock against every other worker. A crash in between
-    leaves that notice ``sending`` with its DATA marker: marked sent ("unconfirmed"), never resent.
-    """
+    """The notices of one send job, claimed together when it starts. :meth:`send` each id in turn
+    (it behaves as :func:`send_notification` does for that id), then :meth:`close` (also after an
+    exception: it marks what was sent and gives back what was not)."""
 
     def __init__(self, notification_ids: list[int], *, now: datetime | None = None) -> None:
         self.now = now
@@ -111,51 +124,86 @@ class Batch:
         for n in self.found.rows.values():
             self._pending[n.shop_id] = self._pending.get(n.shop_id, 0) + 1
         self._tokens: dict[int, int] = {}  # shop id -> rate-limit tokens taken and not yet used
-        self._left = len(self.found.rows)
-        self._mark: dict | None = None  # the last sent notice's "sent" UPDATE, not yet run
+        self._marks: list[dict] = []  # sent notices whose "sent" UPDATE has not run yet
+        self.token = secrets.token_hex(16)
+        self._unsent: set[int] = set()  # claimed by this job, DATA not started
+        self._answered: tuple[int, str] | None = None  # last sent notice: its answer, for its marker
+        self._claim()
+
+    def _claim(self) -> None:
+        now = self.now or utcnow()
+        stale_before = now - CLAIM_TIMEOUT
+        stale = [n for n in self.found.rows.values()
+                 if n.status == NotificationStatus.SENDING and n.claimed_at and n.claimed_at <= stale_before]
+        # A stale claim whose DATA had started is not taken: send() marks it sent, never resends it.
+        markers = redis.client.mget([marker_key(n.id) for n in stale]) if stale else []
+        handed_over = {n.id for n, m in zip(stale, markers, strict=True)
+                       if _marker_answer(m, n.claim_token) is not None}
+        wanted = [n.id for n in self.found.rows.values()
+                  if n.id not in handed_over and (n.status == NotificationStatus.QUEUED or n in stale)]
+        if wanted:
+            at = utcnow()
+            claimed = set(db.session.connection().execute(_CLAIM, {
+                "nids": wanted, "stale_before": stale_before, "token": self.token, "at": at}).scalars())
+            db.session.commit()
+            for nid in claimed:
+                n = self.found.rows[nid]
+                n.status, n.claim_token, n.claimed_at = NotificationStatus.SENDING, self.token, at
+            self._unsent = claimed
 
     def send(self, notification_id: int) -> Outcome:
         n = self.found.rows.get(notification_id)
         if n is None:
             return Outcome("gone")
         self._pending[n.shop_id] -= 1
-        self._left -= 1
         outcome = self._send(n)
         if outcome.status in (*NotificationStatus.DONE, "unconfirmed"):
             # The same id twice in one batch: the second time it is done.
             n.status = NotificationStatus.SENT if outcome.status == "unconfirmed" else outcome.status
-        if self._left <= 0:
+            n.claim_token = None
+        if len(self._marks) >= MARKS_PER_COMMIT or not self._unsent:
             self.flush()
         return outcome
 
     def flush(self) -> None:
-        """Commit the last sent notice's "sent" (when the batch has no next claim to carry it)."""
-        if self._mark is not None:
-            self._run_mark()
+        """Mark the sent notices sent (one statement, one commit)."""
+        if self._marks:
+            db.session.connection().execute(_SENT, self._marks)
             db.session.commit()
+            self._marks = []
 
-    def _run_mark(self) -> None:
-        params, self._mark = self._mark, None
-        db.session.connection().execute(_SENT, params)
+    def release(self, notification_ids: list[int] | None = None) -> list[int]:
+        """Give claimed notices whose DATA never started back to the queue (all of them by
+        default); returns their ids, for the caller to schedule."""
+        ids = sorted(self._unsent if notification_ids is None else self._unsent.intersection(notification_ids))
+        if ids:
+            db.session.rollback()  # whatever failed may have left the transaction unusable
+            db.session.connection().execute(_UNCLAIM, {"nids": ids, "token": self.token, "at": utcnow()})
+            db.session.commit()
+            self._unsent.difference_update(ids)
+            for nid in ids:
+                self.found.rows[nid].status = NotificationStatus.QUEUED
+        return ids
+
+    def close(self) -> None:
+        """End of the job, normal or not: marks what was sent, gives back what was not."""
+        try:
+            try:
+                self.flush()
+            except Exception:  # the failure that ended the job may have broken the transaction
+                db.session.rollback()
+                self.flush()
+        finally:
+            self.release()
 
     def _send(self, n: Notification) -> Outcome:
         now = self.now or utcnow()
         t0 = time.perf_counter()
-        if n.status in NotificationStatus.DONE:
-            return Outcome(n.status, "already done")
-        if n.status == NotificationStatus.SENDING:
-            if n.claimed_at and n.claimed_at > now - CLAIM_TIMEOUT:
-                return Outcome("busy", "claimed by another worker")
-            marker = redis.client.get(marker_key(n.id))
-            if marker is not None and marker.decode() == (n.claim_token or ""):
-                self.flush()
-                _finish(n.id, n.claim_token, status=NotificationStatus.SENT, error_kind="unconfirmed",
-                        error="worker stopped after handing the message to the server; not sent again")
-                log.warning("notice.unconfirmed", notification_id=n.id)
-                return Outcome("unconfirmed")
+        if n.id not in self._unsent:
+            return self._not_ours(n, now)
         reason = self._drop_reason(n)
         if reason:
-            self.flush()
+            self._done(n.id)
             _skip(n, reason, now)
             return Outcome("skipped", reason)
         shop = self.found.shops[n.shop_id]
@@ -163,30 +211,34 @@ class Batch:
             message = build_message(n, shop, self._order(n))
         except Exception as exc:  # a template bug must not loop: record it, the merchant sees it
             log.exception("notice.render_failed", notification_id=n.id)
-            self.flush()
+            self._done(n.id)
             _fail_unclaimed(n, f"render failed: {exc!r}", now)
             return Outcome("failed", "render")
         t_render = time.perf_counter()
-        self._take_rate(n.shop_id)
-
-        token = secrets.token_hex(16)
-        session = db.session
-        if self._mark is not None:
-            self._run_mark()  # the previous notice's "sent", committed with this claim
-        claimed = session.connection().execute(_CLAIM, {
-            "nid": n.id, "stale_before": now - CLAIM_TIMEOUT, "token": token, "at": utcnow(),
-            "mid": message.message_id}).rowcount
-        session.commit()
-        if not claimed:
-            return Outcome("busy", "lost the claim")
+        try:
+            self._take_rate(n.shop_id)
+        except RetryableError:
+            self.release([n.id])  # the caller schedules it for later
+            raise
 
         config = current_app.config["NEARSTOCK"]
         mailer = mailer_for(config.smtp_url, config.outbox_path)
-        key = marker_key(n.id)
-        t_claim = time.perf_counter()
+        key, token = marker_key(n.id), self.token
+
+        def before_data() -> None:
+            if self._answered is None:
+                redis.client.set(key, token, ex=MARKER_TTL)
+            else:  # one round trip: this notice handed over, the previous one answered
+                previous, answer = self._answered
+                redis.client.pipeline(transaction=False).set(
+                    marker_key(previous), f"{token}\n{answer}", ex=MARKER_TTL).set(key, token, ex=MARKER_TTL).execute()
+            self._answered = None
+            self._unsent.discard(n.id)  # from here on the server may have it: never given back
+
         try:
-            provider_id = mailer.send(message, before_data=lambda: redis.client.set(key, token, ex=MARKER_TTL))
+            provider_id = mailer.send(message, before_data=before_data)
         except RetryableError as exc:
+            self._done(n.id)
             attempts = _release(n.id, token, str(exc))
             if attempts >= MAX_ATTEMPTS:
                 _finish(n.id, None, status=NotificationStatus.FAILED, error_kind="temporary",
@@ -195,16 +247,46 @@ class Batch:
             log.warning("notice.retry", notification_id=n.id, error=str(exc), attempts=attempts)
             raise
         except PermanentError as exc:
+            self._done(n.id)
             _finish(n.id, token, status=NotificationStatus.FAILED, error_kind="permanent", error=str(exc))
             log.warning("notice.failed", notification_id=n.id, error=str(exc))
             return Outcome("failed", str(exc))
-        # Marked sent with the next claim, or by flush(); the DATA marker expires by itself.
-        self._mark = {"nid": n.id, "token": token, "at": utcnow(),
-                      "provider": (provider_id or None) and provider_id[:255]}
+        provider = (provider_id or None) and provider_id[:255]
+        self._marks.append({"nid": n.id, "token": token, "at": utcnow(), "mid": message.message_id,
+                            "provider": provider})
+        self._answered = (n.id, provider or "accepted")
         log.info("notice.sent", notification_id=n.id, kind=n.kind, render_ms=round((t_render - t0) * 1000, 1),
-                 claim_ms=round((t_claim - t_render) * 1000, 1),
-                 smtp_ms=round((time.perf_counter() - t_claim) * 1000, 1))
+                 smtp_ms=round((time.perf_counter() - t_render) * 1000, 1))
         return Outcome("sent", provider_id)
+
+    def _done(self, notification_id: int) -> None:
+        """This notice's row is settled by a statement of its own: commit the marks before it."""
+        self._unsent.discard(notification_id)
+        self.flush()
+
+    def _not_ours(self, n: Notification, now: datetime) -> Outcome:
+        """A notice this job did not claim: done, claimed by a live worker, or handed to the server
+        by a worker that stopped before marking it."""
+        if n.status in NotificationStatus.DONE:
+            return Outcome(n.status, "already done")
+        if n.status == NotificationStatus.SENDING and n.claim_token != self.token:
+            if n.claimed_at and n.claimed_at > now - CLAIM_TIMEOUT:
+                return Outcome("busy", "claimed by another worker")
+            answer = _marker_answer(redis.client.get(marker_key(n.id)), n.claim_token)
+            if answer:  # the server accepted it; the worker stopped before recording that
+                self.flush()
+                _finish(n.id, n.claim_token, status=NotificationStatus.SENT, provider_id=answer,
+                        message_id=message_id(n.id))
+                log.info("notice.sent_recorded_late", notification_id=n.id)
+                return Outcome("sent", answer)
+            if answer is not None:
+                self.flush()
+                _finish(n.id, n.claim_token, status=NotificationStatus.SENT, error_kind="unconfirmed",
+                        error="worker stopped after handing the message to the server; not sent again",
+                        message_id=message_id(n.id))
+                log.warning("notice.unconfirmed", notification_id=n.id)
+                return Outcome("unconfirmed")
+        return Outcome("busy", "lost the claim")
 
     def _order(self, n: Notification) -> Order | None:
         order_id = (n.context or {}).get("order_id")
@@ -246,14 +328,25 @@ class Batch:
         self._tokens[shop_id] -= 1
 
 
+def _marker_answer(marker: bytes | None, claim_token: str | None) -> str | None:
+    """What a DATA marker says for this claim: None (no DATA under it), "" (handed to the server,
+    answer unknown) or the server's answer."""
+    if marker is None or not claim_token:
+        return None
+    token, _, answer = marker.decode().partition("\n")
+    return answer if token == claim_token else None
+
+
 def _finish(notification_id: int, token: str | None, *, status: str, provider_id: str | None = None,
-            error_kind: str | None = None, error: str | None = None) -> None:
+            error_kind: str | None = None, error: str | None = None, message_id: str | None = None) -> None:
     where = [Notification.id == notification_id]
     if token is not None:
         where.append(Notification.claim_token == token)
     values: dict = {"status": status, "updated_at": utcnow(), "error_kind": error_kind, "last_error": error}
     if status == NotificationStatus.SENT:
         values.update(sent_at=utcnow(), provider_message_id=(provider_id or None) and provider_id[:255])
+    if message_id:
+        values["message_id"] = message_id
     db.session.execute(update(Notification).where(*where).values(**values)
                        .execution_options(synchronize_session=False))
     db.session.commit()

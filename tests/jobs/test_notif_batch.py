@@ -1,6 +1,7 @@
 """Send jobs of several notices (notification_send.Batch) against real PostgreSQL/SQLite, Redis and
-an aiosmtpd server: each notice still claimed and sent once, the "sent" mark carried by the next
-claim, the shop's rate limit still honoured when its tokens are taken a few at a time."""
+an aiosmtpd server: a job claims its notices together, each is still sent once, "sent" is recorded
+a few at a time (and in the DATA markers, so a crash loses no answer), what a stopped job did not
+send goes back to the queue, and the shop's rate limit holds when its tokens are taken a few at a time."""
 
 from __future__ import annotations
 
@@ -39,25 +40,71 @@ def test_notices_created_together_go_out_in_one_job_over_one_session(notif_app, 
     assert [m["Message-ID"] for m in inbox.messages] == [n.message_id for n in sent]
 
 
-def test_a_crash_before_the_sent_mark_is_committed_never_resends(notif_app, smtp_server):  # noqa: F811
-    shop = make_shop()
-    first, second = create(shop, 2)
-    queues["notify"].empty()
-    batch = notification_send.Batch([first, second])
-    assert batch.send(first).status == "sent"
-    # The worker dies here: "sent" for `first` was to be committed with the claim of `second`.
-    db.session.rollback()
-    del batch
-    [row] = rows(Notification.id == first)
-    assert row.status == "sending" and redis.client.get(notification_send.marker_key(first)) is not None
-    assert notification_send.send_notification(first).status == "busy"  # a live claim is left alone
-    db.session.execute(Notification.__table__.update().where(Notification.id == first)
+def age_claims() -> None:
+    db.session.execute(Notification.__table__.update().where(Notification.status == "sending")
                        .values(claimed_at=utcnow() - notification_send.CLAIM_TIMEOUT - timedelta(minutes=1)))
     db.session.commit()
-    assert notification_send.send_notification(first).status == "unconfirmed"
-    assert notification_send.send_notification(second).status == "sent"
-    assert len(smtp_server.inbox.messages) == 2
-    assert [(n.status, n.error_kind) for n in rows()] == [("sent", "unconfirmed"), ("sent", None)]
+
+
+def test_a_job_claims_its_notices_in_one_statement_before_sending(notif_app, smtp_server):  # noqa: F811
+    shop = make_shop()
+    ids = create(shop, 3)
+    queues["notify"].empty()
+    batch = notification_send.Batch(ids)
+    claimed = rows()
+    assert [n.status for n in claimed] == ["sending"] * 3 and {n.claim_token for n in claimed} == {batch.token}
+    assert [n.attempts for n in claimed] == [1, 1, 1]
+    assert smtp_server.inbox.messages == []
+    # Another job with the same notices (a duplicate enqueue, a sweep) finds them taken.
+    other = notification_send.Batch(ids)
+    assert [other.send(nid).status for nid in ids] == ["busy"] * 3
+    other.close()
+    assert [batch.send(nid).status for nid in ids] == ["sent"] * 3
+    batch.close()
+    assert len(smtp_server.inbox.messages) == 3 and [n.attempts for n in rows()] == [1, 1, 1]
+
+
+def test_a_crash_before_the_sent_marks_are_committed_never_resends(notif_app, smtp_server):  # noqa: F811
+    shop = make_shop()
+    first, second, third, fourth = create(shop, 4)
+    queues["notify"].empty()
+    batch = notification_send.Batch([first, second, third, fourth])
+    assert batch.send(first).status == "sent" and batch.send(second).status == "sent"
+    # The worker dies here: no "sent" committed yet (they go ten at a time). `first`'s marker got
+    # the server's answer when `second` was handed over; `second` has only its DATA marker.
+    db.session.rollback()
+    del batch
+    assert [n.status for n in rows()] == ["sending"] * 4
+    assert redis.client.get(notification_send.marker_key(first)).decode().endswith("queued as Q00001")
+    assert notification_send.send_notification(first).status == "busy"  # a live claim is left alone
+    assert notification_send.send_notification(third).status == "busy"
+    age_claims()
+    assert notification_send.send_notification(first).status == "sent"  # answered: recorded, not resent
+    assert notification_send.send_notification(second).status == "unconfirmed"  # handed over: not resent
+    assert notification_send.send_notification(third).status == "sent"  # never handed over: sent now
+    assert notification_send.send_notification(fourth).status == "sent"
+    inbox = smtp_server.inbox
+    assert sorted(int(m["X-Nearstock-Notification"].split()[0]) for m in inbox.messages) == [first, second, third,
+                                                                                              fourth]
+    found = {n.id: n for n in rows()}
+    assert [(found[i].status, found[i].error_kind) for i in (first, second, third, fourth)] == [
+        ("sent", None), ("sent", "unconfirmed"), ("sent", None), ("sent", None)]
+    assert found[first].provider_message_id == "2.0.0 Ok: queued as Q00001"
+    assert all(found[i].message_id == m["Message-ID"] for i, m in zip((first, second, third, fourth), inbox.messages,
+                                                                       strict=True))
+
+
+def test_a_job_that_stops_gives_back_what_it_did_not_send(notif_app, smtp_server):  # noqa: F811
+    shop = make_shop()
+    ids = create(shop, 4)
+    queues["notify"].empty()
+    batch = notification_send.Batch(ids)
+    assert batch.send(ids[0]).status == "sent"
+    batch.close()  # e.g. the job's timeout: the rest were claimed and never handed over
+    found = rows()
+    assert [n.status for n in found] == ["sent", "queued", "queued", "queued"]
+    assert [n.attempts for n in found] == [1, 0, 0, 0] and all(n.claim_token is None for n in found[1:])
+    assert notification_send.Batch(ids[1:]).send(ids[1]).status == "sent"  # free for the next job
 
 
 def test_the_last_notice_of_a_batch_is_marked_sent_at_once(notif_app, smtp_server):  # noqa: F811

@@ -166,6 +166,28 @@ def _client(port: int, make_request: Callable, count: int, offset: int, out, thr
 def load(url: str, make_request: Callable, *, total: int, concurrency: int, processes: int = 2) -> dict:
     """Closed loop: ``concurrency`` connections (keep-alive, one request at a time each), spread
     over ``processes`` client processes so the load generator is not bound by one GIL."""
+    return _summary([_run(url, make_request, total=total, concurrency=concurrency, processes=processes)])
+
+
+def load_pair(url: str, baseline: Callable, measured: Callable, *, total: int, concurrency: int,
+              rounds: int = 4) -> tuple[dict, dict]:
+    """:func:`load` of the baseline and of the measured requests, ``total`` each, in alternating
+    rounds (baseline, measured, baseline, ...). On a shared host the machine's speed drifts by tens
+    of percent within a minute; alternating, both sides see the same machine and the ratio is
+    steadier. Request indices run on across rounds (unique delivery ids stay unique)."""
+    runs: tuple[list, list] = ([], [])
+    size = max(1, total // rounds)
+    done = 0
+    while done < total:
+        count = min(size, total - done)
+        for side, make_request in enumerate((baseline, measured)):
+            runs[side].append(_run(url, lambda i, start=done, f=make_request: f(start + i), total=count,
+                                   concurrency=concurrency, processes=2))
+        done += count
+    return _summary(runs[0]), _summary(runs[1])
+
+
+def _run(url: str, make_request: Callable, *, total: int, concurrency: int, processes: int) -> tuple:
     port = int(url.rsplit(":", 1)[1])
     out: mp.Queue = mp.Queue()
     processes = max(1, min(processes, concurrency))
@@ -180,13 +202,17 @@ def load(url: str, make_request: Callable, *, total: int, concurrency: int, proc
     elapsed = time.perf_counter() - started
     for p in procs:
         p.join()
-    latencies = sorted(lat for r in results for lat in r[0])
+    return [lat for r in results for lat in r[0]], sum(r[1] for r in results), elapsed
+
+
+def _summary(runs: list[tuple]) -> dict:
+    latencies = sorted(lat for run in runs for lat in run[0])
     return {
         "requests": len(latencies),
-        "per_s": len(latencies) / elapsed,
+        "per_s": len(latencies) / sum(run[2] for run in runs),
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        "errors": sum(r[1] for r in results),
+        "errors": sum(run[1] for run in runs),
     }
 
 

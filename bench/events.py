@@ -28,6 +28,7 @@ from bench.common import (
     figures,
     gunicorn,
     load,
+    load_pair,
     prepare_database,
     server_rss_mb,
     shopify_headers,
@@ -66,9 +67,8 @@ def main() -> None:
         with gunicorn("bench.common:make_app()", env, workers=args.workers, threads=args.threads) as (url, proc):
             load(url, bare_request, total=200, concurrency=args.concurrency)  # warm-up
             load(url, webhook_request, total=200, concurrency=args.concurrency)
-            bare = load(url, bare_request, total=total, concurrency=args.concurrency)
-            ingest = load(url, lambda i: webhook_request(i + 10_000_000), total=total,
-                          concurrency=args.concurrency)
+            bare, ingest = load_pair(url, bare_request, lambda i: webhook_request(i + 10_000_000), total=total,
+                                     concurrency=args.concurrency)
             rss = server_rss_mb(proc)
 
         rows, jobs = _check(config)

@@ -31,6 +31,7 @@ from bench.common import (
     figures,
     gunicorn,
     load,
+    load_pair,
     prepare_database,
     server_rss_mb,
     shopify_headers,
@@ -104,8 +105,7 @@ def main() -> None:
         _add_shop(config)
         with gunicorn("bench.common:make_app()", env) as (url, proc):  # the Procfile's 2 x 8
             load(url, bare_request, total=300, concurrency=args.concurrency)  # warm-up
-            bare = load(url, bare_request, total=total, concurrency=args.concurrency)
-            ingest = load(url, webhook_request, total=total, concurrency=args.concurrency)
+            bare, ingest = load_pair(url, bare_request, webhook_request, total=total, concurrency=args.concurrency)
             rss = server_rss_mb(proc)
 
         rows, queued = _count(config)

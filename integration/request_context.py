@@ -12,11 +12,15 @@ from flask import Flask, g, request
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+def request_id_from(given: str) -> str:
+    """The caller's request id when it is sane, else a new one."""
+    return given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _bind_request_id():
-        given = request.headers.get("X-Request-Id", "")
-        g.request_id = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
+        g.request_id = request_id_from(request.headers.get("X-Request-Id", ""))
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.request_id)
 

@@ -1,4 +1,4 @@
-"""Blueprints: health, webhooks, auth (install/OAuth), admin page, admin JSON API."""
+"""Blueprints: health, webhooks (Shopify's as WSGI middleware), auth (install/OAuth), admin page, admin JSON API."""
 
 from flask import Flask
 
@@ -22,7 +22,7 @@ def register(app: Flask) -> None:
     )
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(webhooks.bp)
+    webhooks.install(app)  # POST /webhooks/shopify, in front of Flask (see the module)
     app.register_blueprint(warehouse_webhooks.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)

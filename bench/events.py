@@ -2,9 +2,10 @@
 
 Signed Shopify webhooks (unique delivery ids, ~1 KB order payloads) are posted to
 ``/webhooks/shopify`` on gunicorn: HMAC check on the raw body, insert into the inbox, enqueue of
-``process_event``. The baseline, in the same run and on the same server, is a bare Flask endpoint
-that does nothing. Afterwards the inbox and the queue are checked: exactly one row and one job per
-accepted webhook.
+``process_event`` (the app's real path: the WSGI handler in front of Flask, the group-commit
+inbox). The baseline, in the same run and on the same server, is a bare Flask endpoint that does
+nothing; the two alternate in four rounds each (``load_pair``) so both see the same machine.
+Afterwards the inbox and the queue are checked: exactly one row and one job per accepted webhook.
 
 Target (issue 2): ingest per_s >= 0.5 x bare per_s, p99 < 25 ms on a 2-core machine.
 

@@ -87,7 +87,9 @@ _UNCLAIM = _T.update().where(
 ).values(status=NotificationStatus.QUEUED, claim_token=None, claimed_at=None, updated_at=bindparam("at"),
          attempts=_T.c.attempts - 1)
 
-MARKS_PER_COMMIT = 10  # sent notices marked per statement: a killed worker leaves at most this many "unconfirmed"
+# Sent notices marked per statement. A killed worker's unmarked ones are recorded from their DATA
+# markers (which carry the server's answer), so this bounds database work, not precision.
+MARKS_PER_COMMIT = 10
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ class Batch:
         now = self.now or utcnow()
         stale_before = now - CLAIM_TIMEOUT
         stale = [n for n in self.found.rows.values()
-                 if n.status == NotificationStatus.SENDING and n.claimed_at and n.claimed_at <= stale_before]
+                 if n.status == NotificationStatus.SENDING and n.claimed_at and n.claimed_at < stale_before]
         # A stale claim whose DATA had started is not taken: send() marks it sent, never resends it.
         markers = redis.client.mget([marker_key(n.id) for n in stale]) if stale else []
         handed_over = {n.id for n, m in zip(stale, markers, strict=True)

@@ -18,7 +18,6 @@ from connectors.shopify.signatures import proxy_signature
 from integration import create_app
 from integration.extensions import db
 from integration.models import Shop, ShopSettings, StockLevel, Variant, Warehouse, WarehouseAccount
-from integration.services import signals, storefront
 from tests.conftest import API_SECRET, make_config
 from tests.helpers import Drainer
 from tests.shopify_fixtures import SHOPIFY_SHOP
@@ -87,23 +86,6 @@ def proxy_post(client, path: str, body: dict, params: dict | None = None, *, hea
     return client.post(path, query_string=signed(params or {}, **kw), json=body, headers=headers or {})
 
 
-def connect_stock_signal(monkeypatch) -> None:
-    """Declare ``warehouse_stock_changed`` if signals.py does not yet, and subscribe to it."""
-    name = storefront.WAREHOUSE_STOCK_CHANGED
-    if name not in signals.SIGNALS:
-        monkeypatch.setattr(signals, "SIGNALS", signals.SIGNALS | {name})
-        monkeypatch.setitem(signals._receivers, name, [])
-    storefront.init_app()
-
-
-def register_views(app) -> None:
-    """The storefront blueprint, until integration/views/__init__.py registers it."""
-    from integration.views import proxy_stock
-
-    if proxy_stock.bp.name not in app.blueprints:
-        app.register_blueprint(proxy_stock.bp)
-
-
 def build_stack(tmp_path, database_url, redis_url, emulator, **env) -> tuple:
     berlin = emulator.add_location(SHOPIFY_SHOP, "Berlin", "DE", city="Berlin")
     la = emulator.add_location(SHOPIFY_SHOP, "Los Angeles", "US", city="Los Angeles")
@@ -113,7 +95,6 @@ def build_stack(tmp_path, database_url, redis_url, emulator, **env) -> tuple:
     token = emulator.grant_token(SHOPIFY_SHOP, emulator.oauth.default_scopes)
     config = make_config(tmp_path, database_url, redis_url, SHOPIFY_ENDPOINT=emulator.url, **env)
     app = create_app(config)
-    register_views(app)
     return app, config, berlin, la, specs, product, token
 
 
@@ -145,14 +126,12 @@ def seed(app, emulator, berlin, la, specs, product, token, config) -> Storefront
 
 
 @pytest.fixture(name="sf")
-def storefront_stack(tmp_path, database_url, redis_url, redis_conn, make_shopify_emulator, monkeypatch):
+def storefront_stack(tmp_path, database_url, redis_url, redis_conn, make_shopify_emulator):
     emulator = make_shopify_emulator()
     app, config, *rest = build_stack(tmp_path, database_url, redis_url, emulator)
     app.config["TESTING"] = True
     with app.app_context():
-        connect_stock_signal(monkeypatch)
         stack = seed(app, emulator, *rest, config)
         yield stack
-        signals.disconnect(storefront.WAREHOUSE_STOCK_CHANGED, storefront.on_stock_changed)
         db.session.remove()
     db.engine.dispose()

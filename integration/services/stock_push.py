@@ -56,9 +56,6 @@ PUSH_JOB = "jobs.stock.push_shopify_stock"
 PENDING_TTL = 120  # seconds; a lost push job stops blocking new ones after this
 LOCK_TTL = 300  # seconds a crashed holder can keep the shop's push lock
 LOCK_WAIT = 60  # seconds a push waits for the lock before retrying later
-# Proposed in integration/services/signals.py: ``warehouse_stock_changed(shop_id, skus)``, sent
-# after the commit that changed the ledger (on_hand, reserved or inbound of these SKUs).
-WAREHOUSE_STOCK_CHANGED = "warehouse_stock_changed"
 
 
 def _key(kind: str, shop_id: int) -> str:
@@ -86,11 +83,10 @@ def _after_commit(shop_id: int, skus: list[str], push: bool) -> None:
             schedule_push(shop_id, skus)
         except RedisError as exc:
             log.error("stock.schedule_failed", shop_id=shop_id, skus=len(skus), error=repr(exc))
-    if WAREHOUSE_STOCK_CHANGED in signals.SIGNALS:
-        try:
-            signals.send(WAREHOUSE_STOCK_CHANGED, shop_id=shop_id, skus=tuple(skus))
-        except Exception:
-            log.exception("stock.signal_receiver_failed", shop_id=shop_id, skus=len(skus))
+    try:
+        signals.warehouse_stock_changed(shop_id, skus)
+    except Exception:
+        log.exception("stock.signal_receiver_failed", shop_id=shop_id, skus=len(skus))
 
 
 def schedule_push(shop_id: int, skus: Sequence[str]) -> bool:

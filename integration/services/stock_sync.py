@@ -33,7 +33,6 @@ from integration.services.stock_ledger import (
     apply_stock,
 )
 from integration.services.stock_push import (
-    WAREHOUSE_STOCK_CHANGED,
     PushStats,
     ledger_changed,
     push_shopify_stock,
@@ -45,7 +44,6 @@ from integration.services.upsert import upsert
 
 __all__ = [
     "MAX_QUANTITY",
-    "WAREHOUSE_STOCK_CHANGED",
     "ApplyResult",
     "PollResult",
     "PushStats",

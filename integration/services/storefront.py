@@ -54,7 +54,6 @@ from integration.services.upsert import insert
 
 log = structlog.get_logger(__name__)
 
-WAREHOUSE_STOCK_CHANGED = "warehouse_stock_changed"  # (shop_id, skus), sent after the ledger commit
 CHUNK = 500  # SKUs per locked step of a refresh
 FULL_REFRESH_JOB = "jobs.storefront.refresh_shop"
 VARIANT_PREFIX = "gid://shopify/ProductVariant/"
@@ -261,14 +260,6 @@ def on_stock_changed(shop_id: int, skus: Iterable[str], **_: object) -> None:
         cache.mark_dirty(shop_id, skus)
     except RedisError as exc:  # the nightly refresh heals what this misses
         log.error("storefront.schedule_failed", shop_id=shop_id, error=repr(exc))
-
-
-def init_app(app=None) -> None:
-    """Connect to the stock engine's signal (once per process; see the issue report)."""
-    if WAREHOUSE_STOCK_CHANGED in signals.SIGNALS:
-        signals.connect(WAREHOUSE_STOCK_CHANGED, on_stock_changed)
-    else:  # pragma: no cover - until signals.py declares it
-        log.warning("storefront.signal_missing", signal=WAREHOUSE_STOCK_CHANGED)
 
 
 def refresh_all_later(shop_id: int) -> None:

@@ -89,8 +89,7 @@ def test_account_records_are_routed_by_warehouse_code(stack):
 def test_changes_are_announced_after_commit_only(stack, monkeypatch):
     s = stack
     heard = []
-    monkeypatch.setattr(signals, "SIGNALS", signals.SIGNALS | {stock_push.WAREHOUSE_STOCK_CHANGED})
-    monkeypatch.setitem(signals._receivers, stock_push.WAREHOUSE_STOCK_CHANGED, [lambda **kw: heard.append(kw)])
+    monkeypatch.setitem(signals._receivers, signals.WAREHOUSE_STOCK_CHANGED, [lambda **kw: heard.append(kw)])
     apply_stock(s.de.id, [record("SKU-0", "DEWH", 4)], as_of=T0, commit=False)
     assert heard == [] and stock_push.dirty_skus(s.shop.id) == set()
     db.session.rollback()

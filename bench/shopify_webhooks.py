@@ -8,6 +8,8 @@ processes (`python -m jobs.worker --burst`) drain the queue and the processing r
 Targets (issue 3): ingest p99 < 25 ms, far under Shopify's 5 s timeout.
 
     python bench/shopify_webhooks.py [--quick] [--database-url postgresql://...]
+        [--workers 2 --threads 8]   # the gunicorn pool (the Procfile's default shown)
+        [--no-process]              # ingest only, when comparing server settings
 """
 
 from __future__ import annotations
@@ -92,6 +94,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    parser.add_argument("--no-process", action="store_true", help="ingest only: skip the workers' drain")
     args = parser.parse_args()
     total = 2000 if args.quick else 20000
     unique = total - total // DUPLICATE_EVERY
@@ -103,25 +108,30 @@ def main() -> None:
         config = Config.from_env(env)
         prepare_database(config)
         _add_shop(config)
-        with gunicorn("bench.common:make_app()", env) as (url, proc):  # the Procfile's 2 x 8
+        with gunicorn("bench.common:make_app()", env, workers=args.workers, threads=args.threads) as (url, proc):
             load(url, bare_request, total=300, concurrency=args.concurrency)  # warm-up
             bare, ingest = load_pair(url, bare_request, webhook_request, total=total, concurrency=args.concurrency)
             rss = server_rss_mb(proc)
 
         rows, queued = _count(config)
-        started = time.perf_counter()
-        workers = [subprocess.Popen([sys.executable, "-m", "jobs.worker", "--burst", "events"], cwd=ROOT,
-                                    env={**os.environ, **env, "LOG_LEVEL": "WARNING"},
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
-        for w in workers:
-            w.wait()
-        drained = time.perf_counter() - started
-        done, failed = _outcome(config)
+        done = failed = 0
+        if not args.no_process:
+            started = time.perf_counter()
+            workers = [subprocess.Popen([sys.executable, "-m", "jobs.worker", "--burst", "events"], cwd=ROOT,
+                                        env={**os.environ, **env, "LOG_LEVEL": "WARNING"},
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+            for w in workers:
+                w.wait()
+            drained = time.perf_counter() - started
+            done, failed = _outcome(config)
         print(f"bare:    {figures(**bare)}")
         print(f"ingest:  {figures(**ingest)}")
         print(f"inbox rows={rows} (expected {unique} unique of {total} deliveries), queued events={queued}")
-        print(f"process: {done} done, {failed} failed in {drained:.1f} s by 2 workers = {done / drained:.0f} events/s")
-        print(f"database={config.database_url.split(':')[0]} concurrency={args.concurrency} target: p99_ms<25")
+        if not args.no_process:
+            print(f"process: {done} done, {failed} failed in {drained:.1f} s by 2 workers = "
+                  f"{done / drained:.0f} events/s")
+        print(f"database={config.database_url.split(':')[0]} concurrency={args.concurrency} "
+              f"gunicorn={args.workers}x{args.threads} target: p99_ms<25")
         errors = ingest["errors"] + bare["errors"] + abs(rows - unique) + abs(queued - unique) + failed
         print(figures(per_s=ingest["per_s"], p50_ms=ingest["p50_ms"], p99_ms=ingest["p99_ms"],
                       ratio=ingest["per_s"] / bare["per_s"], rss_mb=rss, errors=errors))

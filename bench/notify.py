@@ -10,6 +10,10 @@ An aiosmtpd server (its own process, loopback) receives everything. In the same 
   renders (Jinja2 + Babel + css-inline) and sends each, and marks them sent ten at a time.
   p50/p99 are per notice, from the row's creation to its "sent".
 
+The two alternate in rounds of 1,250 notices (bare, pipeline, bare, ...; four in a full run, one
+with --quick), so both see the same machine: on a shared host its speed drifts by tens of percent
+within a minute. Both start after the warm-up notices.
+
 Then each row is checked: every notice sent exactly once (server count == rows == N).
 Render p99 is measured separately, in-process, over every kind and language.
 
@@ -44,6 +48,10 @@ from bench.common import bench_env, embedded_redis_url, figures, free_port, prep
 
 ROOT = Path(__file__).resolve().parents[1]
 WARM = 160
+# Bare and pipeline alternate in rounds of at most this many notices. A round is one burst of
+# notices: its ramp-up and its tail (the last job's notices, sent one after the other while the
+# other workers idle) cost ~0.2 s whatever its size, so rounds stay long enough to make that small.
+ROUND_SIZE = 1250
 
 
 def _smtp_server(port: int, counter, ready) -> None:
@@ -104,6 +112,7 @@ def render_p99(app) -> float:
 
 
 def bare_loop(port: int, messages: list) -> float:
+    """Seconds one smtplib connection takes to send ``messages``."""
     conn = smtplib.SMTP("127.0.0.1", port, timeout=30)
     conn.ehlo()
     started = time.perf_counter()
@@ -111,7 +120,7 @@ def bare_loop(port: int, messages: list) -> float:
         conn.sendmail(sender, [recipient], data)
     elapsed = time.perf_counter() - started
     conn.quit()
-    return len(messages) / elapsed
+    return elapsed
 
 
 def main() -> None:
@@ -145,30 +154,42 @@ def main() -> None:
         try:
             with app.app_context():
                 shop_id, sample = _setup(config)
-            cpu = _cpu_seconds([os.getpid(), server.pid])
-            bare_per_s = bare_loop(port, [sample] * total)
-            bare_cpu = _cpu_seconds([os.getpid(), server.pid]) - cpu
-            bare_count = counter.value
             procs = [subprocess.Popen([sys.executable, "-m", "jobs.worker", "notify", "--name", f"bench-notify-{i}"],
                                       cwd=ROOT, env={**os.environ, **env, **worker_log}) for i in range(args.workers)]
             from integration.extensions import db
 
+            roles = {"workers": [p.pid for p in procs], "smtp_server": [server.pid], "bench": [os.getpid()]}
+            bare_s = bare_cpu = elapsed = 0.0
+            bare_count = received = 0
+            cpu = dict.fromkeys(roles, 0.0)
             with app.app_context():
                 _create(shop_id, 0, WARM)  # warm-up: every worker imports, connects, renders each language
                 db.session.commit()
                 _wait_sent(WARM, 120)
-                started_count = counter.value
-                _create(shop_id, WARM, total)  # the outbox rows, in one transaction
-                roles = {"workers": [p.pid for p in procs], "smtp_server": [server.pid], "bench": [os.getpid()]}
-                cpu = {role: _cpu_seconds(pids) for role, pids in roles.items()}
-                started = time.perf_counter()
-                db.session.commit()  # ... their send jobs are enqueued now
-                sent = _wait_sent(WARM + total, 600)
-                elapsed = time.perf_counter() - started
-                cpu = {role: _cpu_seconds(pids) - cpu[role] for role, pids in roles.items()}
+                # Bare and pipeline alternate in rounds, so both see the same machine (its speed
+                # drifts by tens of percent within a minute on a shared host).
+                done = 0
+                while done < total:
+                    count = min(ROUND_SIZE, total - done)
+                    before, mark = counter.value, _cpu_seconds([os.getpid(), server.pid])
+                    bare_s += bare_loop(port, [sample] * count)
+                    bare_cpu += _cpu_seconds([os.getpid(), server.pid]) - mark
+                    bare_count += counter.value - before
+
+                    before = counter.value
+                    _create(shop_id, WARM + done, count)  # the outbox rows, in one transaction
+                    marks = {role: _cpu_seconds(pids) for role, pids in roles.items()}
+                    started = time.perf_counter()
+                    db.session.commit()  # ... their send jobs are enqueued now
+                    _wait_received(counter, before + count, 600)  # cheap: no database polling meanwhile
+                    sent = _wait_sent(WARM + done + count, 600)
+                    elapsed += time.perf_counter() - started
+                    for role, pids in roles.items():
+                        cpu[role] += _cpu_seconds(pids) - marks[role]
+                    received += counter.value - before
+                    done += count
                 rss = sum(psutil.Process(p.pid).memory_info().rss for p in procs) / 2**20
                 latencies, failed = _latencies(WARM)
-            received = counter.value - started_count
         finally:
             for p in procs:
                 p.terminate()
@@ -176,11 +197,13 @@ def main() -> None:
                 p.wait(timeout=30)
             server.terminate()
     per_s = total / elapsed
+    bare_per_s = total / bare_s
+    rounds = -(-total // ROUND_SIZE)
     errors = abs(received - total) + (total + WARM - sent) + failed + abs(bare_count - total)
     # CPU per message of everything taking part (this process, the SMTP server, the workers; the
     # embedded Redis is not counted in either): on a busy machine per_s moves with the neighbours,
     # this much less.
-    print(f"bare:     per_s={bare_per_s:.1f} (one smtplib connection, {total} messages) "
+    print(f"bare:     per_s={bare_per_s:.1f} (one smtplib connection, {total} messages in {rounds} rounds) "
           f"cpu_ms_per_msg={bare_cpu / total * 1000:.2f}")
     print(f"pipeline: per_s={per_s:.1f} workers={args.workers} sent={sent - WARM} received={received} "
           f"cpu_ms_per_msg={sum(cpu.values()) / total * 1000:.2f} cpus={os.cpu_count()} "
@@ -224,6 +247,14 @@ def _create(shop_id: int, start: int, count: int) -> None:
                        context=_context(i))
 
 
+def _wait_received(counter, expected: int, timeout: float) -> None:
+    """Until the SMTP server has ``expected`` messages. Polling the database for the whole round
+    would load it (a COUNT every few ms) and slow the very pipeline being measured."""
+    deadline = time.monotonic() + timeout
+    while counter.value < expected and time.monotonic() < deadline:
+        time.sleep(0.002)
+
+
 def _wait_sent(expected: int, timeout: float) -> int:
     from sqlalchemy import func, select
 
@@ -238,7 +269,7 @@ def _wait_sent(expected: int, timeout: float) -> int:
             Notification.status.in_(("sent", "failed", "skipped"))))
         if sent >= expected:
             break
-        time.sleep(0.05)
+        time.sleep(0.005)  # the last marks follow the last message closely: keep the overshoot small
     return sent
 
 

@@ -104,10 +104,10 @@ class FbaProvider(BaseProvider):
     default_endpoint = ""  # per marketplace region, unless an endpoint is given
 
     def __init__(self, credentials: Mapping[str, str], *, redis, account_key: str, endpoint: str | None = None,
-                 session: requests.Session | None = None, on_call=None, token_url: str | None = None,
+                 session: requests.Session | None = None, on_call=None, on_unknown=None, token_url: str | None = None,
                  max_wait: float = 60.0, sleep=time.sleep) -> None:
         super().__init__(credentials, redis=redis, account_key=account_key, endpoint=endpoint, session=session,
-                         on_call=on_call)
+                         on_call=on_call, on_unknown=on_unknown)
         ids = self.credentials.get("marketplace_ids") or self.credentials.get("marketplace_id") or ""
         self.marketplace_ids = [m.strip() for m in ids.split(",") if m.strip()]
         if not self.marketplace_ids or not self.credentials.get("selling_partner_id"):

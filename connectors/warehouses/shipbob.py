@@ -88,9 +88,9 @@ class ShipBobProvider(BaseProvider):
     max_wait = 60.0  # longest we queue for a rate-limit token before giving the job back to RQ
 
     def __init__(self, credentials: Mapping[str, str], *, redis, account_key: str, endpoint: str | None = None,
-                 session: requests.Session | None = None, on_call=None) -> None:
+                 session: requests.Session | None = None, on_call=None, on_unknown=None) -> None:
         super().__init__(credentials, redis=redis, account_key=account_key, endpoint=endpoint, session=session,
-                         on_call=on_call)
+                         on_call=on_call, on_unknown=on_unknown)
         missing = [key for key in ("token", "channel_id") if not self.credentials.get(key)]
         if missing:
             raise AuthError(f"ShipBob credentials lack {', '.join(missing)}", field=missing, code="missing_credentials",

@@ -76,10 +76,10 @@ class WinitProvider(BaseProvider):
     ledger_span_days = 30  # one ledger query covers at most this many days
 
     def __init__(self, credentials: Mapping[str, str], *, redis, account_key: str, endpoint: str | None = None,
-                 session: requests.Session | None = None, on_call=None,
+                 session: requests.Session | None = None, on_call=None, on_unknown=None,
                  clock: Callable[[], datetime] | None = None) -> None:
         super().__init__(credentials, redis=redis, account_key=account_key, endpoint=endpoint, session=session,
-                         on_call=on_call)
+                         on_call=on_call, on_unknown=on_unknown)
         missing = [key for key in ("app_key", "token") if not self.credentials.get(key)]
         if missing:
             raise AuthError(f"WINIT credentials lack {', '.join(missing)}", field=missing, system=self.name)

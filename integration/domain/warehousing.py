@@ -124,10 +124,25 @@ class Outbound:
     packages: tuple[Package, ...] = ()
     updated_at: datetime | None = None
     error: str | None = None
+    # Every number the warehouse gave this order: a warehouse that splits an order (WINIT does,
+    # by stock location) answers with several. ``external_id`` is the first of them.
+    external_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class StockRecord:
+    """One SKU's stock at one warehouse, as the provider reports it, in one meaning for all.
+
+    ``available`` is what may be sold now: units on the shelf that are sellable (not damaged,
+    defective, quarantined or frozen), minus units the warehouse has already set aside for open
+    orders or transfers. When a provider's answer does not let us compute that (a field missing,
+    a value we do not understand) the connector reports less, never more: overselling costs a
+    customer's order, underselling only a sale. ``on_hand`` is every unit physically in the
+    building (sellable or not), ``reserved`` the units set aside for orders, ``inbound`` units
+    on their way in (an ASN not yet received). Each connector documents, next to its parser,
+    which of its vendor's fields make up each of these (see the README's warehouse section).
+    """
+
     sku: str
     warehouse_code: str
     on_hand: int

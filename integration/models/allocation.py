@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integration.models.base import Base, BigId, UTCDateTime, utcnow
@@ -55,6 +55,8 @@ class OutboundOrder(Base):
     reference: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=OutboundState.PENDING, index=True)
     external_id: Mapped[str | None] = mapped_column(String(128))
+    # All the warehouse's numbers when it split the order (Outbound.external_ids), else None.
+    external_ids: Mapped[list | None] = mapped_column(JSON)
     warehouse_status: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

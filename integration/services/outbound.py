@@ -79,6 +79,7 @@ def push_outbound(outbound_id: int) -> str:
         raise
     outbound.status = OutboundState.PUSHED
     outbound.external_id = result.external_id
+    outbound.external_ids = list(result.external_ids) if len(result.external_ids) > 1 else None
     outbound.warehouse_status = result.status.value
     outbound.pushed_at = utcnow()
     outbound.sla_due_at = outbound.pushed_at + timedelta(hours=warehouse.handling_hours)

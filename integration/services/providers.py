@@ -1,4 +1,5 @@
-"""Builds the warehouse provider connector for an account, logging every call."""
+"""Builds the warehouse provider connector for an account, logging every call and alerting the
+merchant once per vendor value the connector does not know."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from rq import get_current_job
 from sqlalchemy import insert
 
 from connectors.warehouses import registry
-from connectors.warehouses.base import BaseProvider, CallRecord
+from connectors.warehouses.base import BaseProvider, CallRecord, UnknownValue
 from integration.extensions import db, redis
 from integration.models import IntegrationLog, Warehouse, WarehouseAccount
 from integration.models.integration_log import EXCERPT_CHARS
+from integration.services.alerts import raise_alert
 
 log = structlog.get_logger(__name__)
 
@@ -25,11 +27,24 @@ def provider_for(account: WarehouseAccount) -> BaseProvider:
         account_key=str(account.id),
         endpoint=account.endpoint or None,
         on_call=lambda record: record_call(account.shop_id, record),
+        on_unknown=lambda unknown: report_unknown(account.shop_id, unknown),
     )
 
 
 def provider_for_warehouse(warehouse: Warehouse) -> BaseProvider:
     return provider_for(db.session.get(WarehouseAccount, warehouse.account_id))
+
+
+def report_unknown(shop_id: int, unknown: UnknownValue) -> None:
+    """One open alert per unknown (provider, field, value): a new vendor code is looked at by a
+    person, while the connector has already read it the safe way. Recorded in the caller's
+    transaction; a job that rolls back raises it again on its next run."""
+    subject = f"{unknown.system}:{unknown.field}:{unknown.value}"[:128]
+    raise_alert(shop_id, "warehouse_unknown_value", subject,
+                f"{unknown.system} sent {unknown.field} = {unknown.value!r}, which Nearstock does not know"
+                + (f" (for {unknown.context})" if unknown.context else "")
+                + "; it was read conservatively. Please tell support so the mapping can be added.",
+                {"system": unknown.system, "field": unknown.field, "value": unknown.value, "context": unknown.context})
 
 
 def record_call(shop_id: int, record: CallRecord) -> None:

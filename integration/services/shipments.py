@@ -46,6 +46,8 @@ def record_outbound_state(outbound_id: int, result: Outbound) -> list[int]:
     if outbound is None or outbound.status in (OutboundState.CANCELLED, OutboundState.FAILED):
         return []
     outbound.warehouse_status = result.status.value
+    if len(result.external_ids) > 1 and outbound.external_ids != list(result.external_ids):
+        outbound.external_ids = list(result.external_ids)  # the warehouse split it after we pushed
     new_ids: list[int] = []
     for package in result.packages:
         if not package.tracking_number:

@@ -263,7 +263,7 @@ class FbaProvider(BaseProvider):
                     raise
 
     def _records(self, marketplace_id: str, **kwargs) -> list[StockRecord]:
-        return [_stock(s, marketplace_id) for s in self._summaries(marketplace_id, **kwargs) if s.get("sellerSku")]
+        return [parse_stock(s, marketplace_id) for s in self._summaries(marketplace_id, **kwargs) if s.get("sellerSku")]
 
     def get_inventory(self, warehouse_code: str | None = None, skus: Sequence[str] | None = None) -> list[StockRecord]:
         records: list[StockRecord] = []
@@ -301,7 +301,11 @@ class FbaProvider(BaseProvider):
         raise _unsupported("webhooks (SP-API notifications arrive through SQS/EventBridge)")
 
 
-def _stock(summary: dict, marketplace_id: str) -> StockRecord:
+def parse_stock(summary: dict, marketplace_id: str) -> StockRecord:
+    """An FBA Inventory ``InventorySummary`` (fbaInventory model) -> StockRecord: available is
+    ``fulfillableQuantity`` ("can be picked, packed, and shipped": reserved, researching and
+    unfulfillable units are outside it), inbound the three inbound quantities, on hand the total
+    less inbound."""
     details = summary.get("inventoryDetails") or {}
     inbound = sum(int(details.get(k) or 0) for k in
                   ("inboundWorkingQuantity", "inboundShippedQuantity", "inboundReceivingQuantity"))

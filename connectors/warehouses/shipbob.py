@@ -25,17 +25,13 @@ existing ReferenceId"]}``), so a retried create looks the order up by ``Referenc
 from __future__ import annotations
 
 import hashlib
-import json
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
-from connectors.errors import AuthError, PermanentError, RetryableError
-from connectors.warehouses.base import BaseProvider
+from connectors.errors import AuthError, PermanentError
 from connectors.warehouses.registry import register
 from integration.domain.warehousing import (
     Capability,
@@ -55,37 +51,33 @@ from integration.domain.warehousing import (
 )
 
 from . import shipbob_webhooks
+from .shipbob_http import ShipBobHttp
 from .shipbob_mapping import (
     center_site,
-    describe_error,
     fingerprint,
     iso,
     level_records,
     order_body,
     order_to_outbound,
-    redact,
-    seconds,
     shipment_inventory_ids,
-    timeline_events,
+    unmapped_statuses,
     variant_body,
 )
+from .shipbob_tracking import timeline_events, unmapped_tracking
 
 CURSOR_PREFIX = "v1:"
 PENDING_TTL_S = 7 * 86400
-ERROR_CODES = {400: "bad_request", 404: "not_found", 409: "conflict", 422: "unprocessable"}
 
 
 @register
-class ShipBobProvider(BaseProvider):
+class ShipBobProvider(ShipBobHttp):
     name = "shipbob"
     capabilities = frozenset({Capability.PUSH_SHIPMENTS, Capability.INVENTORY_CURSOR, Capability.INBOUND,
                               Capability.RETURNS})
     default_endpoint = "https://api.shipbob.com"
     rate_per_second = 140 / 60
     burst = 5.0
-    api_version = "2026-07"
     page_size = 100
-    max_wait = 60.0  # longest we queue for a rate-limit token before giving the job back to RQ
 
     def __init__(self, credentials: Mapping[str, str], *, redis, account_key: str, endpoint: str | None = None,
                  session: requests.Session | None = None, on_call=None, on_unknown=None) -> None:
@@ -102,74 +94,6 @@ class ShipBobProvider(BaseProvider):
         self.account_key = account_key
         self.api_version = self.credentials.get("api_version") or type(self).api_version
         self._inventory_ids: dict[str, int] = {}
-
-    # -- HTTP ----------------------------------------------------------------------------------
-
-    def _url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
-            # A paging link: keep only its path and query, the bearer token goes to our endpoint only.
-            parts = urlsplit(path)
-            path = parts.path + (f"?{parts.query}" if parts.query else "")
-        if not path.startswith(f"/{self.api_version}/"):
-            path = f"/{self.api_version}{path}"
-        return f"{self.endpoint}{path}"
-
-    def _call(self, operation: str, method: str, path: str, *, params: dict | None = None, body: Any = None,
-              channel: bool = False, allow: tuple[int, ...] = (), external_id: str | None = None
-              ) -> tuple[requests.Response, Any]:
-        """One request: rate-limit token, call, CallRecord, error mapping. Statuses in ``allow``
-        are returned to the caller instead of raised."""
-        headers = {"Authorization": f"Bearer {self.credentials['token']}", "Accept": "application/json"}
-        if channel:
-            headers["shipbob_channel_id"] = str(self.credentials["channel_id"]).strip()
-        self.limiter.take(max_wait=self.max_wait)
-        started = time.perf_counter()
-        excerpt = json.dumps(redact(body), default=str) if body is not None else (params or "")
-        try:
-            response = self.session.request(method, self._url(path), params=params, json=body, headers=headers)
-        except (RetryableError, requests.RequestException) as exc:
-            self._record(operation, None, started, error=type(exc).__name__, external_id=external_id,
-                         request=excerpt)
-            raise RetryableError(f"{type(exc).__name__} calling ShipBob", system=self.name,
-                                 operation=operation) from exc
-        try:
-            data = response.json() if response.content else None
-        except ValueError:
-            data = response.text
-        status = response.status_code
-        failed = status >= 400 and status not in allow
-        self._record(operation, status, started, error=f"HTTP {status}" if failed else None,
-                     external_id=external_id, request=excerpt,
-                     response=json.dumps(redact(data), default=str) if data is not None else "")
-        if not failed:
-            return response, data
-        raise self._error(operation, response, data)
-
-    def _error(self, operation: str, response: requests.Response, data: Any) -> Exception:
-        status = response.status_code
-        message, field = describe_error(data, f"HTTP {status} {response.reason or ''}".strip())
-        where = {"system": self.name, "operation": operation}
-        if status in (401, 403):
-            return AuthError(message, code="unauthorized" if status == 401 else "forbidden", **where)
-        if status == 429:
-            retry_after = seconds(response.headers.get("x-retry-after") or response.headers.get("Retry-After"))
-            return RetryableError(f"rate limited: {message}", retry_after=retry_after, **where)
-        if status >= 500 or status == 408:
-            return RetryableError(f"HTTP {status}: {message}",
-                                  retry_after=seconds(response.headers.get("Retry-After")), **where)
-        code = ERROR_CODES.get(status, f"http_{status}")
-        return PermanentError(message, field=field, code=code, **where)
-
-    def _pages(self, operation: str, path: str, params: dict) -> Iterator[list[dict]]:
-        """Follow ``next`` links of ShipBob's paged responses (``{items, next, prev, …}``)."""
-        seen: set[str] = set()
-        next_path: str | None = path
-        while next_path and next_path not in seen:
-            seen.add(next_path)
-            _, data = self._call(operation, "GET", next_path, params=params if next_path == path else None)
-            data = data or {}
-            yield list(data.get("items") or []) if isinstance(data, dict) else list(data)
-            next_path = data.get("next") if isinstance(data, dict) else None
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -208,7 +132,13 @@ class ShipBobProvider(BaseProvider):
 
     def list_warehouses(self) -> list[WarehouseSite]:
         _, data = self._call("list_warehouses", "GET", "/fulfillment-center")
-        return [center_site(fc) for fc in data or []]
+        sites = []
+        for fc in data or []:
+            site = center_site(fc)
+            if site.country_code is None and fc.get("country"):
+                self._unknown("fulfillment_center.country", fc["country"], site.code)
+            sites.append(site)
+        return sites
 
     def upsert_sku(self, spec: SkuSpec) -> None:
         product, variant = self._find_variant(spec.sku, "upsert_sku")
@@ -240,15 +170,20 @@ class ShipBobProvider(BaseProvider):
             existing = self._find_order(request.reference, "create_outbound")
             if existing is None:
                 raise self._error("create_outbound", response, data)
-            return order_to_outbound(existing)
-        return order_to_outbound(data)
+            return self._outbound(existing)
+        return self._outbound(data)
 
     def get_outbound(self, reference: str) -> Outbound:
-        return order_to_outbound(self._order(reference, "get_outbound"))
+        return self._outbound(self._order(reference, "get_outbound"))
+
+    def _outbound(self, order: dict) -> Outbound:
+        for field, value in unmapped_statuses(order):
+            self._unknown(field, value, order.get("reference_id") or "")
+        return order_to_outbound(order)
 
     def cancel_outbound(self, reference: str) -> Outbound:
         order = self._order(reference, "cancel_outbound")
-        current = order_to_outbound(order)
+        current = self._outbound(order)
         if current.status is OutboundStatus.CANCELLED:
             return current
         _, data = self._call("cancel_outbound", "POST", f"/order/{order['id']}:cancel", channel=True,
@@ -259,7 +194,7 @@ class ShipBobProvider(BaseProvider):
             raise PermanentError(f"ShipBob refused to cancel {reference}: {reasons or 'not cancellable'}",
                                  code="not_cancellable", system=self.name, operation="cancel_outbound")
         if data.get("order"):
-            return order_to_outbound(data["order"])
+            return self._outbound(data["order"])
         return self.get_outbound(reference)
 
     def tracking_events(self, reference: str) -> list[TrackingEvent]:
@@ -271,6 +206,8 @@ class ShipBobProvider(BaseProvider):
             _, logs = self._call("tracking_events", "GET", f"/shipment/{shipment['id']}/timeline",
                                  external_id=reference)
             events.extend(timeline_events(shipment, logs or []))
+        for raw in unmapped_tracking(events):
+            self._unknown("tracking.status", raw, reference)
         return sorted(events, key=lambda e: e.occurred_at)
 
     # -- inventory -----------------------------------------------------------------------------
@@ -427,6 +364,8 @@ class ShipBobProvider(BaseProvider):
     # -- webhooks ------------------------------------------------------------------------------
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WarehouseEvent:
+        # A webhook is only a trigger: the job re-reads the order (get_outbound), which reports
+        # any status we do not know.
         return shipbob_webhooks.parse(headers, body, self.credentials.get("webhook_secret", ""))
 
     def create_webhook_subscription(self, url: str, topics: Sequence[str], *, description: str | None = None,

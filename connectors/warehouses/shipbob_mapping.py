@@ -8,6 +8,8 @@ can see it. Sources:
   https://developer.shipbob.com/status-reference
 * Order / shipment view models (``status``, ``status_details``, ``tracking``, ``location``):
   https://developer.shipbob.com/api/orders/get-order (OpenAPI ``Orders.ShipmentViewModel``)
+* Fulfillment centers (``country`` is ISO 3166 alpha-3 in the reference's example, ``"USA"``;
+  the FAQ's sample shows ``"US"``): https://developer.shipbob.com/api/receiving/get-fulfillment-centers
 * Inventory levels by fulfillment center (``on_hand_quantity``, ``committed_quantity``,
   ``fulfillable_quantity``, ``awaiting_quantity``):
   https://developer.shipbob.com/api/inventory/get-all-inventory-levels-grouped-by-fulfillment-center
@@ -20,9 +22,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from connectors.warehouses.countries import normalise_country
 from integration.domain.orders import Address
 from integration.domain.warehousing import (
-    ExceptionReason,
     Line,
     Outbound,
     OutboundRequest,
@@ -30,8 +32,6 @@ from integration.domain.warehousing import (
     Package,
     SkuSpec,
     StockRecord,
-    TrackingEvent,
-    TrackingStatus,
     WarehouseSite,
 )
 
@@ -67,32 +67,7 @@ ORDER_STATUS: dict[str, OutboundStatus] = {
     "Cancelled": S.CANCELLED,
 }
 
-T, R = TrackingStatus, ExceptionReason
-# (tracking / status-detail name, exception sub-type) -> (our tag, reason). ``None`` as value:
-# a warehouse step, not a carrier event (skipped). The names up to DeliveryException are ShipBob's
-# documented status details; ShipBob documents no finer carrier-exception vocabulary, so the
-# sub-types are the ones our emulator sends in ``status_detail`` / timeline ``metadata.exception``
-# (see the report) and anything else falls back to the bare ``DeliveryException`` row.
-TRACKING_STATUS: dict[tuple[str, str | None], tuple[TrackingStatus, ExceptionReason | None] | None] = {
-    ("Picked", None): None,
-    ("Packed", None): None,
-    ("Labeled", None): (T.INFO_RECEIVED, None),
-    ("LabelCreated", None): (T.INFO_RECEIVED, None),  # order.shipment.tracking_received payloads
-    ("Processing", None): (T.INFO_RECEIVED, None),  # Completed/200 "Waiting For Carrier Pickup"
-    ("InTransit", None): (T.IN_TRANSIT, None),
-    ("OutForDelivery", None): (T.OUT_FOR_DELIVERY, None),
-    ("Delivered", None): (T.DELIVERED, None),
-    ("AwaitingCustomerPickup", None): (T.AVAILABLE_FOR_PICKUP, None),
-    ("DeliveryException", None): (T.EXCEPTION, None),
-    ("DeliveryException", "CustomsHold"): (T.EXCEPTION, R.CUSTOMS_DELAY),
-    ("DeliveryException", "DeliveryDelayed"): (T.EXCEPTION, R.DELIVERY_DELAY),
-    ("DeliveryException", "DeliveryAttemptFailed"): (T.ATTEMPT_FAIL, R.FAILED_ATTEMPT),
-    ("DeliveryException", "AddressIssue"): (T.EXCEPTION, R.ADDRESS_PROBLEM),
-    ("DeliveryException", "Lost"): (T.EXCEPTION, R.LOST),
-    ("DeliveryException", "Damaged"): (T.EXCEPTION, R.DAMAGED),
-    ("DeliveryException", "ReturnToSender"): (T.EXCEPTION, R.RETURNED_TO_SENDER),
-}
-
+_SHIPMENT_STATUSES = {status for status, _ in SHIPMENT_STATUS}
 _PROGRESS = [S.RECEIVED, S.PICKING, S.PACKED, S.SHIPPED, S.DELIVERED]
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 MM_PER_INCH = Decimal("25.4")
@@ -298,58 +273,31 @@ def order_to_outbound(order: dict) -> Outbound:
                     error="; ".join(errors) or None)
 
 
+def unmapped_statuses(order: dict) -> list[tuple[str, str]]:
+    """(field, value) of each order or shipment status in ``order`` that the tables above do not
+    know: read as "received" (never shipped), and reported by the connector."""
+    shipments = order.get("shipments") or []
+    found = []
+    if not shipments and _norm(order.get("status")) not in (*ORDER_STATUS, "None"):
+        found.append(("order.status", _norm(order.get("status"))))
+    for shipment in shipments:
+        if _norm(shipment.get("status")) not in _SHIPMENT_STATUSES:
+            found.append(("shipment.status", _norm(shipment.get("status"))))
+    return found
+
+
 def shipment_to_outbound(shipment: dict) -> Outbound:
     """A webhook's shipment payload -> Outbound (order id as external id, like get_outbound)."""
     return order_to_outbound({"id": shipment.get("order_id"), "reference_id": shipment.get("reference_id"),
                               "shipments": [shipment]})
 
 
-# -- tracking --------------------------------------------------------------------------------
-
-def tracking_event(name: str | None, subtype: str | None, *, tracking_number: str, occurred_at: datetime,
-                   description: str = "", location: str | None = None,
-                   carrier: str | None = None) -> TrackingEvent | None:
-    """One ShipBob tracking status -> TrackingEvent; None for warehouse-only steps."""
-    key = (name or "", subtype) if (name or "", subtype) in TRACKING_STATUS else (name or "", None)
-    raw = f"{name}/{subtype}" if subtype else (name or "")
-    if key not in TRACKING_STATUS:
-        # Unknown to the table: keep it (raw code for support) without claiming progress.
-        return TrackingEvent(tracking_number, T.PENDING, occurred_at, description=description,
-                             location=location, carrier=carrier, raw_code=raw)
-    mapped = TRACKING_STATUS[key]
-    if mapped is None:
-        return None
-    status, reason = mapped
-    return TrackingEvent(tracking_number, status, occurred_at, reason=reason, description=description,
-                         location=location, carrier=carrier, raw_code=raw)
-
-
-def timeline_events(shipment: dict, logs: list[dict]) -> list[TrackingEvent]:
-    """``GET /shipment/{id}/timeline`` entries of one shipped shipment -> carrier events."""
-    tracking = shipment.get("tracking") or {}
-    number = tracking.get("tracking_number")
-    if not number:
-        return []
-    events = []
-    for log in logs:
-        meta = log.get("metadata") or {}
-        at = parse_time(log.get("timestamp"))
-        if at is None:
-            continue
-        event = tracking_event(log.get("log_type_name"), meta.get("exception"), tracking_number=number,
-                               occurred_at=at, description=log.get("log_type_text") or "",
-                               location=meta.get("location") or None, carrier=tracking.get("carrier"))
-        if event:
-            events.append(event)
-    return events
-
-
 def center_site(fc: dict) -> WarehouseSite:
-    """A ``GET /fulfillment-center`` entry -> WarehouseSite (code = ShipBob's numeric FC id)."""
-    country = (fc.get("country") or "").strip().upper()
+    """A ``GET /fulfillment-center`` entry -> WarehouseSite (code = ShipBob's numeric FC id).
+    A country we cannot read leaves country and region empty (the caller reports it)."""
+    country = normalise_country(fc.get("country"))
     state = fc.get("state")
-    return WarehouseSite(code=str(fc["id"]), name=fc.get("name") or str(fc["id"]),
-                         country_code=country if len(country) == 2 else None,
+    return WarehouseSite(code=str(fc["id"]), name=fc.get("name") or str(fc["id"]), country_code=country,
                          region=f"{country}-{state}" if country and state else None)
 
 

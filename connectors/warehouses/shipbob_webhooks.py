@@ -36,8 +36,8 @@ from .shipbob_mapping import (
     parse_time,
     shipment_package,
     shipment_to_outbound,
-    tracking_event,
 )
+from .shipbob_tracking import tracking_event
 
 TOLERANCE_S = 300
 OUTBOUND_TOPICS = {"order.shipped", "order.delivered", "order.shipment.delivered", "order.shipment.exception",

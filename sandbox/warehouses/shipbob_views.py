@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+
+from babel.core import get_global
 
 from .sim import EXCEPTIONS, SimOrder
 
@@ -21,7 +24,7 @@ CARRIER_DETAIL = {
     "out_for_delivery": (202, "OutForDelivery", "Shipment Out For Delivery"),
     "delivered": (203, "Delivered", "Shipment Delivered"),
 }
-# sim carrier exception -> ShipBob carrier exception sub-type (see the connector's TRACKING_STATUS)
+# sim carrier exception -> ShipBob carrier exception sub-type (see connectors/warehouses/shipbob_tracking.py)
 EXCEPTION_SUBTYPE = {
     "customs_delay": ("CustomsHold", "Held by customs"),
     "delivery_delay": ("DeliveryDelayed", "Delivery delayed by the carrier"),
@@ -241,5 +244,22 @@ class Renderer:
     def fc_detail(self, fc_id: int) -> dict:
         c = self.emu.centers[fc_id]
         return {"id": fc_id, "name": c["name"], "address1": c.get("address1"), "address2": None,
-                "city": c.get("city"), "state": c.get("state"), "country": c["country"],
+                "city": c.get("city"), "state": c.get("state"), "country": alpha3(c["country"]),
                 "zip_code": c.get("zip_code"), "timezone": c.get("timezone"), "email": None, "phone_number": None}
+
+
+# ISO 3166-3 withdrawn codes that CLDR still aliases to a current country (DDR -> DE …).
+WITHDRAWN_ALPHA3 = {"BUR", "DDR", "FXX", "TMP", "YMD", "ZAR"}
+
+
+@cache
+def alpha3(country: str) -> str:
+    """ShipBob names a fulfillment center's country by ISO alpha-3 (``"USA"`` in the example of
+    https://developer.shipbob.com/api/receiving/get-fulfillment-centers); the sim keeps alpha-2.
+    A center configured with anything else (a test's odd country) is shown as configured."""
+    if len(country) != 2:
+        return country
+    for alias, targets in get_global("territory_aliases").items():
+        if len(alias) == 3 and alias.isalpha() and alias not in WITHDRAWN_ALPHA3 and targets == [country]:
+            return alias
+    raise ValueError(f"no ISO alpha-3 code for {country!r}")

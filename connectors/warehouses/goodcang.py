@@ -2,9 +2,11 @@
 
 Goodcang's open API is one JSON ``POST`` per action to ``https://oms.goodcang.net/public_open/
 <module>/<action>`` (sandbox: ``https://uat-oms.eminxing.com/public_open``), authenticated by two
-headers, ``app-key`` and ``app-token`` (docs: ``https://open.goodcang.com/docs_api/...``). V1
-actions answer ``{"ask": "Success"|"Failure", "message", "data", "Error": {"errCode",
-"errMessage"}}``, V2 actions ``{"code": 0, "message", "data"}``. Every time is Beijing time.
+headers, ``app-key`` and ``app-token`` (sdk:GoodCangClient.java, ``sdk:`` being the public SDK
+``EalenXie/sdk-all goodcang-sdk/src/main/java/io/github/ealenxie/goodcang/``). Answers are
+``{"ask": "Success"|"Failure", "message", "data", "Error": {"errCode", "errMessage"}}`` or the
+"v2" ``{"code": 1, "message", "data"}`` (sdk:ResponseAsk.java); lists add ``count`` (the total),
+``nextPage`` and ``pagination`` (sdk:ResponsePage.java). Every time is Beijing time.
 
 Credentials (the ``credentials`` mapping):
 
@@ -17,8 +19,10 @@ Credentials (the ``credentials`` mapping):
 Errors: HTTP 401 or an auth failure -> :class:`AuthError`; HTTP 403/429 or a "too frequent"
 failure -> :class:`RetryableError` (``retry_after`` from ``Retry-After``, else 1 s); 5xx,
 timeouts, non-JSON answers -> :class:`RetryableError`; other failures -> :class:`PermanentError`
-with Goodcang's ``errCode`` as ``code`` and the named request field as ``field``. A duplicate
-reference on create returns the existing order/GRN/return. Goodcang publishes no webhook with a
+with Goodcang's ``errCode`` as ``code`` and the named request field as ``field`` (the codes and
+HTTP statuses are assumed: see :mod:`connectors.warehouses.goodcang_codes`; an errCode not there
+is reported). A duplicate reference on create returns the existing order/GRN/return; when it
+cannot be found yet the create fails as retryable, never as permanent. Goodcang publishes no webhook with a
 verifiable signature, so :meth:`parse_webhook` refuses and no push capability is declared.
 """
 
@@ -26,14 +30,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import timedelta
 
 import requests
 
 from connectors.errors import AuthError, PermanentError, RetryableError
+from connectors.warehouses import goodcang_codes as codes
+from connectors.warehouses import goodcang_errors as ge
 from connectors.warehouses import goodcang_mapping as gm
 from connectors.warehouses.base import BaseProvider
+from connectors.warehouses.goodcang_inventory import GoodcangInventory
 from connectors.warehouses.registry import register
 from integration.domain.warehousing import (
     Capability,
@@ -45,28 +52,24 @@ from integration.domain.warehousing import (
     ReturnAuthorization,
     ReturnRequest,
     SkuSpec,
-    StockPage,
-    StockRecord,
     TrackingEvent,
     TrackingStatus,
     WarehouseEvent,
     WarehouseSite,
 )
 
-CURSOR_VERSION = "gc1"
-
 
 @register
-class GoodcangProvider(BaseProvider):
+class GoodcangProvider(GoodcangInventory, BaseProvider):
     name = "goodcang"
     capabilities = frozenset({Capability.INVENTORY_CURSOR, Capability.INBOUND, Capability.RETURNS})
     default_endpoint = "https://oms.goodcang.net/public_open"
-    # Goodcang publishes no rate limit we could find; 5 requests/s per account is our assumption
-    # (the emulator enforces the same figure).
+    # No public source: assumed. Goodcang publishes no rate limit; 5 requests/s per account (the
+    # emulator enforces the same figure).
     rate_per_second = 5.0
     burst = 5.0
-    inventory_page_size = 200  # Goodcang's maximum pageSize for inventory and its log
-    log_window_days = 30  # get_inventory_log: one query spans at most 31 days
+    grn_page_size = 50  # no public source: assumed maximum pageSize of get_grn_list
+    grn_lookback_days = 90  # how far back a retried create_grn looks for the GRN it made
     product_defaults = {"contain_battery": 0, "type_of_goods": 0, "cat_lang": "en", "cat_id_level2": 600011,
                         "product_material": "mixed", "branded": 0,
                         "product_link": "https://nearstock.app/sku/{sku}"}
@@ -111,13 +114,13 @@ class GoodcangProvider(BaseProvider):
             body = response.json()
         except ValueError:
             body = None
-        failure = gm.failure_of(body) if isinstance(body, dict) else None
+        failure = ge.failure_of(body) if isinstance(body, dict) else None
         message = failure[1] if failure else (response.reason or f"HTTP {status}")
-        if status == 401 or (status == 403 and gm.AUTH_RE.search(message)):
+        if status == 401 or (status == 403 and codes.AUTH_RE.search(message)):
             return body, AuthError(f"Goodcang refused the credentials: {message}", code="401",
                                    system=self.name, operation=operation)
         if status in (403, 429) or status >= 500:
-            # Goodcang throttles with 403 (its integration guide), gateways with 429.
+            # No public source: assumed (Goodcang throttling with 403, gateways with 429).
             return body, RetryableError(f"Goodcang HTTP {status}: {message}",
                                         retry_after=_retry_after(response, 1.0 if status in (403, 429) else None),
                                         system=self.name, operation=operation)
@@ -128,7 +131,9 @@ class GoodcangProvider(BaseProvider):
             return body, RetryableError(f"Goodcang answered HTTP {status} without a JSON object",
                                         system=self.name, operation=operation)
         if failure is not None:
-            return body, gm.error_for(failure[0], failure[1], payload, operation)
+            if failure[0] not in codes.KNOWN_ERROR_CODES:
+                self._unknown("Error.errCode", failure[0] or "(none)", f"{operation}: {failure[1]}")
+            return body, ge.error_for(failure[0], failure[1], payload, operation)
         return body, None
 
     # -- warehouses and products -------------------------------------------------------------
@@ -151,54 +156,65 @@ class GoodcangProvider(BaseProvider):
             self._call("upsert_sku", "product/add_product", payload)
             return
         except PermanentError as exc:
-            if isinstance(exc, AuthError) or not gm.is_duplicate(exc):
+            if isinstance(exc, AuthError) or not ge.is_duplicate(exc):
                 raise
         try:
             self._call("upsert_sku", "product/edit_product", payload)
         except PermanentError as exc:
-            if isinstance(exc, AuthError) or not gm.is_audited(exc):
+            if isinstance(exc, AuthError) or not ge.is_audited(exc):
                 raise
 
     # -- outbound ----------------------------------------------------------------------------
 
     def create_outbound(self, request: OutboundRequest) -> Outbound:
         """``create_order`` with our reference as ``reference_no``, which Goodcang keeps unique:
-        a retry meets "reference exists" and gets the order already created."""
+        a retry meets "reference exists" and gets the order already created. The answer carries
+        ``order_code`` at the top level (sdk:warehouse/OrderCodeResponse.java)."""
         method = request.shipping_service or self._shipping_method(request.warehouse_code)
         try:
             body = self._call("create_outbound", "order/create_order", gm.order_payload(request, method))
         except PermanentError as exc:
-            if isinstance(exc, AuthError) or not gm.is_duplicate(exc):
+            if isinstance(exc, AuthError) or not ge.is_duplicate(exc):
                 raise
-            return self.get_outbound(request.reference)
-        code = body.get("order_code") or (body.get("data") or {}).get("order_code") or ""
-        return Outbound(reference=request.reference, external_id=str(code), status=OutboundStatus.RECEIVED,
-                        warehouse_code=request.warehouse_code)
+            return self._existing(request.reference, exc, lambda: self.get_outbound(request.reference))
+        return Outbound(reference=request.reference, external_id=str(body.get("order_code") or ""),
+                        status=OutboundStatus.RECEIVED, warehouse_code=request.warehouse_code)
 
     def get_outbound(self, reference: str) -> Outbound:
         data = self._order(reference, "get_outbound")
         delivered = False
-        if data.get("order_status") == "D":  # delivered parcels stay "D": ask the tracking
+        if data.get("order_status") == codes.SHIPPED_STATUS:  # delivered parcels stay "D": ask the tracking
             events = self.tracking_events(reference)
             delivered = bool(events) and events[-1].status is TrackingStatus.DELIVERED
         return gm.outbound(reference, data, delivered=delivered)
 
     def cancel_outbound(self, reference: str) -> Outbound:
+        """``cancel_order`` (sdk:warehouse/CancelOrderPayload.java: order_code, reason). Goodcang
+        says done with ``cancel_status`` 2; any other value is reported and the order, read again,
+        says where it stands."""
         data = self._order(reference, "cancel_outbound")
-        if data.get("order_status") == "X":
+        if data.get("order_status") == codes.DISCARDED_STATUS:
             return gm.outbound(reference, data)
         try:
-            self._call("cancel_outbound", "order/cancel_order",
-                       {"order_code": data["order_code"], "reason": "Cancelled by the merchant"})
+            body = self._call("cancel_outbound", "order/cancel_order",
+                              {"order_code": data["order_code"], "reason": "Cancelled by the merchant"})
         except PermanentError as exc:
-            if isinstance(exc, AuthError) or not gm.is_discarded(exc):
+            if isinstance(exc, AuthError) or not ge.is_discarded(exc):
                 raise
+        else:
+            if str(body.get("cancel_status")) != codes.CANCEL_DONE:
+                self._unknown("cancel_order.cancel_status", body.get("cancel_status"), reference)
         return self.get_outbound(reference)
 
     def tracking_events(self, reference: str) -> list[TrackingEvent]:
-        body = self._call("tracking_events", "order/batch_query_tracking_status",
-                          {"value_list": [reference], "code_type": "reference_no"})
-        return gm.tracking(body.get("data") or ())
+        """``query_tracking_status`` by reference_no (sdk:GoodCangClient.java queryTrackingStatus);
+        a TMS code not in our table is reported and read from the carrier's text."""
+        body = self._call("tracking_events", "order/query_tracking_status", {"reference_no": reference})
+        events = gm.tracking(body.get("data"))
+        for event in events:
+            if event.raw_code not in codes.TRACKING_CODES:
+                self._unknown("tracking.code", event.raw_code or "(none)", reference)
+        return events
 
     def _order(self, reference: str, operation: str) -> dict:
         body = self._call(operation, "order/get_order_by_ref_code", {"reference_no": reference})
@@ -206,11 +222,29 @@ class GoodcangProvider(BaseProvider):
         if not isinstance(data, dict):
             raise PermanentError(f"Goodcang has no order {reference}", code="no_data", system=self.name,
                                  operation=operation)
+        status = str(data.get("order_status") or "")
+        if status not in codes.ORDER_STATUS:
+            self._unknown("order.order_status", status or "(none)", reference)
         return data
+
+    def _existing(self, reference: str, duplicate: PermanentError, find):
+        """What a create that met "already exists" returns: the record ``find`` reads. Not
+        finding it (yet) is retryable: the record exists, so a later try will find it."""
+        try:
+            found = find()
+        except PermanentError as exc:
+            if isinstance(exc, AuthError) or not ge.is_not_found(exc):
+                raise
+            found = None
+        if found is None:
+            raise RetryableError(f"Goodcang says {reference} exists ({duplicate.message}) but does not list it yet",
+                                 retry_after=30.0, system=self.name, operation=duplicate.operation)
+        return found
 
     def _shipping_method(self, warehouse: str) -> str:
         if warehouse not in self._shipping_methods:
-            body = self._call("shipping_methods", "base_data/get_shipping_method", {"warehouse_code": warehouse})
+            # sdk:base/WarehouseCodePayload.java: the key is "warehouseCode"
+            body = self._call("shipping_methods", "base_data/get_shipping_method", {"warehouseCode": warehouse})
             codes = [row.get("code") for row in body.get("data") or () if row.get("code")]
             if not codes:
                 raise PermanentError(f"Goodcang offers no shipping method at {warehouse}", field="shipping_service",
@@ -218,135 +252,70 @@ class GoodcangProvider(BaseProvider):
             self._shipping_methods[warehouse] = codes[0]
         return self._shipping_methods[warehouse]
 
-    # -- inventory ---------------------------------------------------------------------------
-
-    def get_inventory(self, warehouse_code: str | None = None,
-                      skus: Sequence[str] | None = None) -> list[StockRecord]:
-        base = {"warehouse_code": warehouse_code} if warehouse_code else {}
-        if skus is None:
-            return self._inventory(base)
-        wanted = list(dict.fromkeys(skus))
-        records: list[StockRecord] = []
-        for start in range(0, len(wanted), 200):  # product_sku_arr takes at most 200 SKUs
-            records += self._inventory({**base, "product_sku_arr": wanted[start:start + 200]})
-        return records
-
-    def _inventory(self, filters: Mapping, operation: str = "get_inventory") -> list[StockRecord]:
-        records, page = [], 1
-        while True:
-            rows, count = self._inventory_page(filters, page, operation)
-            records += rows
-            if not rows or page * self.inventory_page_size >= count:
-                return records
-            page += 1
-
-    def _inventory_page(self, filters: Mapping, page: int, operation: str) -> tuple[list[StockRecord], int]:
-        body = self._call(operation, "inventory/get_product_inventory",
-                          {**filters, "page": page, "pageSize": self.inventory_page_size})
-        return [gm.stock(row) for row in body.get("data") or ()], gm.integer(body.get("count"))
-
-    def inventory_changes(self, cursor: str | None) -> StockPage:
-        """A first pass (cursor None) pages through the whole inventory, then follows Goodcang's
-        inventory log (``get_inventory_log``: on-hand moves, Beijing dates, windows of at most
-        31 days, assumed oldest first). The cursor is always returned; ``has_more`` says whether
-        to ask again now. Reservations do not move on-hand, so they appear with the next move or
-        the periodic reconciliation."""
-        kind, first, second = self._parse_cursor(cursor)
-        if kind == "snap":
-            page, start = int(first), second
-            records, count = self._inventory_page({}, page, "inventory_changes")
-            if records and page * self.inventory_page_size < count:
-                return StockPage(tuple(records), self._cursor("snap", page + 1, start), has_more=True)
-            return StockPage(tuple(records), self._cursor("log", start, 0), has_more=True)
-        return self._log_page(date.fromisoformat(first), int(second))
-
-    def _log_page(self, start: date, offset: int) -> StockPage:
-        size = self.inventory_page_size
-        end = start + timedelta(days=self.log_window_days)
-        body = self._call("inventory_changes", "inventory/get_inventory_log",
-                          {"page": offset // size + 1, "pageSize": size,
-                           "create_date_from": start.isoformat(), "create_date_end": end.isoformat()})
-        rows = list(body.get("data") or ())[offset % size:]
-        count = gm.integer(body.get("count"))
-        offset += len(rows)
-        pairs = list(dict.fromkeys((str(r["warehouse_code"]), str(r["product_sku"])) for r in rows))
-        records = self._stock_of(pairs)
-        if rows and offset < count:
-            return StockPage(records, self._cursor("log", start.isoformat(), offset), has_more=True)
-        if end < gm.beijing_today():  # the window is closed: move to the next one
-            return StockPage(records, self._cursor("log", (end + timedelta(days=1)).isoformat(), 0), has_more=True)
-        return StockPage(records, self._cursor("log", start.isoformat(), offset), has_more=False)
-
-    def _stock_of(self, pairs: list[tuple[str, str]]) -> tuple[StockRecord, ...]:
-        if not pairs:
-            return ()
-        wanted, found = set(pairs), {}
-        skus = list(dict.fromkeys(sku for _, sku in pairs))
-        warehouses = list(dict.fromkeys(wh for wh, _ in pairs))
-        for s in range(0, len(skus), 200):
-            for w in range(0, len(warehouses), 20):
-                filters = {"product_sku_arr": skus[s:s + 200], "warehouse_code_arr": warehouses[w:w + 20]}
-                for record in self._inventory(filters, "inventory_changes"):
-                    if (record.warehouse_code, record.sku) in wanted:
-                        found[(record.warehouse_code, record.sku)] = record
-        return tuple(found[p] for p in pairs if p in found)
-
-    def _parse_cursor(self, cursor: str | None) -> tuple[str, str, str]:
-        if cursor is None:
-            return "snap", "1", gm.beijing_today().isoformat()
-        parts = cursor.split(":")
-        try:
-            if len(parts) != 4 or parts[0] != CURSOR_VERSION or parts[1] not in ("snap", "log"):
-                raise ValueError(cursor)
-            number, day = (parts[2], parts[3]) if parts[1] == "snap" else (parts[3], parts[2])
-            if int(number) < 0:
-                raise ValueError(cursor)
-            date.fromisoformat(day)
-        except ValueError:
-            raise PermanentError(f"not a Goodcang inventory cursor: {cursor!r}", field="cursor",
-                                 system=self.name, operation="inventory_changes") from None
-        return parts[1], parts[2], parts[3]
-
-    @staticmethod
-    def _cursor(kind: str, first, second) -> str:
-        return f"{CURSOR_VERSION}:{kind}:{first}:{second}"
-
     # -- inbound and returns -----------------------------------------------------------------
 
     def create_inbound(self, request: InboundRequest) -> InboundShipment:
+        """``create_grn`` (answer: data.receiving_code, sdk:warehouse/ReceivingCodePayload.java).
+        A retry meets "reference exists"; ``get_grn_list`` cannot filter by reference_no
+        (sdk:warehouse/GrnListPayload.java), so the GRN is found by paging the recent ones."""
         payload = gm.grn_payload(request)
         try:
             body = self._call("create_inbound", "inbound_order/create_grn", payload)
         except PermanentError as exc:
-            if isinstance(exc, AuthError) or not gm.is_duplicate(exc):
+            if isinstance(exc, AuthError) or not ge.is_duplicate(exc):
                 raise
-            found = self._call("create_inbound", "inbound_order/get_grn_list",
-                               {"page": 1, "pageSize": 10, "reference_no": request.reference})
-            rows = [r for r in found.get("data") or () if r.get("reference_no") == request.reference]
-            if not rows:
-                raise
-            status = str(rows[0].get("receiving_status", ""))
-            return InboundShipment(request.reference, str(rows[0]["receiving_code"]), gm.GRN_STATUS.get(status, status))
+            row = self._existing(request.reference, exc, lambda: self._grn(request.reference))
+            status = gm.status_of(codes.GRN_STATUS, row.get("receiving_status"))
+            if status is None:
+                self._unknown("grn.receiving_status", row.get("receiving_status"), request.reference)
+            return InboundShipment(request.reference, str(row["receiving_code"]), status or "unknown")
         code = (body.get("data") or {}).get("receiving_code") or ""
         return InboundShipment(request.reference, str(code), "submitted" if payload["verify"] else "draft")
 
+    def _grn(self, reference: str) -> dict | None:
+        """The GRN with this reference_no among those created in the last ``grn_lookback_days``
+        (sdk:warehouse/GrnListPayload.java: create_date_from / create_date_to, page, pageSize;
+        rows are sdk:warehouse/GrnInfo.java), every page read."""
+        today = gm.beijing_today()
+        window = {"create_date_from": (today - timedelta(days=self.grn_lookback_days)).isoformat(),
+                  "create_date_to": (today + timedelta(days=1)).isoformat()}
+        page, seen = 1, 0
+        while True:
+            body = self._call("create_inbound", "inbound_order/get_grn_list",
+                              {**window, "page": page, "pageSize": self.grn_page_size})
+            rows = list(body.get("data") or ())
+            for row in rows:
+                if row.get("reference_no") == reference and row.get("receiving_code"):
+                    return row
+            seen += len(rows)
+            if not gm.more_pages(body, seen, len(rows)):
+                return None
+            page += 1
+
     def create_return(self, request: ReturnRequest) -> ReturnAuthorization:
-        """A customer return of a shipped order; Goodcang issues return labels as files
-        (``return_order/label``), so ``label_url`` stays None."""
+        """``return_order/create`` (answer: data.asro_code, sdk:warehouse/ReturnOrderResponse.java).
+        Goodcang issues return labels as files (``return_order/label``), so ``label_url`` stays
+        None. A retry finds the return by ``return_order/search`` reference_no
+        (sdk:warehouse/ReturnOrderSearchPayload.java; the answer is one unpaged list)."""
         order = self._order(request.outbound_reference, "create_return")
         payload = gm.return_payload(request, str(order["order_code"]), str(order["warehouse_code"]))
         try:
             body = self._call("create_return", "return_order/create", payload)
-            code, status = (body.get("data") or {}).get("asro_code") or "", "1"
+            return ReturnAuthorization(request.reference, str((body.get("data") or {}).get("asro_code") or ""),
+                                       "submitted")
         except PermanentError as exc:
-            if isinstance(exc, AuthError) or not gm.is_duplicate(exc):
+            if isinstance(exc, AuthError) or not ge.is_duplicate(exc):
                 raise
-            found = self._call("create_return", "return_order/search", {"reference_no": request.reference})
-            rows = [r for r in found.get("data") or () if r.get("reference_no") == request.reference]
-            if not rows:
-                raise
-            code, status = rows[0]["asro_code"], str(rows[0].get("asro_status", ""))
-        return ReturnAuthorization(request.reference, str(code), gm.RETURN_STATUS.get(status, status))
+            row = self._existing(request.reference, exc, lambda: self._return(request.reference))
+        status = gm.status_of(codes.RETURN_STATUS, row.get("asro_status"))
+        if status is None:
+            self._unknown("return.asro_status", row.get("asro_status"), request.reference)
+        return ReturnAuthorization(request.reference, str(row["asro_code"]), status or "unknown")
+
+    def _return(self, reference: str) -> dict | None:
+        found = self._call("create_return", "return_order/search", {"reference_no": reference})
+        rows = [r for r in found.get("data") or () if r.get("reference_no") == reference and r.get("asro_code")]
+        return rows[0] if rows else None
 
     # -- webhooks ----------------------------------------------------------------------------
 
@@ -364,6 +333,7 @@ def _retry_after(response: requests.Response, default: float | None) -> float | 
 
 
 def _external_id(body: dict) -> str | None:
+    """The record number an answer names, at the top level (order_code, product_sku) or in data."""
     data = body.get("data") if isinstance(body.get("data"), dict) else {}
     for source in (body, data):
         for key in ("order_code", "receiving_code", "asro_code", "product_sku"):

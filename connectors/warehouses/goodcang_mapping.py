@@ -1,19 +1,21 @@
-"""Goodcang <-> domain translation for :mod:`connectors.warehouses.goodcang`: Beijing time, the
-order-status and tracking-code tables, request payloads, answer parsing and error classification.
+"""Goodcang <-> domain translation for :mod:`connectors.warehouses.goodcang`: Beijing time,
+request payloads, answer parsing and error classification (the cited code tables live in
+:mod:`connectors.warehouses.goodcang_codes`). Pure functions: a value the tables do not know is
+read conservatively and handed back as a *problem* ``(field, value)`` for the connector to report.
 
 Goodcang answers every time in Beijing time (UTC+8, China has no DST) as ``YYYY-MM-DD HH:MM:SS``
-and expects the same in requests; ``0000-00-00 00:00:00`` means "not yet". Pages cited are under
-``https://open.goodcang.com/docs_api/``.
+and expects the same in requests; ``0000-00-00 00:00:00`` means "not yet". Request and answer
+keys follow the public SDK ``EalenXie/sdk-all`` module ``goodcang-sdk`` (``sdk:`` below).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from connectors.errors import AuthError, PermanentError, RetryableError
+from connectors.errors import PermanentError
+from connectors.warehouses import goodcang_codes as codes
 from integration.domain.warehousing import (
     ExceptionReason,
     InboundRequest,
@@ -32,62 +34,7 @@ from integration.domain.warehousing import (
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 SYSTEM = "goodcang"
-
-# order/get_order_by_code "order_status". Goodcang has no picking/packed stage and keeps a
-# delivered parcel at "D"; the provider upgrades D to DELIVERED from the tracking (TMS_FD).
-ORDER_STATUS: dict[str, OutboundStatus] = {
-    "C": OutboundStatus.RECEIVED,  # 待发货审核: created, awaiting review
-    "H": OutboundStatus.RECEIVED,  # 暂存: held as a draft
-    "W": OutboundStatus.RECEIVED,  # 待发货: released to the warehouse, not shipped yet
-    "D": OutboundStatus.SHIPPED,  # 已发货
-    "N": OutboundStatus.EXCEPTION,  # 异常订单
-    "P": OutboundStatus.EXCEPTION,  # 问题件
-    "X": OutboundStatus.CANCELLED,  # 废弃
-}
-
-# order/batch_query_tracking_status "code" (Goodcang's TMS track codes, 轨迹代码映射).
-TRACKING_CODES: dict[str, tuple[TrackingStatus, ExceptionReason | None]] = {
-    "TMS_NTI": (TrackingStatus.PENDING, None),  # 查无轨迹: no track yet
-    "TMS_OC": (TrackingStatus.INFO_RECEIVED, None),  # 订单创建: carrier has the order data
-    "TMS_AS": (TrackingStatus.INFO_RECEIVED, None),  # 预上网: pre-advised
-    "TMS_PU": (TrackingStatus.IN_TRANSIT, None),  # 揽件完毕: picked up
-    "TMS_IT": (TrackingStatus.IN_TRANSIT, None),  # 运输中
-    "TMS_OD": (TrackingStatus.OUT_FOR_DELIVERY, None),  # 派送中
-    "TMS_WPU": (TrackingStatus.AVAILABLE_FOR_PICKUP, None),  # 到达目的地, waiting to be collected
-    "TMS_DF": (TrackingStatus.ATTEMPT_FAIL, ExceptionReason.FAILED_ATTEMPT),  # 投递未遂
-    "TMS_EXCP": (TrackingStatus.EXCEPTION, None),  # 轨迹异常: reason read from the carrier's text
-    "TMS_RT": (TrackingStatus.EXCEPTION, ExceptionReason.RETURNED_TO_SENDER),  # 退回寄件人
-    "TMS_FD": (TrackingStatus.DELIVERED, None),  # 派送完毕
-    "TMS_YD": (TrackingStatus.DELIVERED, None),  # 预签收: provisionally signed for
-    "TMS_UN": (TrackingStatus.IN_TRANSIT, None),  # 无法匹配: an event Goodcang could not classify
-    "TMS_NP": (TrackingStatus.IN_TRANSIT, None),  # 未变化: no change
-}
-
-# TMS_EXCP covers every carrier exception; the carrier's own text tells which (first match wins).
-EXCEPTION_KEYWORDS: tuple[tuple[tuple[str, ...], ExceptionReason], ...] = (
-    (("customs", "clearance", "海关", "清关"), ExceptionReason.CUSTOMS_DELAY),
-    (("address", "地址"), ExceptionReason.ADDRESS_PROBLEM),
-    (("lost", "missing", "丢失", "遗失"), ExceptionReason.LOST),
-    (("damage", "破损", "损坏"), ExceptionReason.DAMAGED),
-    (("return to sender", "returned to sender", "退回"), ExceptionReason.RETURNED_TO_SENDER),
-    (("attempt", "not available", "未遂", "不在家"), ExceptionReason.FAILED_ATTEMPT),
-    (("delay", "延误", "延迟"), ExceptionReason.DELIVERY_DELAY),
-)
-
-# Failure classification. 10103099 (订单已废弃) and 10103086 (no data) are codes seen in real
-# answers; the others match the emulator (assumed) and are backed by the message patterns.
-DUPLICATE_CODES = {"10102001", "10103001", "10104001", "10105001"}
-DUPLICATE_RE = re.compile(r"已存在|重复|already exist|duplicate", re.IGNORECASE)
-AUDITED_CODES = {"10102002"}
-AUDITED_RE = re.compile(r"已审核|audited", re.IGNORECASE)
-DISCARDED_CODES = {"10103099"}
-NOT_FOUND_CODES = {"10103086"}
-AUTH_CODES = {"401"}
-AUTH_RE = re.compile(r"app-?token|app-?key|token.*(invalid|错误|无效)|鉴权|认证失败", re.IGNORECASE)
-THROTTLE_CODES = {"403", "429"}
-THROTTLE_RE = re.compile(r"频繁|限流|too many|rate limit|frequency", re.IGNORECASE)
-FIELD_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\s*(?:不能为空|格式错误|无效|is required|is invalid)")
-BUSY_RE = re.compile(r"系统繁忙|system busy|稍后重试|try again later", re.IGNORECASE)
+Problem = tuple[str, str]  # (vendor field, value) our tables do not map
 
 
 # -- time --------------------------------------------------------------------------------------
@@ -135,7 +82,8 @@ def beijing_today() -> date:
 # -- requests ----------------------------------------------------------------------------------
 
 def order_payload(request: OutboundRequest, shipping_method: str) -> dict:
-    """``order/create_order``; ``verify`` 1 = create and release to the warehouse at once."""
+    """``order/create_order`` (sdk:warehouse/CreateOrderPayload.java, items: OrderItem.java);
+    ``verify`` 1 = submit for release at once (是否直接审核)."""
     to = request.ship_to
     address1, address2 = _split(to.address1 or "", to.address2 or "", 50)
     first = to.first_name or to.name or to.full_name or ""
@@ -175,7 +123,9 @@ def _split(first: str, second: str, limit: int) -> tuple[str, str]:
 
 
 def product_payload(spec: SkuSpec, countries: Iterable[str], defaults: Mapping[str, object]) -> dict:
-    """``product/add_product``. Weight in kg, dimensions in cm, declared values in USD."""
+    """``product/add_product`` / ``edit_product`` (sdk:product/AddProductPayload.java,
+    EditProductPayload.java, DeclaredCountry.java). Weight in kg, dimensions in cm, declared values
+    in USD (DeclaredCountry: "币种只能为USD")."""
     payload: dict = {
         "product_sku": spec.sku,
         "reference_no": spec.barcode or "",
@@ -201,7 +151,8 @@ def product_payload(spec: SkuSpec, countries: Iterable[str], defaults: Mapping[s
 
 
 def grn_payload(request: InboundRequest) -> dict:
-    """``inbound_order/create_grn`` for a self-shipped inbound (transit_type 0), one box.
+    """``inbound_order/create_grn`` (sdk:warehouse/CreateGrnPayload.java, BoxItem.java,
+    BoxDetail.java) for a self-shipped inbound (transit_type 0), one box.
     Submitting it (verify 1) needs a tracking number; without one it stays a draft."""
     if request.expected_at is None:
         raise PermanentError("Goodcang needs an expected arrival date for an inbound order",
@@ -221,7 +172,8 @@ def grn_payload(request: InboundRequest) -> dict:
 
 
 def return_payload(request: ReturnRequest, order_code: str, warehouse_code: str) -> dict:
-    """``return_order/create``: a customer return (质检 inspection) of a Goodcang-shipped order."""
+    """``return_order/create`` (sdk:warehouse/ReturnOrderCreatePayload.java, ReturnProduct.java):
+    a customer return of a Goodcang-shipped order."""
     return {
         "order_code": order_code,
         "ref_no": request.reference,
@@ -234,9 +186,10 @@ def return_payload(request: ReturnRequest, order_code: str, warehouse_code: str)
     }
 
 
-# -- answers -----------------------------------------------------------------------------------
+# -- answers ---------------------------------------------------------------------------------
 
 def site(row: Mapping) -> WarehouseSite:
+    """sdk:base/Warehouse.java: warehouse_code, warehouse_name, country_code (wp_list unused)."""
     country = row.get("country_code") or None
     return WarehouseSite(code=str(row["warehouse_code"]), name=str(row.get("warehouse_name") or row["warehouse_code"]),
                          country_code=country, region="EU" if country in EU else None)
@@ -247,24 +200,81 @@ EU = {"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "H
 
 
 def integer(value) -> int:
-    """Goodcang sends counts as numbers or strings ("1482")."""
+    """Goodcang sends counts as numbers or strings ("1482"); unreadable counts read as 0."""
+    number = quantity(value)
+    return number if number is not None else 0
+
+
+def quantity(value) -> int | None:
+    """A whole, non-negative number, or None when the value is missing or not one."""
+    if value is None or isinstance(value, bool):
+        return None
     try:
-        return int(Decimal(str(value).strip() or "0"))
+        number = Decimal(str(value).strip())
     except ArithmeticError:
-        return 0
+        return None
+    if not number.is_finite() or number != number.to_integral_value() or number < 0:
+        return None
+    return int(number)
 
 
-def stock(row: Mapping) -> StockRecord:
-    """``sellable`` is what can be sold, ``reserved`` what waits to ship (待出库), ``onway`` and
-    ``pending`` (arrived, awaiting put-away) are not sellable yet."""
-    sellable, reserved = integer(row.get("sellable")), integer(row.get("reserved"))
-    return StockRecord(sku=str(row["product_sku"]), warehouse_code=str(row["warehouse_code"]),
-                       on_hand=sellable + reserved, available=sellable, reserved=reserved,
-                       inbound=integer(row.get("onway")) + integer(row.get("pending")))
+def more_pages(body: Mapping, seen: int, rows: int) -> bool:
+    """sdk:ResponsePage.java ``count`` is the total row count; ``seen`` rows so far, ``rows`` on
+    the page just read. Counting rows (not pages) holds whatever page size the server applied."""
+    return rows > 0 and seen < integer(body.get("count"))
+
+
+# sdk:warehouse/ProductInventory.java. Every one of these must be a readable count, else the row's
+# ``available`` cannot be computed and is reported as 0.
+STOCK_FIELDS = ("sellable", "reserved", "unsellable", "pending", "onway", "pi_freeze", "pi_no_stock")
+
+
+def stock(row: Mapping) -> tuple[StockRecord | None, list[Problem]]:
+    """``get_product_inventory`` row -> StockRecord, in StockRecord's one meaning of "available".
+
+    Goodcang fields (sdk:warehouse/ProductInventory.java) and what they make up:
+
+    * ``available`` = ``sellable`` (可售) - ``pi_freeze`` (冻结) - ``pi_no_stock`` (缺货), at least 0;
+      0 when ``product_freeze_status`` says the SKU is frozen. Whether frozen units are already
+      outside ``sellable`` is undocumented, so they are taken off (less, never more); ``pi_no_stock``
+      is ordered quantity the shelf cannot cover yet, so it is claimed before anything is sold.
+    * ``reserved`` = ``reserved`` (待出库: allocated to outbound orders, still on the shelf).
+    * ``on_hand`` = ``sellable`` + ``reserved`` + ``unsellable`` (不合格) + ``pending`` (待上架:
+      arrived, not put away) - every unit in the building.
+    * ``inbound`` = ``onway`` (在途).
+    * not used: ``stocking`` (备货) and ``shipped`` (already left), ``pi_freeze`` for on_hand (it is
+      counted once, inside ``sellable``, by the same assumption as above).
+
+    A missing or unreadable count, or a freeze status not in the table, is returned as a problem
+    and ``available`` is 0 for the row."""
+    sku, warehouse = row.get("product_sku"), row.get("warehouse_code")
+    if not sku or not warehouse:
+        return None, [("inventory.product_sku", f"{warehouse}/{sku}")]
+    problems: list[Problem] = []
+    counts = {}
+    for name in STOCK_FIELDS:
+        counts[name] = quantity(row.get(name))
+        if counts[name] is None:
+            problems.append((f"inventory.{name}", str(row.get(name))))
+    freeze = row.get("product_freeze_status")
+    frozen = False
+    if freeze not in (None, ""):
+        frozen = codes.FREEZE_STATUS.get(str(freeze), True)
+        if str(freeze) not in codes.FREEZE_STATUS:
+            problems.append(("inventory.product_freeze_status", str(freeze)))
+    n = {k: v or 0 for k, v in counts.items()}
+    available = max(0, n["sellable"] - n["pi_freeze"] - n["pi_no_stock"])
+    if frozen or problems:
+        available = 0
+    return StockRecord(sku=str(sku), warehouse_code=str(warehouse),
+                       on_hand=n["sellable"] + n["reserved"] + n["unsellable"] + n["pending"],
+                       available=available, reserved=n["reserved"], inbound=n["onway"]), problems
 
 
 def outbound(reference: str, data: Mapping, *, delivered: bool = False) -> Outbound:
-    status = ORDER_STATUS.get(str(data.get("order_status") or ""), OutboundStatus.EXCEPTION)
+    """sdk:warehouse/Order.java -> Outbound; an order_status not in the table reads as EXCEPTION
+    (never shipped), for the connector to report."""
+    status = codes.ORDER_STATUS.get(str(data.get("order_status") or ""), OutboundStatus.EXCEPTION)
     if delivered and status is OutboundStatus.SHIPPED:
         status = OutboundStatus.DELIVERED
     lines = tuple(Line(str(i["product_sku"]), integer(i.get("quantity"))) for i in data.get("items") or ())
@@ -282,15 +292,17 @@ def outbound(reference: str, data: Mapping, *, delivered: bool = False) -> Outbo
                     updated_at=from_beijing(data.get("date_modify")), error=problem)
 
 
-def tracking(data: Iterable[Mapping]) -> list[TrackingEvent]:
-    """``batch_query_tracking_status`` data -> events, oldest first. The documented item list is
-    ``status_list``; Goodcang's own example calls it ``item``: both are read."""
+def tracking(data) -> list[TrackingEvent]:
+    """``query_tracking_status`` data (sdk:warehouse/TrackingStatusResponse.java, one object; a
+    list of them is read too) -> events, oldest first. Items are under
+    ``trajectory_information[].item`` (sdk:warehouse/TrajectoryInformation.java)."""
+    orders = [data] if isinstance(data, Mapping) else list(data or ())
     events = []
-    for order in data:
+    for order in orders:
         carrier = order.get("code") or None
         for trajectory in order.get("trajectory_information") or ():
             number = trajectory.get("tracking_number") or ""
-            for item in trajectory.get("status_list") or trajectory.get("item") or ():
+            for item in trajectory.get("item") or ():
                 event = tracking_event(number, carrier, item)
                 if event is not None:
                     events.append(event)
@@ -299,13 +311,15 @@ def tracking(data: Iterable[Mapping]) -> list[TrackingEvent]:
 
 
 def tracking_event(number: str, carrier: str | None, item: Mapping) -> TrackingEvent | None:
+    """sdk:warehouse/TrajectoryItem.java; a code not in the table is read from the carrier's text
+    and never as delivered."""
     occurred = from_beijing(item.get("date_time")) or from_utc(item.get("utc_time"))
     if occurred is None:
         return None
     code = str(item.get("code") or "")
     text = " ".join(str(item.get(k) or "") for k in ("info", "code_info"))
-    status, reason = TRACKING_CODES.get(code, (None, None))
-    if status is None:  # a code Goodcang added later: read the text
+    status, reason = codes.TRACKING_CODES.get(code, (None, None))
+    if status is None:
         reason = exception_reason(text)
         status = TrackingStatus.EXCEPTION if reason else TrackingStatus.IN_TRANSIT
     elif status is TrackingStatus.EXCEPTION and reason is None:
@@ -317,81 +331,12 @@ def tracking_event(number: str, carrier: str | None, item: Mapping) -> TrackingE
 
 def exception_reason(text: str) -> ExceptionReason | None:
     lowered = text.lower()
-    for words, reason in EXCEPTION_KEYWORDS:
+    for words, reason in codes.EXCEPTION_KEYWORDS:
         if any(w in lowered for w in words):
             return reason
     return None
 
 
-# -- errors ------------------------------------------------------------------------------------
-
-def failure_of(body: Mapping) -> tuple[str, str] | None:
-    """(errCode, message) when a V1 (``ask``) or V2 (``code``) answer is a failure, else None."""
-    if "ask" in body:
-        if body.get("ask") == "Success":
-            return None
-        error = body.get("Error") if isinstance(body.get("Error"), Mapping) else {}
-        code = error.get("errCode") or body.get("errCode") or ""
-        message = error.get("errMessage") or body.get("message") or "Failure"
-        return str(code), str(message)
-    if str(body.get("code")) in ("0", "200"):
-        return None
-    return str(body.get("code", "")), str(body.get("message") or "Failure")
-
-
-def error_for(code: str, message: str, payload: Mapping, operation: str):
-    """The connector error for a Goodcang failure answer."""
-    text = f"Goodcang {code}: {message}" if code else f"Goodcang: {message}"
-    if code in AUTH_CODES or AUTH_RE.search(message):
-        return AuthError(text, code=code or None, system=SYSTEM, operation=operation)
-    if code in THROTTLE_CODES or THROTTLE_RE.search(message):
-        return RetryableError(text, retry_after=1.0, system=SYSTEM, operation=operation)
-    if BUSY_RE.search(message):
-        return RetryableError(text, system=SYSTEM, operation=operation)
-    return PermanentError(text, field=field_in(message, payload), code=code or None, system=SYSTEM,
-                          operation=operation)
-
-
-def field_in(message: str, payload: Mapping) -> str | None:
-    """The request field a validation message names (Goodcang says ``"<field>不能为空"``)."""
-    named = FIELD_RE.search(message)
-    if named:
-        return named.group(1)
-    names = set(_keys(payload))
-    for token in re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", message):
-        if token in names or token.split(".")[0] in names:
-            return token
-    return None
-
-
-def _keys(value) -> Iterable[str]:
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            yield str(key)
-            yield from _keys(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _keys(inner)
-
-
-def is_duplicate(error: PermanentError) -> bool:
-    return (error.code in DUPLICATE_CODES) or bool(DUPLICATE_RE.search(error.message))
-
-
-def is_audited(error: PermanentError) -> bool:
-    return (error.code in AUDITED_CODES) or bool(AUDITED_RE.search(error.message))
-
-
-def is_discarded(error: PermanentError) -> bool:
-    return error.code in DISCARDED_CODES or "已废弃" in error.message
-
-
-def is_not_found(error: PermanentError) -> bool:
-    return error.code in NOT_FOUND_CODES or error.message.strip().lower() == "no data"
-
-
-# return_order/search "asro_status" (documented) and inbound_order/get_grn_list
-# "receiving_status" (not in the pages we have: assumed codes).
-RETURN_STATUS = {"0": "draft", "1": "submitted", "4": "received", "5": "processed", "6": "discarded",
-                 "7": "processing"}
-GRN_STATUS = {"0": "draft", "1": "submitted", "5": "received"}
+def status_of(table: Mapping[str, str], value) -> str | None:
+    """A GRN / return status code -> our word, None when the table does not know it."""
+    return table.get(str(value)) if value is not None else None

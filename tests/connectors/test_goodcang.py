@@ -75,20 +75,36 @@ def test_emulator_is_strict_about_the_protocol(make_goodcang_emulator):
     unknown = requests.post(f"{url}/order/delete_everything", json={}, headers=auth, timeout=5)
     assert unknown.status_code == 404 and unknown.json()["ask"] == "Failure"
     bad = requests.post(f"{url}/order/get_order_by_ref_code", data=b"{oops", headers=auth, timeout=5)
-    assert bad.json()["Error"]["errCode"] == 10100001
+    assert bad.json()["Error"]["errCode"] == "10100001"  # sdk:Error.java types errCode as a String
     required = requests.post(f"{url}/order/get_order_by_ref_code", json={}, headers=auth, timeout=5).json()
     assert required["ask"] == "Failure" and "reference_no" in required["message"]
     none = requests.post(f"{url}/order/get_order_by_ref_code", json={"reference_no": "nope"}, headers=auth,
                          timeout=5).json()
-    assert none["Error"] == {"errMessage": "no data", "errCode": 10103086}
+    assert none["Error"] == {"errMessage": "no data", "errCode": "10103086"}
     assert requests.get(f"{url}/base_data/get_warehouse", headers=auth, timeout=5).status_code == 405
     nowhere = requests.post(f"{url}/inventory/get_product_inventory", headers=auth, timeout=5,
                             json={"page": 1, "pageSize": 10, "warehouse_code": "MARS"}).json()
-    assert nowhere["Error"]["errCode"] == 10103003
+    assert nowhere["Error"]["errCode"] == "10103003"
     span = requests.post(f"{url}/inventory/get_inventory_log", headers=auth, timeout=5,
                          json={"page": 1, "pageSize": 10, "create_date_from": "2024-01-01",
                                "create_date_end": "2024-03-01"}).json()
-    assert span["ask"] == "Failure" and span["Error"]["errCode"] == 10100004
+    assert span["ask"] == "Failure" and span["Error"]["errCode"] == "10100004"
+    # The connector's old guesses are refused: keys the SDK's payload classes do not have.
+    for action, body, field in (
+            ("inbound_order/get_grn_list", {"page": 1, "pageSize": 10, "reference_no": "X"}, "reference_no"),
+            ("base_data/get_shipping_method", {"warehouse_code": "USEA"}, "warehouse_code"),
+            ("order/batch_query_tracking_status", {"value_list": ["X"], "code_type": "reference_no"}, None)):
+        refused = requests.post(f"{url}/{action}", json=body, headers=auth, timeout=5)
+        assert refused.json()["ask"] == "Failure", action
+        assert field is None or field in refused.json()["message"]
+    both = requests.post(f"{url}/inventory/get_product_inventory", headers=auth, timeout=5,
+                         json={"page": 1, "pageSize": 2, "page_size": 2}).json()
+    assert both["ask"] == "Failure"
+    paged = requests.post(f"{url}/inventory/get_product_inventory", headers=auth, timeout=5,
+                          json={"page": 2, "page_size": 4}).json()  # sdk:PagePayload.java spelling
+    assert (paged["count"], len(paged["data"]), paged["nextPage"]) == (6, 2, "false")
+    assert paged["pagination"] == {"page": 2, "pageSize": 4}
+    assert (paged["data"][0]["product_sku"], paged["data"][0]["sellable"]) == ("TEE-M", 10)  # an Integer
 
 
 def test_call_records_carry_no_credentials(goodcang_emulator, make_goodcang_provider):
@@ -187,7 +203,7 @@ def test_create_outbound_twice_with_the_same_reference_makes_one_order(goodcang_
     assert second.external_id == first.external_id
     assert len(goodcang_emulator.orders) == 1
     assert goodcang_emulator.sim.stock[("USEA", "MUG-BLUE")].reserved == 2
-    assert any(c["err_code"] == 10103001 for c in goodcang_emulator.calls)
+    assert any(c["err_code"] == "10103001" for c in goodcang_emulator.calls)
 
 
 def test_create_outbound_validation_errors_are_permanent(goodcang_provider):
@@ -292,7 +308,7 @@ def test_beijing_times_round_trip_through_the_api(make_goodcang_emulator, make_g
     assert provider.get_outbound("TZ-1").updated_at == start
     provider.create_inbound(InboundRequest(reference="ASN-TZ", warehouse_code="DE", lines=(Line("TEE-M", 5),),
                                            expected_at=datetime(2030, 1, 1, 18, 0, tzinfo=UTC)))
-    assert emulator.inbounds["ASN-TZ"]["eta_date"] == "2030-01-02"
+    assert emulator.inbounds["ASN-TZ"]["request"]["eta_date"] == "2030-01-02"
 
 
 # -- inbound, returns, webhooks ------------------------------------------------------------------

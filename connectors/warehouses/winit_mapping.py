@@ -1,13 +1,15 @@
-"""WINIT (万邑通) open API: request signing, Beijing time, code tables and payload mapping.
+"""WINIT (万邑通) open API: request signing, Beijing time, payloads and answer parsing.
 
-Pure functions; :mod:`connectors.warehouses.winit` does the HTTP. Sources for the protocol facts
-are listed in that module's docstring. Where WINIT's published material is silent (error codes,
-outbound status codes, tracking event codes) the tables below are our assumption and are marked so:
-they are the single place to correct once the vendor's dictionary is at hand.
+Pure functions; :mod:`connectors.warehouses.winit` does the HTTP. Field names follow the public
+SDK EalenXie/sdk-all winit-sdk (``oswh/*.java``, cited per function); the code tables and their
+sources are in :mod:`connectors.warehouses.winit_codes`, the stock parser in
+:mod:`connectors.warehouses.winit_stock`. Parsers never guess: a value missing from a table is
+read the safe way and returned to the caller, which reports it.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -15,9 +17,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
-from connectors.errors import AuthError, ConnectorError, PermanentError, RetryableError
+from connectors.errors import PermanentError
+from connectors.warehouses.winit_codes import OUTBOUND_STATUS, SPLIT_TYPES, TRACKING_CODES, UNKNOWN_TRACKING
 from integration.domain.warehousing import (
-    ExceptionReason,
     InboundRequest,
     Line,
     Outbound,
@@ -26,12 +28,8 @@ from integration.domain.warehousing import (
     Package,
     ReturnRequest,
     SkuSpec,
-    StockRecord,
     TrackingEvent,
-    TrackingStatus,
 )
-
-SYSTEM = "winit"
 
 # -- signing ---------------------------------------------------------------------------------
 # developer.winit.com.cn/document/detail/id/6 ("签名认证"): sign = upper(md5(token + name1value1 +
@@ -103,105 +101,6 @@ def parse_time(value) -> datetime | None:
     return None
 
 
-# -- errors ----------------------------------------------------------------------------------
-# Envelope: {"code": "0", "msg": "操作成功", "data": ...}; any other code is an error. "0" and the
-# envelope are confirmed; "400006" (document not found) is seen in a public client; the rest of
-# this table is our assumption (see the report). Validation messages name the field as "[field]…".
-OK = "0"
-DUPLICATE = "400008"
-NOT_FOUND = "400006"
-THROTTLED = "400005"
-ERROR_CODES: dict[str, tuple[str, str | None]] = {
-    "400001": ("auth", None),  # 签名错误 (sign / client_sign mismatch)
-    "400002": ("auth", "app_key"),  # app_key 不存在或未授权 (also wrong platform / client_id)
-    "400003": ("permanent", "timestamp"),  # 时间戳无效或已过期 (our clock is off: retrying won't help)
-    "400004": ("permanent", "action"),  # action 不存在
-    THROTTLED: ("retry", None),  # 请求过于频繁
-    NOT_FOUND: ("not_found", None),  # 单据不存在
-    "400007": ("permanent", None),  # 参数校验失败: [field]…
-    DUPLICATE: ("duplicate", None),  # 卖家订单号重复 / 已生成退货订单
-    "400009": ("permanent", "lines"),  # 库存不足
-    "400010": ("permanent", "productCode"),  # 商品不存在
-    "400011": ("permanent", "warehouse_code"),  # 仓库不存在
-    "400012": ("permanent", "status"),  # 单据状态不允许此操作 (e.g. void after outbound)
-    "500000": ("retry", None),  # 系统错误
-}
-# WINIT field names -> our domain's, for PermanentError.field.
-FIELD_NAMES = {
-    "recipientName": "ship_to.name", "phoneNum": "ship_to.phone", "zipCode": "ship_to.zip",
-    "state": "ship_to.country_code", "region": "ship_to.province", "city": "ship_to.city",
-    "address1": "ship_to.address1", "address2": "ship_to.address2", "emailAddress": "email",
-    "productCode": "lines.sku", "productNum": "lines.quantity", "merchandiseCode": "lines.sku",
-    "quantity": "lines.quantity", "warehouseID": "warehouse_code", "warehouseCode": "warehouse_code",
-    "destinationWarehouseCode": "warehouse_code", "sellerOrderNo": "reference",
-    "customerOrderNo": "reference", "deliveryWayID": "shipping_service", "englishName": "title",
-}
-_FIELD_IN_MSG = re.compile(r"^\[([A-Za-z_][\w.]*)\]")
-
-
-class WinitDuplicateError(PermanentError):
-    """The seller order number already exists (our idempotency signal)."""
-
-
-class WinitNotFoundError(PermanentError):
-    """WINIT has no document with that number."""
-
-
-def error_for(code: str, msg: str, *, operation: str) -> ConnectorError:
-    kind, field = ERROR_CODES.get(code, ("permanent", None))
-    match = _FIELD_IN_MSG.match(msg or "")
-    if match:
-        field = match.group(1)
-    field = FIELD_NAMES.get(field, field) if field else None
-    text = f"WINIT {code}: {msg}"
-    if kind == "auth":
-        return AuthError(text, field=field, code=code, system=SYSTEM, operation=operation)
-    if kind == "retry":
-        return RetryableError(text, retry_after=1.0 if code == THROTTLED else None, system=SYSTEM,
-                              operation=operation)
-    if kind == "duplicate":
-        return WinitDuplicateError(text, field="reference", code=code, system=SYSTEM, operation=operation)
-    if kind == "not_found":
-        return WinitNotFoundError(text, field="reference", code=code, system=SYSTEM, operation=operation)
-    return PermanentError(text, field=field, code=code, system=SYSTEM, operation=operation)
-
-
-# -- status tables (assumed codes; "EX" = 异常 and "CF" = 确认中 are in public material) ---------
-OUTBOUND_STATUS: dict[str, OutboundStatus] = {
-    "DR": OutboundStatus.RECEIVED,  # 草稿
-    "CF": OutboundStatus.RECEIVED,  # 确认中: createOutboundOrder submits straight to this state
-    "PK": OutboundStatus.PICKING,  # 拣货中
-    "PC": OutboundStatus.PACKED,  # 已打包
-    "DLI": OutboundStatus.SHIPPED,  # 已出库 (handed to the last-mile carrier)
-    "TSC": OutboundStatus.DELIVERED,  # 派送完成
-    "VO": OutboundStatus.CANCELLED,  # 已作废
-    "EX": OutboundStatus.EXCEPTION,  # 异常 (void / failed sub-package)
-}
-
-# tracking.getOrderVerdorTracking trace[].eventCode -> (status, reason). In-warehouse events first.
-TRACKING_CODES: dict[str, tuple[TrackingStatus, ExceptionReason | None]] = {
-    "WPK": (TrackingStatus.PENDING, None),  # 库内拣货完成
-    "WOB": (TrackingStatus.INFO_RECEIVED, None),  # 已出库, handed to carrier
-    "CIR": (TrackingStatus.INFO_RECEIVED, None),  # 承运商已收到包裹信息
-    "TRN": (TrackingStatus.IN_TRANSIT, None),  # 运输中
-    "OFD": (TrackingStatus.OUT_FOR_DELIVERY, None),  # 派送中
-    "DLV": (TrackingStatus.DELIVERED, None),  # 已签收
-    "PUP": (TrackingStatus.AVAILABLE_FOR_PICKUP, None),  # 待自提
-    "EXP": (TrackingStatus.EXPIRED, None),  # 轨迹过期
-    "CUS": (TrackingStatus.EXCEPTION, ExceptionReason.CUSTOMS_DELAY),  # 清关延误
-    "DLY": (TrackingStatus.EXCEPTION, ExceptionReason.DELIVERY_DELAY),  # 派送延误
-    "ATF": (TrackingStatus.ATTEMPT_FAIL, ExceptionReason.FAILED_ATTEMPT),  # 派送未成功
-    "ADE": (TrackingStatus.EXCEPTION, ExceptionReason.ADDRESS_PROBLEM),  # 地址问题
-    "LST": (TrackingStatus.EXCEPTION, ExceptionReason.LOST),  # 包裹丢失
-    "DMG": (TrackingStatus.EXCEPTION, ExceptionReason.DAMAGED),  # 包裹破损
-    "RTS": (TrackingStatus.EXCEPTION, ExceptionReason.RETURNED_TO_SENDER),  # 退回发件人
-}
-
-# rma.returnGoodsOrder status codes (published in a public client's doc comment).
-RETURN_STATUS = {"PD": "draft", "OD": "ordered", "RE": "received", "WP": "pending", "OC": "completed",
-                 "DT": "destroyed", "CD": "cancelled"}
-
-
 # -- requests --------------------------------------------------------------------------------
 def _cm(mm: int | None) -> str | None:
     return None if mm is None else str((Decimal(mm) / 10).normalize())
@@ -221,8 +120,10 @@ def product_payload(spec: SkuSpec) -> dict:
 
 
 def outbound_payload(request: OutboundRequest, *, warehouse_id, delivery_way_id) -> dict:
-    """createOutboundOrder (developer doc id/49): submitted straight to 确认中; ``repeatable: N``
-    makes WINIT refuse a second order with the same sellerOrderNo (our idempotency key)."""
+    """createOutboundOrder (id/49; oswh/CreateOutboundOrderPayload.java, lines
+    oswh/OutboundOrderProduct.java). ``repeatable: N`` is meant to make WINIT refuse a second order
+    with the same sellerOrderNo (field in the SDK, meaning assumed): the connector does not rely
+    on it and looks a retried order up by sellerOrderNo first."""
     to = request.ship_to
     return {
         "warehouseID": str(warehouse_id), "deliveryWayID": str(delivery_way_id), "repeatable": "N",
@@ -251,14 +152,15 @@ def inbound_payload(request: InboundRequest, *, product_code: str) -> dict:
 
 def return_payload(request: ReturnRequest, *, outbound_no: str, warehouse_code: str,
                    product_code: str | None) -> dict:
-    """rma.returnGoodsOrder.createReturnGoodsOrder (id/151) for goods of a WINIT outbound order;
-    buyer data taken from the original order (userInfoSource ORI), no return label."""
+    """rma.returnGoodsOrder.createReturnGoodsOrder (id/151; oswh/ReturnGoodsOrderCreateData.java,
+    lines oswh/ReturnGood.java) for goods of one WINIT outbound order; buyer data taken from the
+    original order (userInfoSource ORI - no public source for the value: assumed), no label.
+    handleMethod "SA" (back on the shelf) is assumed too: the SDK names the field, not its values."""
     return {
         "customerOrderNo": request.reference, "isWinitOutbound": "Y", "outboundOrderNo": outbound_no,
-        "warehouseCode": warehouse_code, "userInfoSource": "ORI", "isReturnLabel": "N",
-        "winitProductCode": product_code,
-        "ReturnGoodsList": [{"productCode": line.sku, "productNum": str(line.quantity), "handleMethod": "SA",
-                             "shelveMethod": "GOOD_SA"} for line in request.lines],
+        "warehouseCode": warehouse_code, "userInfoSource": "ORI", "winitProductCode": product_code,
+        "ReturnGoodsList": [{"productCode": line.sku, "productNum": str(line.quantity), "handleMethod": "SA"}
+                            for line in request.lines],
     }
 
 
@@ -270,62 +172,102 @@ def to_int(value, default: int = 0) -> int:
         return default
 
 
+def created_numbers(result) -> tuple[list[str], str | None]:
+    """createOutboundOrder ``data`` (oswh/CreateOutboundOrderResponse.java: orderNo, splitType,
+    orderNoList - several numbers when WINIT split the order) -> every number, first = orderNo,
+    and the splitType if it is one :data:`winit_codes.SPLIT_TYPES` does not list."""
+    if not isinstance(result, Mapping):
+        return [], None
+    numbers = [str(n) for n in (result.get("orderNoList") or ()) if n]
+    if result.get("orderNo") and str(result["orderNo"]) not in numbers:
+        numbers.insert(0, str(result["orderNo"]))
+    split = result.get("splitType")
+    return numbers, (str(split) if split not in (None, "", *SPLIT_TYPES) else None)
+
+
 def _lines(items) -> tuple[Line, ...]:
     return tuple(Line(str(item.get("productCode")), to_int(item.get("productNum")))
                  for item in items or () if item.get("productCode"))
 
 
-def parse_outbound(reference: str, row: Mapping) -> Outbound:
-    """queryOutboundOrder (id/55) ``data.list[0]`` -> Outbound."""
+def parse_outbound(reference: str, row: Mapping) -> tuple[Outbound, str | None]:
+    """queryOutboundOrder ``data.list[0]`` (oswh/OutboundOrderInfoResponse.java, packages
+    oswh/OutboundPackageList.java) -> one WINIT order as an Outbound, and its status code if our
+    table does not know it (then read as RECEIVED: never shipped, never cancelled)."""
     code = str(row.get("status") or "")
     status = OUTBOUND_STATUS.get(code, OutboundStatus.RECEIVED)
     packages: list[Package] = []
     for pkg in row.get("packageList") or ():
         for number in pkg.get("trackingNos") or ():
             packages.append(Package(
-                tracking_number=str(number), carrier=pkg.get("carrier") or row.get("carrier"),
-                lines=_lines(pkg.get("merchandiseList")),
+                tracking_number=str(number), carrier=row.get("carrier"), lines=_lines(pkg.get("merchandiseList")),
                 shipped_at=parse_time(pkg.get("outboundDate") or row.get("outboundDate"))))
     if not packages and row.get("trackingNum"):
         packages.append(Package(str(row["trackingNum"]), carrier=row.get("carrier"),
                                 shipped_at=parse_time(row.get("outboundDate"))))
-    times = [parse_time(row.get(key)) for key in ("orderedTime", "outboundDate", "actualFinishTime", "updateTime")]
-    error = row.get("reasonForVoid") or row.get("errorMsg") or None
-    if code not in OUTBOUND_STATUS:
+    times = [parse_time(row.get(key)) for key in ("orderedTime", "outboundDate", "actualFinishTime")]
+    voided = [pkg.get("reasonForVoid") for pkg in row.get("packageList") or () if pkg.get("reasonForVoid")]
+    error = next(iter(voided), None)
+    unknown = None if code in OUTBOUND_STATUS else code
+    if unknown is not None:
         error = f"unknown WINIT status {code!r}"
+    number = str(row.get("outboundOrderNum") or "")
     return Outbound(
-        reference=reference, external_id=str(row.get("outboundOrderNum") or row.get("documentNo")),
-        status=status, warehouse_code=row.get("warehouseCode"), packages=tuple(packages),
-        updated_at=max((t for t in times if t), default=None), error=error)
+        reference=reference, external_id=number, status=status, warehouse_code=row.get("warehouseCode"),
+        packages=tuple(packages), updated_at=max((t for t in times if t), default=None), error=error,
+        external_ids=(number,)), unknown
 
 
-def parse_stock(row: Mapping, warehouse_code: str, as_of: datetime) -> StockRecord:
-    """queryWarehouseStorage (id/44) list row: inventory = on hand, reservedInventory = allocated
-    to open orders, pipelineInventory = on its way in; available = inventory - reserved."""
-    on_hand, reserved = to_int(row.get("inventory")), to_int(row.get("reservedInventory"))
-    return StockRecord(sku=str(row.get("productCode")), warehouse_code=warehouse_code, on_hand=on_hand,
-                       available=max(on_hand - reserved, 0), reserved=reserved,
-                       inbound=to_int(row.get("pipelineInventory")), as_of=as_of)
+# How far an order has come; a split order is only as far as its slowest part.
+_PROGRESS = (OutboundStatus.RECEIVED, OutboundStatus.PICKING, OutboundStatus.PACKED, OutboundStatus.SHIPPED,
+             OutboundStatus.DELIVERED)
 
 
-def parse_tracking(entries, fallback_number: str) -> list[TrackingEvent]:
-    """tracking.getOrderVerdorTracking (id/56) entries -> events, oldest first."""
+def merge_outbound(reference: str, parts: list[Outbound]) -> Outbound:
+    """The parts of one order WINIT split, as one Outbound: every package; status conservative
+    (an exception in any part wins; cancelled only when every part is; a part cancelled while
+    others go on is an exception for a person; otherwise the least advanced part's status)."""
+    statuses = [part.status for part in parts]
+    errors = [f"{part.external_id}: {part.error}" if len(parts) > 1 else part.error for part in parts if part.error]
+    if OutboundStatus.EXCEPTION in statuses:
+        status = OutboundStatus.EXCEPTION
+    elif all(s is OutboundStatus.CANCELLED for s in statuses):
+        status = OutboundStatus.CANCELLED
+    elif OutboundStatus.CANCELLED in statuses:
+        status = OutboundStatus.EXCEPTION
+        errors.append("part of the split order was voided: "
+                      + ", ".join(p.external_id for p in parts if p.status is OutboundStatus.CANCELLED))
+    else:
+        status = min(statuses, key=_PROGRESS.index)
+    first = parts[0]
+    return Outbound(
+        reference=reference, external_id=first.external_id, status=status, warehouse_code=first.warehouse_code,
+        packages=tuple(pkg for part in parts for pkg in part.packages),
+        updated_at=max((p.updated_at for p in parts if p.updated_at), default=None),
+        error="; ".join(errors) or None, external_ids=tuple(p.external_id for p in parts))
+
+
+def parse_tracking(entries, fallback_number: str) -> tuple[list[TrackingEvent], list[str]]:
+    """tracking.getOrderVerdorTracking (oswh/OrderVerdorTracking.java, trace oswh/Trace.java)
+    entries -> events, oldest first, and the event codes our table does not know."""
     events: list[TrackingEvent] = []
+    unknown: list[str] = []
     for entry in entries or ():
-        number = entry.get("trackingNo") or fallback_number
+        number = entry.get("trackingNo") or entry.get("orderNo") or fallback_number
         for trace in entry.get("trace") or ():
             occurred = parse_time(trace.get("date"))
             if occurred is None:
                 continue
             code = str(trace.get("eventCode") or "")
-            # An unknown code is kept as in-transit (never a false alarm); raw_code keeps it for support.
-            status, reason = TRACKING_CODES.get(code, (TrackingStatus.IN_TRANSIT, None))
+            if code not in TRACKING_CODES and code not in unknown:
+                unknown.append(code)
+            status, reason = TRACKING_CODES.get(code, UNKNOWN_TRACKING)
             events.append(TrackingEvent(
                 tracking_number=str(number), status=status, occurred_at=occurred, reason=reason,
                 description=str(trace.get("eventDescription") or ""), location=trace.get("location") or None,
                 carrier=entry.get("carrier") or None, raw_code=code or None))
     events.sort(key=lambda event: event.occurred_at)
-    return events
+    return events, unknown
 
 
 def country_of(row: Mapping) -> str | None:
@@ -347,3 +289,19 @@ def region_of(country: str | None) -> str | None:
     if country in EU:
         return "EU"
     return country
+
+
+# -- inventory ledger cursor (opaque to callers: a start date and the rows consumed from it) --
+def encode_cursor(start, consumed: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"d": start.isoformat(), "n": consumed}).encode()).decode()
+
+
+def decode_cursor(cursor: str | None, *, default):
+    if not cursor:
+        return default, 0
+    try:
+        state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.strptime(state["d"], "%Y-%m-%d").date(), int(state["n"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PermanentError(f"not a WINIT inventory cursor: {cursor!r}", field="cursor", code="bad_cursor",
+                             system="winit") from exc

@@ -11,7 +11,9 @@ with ``{"code", "msg", "data"}``. It refuses (with the codes of :mod:`winit_prot
 missing sign (computed over ``data`` re-serialised sorted and without nulls, so unsorted or
 null-bearing data signed as sent fails), an unknown app_key or platform, a timestamp more than
 ``timestamp_window`` seconds from Beijing time, an unknown action, invalid data, duplicate seller
-order numbers, unknown SKUs and warehouses. Requests above ``rate_limit`` per second per app_key
+order numbers, unknown SKUs and warehouses, and request fields the SDK's class for that action does
+not declare. ``split_zones`` (SKU -> stock zone) makes it split an order whose lines sit in
+different zones, as WINIT does (see :mod:`winit_outbound`). Requests above ``rate_limit`` per second per app_key
 are counted in ``violations`` and answered with the throttling error. ``faults`` injects gateway
 429s, 500s and slow answers at a rate.
 """
@@ -45,8 +47,8 @@ from sandbox.warehouses.winit_protocol import (
     invalid,
 )
 
-GATEWAY_PATH = "/openapi/service"
-RATE_LIMIT = 10.0  # requests per second per app_key: our assumption, WINIT publishes no figure we found
+GATEWAY_PATH = "/openapi/service"  # WinitClient.java HOST
+RATE_LIMIT = 10.0  # requests per second per app_key: no public source: assumed
 ENVELOPE_FIELDS = ("action", "app_key", "format", "sign_method", "timestamp", "version")
 
 
@@ -55,11 +57,12 @@ class WinitEmulator:
                  warehouses: dict[str, str] | None = None, seed: int | None = None,
                  rate_limit: float | None = RATE_LIMIT, fault_rate: float = 0.0,
                  client_id: str | None = None, client_secret: str | None = None,
-                 timestamp_window: float = 600.0) -> None:
+                 timestamp_window: float = 600.0, split_zones: dict[str, str] | None = None) -> None:
         self.app_key, self.token, self.platform = app_key, token, platform
         self.client_id, self.client_secret = client_id, client_secret
         self.sim = WarehouseSim(dict(warehouses or {"DEWH": "DE", "USWC": "US"}), seed=seed)
         self.actions = WinitActions(self.sim)
+        self.actions.split_zones.update(split_zones or {})
         self.faults = Faults(fault_rate, seed=seed, slow_seconds=2.0)
         self.rate_limit = rate_limit
         self.timestamp_window = timestamp_window

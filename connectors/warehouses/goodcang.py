@@ -22,8 +22,9 @@ timeouts, non-JSON answers -> :class:`RetryableError`; other failures -> :class:
 with Goodcang's ``errCode`` as ``code`` and the named request field as ``field`` (the codes and
 HTTP statuses are assumed: see :mod:`connectors.warehouses.goodcang_codes`; an errCode not there
 is reported). A duplicate reference on create returns the existing order/GRN/return; when it
-cannot be found yet the create fails as retryable, never as permanent. Goodcang publishes no webhook with a
-verifiable signature, so :meth:`parse_webhook` refuses and no push capability is declared.
+cannot be found yet the create fails as retryable, never as permanent. Goodcang publishes no
+webhook with a verifiable signature, so :meth:`parse_webhook` refuses and no push capability is
+declared.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ class GoodcangInventory:
             return self._inventory(base)
         wanted = list(dict.fromkeys(skus))
         records: list[StockRecord] = []
-        for start in range(0, len(wanted), 200):  # product_sku_arr takes at most 200 SKUs
+        for start in range(0, len(wanted), 200):  # at most 200 SKUs per product_sku_arr: no public source, assumed
             records += self._inventory({**base, "product_sku_arr": wanted[start:start + 200]})
         return records
 
@@ -38,8 +38,9 @@ class GoodcangInventory:
         while True:
             rows, body = self._inventory_page(filters, page, operation)
             records += rows
-            seen += len(body.get("data") or ())
-            if not gm.more_pages(body, seen, len(body.get("data") or ())):
+            answered = len(body.get("data") or ())  # rows on the page, read or not
+            seen += answered
+            if not gm.more_pages(body, seen, answered):
                 return records
             page += 1
 
@@ -62,8 +63,8 @@ class GoodcangInventory:
         """A first pass (cursor None) pages through the whole inventory, then follows Goodcang's
         inventory log (``get_inventory_log``, sdk:warehouse/GetInventoryLogPayload.java and
         InventoryLog.java: on-hand moves, Beijing dates; windows of at most 31 days and oldest
-        first are assumed, no public source). The cursor is always returned; ``has_more`` says whether
-        to ask again now. Reservations do not move on-hand, so they appear with the next move or
+        first are assumed, no public source). The cursor is always returned; ``has_more`` says
+        whether to ask again now. Reservations do not move on-hand, so they appear with the next move or
         the periodic reconciliation."""
         kind, first, second = self._parse_cursor(cursor)
         if kind == "snap":
@@ -99,7 +100,7 @@ class GoodcangInventory:
         wanted, found = set(pairs), {}
         skus = list(dict.fromkeys(sku for _, sku in pairs))
         warehouses = list(dict.fromkeys(wh for wh, _ in pairs))
-        for s in range(0, len(skus), 200):
+        for s in range(0, len(skus), 200):  # list sizes 200 / 20: no public source, assumed
             for w in range(0, len(warehouses), 20):
                 filters = {"product_sku_arr": skus[s:s + 200], "warehouse_code_arr": warehouses[w:w + 20]}
                 for record in self._inventory(filters, "inventory_changes"):

@@ -193,7 +193,7 @@ def _lines(items) -> tuple[Line, ...]:
 def parse_outbound(reference: str, row: Mapping) -> tuple[Outbound, str | None]:
     """queryOutboundOrder ``data.list[0]`` (oswh/OutboundOrderInfoResponse.java, packages
     oswh/OutboundPackageList.java) -> one WINIT order as an Outbound, and its status code if our
-    table does not know it (then read as RECEIVED: never shipped, never cancelled)."""
+    table does not know it (then read as RECEIVED without packages: never shipped, never cancelled)."""
     code = str(row.get("status") or "")
     status = OUTBOUND_STATUS.get(code, OutboundStatus.RECEIVED)
     packages: list[Package] = []
@@ -209,8 +209,8 @@ def parse_outbound(reference: str, row: Mapping) -> tuple[Outbound, str | None]:
     voided = [pkg.get("reasonForVoid") for pkg in row.get("packageList") or () if pkg.get("reasonForVoid")]
     error = next(iter(voided), None)
     unknown = None if code in OUTBOUND_STATUS else code
-    if unknown is not None:
-        error = f"unknown WINIT status {code!r}"
+    if unknown is not None:  # nothing is fulfilled on a status we cannot read
+        error, packages = f"unknown WINIT status {code!r}", []
     number = str(row.get("outboundOrderNum") or "")
     return Outbound(
         reference=reference, external_id=number, status=status, warehouse_code=row.get("warehouseCode"),

@@ -319,13 +319,19 @@ def test_cancel_outbound(winit_provider, winit_emulator):
     assert exc.value.code == "400012"
 
 
-def test_get_inventory(winit_provider):
+def test_get_inventory(winit_provider, winit_emulator):
     winit_provider.create_outbound(order("INV-1", ("MUG-BLUE", 5)))
     stock = {(r.warehouse_code, r.sku): r for r in winit_provider.get_inventory()}
     assert len(stock) == 5
     blue = stock[("DEWH", "MUG-BLUE")]
     assert (blue.on_hand, blue.reserved, blue.available) == (100, 5, 95)
     assert blue.as_of.tzinfo is UTC
+    winit_emulator.actions.frozen[("DEWH", "MUG-BLUE")] = 7  # frozen units stay on hand, are not for sale
+    (frozen,) = winit_provider.get_inventory("DEWH", skus=["MUG-BLUE"])
+    assert (frozen.on_hand, frozen.reserved, frozen.available) == (100, 5, 88)
+    # The emulator answers with the live fields only: the deprecated ones are gone.
+    row = winit_emulator.actions.query_warehouse_storage({"warehouseID": "1000001"})["list"][0]
+    assert "inventory" not in row and "reservedInventory" not in row and row["qtyAvailable"] == "88"
     only = winit_provider.get_inventory("USWC", skus=["MUG-BLUE"])
     assert [(r.sku, r.on_hand) for r in only] == [("MUG-BLUE", 40)]
 

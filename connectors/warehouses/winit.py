@@ -8,8 +8,10 @@ such as EalenXie/sdk-all winit-sdk): every call is one ``POST`` of a JSON envelo
      platform, sign, sign_method: "md5", timestamp: "yyyy-MM-dd HH:mm:ss" (Beijing), version: "1.0"}
 
 ``sign`` = upper(md5(token + "action"… "version"<value> + token)) over the fields of
-:data:`winit_mapping.SIGNED_FIELDS` (WinitClient.java getSign) with ``data`` as sorted, null-free compact JSON (WINIT
-re-serialises ``data`` that way to check it); ``client_sign`` is the same with the client secret.
+:data:`winit_mapping.SIGNED_FIELDS` (WinitClient.java getSign) with ``data`` as sorted, null-free
+compact JSON (WINIT re-serialises ``data`` that way to check it); ``client_sign`` is the same with
+the client secret. The code modules (the gateway, tables, stock parser) are winit_gateway,
+winit_codes, winit_stock and winit_mapping.
 Answers are ``{"code": "0", "msg": "操作成功", "data": …}``; times are Beijing time (UTC+8).
 
 Credentials (one merchant's WINIT account):

@@ -11,11 +11,11 @@ with ``{"code", "msg", "data"}``. It refuses (with the codes of :mod:`winit_prot
 missing sign (computed over ``data`` re-serialised sorted and without nulls, so unsorted or
 null-bearing data signed as sent fails), an unknown app_key or platform, a timestamp more than
 ``timestamp_window`` seconds from Beijing time, an unknown action, invalid data, duplicate seller
-order numbers, unknown SKUs and warehouses, and request fields the SDK's class for that action does
-not declare. ``split_zones`` (SKU -> stock zone) makes it split an order whose lines sit in
-different zones, as WINIT does (see :mod:`winit_outbound`). Requests above ``rate_limit`` per second per app_key
-are counted in ``violations`` and answered with the throttling error. ``faults`` injects gateway
-429s, 500s and slow answers at a rate.
+order numbers, unknown SKUs and warehouses, and request fields the SDK's class for that action
+does not declare. ``split_zones`` (SKU -> stock zone) makes it split an order whose lines sit in
+different zones, as WINIT does (see :mod:`winit_outbound`). Requests above ``rate_limit`` per
+second per app_key are counted in ``violations`` and answered with the throttling error.
+``faults`` injects gateway 429s, 500s and slow answers at a rate.
 """
 
 from __future__ import annotations

@@ -141,6 +141,7 @@ class StockRecord:
     building (sellable or not), ``reserved`` the units set aside for orders, ``inbound`` units
     on their way in (an ASN not yet received). Each connector documents, next to its parser,
     which of its vendor's fields make up each of these (see the README's warehouse section).
+    The stock ledger counts :attr:`sellable`, never ``on_hand``.
     """
 
     sku: str
@@ -151,6 +152,13 @@ class StockRecord:
     inbound: int = 0
     inbound_eta: datetime | None = None
     as_of: datetime | None = None
+
+    @property
+    def sellable(self) -> int:
+        """Units the stock ledger counts as on the shelf: available to sell plus those already held
+        for open orders (the ledger reserves our own orders itself, and a shipment takes them off).
+        Frozen, damaged or otherwise unsellable units are not in it; never more than on hand."""
+        return max(0, min(self.on_hand, self.available + self.reserved))
 
 
 @dataclass(frozen=True)

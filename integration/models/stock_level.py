@@ -1,7 +1,8 @@
 """The stock ledger: one row per SKU x warehouse.
 
-``on_hand`` is the warehouse's physical count (from the provider); ``reserved`` is ours: units
-allocated to orders and not yet shipped. What may be sold is on_hand - reserved - safety stock.
+``on_hand`` is the warehouse's sellable count (``StockRecord.sellable``: units on the shelf that can
+be sold, including those it holds for open orders; frozen or damaged units left out); ``reserved``
+is ours: units allocated to orders and not yet shipped. What may be sold is on_hand - reserved - safety stock.
 Reservations are taken by one conditional UPDATE (``... WHERE on_hand - reserved >= :q``), so two
 orders can never both take the last unit, whichever process or channel they come from.
 """

@@ -6,7 +6,9 @@ reconciliation page). Each record is checked on its own; a bad one is rejected w
 batch proceeds. Accepted records are written with insert-or-get under the (warehouse, sku) unique
 constraint, then a compare-and-set on ``on_hand_as_of``: a snapshot taken before the stored one
 (for instance before a shipment we recorded locally, which already decremented on_hand) changes
-nothing. ``reserved`` belongs to allocation and is never written here.
+nothing. ``reserved`` belongs to allocation and is never written here. The ledger's ``on_hand`` is
+the provider's *sellable* count (:attr:`StockRecord.sellable`: available plus what the warehouse
+holds for open orders), so frozen, damaged or quarantined units never reach a sales channel.
 
 Rejected (a count no merchant would ever see, so most likely a unit or parsing error upstream):
 negative quantities, more than ``MAX_QUANTITY`` units, or a jump to more than ``JUMP_FACTOR``
@@ -128,7 +130,7 @@ def _check(record: StockRecord, warehouse: Warehouse) -> str | None:
         return f"record for warehouse {record.warehouse_code!r} sent as {warehouse.code!r}"
     if not record.sku or not record.sku.strip():
         return "empty SKU"
-    for name in ("on_hand", "inbound"):
+    for name in ("on_hand", "available", "reserved", "inbound"):
         value = getattr(record, name)
         if not isinstance(value, int) or isinstance(value, bool):
             return f"{name} is not a whole number: {value!r}"
@@ -144,7 +146,7 @@ def _is_jump(previous: int, new: int) -> bool:
 
 
 def _apply_chunk(warehouse: Warehouse, chunk: Sequence[StockRecord], as_of: datetime, result: ApplyResult) -> None:
-    latest: dict[str, tuple[StockRecord, datetime]] = {}
+    latest: dict[str, tuple[StockRecord, datetime]] = {}  # SKU -> newest record of the chunk
     for record in chunk:
         reason = _check(record, warehouse)
         if reason is not None:
@@ -171,19 +173,20 @@ def _apply_chunk(warehouse: Warehouse, chunk: Sequence[StockRecord], as_of: date
             result.stale += 1
             result.oldest_stamp = min(stamp, result.oldest_stamp) if result.oldest_stamp else stamp
             continue
-        if _is_jump(row.on_hand if row is not None else 0, record.on_hand):
+        count = record.sellable
+        if _is_jump(row.on_hand if row is not None else 0, count):
             result.rejected.append(Rejection(sku, warehouse.code, (
-                f"on_hand jumps from {row.on_hand if row is not None else 0} to {record.on_hand}"), "invalid"))
+                f"on_hand jumps from {row.on_hand if row is not None else 0} to {count}"), "invalid"))
             continue
         result.oldest_stamp = min(stamp, result.oldest_stamp) if result.oldest_stamp else stamp
-        values = {"on_hand": record.on_hand, "inbound": record.inbound, "inbound_eta": record.inbound_eta}
-        if row is None or row.on_hand != record.on_hand:
-            result.moves.append((warehouse.code, sku, row.on_hand if row is not None else None, record.on_hand))
+        values = {"on_hand": count, "inbound": record.inbound, "inbound_eta": record.inbound_eta}
+        if row is None or row.on_hand != count:
+            result.moves.append((warehouse.code, sku, row.on_hand if row is not None else None, count))
         if row is None:
             inserts.append({"shop_id": warehouse.shop_id, "warehouse_id": warehouse.id, "sku": sku, "reserved": 0,
                             "on_hand_as_of": stamp, **values})
-        elif (row.on_hand, row.inbound, row.inbound_eta) != (record.on_hand, record.inbound, record.inbound_eta):
-            updates.append({"b_id": row.id, "b_stamp": stamp, "b_on_hand": record.on_hand,
+        elif (row.on_hand, row.inbound, row.inbound_eta) != (count, record.inbound, record.inbound_eta):
+            updates.append({"b_id": row.id, "b_stamp": stamp, "b_on_hand": count,
                             "b_inbound": record.inbound, "b_inbound_eta": record.inbound_eta})
         else:  # same count, newer snapshot: move the stamp so an older snapshot cannot win later
             touches.setdefault(stamp, []).append(row.id)

@@ -44,3 +44,18 @@ def test_winit_counts_reach_shopify_by_reconciliation_and_by_polling(stack, wini
     assert cursor  # WINIT always returns one: stored for the next poll
     s.worker.run()
     assert s.ledger(s.de, "SKU-2").on_hand == 42 and s.shopify("SKU-2", s.berlin) == 42
+
+
+def test_frozen_units_never_reach_a_sales_channel(stack, winit_emulator):
+    s = stack
+    s.account.credentials = json.dumps(winit_credentials())
+    s.account.endpoint = winit_emulator.url
+    s.fr.code = "USWC"
+    db.session.commit()
+    winit_emulator.sim.add_sku("SKU-1", title="SKU-1")
+    winit_emulator.sim.set_stock("DEWH", "SKU-1", 10)
+    winit_emulator.actions.frozen[("DEWH", "SKU-1")] = 6  # qtyFrozen 6 of inStockQty 10
+
+    stock_reconcile.reconcile(s.shop.id, page_size=4, bulk_interval=0.05)
+    assert s.ledger(s.de, "SKU-1").on_hand == 4  # sellable (qtyAvailable + qtyWaitOut), not inStockQty
+    assert s.shopify("SKU-1", s.berlin) == 4

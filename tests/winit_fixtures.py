@@ -25,6 +25,12 @@ def winit_credentials(**overrides) -> dict[str, str]:
             "inbound_product_code": "WINIT-DW-DE", "return_product_code": "RTN-STD", **overrides}
 
 
+def winit_provider_for(emulator, redis_conn, **kwargs) -> WinitProvider:
+    """Another provider for ``emulator`` (own session; ``credentials`` and other arguments may vary)."""
+    credentials = kwargs.pop("credentials", None) or winit_credentials()
+    return WinitProvider(credentials, redis=redis_conn, account_key="test", endpoint=emulator.url, **kwargs)
+
+
 @pytest.fixture
 def winit_emulator():
     emulator = WinitEmulator(WINIT_APP_KEY, WINIT_TOKEN, platform=WINIT_PLATFORM, warehouses=WINIT_WAREHOUSES,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -31,7 +30,7 @@ from integration.domain.warehousing import (
 )
 from sandbox.warehouses.sim import EXCEPTIONS, TERMINAL_EXCEPTIONS
 from sandbox.warehouses.winit import WinitEmulator
-from tests.winit_fixtures import WINIT_APP_KEY, WINIT_PLATFORM, WINIT_TOKEN, winit_credentials
+from tests.winit_fixtures import WINIT_APP_KEY, WINIT_PLATFORM, WINIT_TOKEN, winit_credentials, winit_provider_for
 
 BERLIN = Address(name="Erika Mustermann", address1="Hauptstraße 5", city="Berlin", zip="10115",
                  country_code="DE", province="Berlin", phone="+49301234567")
@@ -41,11 +40,6 @@ def order(reference: str, *lines: tuple[str, int], warehouse: str = "DEWH") -> O
     return OutboundRequest(reference=reference, warehouse_code=warehouse, ship_to=BERLIN,
                            lines=tuple(Line(sku, qty) for sku, qty in (lines or (("MUG-BLUE", 2),))),
                            email="erika@example.com", order_name="#1001")
-
-
-def provider_for(emulator, redis_conn, **kwargs) -> WinitProvider:
-    credentials = kwargs.pop("credentials", None) or winit_credentials()
-    return WinitProvider(credentials, redis=redis_conn, account_key="test", endpoint=emulator.url, **kwargs)
 
 
 def raw_call(emulator, action: str, data, *, data_as_signed: str | None = None, token: str = WINIT_TOKEN) -> dict:
@@ -93,10 +87,11 @@ def test_times_are_read_as_beijing_and_returned_utc():
 
 def test_wrong_token_and_app_key_are_auth_errors(winit_emulator, redis_conn):
     with pytest.raises(AuthError) as bad_token:
-        provider_for(winit_emulator, redis_conn, credentials=winit_credentials(token="WRONG")).list_warehouses()
+        winit_provider_for(winit_emulator, redis_conn, credentials=winit_credentials(token="WRONG")).list_warehouses()
     assert bad_token.value.code == "400001"
     with pytest.raises(AuthError):
-        provider_for(winit_emulator, redis_conn, credentials=winit_credentials(app_key="other@x.com")).list_warehouses()
+        other = winit_credentials(app_key="other@x.com")
+        winit_provider_for(winit_emulator, redis_conn, credentials=other).list_warehouses()
     assert [c["code"] for c in winit_emulator.calls] == ["400001", "400002"]
 
 
@@ -122,25 +117,25 @@ def test_client_sign_when_the_app_is_registered(redis_conn):
     emulator = WinitEmulator(WINIT_APP_KEY, WINIT_TOKEN, platform=WINIT_PLATFORM, client_id="CID-1",
                              client_secret="CSECRET").start()
     try:
-        good = provider_for(emulator, redis_conn,
+        good = winit_provider_for(emulator, redis_conn,
                             credentials=winit_credentials(client_id="CID-1", client_secret="CSECRET"))
         assert [s.code for s in good.list_warehouses()] == ["DEWH", "USWC"]
         assert "client_sign" in emulator.calls[-1]["fields"]
         with pytest.raises(AuthError):
-            provider_for(emulator, redis_conn, credentials=winit_credentials()).list_warehouses()
+            winit_provider_for(emulator, redis_conn, credentials=winit_credentials()).list_warehouses()
         with pytest.raises(AuthError):
-            provider_for(emulator, redis_conn, credentials=winit_credentials(client_id="CID-1",
+            winit_provider_for(emulator, redis_conn, credentials=winit_credentials(client_id="CID-1",
                                                                              client_secret="WRONG")).list_warehouses()
     finally:
         emulator.stop()
 
 
 def test_stale_timestamp_unknown_action_and_bad_data_are_refused(winit_emulator, redis_conn):
-    stale = provider_for(winit_emulator, redis_conn, clock=lambda: datetime.now(UTC) - timedelta(hours=1))
+    stale = winit_provider_for(winit_emulator, redis_conn, clock=lambda: datetime.now(UTC) - timedelta(hours=1))
     with pytest.raises(PermanentError) as exc:
         stale.list_warehouses()
     assert exc.value.code == "400003" and not isinstance(exc.value, AuthError)
-    provider = provider_for(winit_emulator, redis_conn)
+    provider = winit_provider_for(winit_emulator, redis_conn)
     with pytest.raises(PermanentError) as exc:
         provider._call("test", "isp.order.nope", {})
     assert exc.value.code == "400004"
@@ -164,7 +159,7 @@ def test_provider_contract(winit_provider):
 
 def test_call_records_carry_no_secrets(winit_emulator, redis_conn):
     records = []
-    provider = provider_for(winit_emulator, redis_conn, on_call=records.append)
+    provider = winit_provider_for(winit_emulator, redis_conn, on_call=records.append)
     provider.create_outbound(order("REC-1"))
     assert [r.operation for r in records] == ["list_warehouses", "delivery_ways", "create_outbound"]
     assert winit_emulator.calls[-1]["fields"] == ["action", "app_key", "data", "format", "language", "platform",
@@ -219,7 +214,7 @@ def test_create_outbound_twice_makes_one_order(winit_provider, winit_emulator, r
 
 
 def test_timeout_is_retryable_and_the_retry_finds_the_order(winit_emulator, redis_conn):
-    provider = provider_for(winit_emulator, redis_conn, session=make_session(timeout=(2.0, 0.3)))
+    provider = winit_provider_for(winit_emulator, redis_conn, session=make_session(timeout=(2.0, 0.3)))
     provider.create_outbound(order("WARM-1"))  # caches warehouse and delivery way
     winit_emulator.faults.slow_seconds = 0.8
     winit_emulator.faults.set(1.0, ("slow",))
@@ -379,49 +374,3 @@ def test_create_return(winit_provider, winit_emulator):
     with pytest.raises(PermanentError) as exc:
         winit_provider.create_return(ReturnRequest("RMA-2", "RET-ORD", (Line("MUG-BLUE", 5),)))
     assert exc.value.field == "lines.quantity"
-
-
-# -- faults and rate limits ------------------------------------------------------------------
-
-@pytest.mark.parametrize("kind", ["429", "500"])
-def test_gateway_faults_are_retryable(winit_provider, winit_emulator, kind):
-    winit_emulator.faults.set(1.0, (kind,))
-    with pytest.raises(RetryableError) as exc:
-        winit_provider.list_warehouses()
-    assert exc.value.retry_after == (1.0 if kind == "429" else None)
-    winit_emulator.faults.set(0.0)
-    assert winit_provider.list_warehouses()
-
-
-def test_two_threads_stay_under_the_published_rate(winit_emulator, redis_conn):
-    errors: list[Exception] = []
-
-    def work():
-        provider = provider_for(winit_emulator, redis_conn)  # own session, shared Redis bucket
-        try:
-            for _ in range(14):
-                provider.list_warehouses()
-        except Exception as exc:  # collected for the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(20)
-    assert errors == []
-    assert len(winit_emulator.calls) == 28 and winit_emulator.violations == 0
-
-
-def test_requests_over_the_rate_get_the_throttling_error(winit_emulator, redis_conn):
-    class NoLimit:
-        def take(self, *args, **kwargs):
-            return None
-
-    provider = provider_for(winit_emulator, redis_conn)
-    provider.limiter = NoLimit()
-    with pytest.raises(RetryableError) as exc:
-        for _ in range(40):
-            provider.list_warehouses()
-    assert exc.value.retry_after == 1.0 and "400005" in str(exc.value)
-    assert winit_emulator.violations >= 1

@@ -13,9 +13,17 @@ import pytest
 
 from connectors.warehouses.countries import normalise_country
 from connectors.warehouses.fba import parse_stock
-from connectors.warehouses.shipbob_mapping import center_site, level_records, order_to_outbound, unmapped_statuses
+from connectors.warehouses.shipbob_mapping import (
+    center_site,
+    describe_error,
+    level_records,
+    order_body,
+    order_to_outbound,
+    unmapped_statuses,
+)
 from connectors.warehouses.shipbob_tracking import timeline_events, unmapped_tracking
-from integration.domain.warehousing import ExceptionReason, OutboundStatus, TrackingStatus
+from integration.domain.orders import Address
+from integration.domain.warehousing import ExceptionReason, Line, OutboundRequest, OutboundStatus, TrackingStatus
 from tests.amazon_fixtures import MODELS
 
 # Receiving.FulfillmentCenterViewModel, as in the example of GET /2026-07/fulfillment-center.
@@ -66,6 +74,45 @@ def test_fulfillment_center_country_is_alpha3_in_the_reference():
                                             ("gb", "GB"), ("United Kingdom", "GB"), ("SUN", None), ("", None)])
 def test_country_codes_read_as_alpha2(sent, code):
     assert normalise_country(sent) == code
+
+
+# Orders.CreateOrderModel, Orders.RecipientInfoViewModel, Orders.AddressViewModel and the
+# reference-id product model of POST /2026-07/order: every field the reference names.
+ORDER_FIELDS = {"reference_id", "order_number", "type", "shipping_method", "recipient", "products", "location_id",
+                "tags", "gift_message", "shipping_terms", "retailer_program_data", "financials", "purchase_date"}
+RECIPIENT_FIELDS = {"name", "email", "phone_number", "address"}
+ADDRESS_FIELDS = {"address1", "address2", "company_name", "city", "state", "country", "zip_code", "type"}
+PRODUCT_FIELDS = {"reference_id", "name", "quantity", "quantity_unit_of_measure_code", "gtin", "upc",
+                  "unit_price", "external_line_id", "sku"}
+
+
+def test_create_order_body_uses_the_documented_fields_only():
+    request = OutboundRequest(
+        reference="NS-1-10", warehouse_code="10", email="erika@example.com", order_name="#1001",
+        ship_to=Address(name="Erika Mustermann", address1="100 N Racine Ave", city="Chicago", zip="60607",
+                        province_code="IL", country_code="us", phone="555-555-5555"),
+        lines=(Line("TEE-BLK-M", 2),))
+    body = order_body(request)
+    assert set(body) <= ORDER_FIELDS and set(body["recipient"]) <= RECIPIENT_FIELDS
+    assert set(body["recipient"]["address"]) <= ADDRESS_FIELDS
+    assert all(set(product) <= PRODUCT_FIELDS for product in body["products"])
+    assert (body["reference_id"], body["location_id"], body["type"]) == ("NS-1-10", 10, "DTC")
+    assert body["recipient"]["address"]["country"] == "US" and body["products"][0]["quantity"] == 2
+
+
+@pytest.mark.parametrize(("answer", "message", "field"), [
+    # 422 on a duplicate reference_id (https://developer.shipbob.com/errors)
+    ({"": ["Cannot insert order with existing ReferenceId"]}, "Cannot insert order with existing ReferenceId", None),
+    # RFC 7807 ProblemDetails with validation errors (inventory, products, receiving)
+    ({"type": "https://tools.ietf.org/html/rfc7231#section-6.5.1", "title": "One or more validation errors occurred.",
+      "status": 400, "errors": {"Recipient.Address.Country": ["The Country field is required."]}},
+     "One or more validation errors occurred.: The Country field is required.", "Recipient.Address.Country"),
+    # 429 and the returns API
+    ({"message": "API calls quota exceeded! maximum admitted 150 per 1m."},
+     "API calls quota exceeded! maximum admitted 150 per 1m.", None),
+])
+def test_error_bodies_are_described(answer, message, field):
+    assert describe_error(answer, "HTTP 4xx") == (message, field)
 
 
 def test_available_is_fulfillable_not_on_hand():

@@ -59,11 +59,12 @@ def main() -> None:
     skus_total = 2000 if args.quick else 20000
 
     from integration import create_app
+    from integration.amazon import channel as amazon_channel
     from integration.config import Config
     from integration.extensions import db
     from integration.models import Order, Shop
     from integration.models.amazon import AmazonAccount
-    from integration.services import amazon_channel, amazon_stock
+    from integration.stock import amazon_quantities
     from sandbox.amazon import AmazonEmulator
     from tests.helpers_warehouse import make_account, make_warehouse
 
@@ -125,7 +126,7 @@ def main() -> None:
                     for i in range(skus_total):
                         emulator.state.add_listing(f"F-{i:05d}", 0, marketplace_id=DE)
                 t0 = time.perf_counter()
-                push = amazon_stock.push_quantities(shop.id, sleep=emulator.advance, poll_every=5)
+                push = amazon_quantities.push_quantities(shop.id, sleep=emulator.advance, poll_every=5)
                 feed_seconds = time.perf_counter() - t0
                 errors += push.refused + (skus_total - push.fed)
                 wrong = sum(1 for i in range(0, skus_total, 97)

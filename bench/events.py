@@ -88,8 +88,8 @@ def main() -> None:
 def _check(config) -> tuple[int, int]:
     from integration import create_app
     from integration.extensions import db
+    from integration.inbox import events as inbox
     from integration.models import WebhookEvent
-    from integration.services import inbox
 
     app = create_app(config)
     with app.app_context():

@@ -113,10 +113,10 @@ def run(entries: int, events: int, reads: int) -> dict:
 
     from integration.domain import loyalty as domain
     from integration.extensions import db
+    from integration.loyalty import ledger as loyalty
+    from integration.loyalty.program import load_rules
     from integration.models import Shop
     from integration.models.loyalty import LoyaltyEntry, LoyaltyLot, LoyaltyProgram, LoyaltyTier
-    from integration.services import loyalty
-    from integration.services.loyalty_program import load_rules
 
     shop = Shop(domain=SHOP, status="installed")
     db.session.add(shop)

@@ -94,9 +94,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def render_p99(app) -> float:
-    from integration.services import notification_render as rendering
-    from integration.services import notification_samples as samples
-    from integration.services.notifications import KINDS
+    from integration.notices import render as rendering
+    from integration.notices import samples
+    from integration.notices.outbox import KINDS
 
     timings = []
     with app.app_context():
@@ -218,7 +218,8 @@ def _setup(config):
     from integration.extensions import db
     from integration.models import Shop
     from integration.models.notification import Notification
-    from integration.services import notification_send, notifications
+    from integration.notices import outbox as notifications
+    from integration.notices import send as notification_send
 
     shop = Shop(domain="bench.myshopify.com", name="Bench Shop", email="owner@bench.example", status="installed")
     db.session.add(shop)
@@ -233,13 +234,13 @@ def _setup(config):
 
 
 def _context(i: int) -> dict:
-    from integration.services.notification_samples import sample_context
+    from integration.notices.samples import sample_context
 
     return {**sample_context("shipped"), "order_name": f"#{10000 + i}"}
 
 
 def _create(shop_id: int, start: int, count: int) -> None:
-    from integration.services.notifications import enqueue_notice
+    from integration.notices.outbox import enqueue_notice
 
     locales = ("de", "fr", "en", "ja", "es", "it", "nl", "zh-CN")
     for i in range(start, start + count):

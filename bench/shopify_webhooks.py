@@ -155,8 +155,8 @@ def _add_shop(config) -> None:
 
 def _count(config) -> tuple[int, int]:
     from integration.extensions import db
+    from integration.inbox import events as inbox
     from integration.models import WebhookEvent
-    from integration.services import inbox
 
     with _app(config).app_context():
         rows = db.session.query(WebhookEvent).count()

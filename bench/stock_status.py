@@ -178,7 +178,7 @@ def seed(config, emulator, products: int, per_product: int) -> tuple[list[str], 
     from integration import create_app
     from integration.extensions import db
     from integration.models import Shop, ShopSettings, StockLevel, Variant, Warehouse, WarehouseAccount
-    from integration.services import storefront
+    from integration.storefront import status as storefront
 
     berlin = emulator.add_location(SHOP, "Berlin", "DE")
     la = emulator.add_location(SHOP, "Los Angeles", "US")

@@ -227,7 +227,7 @@ def latencies(shop_id: int, emulator, locations, items, warehouses, samples: int
               gap: float) -> list[float]:
     """One change at a time, ``gap`` seconds apart (so the samples use half the restore rate:
     this measures our path, not Shopify's rate limit, which the reconciliation already did)."""
-    from integration.services.stock_ledger import apply_stock
+    from integration.stock.ledger import apply_stock
 
     rng = random.Random(7)
     out = []

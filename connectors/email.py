@@ -91,7 +91,7 @@ class SmtpSettings:
 class Outgoing:
     """A message ready for the wire: envelope and RFC 5322 bytes (CRLF line endings).
 
-    The notification pipeline writes these directly (integration/services/notification_mime.py);
+    The notification pipeline writes these directly (integration/notices/mime.py);
     an ``EmailMessage`` handed to a mailer is turned into one with :meth:`from_message`."""
 
     sender: str

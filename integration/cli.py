@@ -112,7 +112,7 @@ def keygen() -> None:
 
 @click.command("rotate-keys", help="Re-encrypt every stored secret with the first configured key.")
 def rotate_keys() -> None:
-    from integration.services.secrets import rotate_all
+    from integration.shops.secrets import rotate_all
 
     count = rotate_all()
     click.echo(f"re-encrypted {count} secrets")

@@ -106,7 +106,7 @@ def _start_amazon_sandbox(config: Config, env: dict[str, str]):
     connect again."""
     import secrets
 
-    from integration.services.amazon_connect import redirect_uri
+    from integration.amazon.connect import redirect_uri
     from sandbox.amazon.emulator import AmazonEmulator
 
     client_id = "amzn1.application-oa2-client.sandbox" + secrets.token_hex(8)

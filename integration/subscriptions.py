@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from integration import signals
 from integration.extensions import db, queues
-from integration.services import signals
 
 
 def _order_changed(order_id: int) -> None:
@@ -14,10 +14,13 @@ def _order_changed(order_id: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from integration.services import amazon_stock, loyalty_earning, notifications, storefront
+    from integration.loyalty import earning
+    from integration.notices import outbox
+    from integration.stock import amazon_quantities
+    from integration.storefront import status
 
     signals.connect(signals.ORDER_CHANGED, _order_changed)
-    signals.connect(signals.WAREHOUSE_STOCK_CHANGED, amazon_stock.on_stock_changed)
-    signals.connect(signals.WAREHOUSE_STOCK_CHANGED, storefront.on_stock_changed)
-    notifications.connect(app)
-    loyalty_earning.connect(app)
+    signals.connect(signals.WAREHOUSE_STOCK_CHANGED, amazon_quantities.on_stock_changed)
+    signals.connect(signals.WAREHOUSE_STOCK_CHANGED, status.on_stock_changed)
+    outbox.connect(app)
+    earning.connect(app)

@@ -9,10 +9,11 @@ import time
 from datetime import timedelta
 
 from integration import job_ids
+from integration.amazon import channel as amazon_channel
 from integration.extensions import queues
 from integration.job_liveness import enqueue_unless_alive
 from integration.models.base import utcnow
-from integration.services import amazon_channel, amazon_stock
+from integration.stock import amazon_quantities
 from jobs.runtime import job
 
 IMPORT_ROUND = 300  # seconds: import jobs are deduplicated within a round
@@ -38,14 +39,14 @@ def import_all() -> int:
 def push_quantities(shop_id: int, full: bool = False) -> dict:
     """The shop's dirty SKUs (or, with ``full``, every known SKU) to Amazon, changed values only."""
     if full:
-        return amazon_stock.push_quantities(shop_id).as_dict()
-    skus = amazon_stock.take_dirty(shop_id)
+        return amazon_quantities.push_quantities(shop_id).as_dict()
+    skus = amazon_quantities.take_dirty(shop_id)
     if not skus:
         return {}
     try:
-        return amazon_stock.push_quantities(shop_id, skus).as_dict()
+        return amazon_quantities.push_quantities(shop_id, skus).as_dict()
     except Exception:
-        amazon_stock.put_back(shop_id, skus)  # the retry (or the next change) pushes them
+        amazon_quantities.put_back(shop_id, skus)  # the retry (or the next change) pushes them
         raise
 
 

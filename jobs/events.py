@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from integration.services import inbox
+from integration.inbox import events
 from jobs.runtime import job
 
 
 @job
 def process_event(event_id: int) -> str:
-    return inbox.process_event(event_id)
+    return events.process_event(event_id)
 
 
 @job
 def sweep_stale_events() -> int:
-    return inbox.sweep_stale_events()
+    return events.sweep_stale_events()
 
 
 @job
 def process_events(event_ids: list[int]) -> dict[str, int]:
-    return inbox.process_events(event_ids)
+    return events.process_events(event_ids)

@@ -13,9 +13,9 @@ import structlog
 from sqlalchemy import select
 
 from integration.extensions import db
+from integration.loyalty import admin, earning, expiry, rewards
 from integration.models import Shop, ShopStatus
 from integration.models.loyalty import LoyaltyProgram
-from integration.services import loyalty_admin, loyalty_earning, loyalty_expiry, loyalty_rewards
 from jobs.runtime import job
 
 log = structlog.get_logger(__name__)
@@ -25,24 +25,24 @@ REQUEUE_ROUND = 600  # seconds: a lost issue job is re-enqueued at most once per
 
 @job
 def earn_for_shipment(shipment_id: int) -> str:
-    return loyalty_earning.earn_for_shipment(shipment_id)
+    return earning.earn_for_shipment(shipment_id)
 
 
 @job
 def reconcile_order(order_id: int) -> int:
-    reversed_points = loyalty_earning.reconcile_order(order_id)
+    reversed_points = earning.reconcile_order(order_id)
     db.session.commit()
     return reversed_points
 
 
 @job
 def issue_reward(reward_id: int) -> str:
-    return loyalty_rewards.issue_reward(reward_id)
+    return rewards.issue_reward(reward_id)
 
 
 @job
 def reevaluate_shop(shop_id: int) -> int:
-    return loyalty_admin.reevaluate_shop(shop_id)
+    return admin.reevaluate_shop(shop_id)
 
 
 # -- cron ---------------------------------------------------------------------------------------
@@ -57,9 +57,9 @@ def _program_shops() -> list[Shop]:
 def sweep_unearned() -> int:
     """Parcels that shipped without their points (no tracking update yet, a lost job)."""
     done = 0
-    for shipment_id in loyalty_earning.unearned_shipment_ids():
+    for shipment_id in earning.unearned_shipment_ids():
         try:
-            if loyalty_earning.earn_for_shipment(shipment_id) == "earned":
+            if earning.earn_for_shipment(shipment_id) == "earned":
                 done += 1
         except Exception:  # one bad parcel must not stop the others; it is retried next round
             db.session.rollback()
@@ -69,34 +69,34 @@ def sweep_unearned() -> int:
 
 @job
 def expire_points() -> int:
-    return loyalty_expiry.expire_due()
+    return expiry.expire_due()
 
 
 @job
 def close_expired_rewards() -> dict:
-    return loyalty_rewards.close_expired()
+    return rewards.close_expired()
 
 
 @job
 def requeue_pending_rewards() -> int:
-    ids = loyalty_rewards.stale_pending_ids()
+    ids = rewards.stale_pending_ids()
     window = int(time.time() // REQUEUE_ROUND)
     for reward_id in ids:
-        loyalty_rewards.enqueue_issue(reward_id, suffix=f"-r{window}")
+        rewards.enqueue_issue(reward_id, suffix=f"-r{window}")
     return len(ids)
 
 
 @job
 def member_days() -> int:
-    return sum(loyalty_rewards.schedule_member_days(shop) for shop in _program_shops())
+    return sum(rewards.schedule_member_days(shop) for shop in _program_shops())
 
 
 @job
 def birthdays() -> int:
-    return sum(loyalty_rewards.run_birthdays(shop) for shop in _program_shops())
+    return sum(rewards.run_birthdays(shop) for shop in _program_shops())
 
 
 @job
 def roll_tiers() -> int:
     """A new month: the oldest month left the window, tiers may drop."""
-    return sum(loyalty_admin.reevaluate_shop(shop.id, tiered_only=True) for shop in _program_shops())
+    return sum(admin.reevaluate_shop(shop.id, tiered_only=True) for shop in _program_shops())

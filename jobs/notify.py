@@ -16,7 +16,9 @@ from connectors.errors import RetryableError
 from integration.extensions import db
 from integration.models.base import utcnow
 from integration.models.notification import Notification, NotificationStatus
-from integration.services import notification_send, notification_triggers, notifications
+from integration.notices import outbox as notifications
+from integration.notices import send as notification_send
+from integration.notices import triggers
 from jobs.runtime import job
 
 SWEEP_AFTER = timedelta(minutes=5)  # a queued row this old has probably lost its job
@@ -85,16 +87,16 @@ def sweep_notifications() -> int:
 @job
 def notify_new_shipments() -> int:
     """Cron: "shipped" notices for new shipments that have none yet."""
-    return notification_triggers.notify_new_shipments()
+    return triggers.notify_new_shipments()
 
 
 @job
 def notify_quiet_shipments() -> int:
     """Cron: "still on its way" notices."""
-    return notification_triggers.notify_quiet_shipments()
+    return triggers.notify_quiet_shipments()
 
 
 @job
 def email_new_alerts() -> int:
     """Cron: one e-mail per new merchant alert."""
-    return notification_triggers.email_new_alerts()
+    return triggers.email_new_alerts()

@@ -9,8 +9,8 @@ from connectors.errors import PermanentError
 from connectors.shopify import operations as shopify
 from integration.extensions import db
 from integration.models import Shop, ShopStatus
-from integration.services import catalog_import, shops
-from integration.services.shopify_api import client_for
+from integration.shops import catalog_import, installation
+from integration.shops.shopify_client import client_for
 from jobs.runtime import job
 
 log = structlog.get_logger(__name__)
@@ -66,7 +66,7 @@ def refresh_expiring_tokens() -> int:
     """Refresh tokens unused for a long time lapse (90 days); keep idle shops connected."""
     from datetime import timedelta
 
-    ids = shops.shops_needing_refresh(timedelta(days=7))
+    ids = installation.shops_needing_refresh(timedelta(days=7))
     for shop_id in ids:
-        shops.force_refresh(shop_id)
+        installation.force_refresh(shop_id)
     return len(ids)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from integration.extensions import db, queues
 from integration.models import Shop, ShopStatus, WarehouseAccount
-from integration.services import stock_sync
+from integration.stock import sync as stock_sync
 from jobs.runtime import job
 
 log = structlog.get_logger(__name__)

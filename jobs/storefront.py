@@ -14,15 +14,15 @@ from sqlalchemy import select
 
 from integration.extensions import db
 from integration.models import Shop, ShopStatus
-from integration.services import storefront
-from integration.services import storefront_cache as cache
+from integration.storefront import cache
+from integration.storefront import status as storefront
 from jobs.runtime import job
 
 
 @job
 def refresh_statuses(shop_id: int) -> dict:
     """The shop's dirty SKUs and variants, recomputed and published (Redis, metafields, restock
-    e-mails). Enqueued by :func:`integration.services.storefront_cache.mark_dirty`."""
+    e-mails). Enqueued by :func:`integration.storefront.cache.mark_dirty`."""
     return storefront.refresh_statuses(shop_id).as_dict()
 
 

@@ -11,7 +11,8 @@ from integration import job_ids
 from integration.extensions import db, queues
 from integration.job_liveness import enqueue_unless_alive
 from integration.models import Order, OutboundState, Shipment
-from integration.services import allocation, outbound, shopify_fulfillment, tracking
+from integration.orders import allocation, outbound, tracking
+from integration.orders import fulfillment as shopify_fulfillment
 from jobs.runtime import job
 
 

@@ -21,8 +21,8 @@ import importlib
 from rq import SimpleWorker, Worker
 
 from integration.extensions import QUEUE_NAMES, queues, redis
+from integration.inbox import dispatch
 from integration.job_serializer import JobSerializer
-from integration.services import dispatch
 from jobs.failures import classify_failure
 from jobs.runtime import get_app
 

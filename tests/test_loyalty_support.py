@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from connectors.shopify.signatures import proxy_signature
 from integration.extensions import db
+from integration.loyalty import earning as loyalty_earning
 from integration.models import Order, OrderLine, OutboundOrder, Shipment, Shop
 from integration.models.loyalty import (
     LoyaltyAccount,
@@ -25,7 +26,6 @@ from integration.models.loyalty import (
     LoyaltyProgram,
     LoyaltyTier,
 )
-from integration.services import loyalty_earning
 from tests.conftest import API_KEY, API_SECRET
 
 SHOP = "acme.myshopify.com"
@@ -48,7 +48,7 @@ _wired: list[bool] = []
 
 def wire(app) -> None:
     """What views.register and subscriptions.init_app do once loyalty is integrated (no-op then)."""
-    from integration.services import signals
+    from integration import signals
     from integration.views import loyalty_api, proxy_loyalty
 
     for bp in (loyalty_api.bp, proxy_loyalty.bp):

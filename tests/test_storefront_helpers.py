@@ -46,10 +46,10 @@ class StorefrontStack:
     def set_stock(self, warehouse: Warehouse, sku: str, on_hand: int, *, reserved: int = 0, inbound: int = 0,
                   inbound_eta=None, announce: bool = True) -> None:
         """Write the ledger like the stock engine does, and announce it (after the commit)."""
-        from integration.services import stock_sync
+        from integration.stock import sync
 
         # The stock engine's announcement (named stock_changed in earlier revisions).
-        announce_change = getattr(stock_sync, "ledger_changed", None) or stock_sync.stock_changed
+        announce_change = getattr(sync, "ledger_changed", None) or sync.stock_changed
         level = db.session.execute(select(StockLevel).where(StockLevel.warehouse_id == warehouse.id,
                                                             StockLevel.sku == sku)).scalar_one_or_none()
         if level is None:

@@ -3,7 +3,7 @@
 The admin is an iframe, so ``POST /api/amazon/connect`` (session token, shop from the token only)
 answers the consent URL as JSON and the page opens it at the top level; Seller Central then sends
 the seller's browser to ``GET /amazon/callback``, which carries no session token: the signed,
-single-use state names the shop (:mod:`integration.services.amazon_connect`). Account ids in paths
+single-use state names the shop (:mod:`integration.amazon.connect`). Account ids in paths
 are looked up within the session's shop, so another shop's id answers 404. Tokens never leave the
 server.
 """
@@ -14,9 +14,9 @@ import json
 
 from flask import Blueprint, current_app, g, jsonify, redirect, request
 
+from integration.amazon import connect
 from integration.errors import APIError, error_response
 from integration.models.amazon import AmazonAccount
-from integration.services import amazon_connect as connect
 from integration.views.auth import embedded_admin_url
 from integration.views.session_auth import require_session
 

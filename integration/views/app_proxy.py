@@ -20,7 +20,7 @@ from flask import current_app, g, request
 
 from connectors.shopify.signatures import is_valid_shop_domain, verify_proxy_signature
 from integration.errors import APIError
-from integration.services import shops
+from integration.shops import installation
 
 log = structlog.get_logger(__name__)
 
@@ -55,7 +55,7 @@ def require_proxy(view):
     def wrapper(*args, **kwargs):
         params = verified_proxy_params()
         domain = str(params.get("shop", ""))
-        shop = shops.get_installed(domain) if is_valid_shop_domain(domain) else None
+        shop = installation.get_installed(domain) if is_valid_shop_domain(domain) else None
         if shop is None:
             log.warning("proxy.unknown_shop", shop=domain[:255])
             raise APIError(403, "unknown_shop", "the app is not installed on this shop")

@@ -21,7 +21,7 @@ from connectors.shopify.signatures import is_valid_shop_domain, verify_query_hma
 from integration.errors import APIError
 from integration.extensions import queues, redis
 from integration.security import signer
-from integration.services import shops
+from integration.shops import installation
 
 bp = Blueprint("auth", __name__)
 log = structlog.get_logger(__name__)
@@ -67,13 +67,13 @@ def index():
 def install():
     params = _verified_params()
     shop = params["shop"]
-    installed = shops.get_installed(shop)
+    installed = installation.get_installed(shop)
     if installed is not None and installed.access_token and params.get("embedded") == "1":
         # Already installed and opened inside the Shopify admin: show the app.
         return redirect(f"/admin?{urlencode({'shop': shop, 'host': params.get('host', '')})}")
     nonce = secrets.token_urlsafe(24)
     redirect_uri = f"{_config().app_url}/auth/callback"
-    url = shops.oauth().authorize_url(shop, shops.SCOPES, redirect_uri, nonce)
+    url = installation.oauth().authorize_url(shop, installation.SCOPES, redirect_uri, nonce)
     response = redirect(url)
     response.set_cookie(
         STATE_COOKIE,
@@ -108,11 +108,11 @@ def callback():
     if not code or len(code) > 512:
         raise APIError(400, "invalid_code", "authorization code missing")
     try:
-        tokens = shops.oauth().exchange_code(shop, code)
+        tokens = installation.oauth().exchange_code(shop, code)
     except ConnectorError as exc:
         log.warning("auth.code_exchange_failed", shop=shop, error=str(exc))
         raise APIError(502, "token_exchange_failed", "Shopify did not accept the authorization code") from None
-    installed = shops.store_tokens(shop, tokens, installing=True)
+    installed = installation.store_tokens(shop, tokens, installing=True)
     queues.enqueue("sync", "jobs.shopify.register_webhooks", installed.id,
                    job_id=f"webhooks-{installed.id}-{code[-8:]}")
     queues.enqueue("sync", "jobs.shopify.start_import", installed.id, job_id=f"import-{installed.id}-{code[-8:]}")

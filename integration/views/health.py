@@ -2,7 +2,7 @@
 
 from flask import Blueprint, jsonify
 
-from integration.services import health
+from integration import health
 
 bp = Blueprint("health", __name__)
 

@@ -10,7 +10,9 @@ from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 
 from integration.errors import APIError
 from integration.extensions import db, queues
-from integration.services import loyalty, loyalty_admin, loyalty_program
+from integration.loyalty import admin as loyalty_admin
+from integration.loyalty import ledger as loyalty
+from integration.loyalty import program as loyalty_program
 from integration.views.session_auth import require_session
 
 bp = Blueprint("loyalty_api", __name__, url_prefix="/api/loyalty")

@@ -23,10 +23,9 @@ from integration.extensions import db
 from integration.models import Order, Shop
 from integration.models.base import utcnow
 from integration.models.notification import Notification, NotificationStatus, OrderFeedback
-from integration.services import notification_links as links
-from integration.services import notification_render as rendering
-from integration.services import notification_samples as samples
-from integration.services import notification_send, notifications
+from integration.notices import links, samples, send
+from integration.notices import outbox as notifications
+from integration.notices import render as rendering
 from integration.views.session_auth import require_session
 
 bp = Blueprint("notifications", __name__)
@@ -224,7 +223,7 @@ def templates():
 @require_session
 def shop_preview(kind: str):
     _check_kind(kind)
-    return _preview(kind, notification_send.branding_for(g.shop))
+    return _preview(kind, send.branding_for(g.shop))
 
 
 def _notification_json(n: Notification) -> dict:

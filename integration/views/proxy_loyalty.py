@@ -14,7 +14,7 @@ import json
 from flask import Blueprint, g, jsonify, request
 
 from integration.errors import APIError
-from integration.services import loyalty, loyalty_admin, loyalty_rewards
+from integration.loyalty import admin, ledger, rewards
 from integration.views.app_proxy import require_proxy
 
 bp = Blueprint("proxy_loyalty", __name__, url_prefix="/proxy")
@@ -22,8 +22,8 @@ bp = Blueprint("proxy_loyalty", __name__, url_prefix="/proxy")
 MAX_BODY = 4096
 
 
-@bp.errorhandler(loyalty.LoyaltyError)
-def _loyalty_error(exc: loyalty.LoyaltyError):
+@bp.errorhandler(ledger.LoyaltyError)
+def _loyalty_error(exc: ledger.LoyaltyError):
     response = jsonify(error={"code": exc.code, "message": exc.message})
     response.status_code = exc.status
     return _private(response)
@@ -58,7 +58,7 @@ def _body() -> dict:
 @bp.get("/loyalty")
 @require_proxy
 def summary():
-    view = loyalty_admin.customer_view(g.shop.id, _customer(), currency=g.shop.currency)
+    view = admin.customer_view(g.shop.id, _customer(), currency=g.shop.currency)
     return _private(jsonify(view))
 
 
@@ -70,8 +70,8 @@ def join():
     birthday = data.get("birthday")
     if birthday is not None and not isinstance(birthday, str):
         raise APIError(400, "invalid_birthday", "birthday must be MM-DD")
-    loyalty_admin.join(g.shop.id, customer, birthday=birthday)
-    return _private(jsonify(loyalty_admin.customer_view(g.shop.id, customer, currency=g.shop.currency)))
+    admin.join(g.shop.id, customer, birthday=birthday)
+    return _private(jsonify(admin.customer_view(g.shop.id, customer, currency=g.shop.currency)))
 
 
 @bp.post("/loyalty/redeem")
@@ -85,7 +85,7 @@ def redeem():
     key = data.get("request_key")
     if key is not None and (not isinstance(key, str) or not 8 <= len(key) <= 64):
         raise APIError(400, "invalid_request_key", "request_key must be 8 to 64 characters")
-    reward = loyalty_rewards.redeem(g.shop, customer, points, request_key=key)
-    response = jsonify(reward=loyalty_admin.reward_json(reward), balance=loyalty.balance(g.shop.id, customer))
+    reward = rewards.redeem(g.shop, customer, points, request_key=key)
+    response = jsonify(reward=admin.reward_json(reward), balance=ledger.balance(g.shop.id, customer))
     response.status_code = 202  # the code is made at Shopify by a job; GET /loyalty shows it when issued
     return _private(response)

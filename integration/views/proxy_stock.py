@@ -3,7 +3,7 @@
 * ``GET /proxy/stock?variant_id=&country=&locale=``: the live status of a variant for the
   shopper's market, as JSON. The hot path is one Redis round trip (the installed-shop entry and
   the variant's status fields, pipelined) and no database: bodies are prepared by the stock
-  engine's refresh (:mod:`integration.services.storefront`). The key is built from the signed
+  engine's refresh (:mod:`integration.storefront.status`). The key is built from the signed
   ``shop``, so another shop's variant is never served (404, and no refresh is asked for ids the
   shop does not own beyond a small per-minute budget).
 * ``POST /proxy/back-in-stock``: sign-up (e-mail + variant), rate-limited per IP and per e-mail.
@@ -32,10 +32,10 @@ from integration.errors import APIError
 from integration.extensions import db
 from integration.metrics import REQUEST_LATENCY
 from integration.models import Shop
-from integration.services import shops
-from integration.services import storefront_cache as cache
-from integration.services.storefront import market_of
-from integration.services.storefront_texts import DEFAULT_LOCALE, resolve_locale
+from integration.shops import installation
+from integration.storefront import cache
+from integration.storefront.status import market_of
+from integration.storefront.texts import DEFAULT_LOCALE, resolve_locale
 from integration.views.app_proxy import TIMESTAMP_WINDOW, verified_proxy_params
 
 log = structlog.get_logger(__name__)
@@ -71,7 +71,7 @@ def storefront_proxy(prefetch=None):
             extra = prefetch(params) if prefetch else []
             shop_id, g.prefetched = cache.lookup(domain, extra)
             if shop_id is cache.MISSING:
-                shop = shops.get_installed(domain)
+                shop = installation.get_installed(domain)
                 shop_id = shop.id if shop else 0
                 db.session.rollback()  # no transaction left open by the check
                 cache.remember_installed(domain, shop_id)
@@ -212,7 +212,7 @@ def _shop() -> Shop:
 @bp.post("/back-in-stock")
 @storefront_proxy()
 def back_in_stock():
-    from integration.services import storefront_subscriptions as subs
+    from integration.storefront import back_in_stock as subs
 
     if (request.content_length or 0) > MAX_BODY:
         raise APIError(413, "too_large", "request body too large")
@@ -268,7 +268,7 @@ def _page(action: str, state: str, token: str = "") -> Response:
 
 
 def _link_view(action: str):
-    from integration.services import storefront_subscriptions as subs
+    from integration.storefront import back_in_stock as subs
 
     token = str(request.form.get("token") if request.method == "POST" else g.proxy_params.get("token", "") or "")
     shop = _shop()

@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 
 from integration.extensions import db, redis
 from integration.models import Order, OutboundOrder, Shipment, TrackingEventRow, Warehouse
-from integration.services import notification_links as links
-from integration.services import notification_render as rendering
-from integration.services.notification_triggers import add_business_days, transit_window
+from integration.notices import links
+from integration.notices import render as rendering
+from integration.notices.triggers import add_business_days, transit_window
 from integration.views.app_proxy import require_proxy
 
 log = structlog.get_logger(__name__)

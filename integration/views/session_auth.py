@@ -20,7 +20,7 @@ from shopify import session_token
 from connectors.errors import ConnectorError
 from connectors.shopify.signatures import is_valid_shop_domain
 from integration.errors import APIError
-from integration.services import shops
+from integration.shops import installation
 
 log = structlog.get_logger(__name__)
 
@@ -61,14 +61,14 @@ def require_session(view):
         domain = urlparse(claims["dest"]).hostname or ""
         if not is_valid_shop_domain(domain):
             raise InvalidSessionError("session token names no valid shop")
-        shop = shops.get_installed(domain)
+        shop = installation.get_installed(domain)
         if shop is None or not shop.access_token:
             try:
-                tokens = shops.oauth().exchange_session_token(domain, header[len("Bearer "):])
+                tokens = installation.oauth().exchange_session_token(domain, header[len("Bearer "):])
             except ConnectorError as exc:
                 log.warning("session.token_exchange_failed", shop=domain, error=str(exc))
                 raise InvalidSessionError("could not obtain an access token for this shop") from None
-            shop = shops.store_tokens(domain, tokens, installing=True)
+            shop = installation.store_tokens(domain, tokens, installing=True)
         g.shop = shop
         g.shopify_user = claims.get("sub")
         structlog.contextvars.bind_contextvars(shop=domain)

@@ -14,9 +14,9 @@ from flask import Blueprint, current_app, jsonify, request
 from connectors.errors import ConnectorError
 from integration.errors import APIError
 from integration.extensions import db
+from integration.inbox.events import InboxUnavailableError, receive_event
 from integration.models import Shop, WarehouseAccount
-from integration.services.inbox import InboxUnavailableError, receive_event
-from integration.services.providers import provider_for
+from integration.warehouses.providers import provider_for
 
 bp = Blueprint("warehouse_webhooks", __name__, url_prefix="/webhooks/warehouse")
 log = structlog.get_logger(__name__)

@@ -14,18 +14,14 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from integration.errors import APIError
 from integration.models import Alert, RoutingRule, ShopSettings, Warehouse, WarehouseAccount
-from integration.services import (
-    location_suggestions,
-    outbound_overview,
-    routing_rules,
-    shop_settings,
-    warehouse_accounts,
-    warehouse_credentials,
-    warehouse_settings,
-)
-from integration.services.alerts import open_alerts
-from integration.services.setup_validation import InvalidError, SetupError
+from integration.orders import overview
+from integration.shops import shop_settings
+from integration.shops.alerts import open_alerts
 from integration.views.session_auth import require_session
+from integration.warehouses import accounts as warehouse_accounts
+from integration.warehouses import credentials, location_suggestions, routing_rules
+from integration.warehouses import settings as warehouse_settings
+from integration.warehouses.setup_validation import InvalidError, SetupError
 
 bp = Blueprint("warehouses_api", __name__, url_prefix="/api")
 
@@ -116,7 +112,7 @@ def alert_json(a: Alert) -> dict:
 @require_session
 def accounts():
     return jsonify(accounts=[account_json(a, n) for a, n in warehouse_accounts.list_accounts(g.shop.id)],
-                   providers=warehouse_credentials.providers())
+                   providers=credentials.providers())
 
 
 @bp.post("/warehouse-accounts")
@@ -222,7 +218,7 @@ def outbound():
         limit = 0
     if not 1 <= limit <= 200:
         raise InvalidError("limit", "must be an integer between 1 and 200")
-    rows = outbound_overview.recent_outbound(g.shop.id, status[:16] if status else None, limit)
+    rows = overview.recent_outbound(g.shop.id, status[:16] if status else None, limit)
     return jsonify(outbound=[{
         "id": v.outbound.id, "reference": v.outbound.reference, "order": v.order_name,
         "warehouse_id": v.outbound.warehouse_id, "warehouse": v.warehouse_name, "status": v.outbound.status,

@@ -27,9 +27,9 @@ import structlog
 from flask import Flask
 
 from connectors.shopify.signatures import is_valid_shop_domain, verify_webhook
+from integration.inbox.events import InboxUnavailableError, receive_event
 from integration.metrics import REQUEST_LATENCY
 from integration.request_context import request_id_from
-from integration.services.inbox import InboxUnavailableError, receive_event
 
 log = structlog.get_logger(__name__)
 

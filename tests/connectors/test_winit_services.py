@@ -10,8 +10,8 @@ from integration.domain.warehousing import Line, OutboundRequest
 from integration.extensions import db
 from integration.models import Alert, OutboundOrder, Shipment
 from integration.models.allocation import OutboundState
-from integration.services import outbound as outbound_service
-from integration.services.providers import provider_for
+from integration.orders import outbound as outbound_service
+from integration.warehouses.providers import provider_for
 from tests.helpers_warehouse import make_account, make_order, make_shop, make_warehouse
 from tests.winit_fixtures import winit_credentials
 

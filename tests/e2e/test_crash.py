@@ -28,10 +28,10 @@ import pytest
 from sqlalchemy import func, select
 
 from integration.extensions import db, queues
+from integration.inbox import events as inbox
 from integration.job_liveness import enqueue_unless_alive
 from integration.models import OutboundOrder, Shipment, StockLevel, WebhookEvent
 from integration.models.base import utcnow
-from integration.services import inbox
 from jobs import recovery, warehousing
 from tests.e2e.test_warehouse_flow import BERLIN_ADDRESS, stack  # noqa: F401 - the fixture
 from tests.shopify_fixtures import SHOPIFY_SHOP

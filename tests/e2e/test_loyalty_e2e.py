@@ -17,9 +17,10 @@ from rq import Worker
 from sqlalchemy import select
 
 from integration.extensions import QUEUE_NAMES, db
+from integration.loyalty import ledger
+from integration.loyalty import rewards as loyalty_rewards
 from integration.models import Order
 from integration.models.loyalty import LoyaltyReward
-from integration.services import loyalty, loyalty_rewards
 from jobs import loyalty as loyalty_jobs
 from jobs.worker import build_worker
 from tests.e2e.test_warehouse_flow import BERLIN_ADDRESS, stack  # noqa: F401 - the fixture
@@ -32,7 +33,6 @@ DAY = 86400
 
 @pytest.fixture
 def loyal(stack):  # noqa: F811
-    from integration.services import loyalty_webhooks  # noqa: F401 - registers refunds/create
 
     wire(stack.app)  # before the app's first request
     make_program(stack.ids["shop"], reward_options=[{"points": 40, "amount": "4.00"}])
@@ -76,9 +76,9 @@ def test_local_double_refund_reversal_and_one_code_despite_a_killed_worker(loyal
     customer = local.customer_external_id
     assert customer and far.customer_external_id == customer
     # 2 x 12.00 shipped from Berlin to Berlin: x2; 49.00 from Venlo to Berlin: x1.
-    assert loyalty.balance(shop_id, customer) == 24 * 2 + 49
+    assert ledger.balance(shop_id, customer) == 24 * 2 + 49
     assert loyalty_jobs.sweep_unearned() == 0  # every parcel earned on its own: nothing for the safety net
-    account_id = loyalty.find_account(shop_id, customer).id
+    account_id = ledger.find_account(shop_id, customer).id
     earned = {e.detail["warehouse_country"]: e.points for e in entries_of(account_id)}
     assert earned == {"DE": 48, "NL": 49}
 
@@ -86,7 +86,7 @@ def test_local_double_refund_reversal_and_one_code_despite_a_killed_worker(loyal
     for _ in range(2):
         loyal.shopify.send_webhook(SHOPIFY_SHOP, "refunds/create", refund_payload(local, 9_000_001))
     loyal.settle()
-    assert loyalty.balance(shop_id, customer) == 49
+    assert ledger.balance(shop_id, customer) == 49
 
     # Redeem through the app proxy, as the storefront block does.
     number = int(customer.rsplit("/", 1)[1])
@@ -95,7 +95,7 @@ def test_local_double_refund_reversal_and_one_code_despite_a_killed_worker(loyal
                       timeout=10)
     assert r.status_code == 202, r.text
     reward_id = r.json()["reward"]["id"]
-    assert loyalty.balance(shop_id, customer) == 9
+    assert ledger.balance(shop_id, customer) == 9
 
     # A forking worker whose work horse dies right after Shopify created the code.
     parent = os.getpid()
@@ -127,4 +127,4 @@ def test_local_double_refund_reversal_and_one_code_despite_a_killed_worker(loyal
 
     view = requests.get(f"{url}?{proxy_query(number)}", timeout=10).json()
     assert view["balance"] == 9 and view["rewards"][0]["code"] == code["code"]
-    assert check_invariants(loyalty.find_account(shop_id, customer).id) == 9
+    assert check_invariants(ledger.find_account(shop_id, customer).id) == 9

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from integration.extensions import db, queues
 from integration.models.base import utcnow
 from integration.models.notification import Notification
-from integration.services import notification_send, notifications
+from integration.notices import outbox
+from integration.notices import send as notification_send
 from jobs import notify
 from tests.e2e.test_notices import wait_until, workers  # noqa: F401 - fixture
 from tests.helpers_warehouse import make_shop
@@ -29,7 +30,7 @@ def by_id() -> dict[int, Notification]:
 def test_a_worker_killed_half_way_through_a_batch_sends_each_notice_once(notif_app, smtp_server,  # noqa: F811
                                                                           workers):  # noqa: F811
     shop = make_shop()
-    ids = [notifications.enqueue_notice(shop.id, "back_in_stock", f"v:{i}", f"c{i}@example.com", locale="fr",
+    ids = [outbox.enqueue_notice(shop.id, "back_in_stock", f"v:{i}", f"c{i}@example.com", locale="fr",
                                         context={"product_title": "Mug", "product_url": "https://s.example/p"})
            for i in range(6)]
     db.session.commit()

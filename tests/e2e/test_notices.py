@@ -1,7 +1,7 @@
 """End to end: a shipment's notices through real `python -m jobs.worker` processes and a real SMTP
 server (aiosmtpd on loopback), in the customer's language, with working tracking links.
 
-Shipments are driven through ``integration.services.shipments`` as the warehouse jobs do; the
+Shipments are driven through ``integration.orders.shipments`` as the warehouse jobs do; the
 notify queue is worked by worker subprocesses (their own app, database and Redis connections).
 Where recovery needs time to pass (RQ retry backoff, stale claims), the clock is moved forward
 instead of waiting: due retries are released and claims aged, as ``tests/e2e/test_crash.py`` does.
@@ -38,7 +38,8 @@ from integration.job_serializer import JobSerializer
 from integration.models import OutboundOrder
 from integration.models.base import utcnow
 from integration.models.notification import Notification
-from integration.services import allocation, notification_send, shipments
+from integration.notices import send
+from integration.orders import allocation, shipments
 from jobs import notify
 from tests.helpers_warehouse import make_account, make_order, make_shop, make_warehouse, set_stock
 from tests.test_notif_support import notif_app, proxy_get_from_link, smtp_server, worker_env  # noqa: F401
@@ -233,7 +234,7 @@ def _recover_after_crash() -> None:
     later = time.time() + 3600
     queues["notify"].started_job_registry.cleanup(timestamp=later)
     db.session.execute(Notification.__table__.update().where(Notification.status == "sending")
-                       .values(claimed_at=utcnow() - notification_send.CLAIM_TIMEOUT - timedelta(minutes=1)))
+                       .values(claimed_at=utcnow() - send.CLAIM_TIMEOUT - timedelta(minutes=1)))
     db.session.commit()
     notify.sweep()
     release_due_retries()

@@ -30,7 +30,7 @@ from integration.models import (
     WebhookEvent,
 )
 from integration.models.base import utcnow
-from integration.services.shopify_api import client_for
+from integration.shops.shopify_client import client_for
 from sandbox.server import serve
 from tests.conftest import API_SECRET, make_config
 from tests.helpers import Drainer

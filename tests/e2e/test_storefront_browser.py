@@ -19,8 +19,8 @@ from sqlalchemy import select
 from integration.extensions import db
 from integration.models.notification import Notification
 from integration.models.storefront import BackInStockSubscription
-from integration.services import storefront
-from integration.services import storefront_cache as cache
+from integration.storefront import cache
+from integration.storefront import status as storefront
 from sandbox.server import serve
 from tests.conftest import API_SECRET
 from tests.shopify_fixtures import SHOPIFY_SHOP

@@ -64,7 +64,7 @@ class Stack:
 
     def poll(self) -> None:
         """What the cron's poll round does, for every open outbound order now."""
-        from integration.services.outbound import open_outbound_ids
+        from integration.orders.outbound import open_outbound_ids
         from jobs import warehousing
 
         for outbound_id in open_outbound_ids():

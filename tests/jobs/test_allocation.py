@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from integration.extensions import db, queues
 from integration.models import Alert, Allocation, AllocationStatus, Order, OutboundOrder, StockLevel
-from integration.services import allocation
+from integration.orders import allocation
 from tests.helpers_warehouse import make_account, make_order, make_shop, make_warehouse, set_stock
 
 

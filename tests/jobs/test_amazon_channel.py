@@ -14,6 +14,9 @@ from sqlalchemy import func, select
 
 from connectors.amazon import listings
 from connectors.amazon.orders import get_order
+from integration import signals
+from integration.amazon import channel as amazon_channel
+from integration.amazon import connect
 from integration.extensions import db, queues
 from integration.models import (
     Alert,
@@ -28,7 +31,7 @@ from integration.models import (
 )
 from integration.models.amazon import AmazonAccount, AmazonOrder, AmazonShipmentConfirmation
 from integration.models.base import utcnow
-from integration.services import amazon_channel, amazon_connect, amazon_stock, signals
+from integration.stock import amazon_quantities
 from jobs import amazon as amazon_jobs
 from jobs import warehousing
 from tests.amazon_fixtures import CLIENT_ID, CLIENT_SECRET, DE, REFRESH_TOKEN, SELLER_ID
@@ -120,7 +123,7 @@ def test_disconnected_account_waits_and_reconnecting_confirms(env, worker, app):
     env.import_orders()
     worker.run()
     outbound = db.session.execute(select(OutboundOrder)).scalar_one()
-    amazon_connect.disconnect(env.shop_id, env.account_id)
+    connect.disconnect(env.shop_id, env.account_id)
 
     env.winit.sim.advance(3 * 3600)
     warehousing.poll_outbound(outbound.id)
@@ -135,7 +138,7 @@ def test_disconnected_account_waits_and_reconnecting_confirms(env, worker, app):
 
     config = dataclasses.replace(app.config["NEARSTOCK"], amazon_endpoint=env.emulator.url,
                                  amazon_lwa_client_id=CLIENT_ID, amazon_lwa_client_secret=CLIENT_SECRET)
-    assert amazon_connect.store_account(config, env.shop_id, SELLER_ID, REFRESH_TOKEN, marketplaces=(DE,)) == (
+    assert connect.store_account(config, env.shop_id, SELLER_ID, REFRESH_TOKEN, marketplaces=(DE,)) == (
         env.account_id, False)
     assert db.session.execute(select(Alert).where(Alert.kind == amazon_channel.DISCONNECTED_ALERT)).first() is None
     assert amazon_jobs.confirm_pending() == 1
@@ -202,18 +205,18 @@ def test_stock_change_reaches_amazon_by_patch_never_counting_fba(env, worker):
     fba_warehouse = make_warehouse(env.shop, fba, "FBA-DE", "DE")
     set_stock(env.shop, fba_warehouse, "MUG-BLUE", 500)
 
-    stats = amazon_stock.push_quantities(env.shop_id)
+    stats = amazon_quantities.push_quantities(env.shop_id)
     assert stats.patched == 3 and stats.feeds == 0
     assert env.emulator.state.listing_quantity("MUG-BLUE", DE) == 100  # FBA's 500 not counted
     patches = len(env.emulator.exchanges_for("listings.patchListingsItem"))
-    assert amazon_stock.push_quantities(env.shop_id).changed == 0  # only changed values
+    assert amazon_quantities.push_quantities(env.shop_id).changed == 0  # only changed values
     assert len(env.emulator.exchanges_for("listings.patchListingsItem")) == patches
 
     level = db.session.execute(select(StockLevel).where(StockLevel.warehouse_id == env.warehouse_id,
                                                         StockLevel.sku == "MUG-BLUE")).scalar_one()
     level.reserved = 7
     # As the stock engine sends warehouse_stock_changed: from the after-commit hook.
-    signals.on_commit(db.session(), lambda: amazon_stock.on_stock_changed(env.shop_id, ["MUG-BLUE"]))
+    signals.on_commit(db.session(), lambda: amazon_quantities.on_stock_changed(env.shop_id, ["MUG-BLUE"]))
     db.session.commit()
     worker.run()
     assert env.emulator.state.listing_quantity("MUG-BLUE", DE) == 93
@@ -229,7 +232,7 @@ def test_large_batches_go_by_feed_and_per_sku_errors_are_kept_out(env):
         set_stock(env.shop, env.warehouse, sku, i)
         if sku != "BULK-013":  # not listed on Amazon: the report names it
             env.emulator.state.add_listing(sku, 0, marketplace_id=DE)
-    stats = amazon_stock.push_quantities(env.shop_id, skus, sleep=env.emulator.advance, poll_every=5)
+    stats = amazon_quantities.push_quantities(env.shop_id, skus, sleep=env.emulator.advance, poll_every=5)
     assert stats.feeds == 1 and stats.fed == 59 and stats.refused == 1 and stats.patched == 0
     assert env.emulator.state.listing_quantity("BULK-042", DE) == 42
     pushed = set(db.session.execute(select(ChannelStock.item_id).where(ChannelStock.channel == "amazon"))
@@ -308,8 +311,8 @@ def test_cron_jobs_import_every_account_and_erase(env, worker):
 
 def test_shop_without_amazon_account_is_skipped_by_the_receiver(env):
     other = make_shop("other.myshopify.com")
-    assert amazon_stock.push_quantities(other.id).changed == 0
-    amazon_stock.on_stock_changed(other.id, ["MUG-BLUE"])
+    assert amazon_quantities.push_quantities(other.id).changed == 0
+    amazon_quantities.on_stock_changed(other.id, ["MUG-BLUE"])
     assert not queues["sync"].get_job_ids()
-    amazon_stock.on_stock_changed(env.shop_id, ["MUG-BLUE"])
+    amazon_quantities.on_stock_changed(env.shop_id, ["MUG-BLUE"])
     assert len(queues["sync"].get_job_ids()) == 1

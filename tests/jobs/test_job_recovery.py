@@ -20,9 +20,9 @@ from rq.scheduler import RQScheduler
 from sqlalchemy import select
 
 from integration.extensions import db, redis
+from integration.inbox import dispatch, events
 from integration.job_serializer import JobSerializer
 from integration.models import EventStatus, OutboundOrder, WebhookEvent
-from integration.services import dispatch, inbox
 from jobs import recovery
 from jobs.worker import build_worker
 from tests.helpers import shopify_webhook
@@ -158,7 +158,7 @@ def test_heal_runs_due_retries_when_no_scheduler_is_alive(client, calls, worker)
     rq_worker.handle_job_failure(job, queue, exc_string="RuntimeError", execution=execution)
     assert place(job, queue) == {"queued": False, "scheduled": True, "started": False}
     # The inbox sweeper counts a scheduled retry as alive: it is the scheduler's to run.
-    assert inbox.sweep_stale_events(now=event_received_plus(hours=1)) == 0
+    assert events.sweep_stale_events(now=event_received_plus(hours=1)) == 0
 
     # A live scheduler owns the queue: the healer leaves its jobs alone.
     lock = RQScheduler.get_locking_key(queue.name)
@@ -190,7 +190,7 @@ def test_warehouse_sweep_adds_no_copy_of_waiting_work_and_replaces_a_lost_job_on
     """A backlog older than the sweep age is not copied again by every sweep (the crash test's
     recovery queued thousands of duplicates that way); a sweep job lost between BLPOP and
     registration ("queued" in no queue: nothing in RQ sees it) is replaced exactly once."""
-    from integration.services import allocation
+    from integration.orders import allocation
     from jobs import warehousing
     from tests.helpers_warehouse import make_account, make_order, make_shop, make_warehouse, set_stock
 

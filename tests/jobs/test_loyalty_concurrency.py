@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from integration.domain import loyalty as domain
 from integration.extensions import db
+from integration.loyalty import ledger, rewards
+from integration.loyalty.program import load_rules
 from integration.models import Shop
 from integration.models.loyalty import LoyaltyEntry, LoyaltyLot, LoyaltyLotUse, LoyaltyReward
-from integration.services import loyalty, loyalty_rewards
-from integration.services.loyalty_program import load_rules
 from tests.test_loyalty_support import account_of, check_invariants, gid, make_program, make_shop
 
 THREADS = 8
@@ -54,9 +54,9 @@ def customer(app):
     shop = make_shop()
     make_program(shop.id, reward_options=[{"points": 70, "amount": "3.50"}])
     rules = load_rules(shop.id)
-    account_id = loyalty.ensure_account(shop.id, gid(1), rules=rules)
+    account_id = ledger.ensure_account(shop.id, gid(1), rules=rules)
     for i in range(10):  # ten lots of 100
-        loyalty.credit(shop.id, account_id, 100, kind=domain.EARN, source="seed", source_id=str(i), rule="seed",
+        ledger.credit(shop.id, account_id, 100, kind=domain.EARN, source="seed", source_id=str(i), rule="seed",
                        rules=rules)
     db.session.commit()
     return shop.id, account_id
@@ -71,15 +71,15 @@ def test_concurrent_redemptions_and_earns_never_lose_an_update_or_spend_twice(ap
         done = []
         for n in range(ROUNDS):
             if (i + n) % 3 == 0:
-                loyalty.credit(shop_id, account_id, 10, kind=domain.EARN, source="load", source_id=f"{i}-{n}",
+                ledger.credit(shop_id, account_id, 10, kind=domain.EARN, source="load", source_id=f"{i}-{n}",
                                rule="earn", rules=rules)
                 db.session.commit()
                 done.append(("earn", 10))
             else:
                 try:
-                    loyalty_rewards.redeem(shop, gid(1), 70)
+                    rewards.redeem(shop, gid(1), 70)
                     done.append(("redeem", 70))
-                except loyalty.InsufficientPointsError:
+                except ledger.InsufficientPointsError:
                     done.append(("refused", 0))
         return done
 
@@ -106,7 +106,7 @@ def test_the_same_event_posted_concurrently_counts_once(app, customer):
 
     def work(i: int) -> list:
         rules = load_rules(shop_id)
-        posted = loyalty.credit(shop_id, account_id, 25, kind=domain.EARN, source="shipment", source_id="42",
+        posted = ledger.credit(shop_id, account_id, 25, kind=domain.EARN, source="shipment", source_id="42",
                                 rule="purchase", rules=rules)
         db.session.commit()
         return [posted is not None]
@@ -121,9 +121,9 @@ def test_two_refunds_of_one_order_at_once_both_reverse(app, customer):
     from datetime import timedelta
     from decimal import Decimal
 
+    from integration.loyalty.refunds import RefundData, record_refund
     from integration.models import Order
     from integration.models.base import utcnow
-    from integration.services.loyalty_webhooks import RefundData, record_refund
 
     shop_id, account_id = customer
     rules = load_rules(shop_id)
@@ -132,7 +132,7 @@ def test_two_refunds_of_one_order_at_once_both_reverse(app, customer):
     db.session.add(order)
     db.session.flush()
     shipped = utcnow() - timedelta(days=1)
-    loyalty.credit(shop_id, account_id, 200, kind=domain.EARN, source="shipment", source_id="77", rule="purchase",
+    ledger.credit(shop_id, account_id, 200, kind=domain.EARN, source="shipment", source_id="77", rule="purchase",
                    rules=rules, amount=Decimal(100), order_id=order.id,
                    detail={"lines": [["A", 4, "100"]], "shipped_at": shipped.isoformat()})
     db.session.commit()

@@ -11,7 +11,8 @@ from datetime import timedelta
 from integration.extensions import db, queues, redis
 from integration.models.base import utcnow
 from integration.models.notification import Notification
-from integration.services import notification_send, notifications
+from integration.notices import outbox
+from integration.notices import send as notification_send
 from tests.helpers_warehouse import make_shop
 from tests.jobs.test_notif_outbox import drain, rows
 from tests.test_notif_support import notif_app, smtp_server  # noqa: F401 - fixtures
@@ -20,7 +21,7 @@ CONTEXT = {"product_title": "Mug", "product_url": "https://s.example/p"}
 
 
 def create(shop, count: int, start: int = 0) -> list[int]:
-    ids = [notifications.enqueue_notice(shop.id, "back_in_stock", f"v:{i}", f"c{i}@example.com", locale="de",
+    ids = [outbox.enqueue_notice(shop.id, "back_in_stock", f"v:{i}", f"c{i}@example.com", locale="de",
                                         context=CONTEXT) for i in range(start, start + count)]
     db.session.commit()
     return ids
@@ -120,7 +121,7 @@ def test_the_last_notice_of_a_batch_is_marked_sent_at_once(notif_app, smtp_serve
 
 def test_rate_limit_tokens_taken_for_the_batch_still_hold_the_rate(notif_app, smtp_server):  # noqa: F811
     shop = make_shop()
-    notifications.update_settings(shop.id, {"send_rate_per_minute": 60})  # 1/s, a burst of 10
+    outbox.update_settings(shop.id, {"send_rate_per_minute": 60})  # 1/s, a burst of 10
     db.session.commit()
     ids = create(shop, 12)
     queues["notify"].empty()

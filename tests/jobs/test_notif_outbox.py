@@ -23,8 +23,10 @@ from integration.job_serializer import JobSerializer
 from integration.models import OutboundOrder, Shipment, ShopSettings
 from integration.models.base import utcnow
 from integration.models.notification import Notification, NotificationPreference
-from integration.services import allocation, notification_send, notifications, shipments
-from integration.services.alerts import raise_alert
+from integration.notices import outbox as notifications
+from integration.notices import send
+from integration.orders import allocation, shipments
+from integration.shops.alerts import raise_alert
 from jobs import notify
 from jobs.worker import build_worker
 from tests.helpers_warehouse import make_account, make_order, make_shop, make_warehouse, set_stock
@@ -104,7 +106,7 @@ def test_enqueue_notice_is_unique_and_commits_with_the_caller(notif_app, smtp_se
     assert sent.status == "sent" and sent.provider_message_id.endswith("queued as Q00001")
     message = smtp_server.inbox.messages[0]
     assert message["Subject"] == "Mug est de retour en stock"
-    assert message["Message-ID"] == notification_send.message_id(sent.id) == sent.message_id
+    assert message["Message-ID"] == send.message_id(sent.id) == sent.message_id
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
     with pytest.raises(ValueError):
@@ -203,8 +205,8 @@ def test_claims_prevent_double_sends_and_stale_claims_are_reexamined(notif_app, 
         n = db.session.get(Notification, nid)
         n.status, n.claim_token, n.claimed_at = "sending", f"tok{nid}", now - timedelta(minutes=age)
     db.session.commit()
-    redis.client.set(notification_send.marker_key(ids[1]), f"tok{ids[1]}")
-    outcomes = [notification_send.send_notification(nid).status for nid in ids]
+    redis.client.set(send.marker_key(ids[1]), f"tok{ids[1]}")
+    outcomes = [send.send_notification(nid).status for nid in ids]
     assert outcomes == ["busy", "unconfirmed", "sent"]
     assert len(smtp_server.inbox.messages) == 1
     # Time passes, the worker holding the live claim never came back: the sweeper re-enqueues it,
@@ -240,11 +242,11 @@ def test_new_and_quiet_shipments_crons(world, notif_app, smtp_server):  # noqa: 
     later = utcnow() + timedelta(days=7)
     db.session.execute(Shipment.__table__.update().values(shipped_at=utcnow(), created_at=utcnow()))
     db.session.commit()
-    assert notification_send.notifications.settings_for(_shop.id).quiet_days == 5
-    from integration.services import notification_triggers
+    assert send.notifications.settings_for(_shop.id).quiet_days == 5
+    from integration.notices import triggers
 
-    assert notification_triggers.notify_quiet_shipments(now=later) == 1
-    assert notification_triggers.notify_quiet_shipments(now=later) == 0
+    assert triggers.notify_quiet_shipments(now=later) == 1
+    assert triggers.notify_quiet_shipments(now=later) == 0
     drain(notif_app)
     assert [n.kind for n in rows()] == ["shipped", "still_on_its_way"]
     assert db.session.scalar(select(func.count()).select_from(Notification).where(

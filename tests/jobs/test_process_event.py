@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from connectors.errors import PermanentError, RetryableError
 from integration.extensions import db, queues
+from integration.inbox import dispatch
+from integration.inbox import events as inbox
 from integration.models import EventStatus, WebhookEvent
 from integration.models.base import utcnow
-from integration.services import dispatch, inbox
 from tests.helpers import shopify_webhook
 
 TOPIC = "test/topic"

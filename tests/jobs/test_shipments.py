@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from integration import signals
 from integration.domain.warehousing import (
     ExceptionReason,
     Line,
@@ -16,7 +17,7 @@ from integration.domain.warehousing import (
 )
 from integration.extensions import db, queues
 from integration.models import Allocation, OutboundOrder, Shipment, StockLevel, TrackingEventRow
-from integration.services import allocation, shipments, signals
+from integration.orders import allocation, shipments
 from tests.helpers_warehouse import make_account, make_order, make_shop, make_warehouse, set_stock
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ import pytest
 from rq import Worker
 
 from integration.extensions import redis
-from integration.services.stock_ledger import apply_stock
+from integration.stock.ledger import apply_stock
 from tests.jobs.stock_stack import SKUS, T0, record, stack_fixture  # noqa: F401
 
 pytestmark = pytest.mark.e2e

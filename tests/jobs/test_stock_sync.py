@@ -11,10 +11,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from integration import signals
 from integration.extensions import db, queues
 from integration.models import Alert, ChannelStock, IntegrationLog, ShopSettings, StockLevel, SyncCursor
-from integration.services import signals, stock_push, stock_reconcile, stock_sync
-from integration.services.stock_ledger import MAX_QUANTITY, apply_account_stock, apply_stock
+from integration.stock import push as stock_push
+from integration.stock import reconcile as stock_reconcile
+from integration.stock import sync as stock_sync
+from integration.stock.ledger import MAX_QUANTITY, apply_account_stock, apply_stock
 from tests.jobs.stock_stack import SKUS, T0, FakeProvider, record, stack_fixture  # noqa: F401
 
 # -- ledger ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from integration.extensions import db
 from integration.models import Alert, SyncCursor
-from integration.services import stock_reconcile, stock_sync
+from integration.stock import reconcile, sync
 from tests.jobs.stock_stack import SKUS, stack_fixture  # noqa: F401
 from tests.winit_fixtures import winit_credentials
 
@@ -24,7 +24,7 @@ def test_winit_counts_reach_shopify_by_reconciliation_and_by_polling(stack, wini
         winit_emulator.sim.set_stock("DEWH", sku, 10 + i)
         winit_emulator.sim.set_stock("USWC", sku, i)
 
-    stats = stock_reconcile.reconcile(s.shop.id, page_size=4, bulk_interval=0.05)
+    stats = reconcile.reconcile(s.shop.id, page_size=4, bulk_interval=0.05)
     assert [s.ledger(s.de, sku).on_hand for sku in SKUS] == [10, 11, 12, 13, 14, 15]
     assert [s.ledger(s.fr, sku).on_hand for sku in SKUS] == [0, 1, 2, 3, 4, 5]
     assert [s.shopify(sku, s.berlin) for sku in SKUS] == [10, 11, 12, 13, 14, 15]
@@ -35,10 +35,10 @@ def test_winit_counts_reach_shopify_by_reconciliation_and_by_polling(stack, wini
                                                    Alert.subject == f"warehouse:{s.de.id}")).scalar_one()
     assert "MUG-BLUE" in alert.details["skus"]
 
-    first = stock_sync.poll_inventory(s.account.id)  # first poll: a week of ledger rows, all known
+    first = sync.poll_inventory(s.account.id)  # first poll: a week of ledger rows, all known
     assert first.status == "polled" and first.changed == 0
     winit_emulator.sim.set_stock("DEWH", "SKU-2", 42)
-    second = stock_sync.poll_inventory(s.account.id)
+    second = sync.poll_inventory(s.account.id)
     assert second.changed == 1
     cursor = db.session.execute(select(SyncCursor.position)).scalar_one()
     assert cursor  # WINIT always returns one: stored for the next poll
@@ -56,6 +56,6 @@ def test_frozen_units_never_reach_a_sales_channel(stack, winit_emulator):
     winit_emulator.sim.set_stock("DEWH", "SKU-1", 10)
     winit_emulator.actions.frozen[("DEWH", "SKU-1")] = 6  # qtyFrozen 6 of inStockQty 10
 
-    stock_reconcile.reconcile(s.shop.id, page_size=4, bulk_interval=0.05)
+    reconcile.reconcile(s.shop.id, page_size=4, bulk_interval=0.05)
     assert s.ledger(s.de, "SKU-1").on_hand == 4  # sellable (qtyAvailable + qtyWaitOut), not inStockQty
     assert s.shopify("SKU-1", s.berlin) == 4

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from integration.extensions import db, queues, redis
 from integration.models.storefront import VariantStockState
-from integration.services import storefront
-from integration.services import storefront_cache as cache
+from integration.storefront import cache
+from integration.storefront import status as storefront
 from tests.shopify_fixtures import SHOPIFY_SHOP
 from tests.test_storefront_helpers import storefront_stack  # noqa: F401 - the "sf" fixture
 

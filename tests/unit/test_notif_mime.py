@@ -1,11 +1,11 @@
-"""The notice's wire form (integration/services/notification_mime.py), read back by the email
+"""The notice's wire form (integration/notices/mime.py), read back by the email
 package the way a receiving mail client would."""
 
 from __future__ import annotations
 
 from email import message_from_bytes, policy
 
-from integration.services.notification_mime import Notice, build
+from integration.notices.mime import Notice, build
 
 
 def notice(**changes) -> Notice:

@@ -10,9 +10,9 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from integration.services import notification_render as rendering
-from integration.services import notification_samples as samples
-from integration.services.notifications import KINDS
+from integration.notices import render as rendering
+from integration.notices import samples
+from integration.notices.outbox import KINDS
 
 TRANSLATIONS = Path(rendering.TRANSLATIONS_DIR)
 NON_ENGLISH = [loc for loc in rendering.SUPPORTED_LOCALES if loc != "en"]

@@ -21,7 +21,7 @@ from integration.domain.stock_status import (
     status_for,
     statuses_for,
 )
-from integration.services import storefront_texts as texts
+from integration.storefront import texts
 
 TODAY = date(2026, 12, 1)  # a Tuesday
 DE = Candidate(1, "Berlin", "DE", priority=100, transit_days={"DE": [1, 3], "*": [5, 10]})

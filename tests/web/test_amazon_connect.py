@@ -13,13 +13,13 @@ import requests
 from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select, text
 
+from integration.amazon import channel
+from integration.amazon.connect import STATE_PURPOSE, STATE_TTL
 from integration.extensions import db, queues
 from integration.models import Order, Shop
 from integration.models.amazon import AmazonAccount
 from integration.models.shop import ShopStatus
 from integration.security import signer
-from integration.services import amazon_channel
-from integration.services.amazon_connect import STATE_PURPOSE, STATE_TTL
 from tests.amazon_fixtures import CLIENT_ID, CLIENT_SECRET, DE, FR, REFRESH_TOKEN, SELLER_ID, US
 from tests.conftest import make_config
 from tests.web.test_auth_security import add_shop, session_token
@@ -45,7 +45,7 @@ def config(tmp_path, database_url, redis_url, redis_conn, emulator):
 @pytest.fixture
 def shops(app):
     yield add_shop(SHOP_A), add_shop(SHOP_B)
-    amazon_channel.close_clients()
+    channel.close_clients()
 
 
 def _auth(shop: str) -> dict:
@@ -120,7 +120,7 @@ def test_connect_stores_the_account_and_imports_its_orders(client, shops, emulat
 
 
 def test_draft_app_consent_url_says_beta(app, shops, tmp_path, database_url, redis_url, emulator):
-    from integration.services import amazon_connect
+    from integration.amazon import connect as amazon_connect
 
     draft = make_config(tmp_path, database_url, redis_url, APP_URL=APP_URL, AMAZON_APPLICATION_ID=APP_ID,
                         AMAZON_LWA_CLIENT_ID=CLIENT_ID, AMAZON_LWA_CLIENT_SECRET=CLIENT_SECRET, AMAZON_DRAFT_APP="1")
@@ -260,7 +260,7 @@ def test_disconnect_stops_syncing_and_forgets_the_token(client, shops):
     assert client.delete(f"/api/amazon/accounts/{account.id}", headers=_auth(SHOP_A)).status_code == 204
     [account] = _accounts()
     assert not account.active and account.refresh_token == ""
-    assert amazon_channel.active_account_ids() == []
+    assert channel.active_account_ids() == []
     assert client.get("/api/amazon/accounts", headers=_auth(SHOP_A)).get_json()["accounts"][0]["active"] is False
 
 
@@ -317,4 +317,4 @@ def test_make_run_starts_an_emulator_wired_for_the_connect_flow(tmp_path, databa
             db.engine.dispose()
     finally:
         sandbox.stop()
-        amazon_channel.close_clients()
+        channel.close_clients()

@@ -188,7 +188,7 @@ def test_scopes_in_app_toml_match_the_code():
     import tomllib
     from pathlib import Path
 
-    from integration.services.shops import SCOPES
+    from integration.shops.installation import SCOPES
 
     toml = tomllib.loads((Path(__file__).resolve().parents[2] / "shopify.app.toml").read_text())
     assert toml["access_scopes"]["scopes"].split(",") == list(SCOPES)

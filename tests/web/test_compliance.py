@@ -11,6 +11,7 @@ import json
 from sqlalchemy import select, text
 
 from integration.extensions import db, queues, redis
+from integration.inbox import events as inbox
 from integration.models import (
     Base,
     ComplianceRequest,
@@ -26,7 +27,7 @@ from integration.models import (
     WebhookEvent,
 )
 from integration.models.pii import PERSONAL_NAMES
-from integration.services import compliance, inbox, shops
+from integration.shops import compliance, installation
 from tests.web.test_shopify_webhook_handlers import (
     CUSTOMER_A,
     ORDER_ID,
@@ -214,7 +215,7 @@ def test_shop_redact_deletes_everything_of_the_shop_and_nothing_else(client, wor
             SyncCursor(shop_id=shop_id, stream="orders", position="2026-01-01"),
         ])
         db.session.commit()
-        for key in (shops.redis_key(domain, "token-refresh"), f"shopify:throttle:{{{domain}}}:bucket",
+        for key in (installation.redis_key(domain, "token-refresh"), f"shopify:throttle:{{{domain}}}:bucket",
                     f"legacy:{domain}:cache", f"shop:{domain}:status"):
             redis.client.set(key, "1")
         return shop_id

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from integration import create_app
 from integration.extensions import db, queues
+from integration.inbox.events import job_id_for
 from integration.models import EventStatus, WebhookEvent
-from integration.services.inbox import job_id_for
 from tests.conftest import make_config
 from tests.helpers import shopify_webhook
 

@@ -8,10 +8,11 @@ from sqlalchemy import func, select
 
 from integration import create_app
 from integration.extensions import db, queues
+from integration.inbox import events as inbox
+from integration.inbox import group_commit
+from integration.inbox.events import InboxUnavailableError, job_id_for
+from integration.inbox.group_commit import GroupCommit, Pending
 from integration.models import EventStatus, WebhookEvent
-from integration.services import inbox, inbox_writer
-from integration.services.inbox import InboxUnavailableError, job_id_for
-from integration.services.inbox_writer import GroupCommit, Pending
 from tests.conftest import make_config
 
 
@@ -172,9 +173,9 @@ def test_a_failing_write_fails_its_batch_only():
 
 @pytest.mark.parametrize("rows", [1, 3])
 def test_insert_sql_binds_every_value(rows):
-    sql = inbox_writer._insert_sql("postgresql", rows)
-    assert sql.count("%s") == rows * len(inbox_writer.COLUMNS)
-    assert inbox_writer._insert_sql("sqlite", rows).count("?") == rows * len(inbox_writer.COLUMNS)
+    sql = group_commit._insert_sql("postgresql", rows)
+    assert sql.count("%s") == rows * len(group_commit.COLUMNS)
+    assert group_commit._insert_sql("sqlite", rows).count("?") == rows * len(group_commit.COLUMNS)
 
 
 def test_headers_longer_than_the_inbox_columns_are_400_not_503(client):
@@ -195,7 +196,7 @@ def test_a_lost_inbox_connection_fails_one_write_and_is_replaced(app, database_u
     from sqlalchemy import create_engine, text
 
     inbox.receive_event("shopify", "before", "orders/create", "acme.myshopify.com", b"{}")
-    pid = inbox_writer.connection._dbapi.info.backend_pid
+    pid = group_commit.connection._dbapi.info.backend_pid
     admin = create_engine(database_url)
     with admin.begin() as conn:  # what a database restart or failover does to the connection
         conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
@@ -210,7 +211,7 @@ def test_a_lost_inbox_connection_fails_one_write_and_is_replaced(app, database_u
 @pytest.fixture
 def handler():
     from connectors.errors import PermanentError, RetryableError
-    from integration.services import dispatch
+    from integration.inbox import dispatch
 
     calls: list[int] = []
     fail: dict[int, BaseException] = {}

@@ -9,12 +9,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from integration import signals
 from integration.extensions import db, queues
+from integration.loyalty import admin, earning, ledger
+from integration.loyalty import rewards as loyalty_rewards
+from integration.loyalty.program import load_rules
 from integration.models import ComplianceRequest, Shop
 from integration.models.loyalty import LoyaltyAccount, LoyaltyAdjustment, LoyaltyEntry, LoyaltyReward
 from integration.models.notification import Notification
-from integration.services import compliance, loyalty, loyalty_admin, loyalty_earning, loyalty_rewards, signals
-from integration.services.loyalty_program import load_rules
+from integration.shops import compliance
 from tests.helpers import shopify_webhook
 from tests.helpers_warehouse import make_account, make_warehouse
 from tests.test_loyalty_support import (
@@ -50,9 +53,9 @@ def test_a_parcel_from_the_local_warehouse_earns_double_once(world):
     shop, local, remote = world
     _, near = shipped_order(shop, local, customer=gid(1), lines=(("MUG", 2, "12.50"),))  # 25.00 to DE from DE
     _, far = shipped_order(shop, remote, customer=gid(1), lines=(("MUG", 2, "12.50"),))  # from NL
-    assert loyalty_earning.earn_for_shipment(near.id) == "earned"
-    assert loyalty_earning.earn_for_shipment(near.id) == "already_earned"
-    assert loyalty_earning.earn_for_shipment(far.id) == "earned"
+    assert earning.earn_for_shipment(near.id) == "earned"
+    assert earning.earn_for_shipment(near.id) == "already_earned"
+    assert earning.earn_for_shipment(far.id) == "earned"
     account = account_of(shop.id, gid(1))
     assert [e.points for e in entries_of(account.id)] == [50, 25]
     assert entries_of(account.id)[0].detail["local"] is True
@@ -65,22 +68,22 @@ def test_a_parcel_from_the_local_warehouse_earns_double_once(world):
 
 def test_delivered_mode_guests_and_cancelled_orders(world):
     shop, local, _ = world
-    program = db.session.execute(select(loyalty_earning.LoyaltyProgram)).scalar_one()
+    program = db.session.execute(select(earning.LoyaltyProgram)).scalar_one()
     program.earn_on = "delivered"
     db.session.commit()
     _, parcel = shipped_order(shop, local, customer=gid(1))
-    assert loyalty_earning.earn_for_shipment(parcel.id) == "waiting_for_delivery"
+    assert earning.earn_for_shipment(parcel.id) == "waiting_for_delivery"
     parcel.delivered_at = T0 + timedelta(days=2)
     db.session.commit()
-    assert loyalty_earning.earn_for_shipment(parcel.id) == "earned"
+    assert earning.earn_for_shipment(parcel.id) == "earned"
     _, guest = shipped_order(shop, local, customer=None)
     guest.delivered_at = T0
     order, cancelled = shipped_order(shop, local, customer=gid(2))
     cancelled.delivered_at = T0
     order.cancelled_at = T0
     db.session.commit()
-    assert loyalty_earning.earn_for_shipment(guest.id) == "not_eligible"
-    assert loyalty_earning.earn_for_shipment(cancelled.id) == "not_eligible"
+    assert earning.earn_for_shipment(guest.id) == "not_eligible"
+    assert earning.earn_for_shipment(cancelled.id) == "not_eligible"
 
 
 def test_tracking_signal_earns_through_the_job_and_the_sweep_catches_the_rest(world, worker):
@@ -90,15 +93,15 @@ def test_tracking_signal_earns_through_the_job_and_the_sweep_catches_the_rest(wo
     signals.shipment_tracking_changed(signalled.id, "InTransit", None)
     db.session.commit()  # the job is enqueued after the commit
     worker.run()
-    assert loyalty.balance(shop.id, gid(1)) == 50
-    silent.created_at = loyalty_earning.utcnow()
-    signalled.created_at = loyalty_earning.utcnow()
+    assert ledger.balance(shop.id, gid(1)) == 50
+    silent.created_at = earning.utcnow()
+    signalled.created_at = earning.utcnow()
     db.session.commit()
-    assert loyalty_earning.unearned_shipment_ids() == [silent.id]
+    assert earning.unearned_shipment_ids() == [silent.id]
     from jobs import loyalty as loyalty_jobs
 
     assert loyalty_jobs.sweep_unearned() == 1
-    assert loyalty.balance(shop.id, gid(2)) == 50 and loyalty_earning.unearned_shipment_ids() == []
+    assert ledger.balance(shop.id, gid(2)) == 50 and earning.unearned_shipment_ids() == []
 
 
 def refund_body(order, refund_id: int, lines=(), amount: str | None = None, at=T0 + timedelta(days=5)) -> dict:
@@ -117,21 +120,21 @@ def refund_body(order, refund_id: int, lines=(), amount: str | None = None, at=T
 
 
 def test_refunds_reverse_proportionally_once_each(world, client, worker):
-    import integration.services.loyalty_webhooks  # noqa: F401 - registers refunds/create
+    import integration.loyalty.refunds  # noqa: F401 - registers refunds/create
 
     shop, local, _ = world
     order, parcel = shipped_order(shop, local, customer=gid(1), lines=(("MUG", 2, "12.50"), ("LAMP", 1, "50.00")))
-    loyalty_earning.earn_for_shipment(parcel.id)
-    assert loyalty.balance(shop.id, gid(1)) == 150  # 75.00 x2
+    earning.earn_for_shipment(parcel.id)
+    assert ledger.balance(shop.id, gid(1)) == 150  # 75.00 x2
     mug, lamp = sorted(order.lines, key=lambda line: line.sku, reverse=True)
     first = refund_body(order, 501, lines=[(mug, 1)])
     for webhook_id in ("w1", "w1", "w2"):  # a redelivery, and the same refund under another delivery id
         assert shopify_webhook(client, "refunds/create", first, webhook_id=webhook_id).status_code == 200
         worker.run()
-    assert loyalty.balance(shop.id, gid(1)) == 125  # one mug of 12.50, at x2
+    assert ledger.balance(shop.id, gid(1)) == 125  # one mug of 12.50, at x2
     shopify_webhook(client, "refunds/create", refund_body(order, 502, amount="25.00"))  # by amount: 25/75
     worker.run()
-    assert loyalty.balance(shop.id, gid(1)) == 75
+    assert ledger.balance(shop.id, gid(1)) == 75
     shopify_webhook(client, "refunds/create", refund_body(order, 503, lines=[(mug, 1), (lamp, 1)]))
     worker.run()
     account = account_of(shop.id, gid(1))
@@ -142,24 +145,24 @@ def test_refunds_reverse_proportionally_once_each(world, client, worker):
 
 
 def test_a_refund_before_the_parcel_earned_is_applied_when_it_does(world):
-    from integration.services.loyalty_webhooks import parse_refund, record_refund
+    from integration.loyalty.refunds import parse_refund, record_refund
 
     shop, local, _ = world
     order, parcel = shipped_order(shop, local, customer=gid(1), lines=(("MUG", 4, "10.00"),))
     mug = order.lines[0]
     record_refund(shop.id, parse_refund(refund_body(order, 77, lines=[(mug, 1)])))
     db.session.commit()
-    loyalty_earning.earn_for_shipment(parcel.id)
-    assert loyalty.balance(shop.id, gid(1)) == 60  # earned 80, a quarter refunded
+    earning.earn_for_shipment(parcel.id)
+    assert ledger.balance(shop.id, gid(1)) == 60  # earned 80, a quarter refunded
 
 
 def test_cancellation_reverses_but_never_below_zero(world, worker):
     shop, local, _ = world
     order, parcel = shipped_order(shop, local, customer=gid(1))
-    loyalty_earning.earn_for_shipment(parcel.id)
+    earning.earn_for_shipment(parcel.id)
     account_id = account_of(shop.id, gid(1)).id
     rules = load_rules(shop.id)
-    loyalty.debit(shop.id, account_id, 30, kind="redeem", source="reward", source_id="x", rule="redeem", rules=rules)
+    ledger.debit(shop.id, account_id, 30, kind="redeem", source="reward", source_id="x", rule="redeem", rules=rules)
     db.session.commit()
     order.cancelled_at = T0 + timedelta(days=1)
     signals.order_changed(order.id)
@@ -170,8 +173,8 @@ def test_cancellation_reverses_but_never_below_zero(world, worker):
     assert reverse.points == -20
     # Points earned later pay back what was owed the next time the order is reconciled.
     _, other = shipped_order(shop, local, customer=gid(1))
-    loyalty_earning.earn_for_shipment(other.id)
-    loyalty_earning.reconcile_order(order.id)
+    earning.earn_for_shipment(other.id)
+    earning.reconcile_order(order.id)
     db.session.commit()
     assert check_invariants(account_id) == 20
 
@@ -181,50 +184,50 @@ def test_tiers_multiply_grant_priority_and_notify(world):
     silver, _gold = make_tiers(shop.id, {"name": "Silver", "threshold": Decimal(40), "multiplier": Decimal("1.5"),
                                          "priority_support": True},
                                {"name": "Gold", "threshold": Decimal(1000), "multiplier": Decimal(2)})
-    assert not loyalty.has_priority(shop.id, gid(1))
+    assert not ledger.has_priority(shop.id, gid(1))
     _, first = shipped_order(shop, local, customer=gid(1))
-    loyalty_earning.earn_for_shipment(first.id)
+    earning.earn_for_shipment(first.id)
     account = account_of(shop.id, gid(1))
-    assert account.tier_id == silver.id and loyalty.has_priority(shop.id, "1")
+    assert account.tier_id == silver.id and ledger.has_priority(shop.id, "1")
     _, second = shipped_order(shop, local, customer=gid(1))
-    loyalty_earning.earn_for_shipment(second.id)
+    earning.earn_for_shipment(second.id)
     assert [e.points for e in entries_of(account.id)] == [50, 75]  # x2 local, then x1.5 tier
     [tier] = notices("tier_reached")
     assert tier.context["tier_name"] == "Silver" and "priority_support" in tier.context["perks"]
-    view = loyalty_admin.customer_view(shop.id, gid(1))
+    view = admin.customer_view(shop.id, gid(1))
     assert view["tier"]["name"] == "Silver" and view["next_tier"] == {"name": "Gold", "needed": "875"}
 
 
 def test_feedback_bonus_through_the_notifications_hook(world):
-    from integration.services import notifications
+    from integration.notices import outbox
 
     shop, local, _ = world
-    db.session.execute(loyalty_earning.LoyaltyProgram.__table__.update().values(feedback_bonus=20))
+    db.session.execute(earning.LoyaltyProgram.__table__.update().values(feedback_bonus=20))
     db.session.commit()
     order, _ = shipped_order(shop, local, customer=gid(1))
-    notifications.feedback_received(shop.id, order.id, 5)
-    notifications.feedback_received(shop.id, order.id, 4)
+    outbox.feedback_received(shop.id, order.id, 5)
+    outbox.feedback_received(shop.id, order.id, 4)
     db.session.commit()
-    assert loyalty.balance(shop.id, gid(1)) == 20
+    assert ledger.balance(shop.id, gid(1)) == 20
 
 
 def test_birthdays_and_member_days_make_perks_once(world):
     shop, _, _ = world
-    db.session.execute(loyalty_earning.LoyaltyProgram.__table__.update().values(
+    db.session.execute(earning.LoyaltyProgram.__table__.update().values(
         birthday_bonus=100, signup_bonus=10, member_days=[15], birthday_gift={"amount": "10.00"}))
     db.session.commit()
     make_tiers(shop.id, {"name": "Member", "threshold": Decimal(0), "free_shipping_days": True,
                          "birthday_gift": True})
-    loyalty_admin.join(shop.id, gid(1), birthday="1990-04-15")
-    loyalty_admin.join(shop.id, gid(2), birthday="12-24")
-    with pytest.raises(loyalty.LoyaltyError):
-        loyalty_admin.join(shop.id, gid(1), birthday="05-01")  # set once
+    admin.join(shop.id, gid(1), birthday="1990-04-15")
+    admin.join(shop.id, gid(2), birthday="12-24")
+    with pytest.raises(ledger.LoyaltyError):
+        admin.join(shop.id, gid(1), birthday="05-01")  # set once
     shop = db.session.get(Shop, shop.id)
     now = T0.replace(month=4, day=15, hour=8)
     for _ in range(2):
         assert loyalty_rewards.run_birthdays(shop, date(2026, 4, 15), now) == 1
         loyalty_rewards.schedule_member_days(shop, now)
-    assert loyalty.balance(shop.id, gid(1)) == 110 and loyalty.balance(shop.id, gid(2)) == 10
+    assert ledger.balance(shop.id, gid(1)) == 110 and ledger.balance(shop.id, gid(2)) == 10
     rewards = db.session.execute(select(LoyaltyReward).order_by(LoyaltyReward.id)).scalars().all()
     assert sorted((r.kind, r.period) for r in rewards) == [
         ("birthday_gift", "2026"), ("free_shipping", "2026-04-15"), ("free_shipping", "2026-04-15")]
@@ -236,9 +239,9 @@ def test_birthdays_and_member_days_make_perks_once(world):
 def test_redact_removes_the_ledger_identity_and_export_includes_it(world):
     shop, local, _ = world
     _, parcel = shipped_order(shop, local, customer=gid(1), email="ada@example.com")
-    loyalty_earning.earn_for_shipment(parcel.id)
-    loyalty_admin.join(shop.id, gid(1), birthday="07-14")
-    loyalty_admin.adjust(shop.id, gid(1), 5, "Ada Lovelace called about a late parcel", actor="42")
+    earning.earn_for_shipment(parcel.id)
+    admin.join(shop.id, gid(1), birthday="07-14")
+    admin.adjust(shop.id, gid(1), 5, "Ada Lovelace called about a late parcel", actor="42")
     shop = db.session.get(Shop, shop.id)
     from integration.domain.orders import PrivacyRequest
 
@@ -259,8 +262,8 @@ def test_redact_removes_the_ledger_identity_and_export_includes_it(world):
     adjustment = db.session.execute(select(LoyaltyAdjustment)).scalar_one()
     assert adjustment.reason is None and adjustment.customer_external_id is None
     assert db.session.scalar(select(func.count()).select_from(LoyaltyEntry)) == 2
-    assert loyalty.find_account(shop.id, gid(1)) is None and not loyalty.has_priority(shop.id, gid(1))
-    assert loyalty_admin.totals(shop.id)["outstanding_points"] == 55
+    assert ledger.find_account(shop.id, gid(1)) is None and not ledger.has_priority(shop.id, gid(1))
+    assert admin.totals(shop.id)["outstanding_points"] == 55
     assert db.session.scalar(select(func.count()).select_from(ComplianceRequest)) == 2
     assert {LoyaltyAccount, LoyaltyAdjustment} <= set(compliance.customer_models())
 
@@ -271,15 +274,15 @@ def test_tiers_drop_as_months_leave_the_window_and_every_cron_job_runs(world):
     shop, local, _ = world
     [silver] = make_tiers(shop.id, {"name": "Silver", "threshold": Decimal(40)})
     _, parcel = shipped_order(shop, local, customer=gid(1))
-    loyalty_earning.earn_for_shipment(parcel.id)
+    earning.earn_for_shipment(parcel.id)
     account = account_of(shop.id, gid(1))
     assert account.tier_id == silver.id
-    assert loyalty_admin.reevaluate_shop(shop.id, tiered_only=True, now=loyalty_earning.utcnow()) == 1
+    assert admin.reevaluate_shop(shop.id, tiered_only=True, now=earning.utcnow()) == 1
     assert account_of(shop.id, gid(1)).tier_id == silver.id
-    thirteen_months = loyalty_earning.utcnow() + timedelta(days=400)
-    loyalty_admin.reevaluate_shop(shop.id, tiered_only=True, now=thirteen_months)
+    thirteen_months = earning.utcnow() + timedelta(days=400)
+    admin.reevaluate_shop(shop.id, tiered_only=True, now=thirteen_months)
     assert account_of(shop.id, gid(1)).tier_id is None
-    assert loyalty.balance(shop.id, gid(1)) == 50  # points stay; only the tier follows the window
+    assert ledger.balance(shop.id, gid(1)) == 50  # points stay; only the tier follows the window
     for name in ("sweep_unearned", "expire_points", "close_expired_rewards", "requeue_pending_rewards",
                  "member_days", "birthdays", "roll_tiers"):
         getattr(loyalty_jobs, name)()

@@ -16,11 +16,13 @@ from sqlalchemy import select
 
 from integration.domain import loyalty as domain
 from integration.extensions import db
+from integration.loyalty import earning
+from integration.loyalty import expiry as loyalty_expiry
+from integration.loyalty import ledger as loyalty
+from integration.loyalty.program import load_rules
+from integration.loyalty.refunds import RefundData, record_refund
 from integration.models import Order
 from integration.models.loyalty import LoyaltyLot, LoyaltyLotUse
-from integration.services import loyalty, loyalty_earning, loyalty_expiry
-from integration.services.loyalty_program import load_rules
-from integration.services.loyalty_webhooks import RefundData, record_refund
 from tests.test_loyalty_support import T0, check_invariants, entries_of, gid, make_program, make_shop
 
 _customers = itertools.count(1)
@@ -123,7 +125,7 @@ class Run:
 
     def _reconcile_again(self, order_id: int) -> None:
         before = self.balance()
-        assert loyalty_earning.reconcile_order(order_id) == 0 and self.balance() == before
+        assert earning.reconcile_order(order_id) == 0 and self.balance() == before
 
     def refund(self, i: int, units: int) -> None:
         if self.orders:
@@ -149,7 +151,7 @@ class Run:
             order = self.orders[i % len(self.orders)]
             order.cancelled_at = self.now
             db.session.flush()
-            loyalty_earning.reconcile_order(order.id, now=self.now)
+            earning.reconcile_order(order.id, now=self.now)
             self._reconcile_again(order.id)
 
     def advance(self, days: int) -> None:

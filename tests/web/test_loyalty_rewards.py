@@ -11,10 +11,10 @@ from sqlalchemy import select
 from connectors.errors import PermanentError
 from integration import create_app
 from integration.extensions import db
+from integration.loyalty import admin, ledger, rewards
 from integration.models import Shop
 from integration.models.base import utcnow
 from integration.models.loyalty import LoyaltyReward
-from integration.services import loyalty, loyalty_admin, loyalty_rewards
 from tests.conftest import make_config
 from tests.shopify_fixtures import SHOPIFY_SHOP
 from tests.test_loyalty_support import account_of, check_invariants, gid, make_program
@@ -29,7 +29,7 @@ def stack(tmp_path, database_url, redis_url, redis_conn, shopify_emulator):
         db.session.add(shop)
         db.session.commit()
         make_program(shop.id)
-        loyalty_admin.adjust(shop.id, gid(5), 300, "seed", actor="test")
+        admin.adjust(shop.id, gid(5), 300, "seed", actor="test")
         yield shop, shopify_emulator
         db.session.remove()
     db.engine.dispose()
@@ -37,24 +37,24 @@ def stack(tmp_path, database_url, redis_url, redis_conn, shopify_emulator):
 
 def test_a_redemption_makes_one_customer_scoped_code_even_when_retried(stack, monkeypatch):
     shop, emulator = stack
-    reward = loyalty_rewards.redeem(shop, gid(5), 100)
-    assert loyalty.balance(shop.id, gid(5)) == 200  # held at once
+    reward = rewards.redeem(shop, gid(5), 100)
+    assert ledger.balance(shop.id, gid(5)) == 200  # held at once
 
-    real = loyalty_rewards.shopify.create_basic_discount_code
+    real = rewards.shopify.create_basic_discount_code
 
     def create_then_crash(*args, **kwargs):
         real(*args, **kwargs)
         raise SystemExit("worker killed after Shopify created the code")
 
-    monkeypatch.setattr(loyalty_rewards.shopify, "create_basic_discount_code", create_then_crash)
+    monkeypatch.setattr(rewards.shopify, "create_basic_discount_code", create_then_crash)
     with pytest.raises(SystemExit):
-        loyalty_rewards.issue_reward(reward.id)
+        rewards.issue_reward(reward.id)
     db.session.rollback()
     monkeypatch.undo()
     assert db.session.get(LoyaltyReward, reward.id).status == "pending"
     assert len(emulator.discount_codes(SHOPIFY_SHOP)) == 1  # Shopify has it, we do not know yet
-    assert loyalty_rewards.issue_reward(reward.id) == "issued"  # the retry finds the code
-    assert loyalty_rewards.issue_reward(reward.id) == "issued"
+    assert rewards.issue_reward(reward.id) == "issued"  # the retry finds the code
+    assert rewards.issue_reward(reward.id) == "issued"
     [code] = emulator.discount_codes(SHOPIFY_SHOP)
     db.session.expire_all()
     stored = db.session.get(LoyaltyReward, reward.id)
@@ -66,30 +66,30 @@ def test_a_redemption_makes_one_customer_scoped_code_even_when_retried(stack, mo
 
 def test_a_refused_code_gives_the_points_back(stack, monkeypatch):
     shop, _ = stack
-    reward = loyalty_rewards.redeem(shop, gid(5), 100)
+    reward = rewards.redeem(shop, gid(5), 100)
 
     def refuse(*args, **kwargs):
         raise PermanentError("Code must be unique", code="TAKEN", system="shopify")
 
-    monkeypatch.setattr(loyalty_rewards.shopify, "create_basic_discount_code", refuse)
-    assert loyalty_rewards.issue_reward(reward.id) == "failed"
-    assert loyalty.balance(shop.id, gid(5)) == 300
+    monkeypatch.setattr(rewards.shopify, "create_basic_discount_code", refuse)
+    assert rewards.issue_reward(reward.id) == "failed"
+    assert ledger.balance(shop.id, gid(5)) == 300
     assert check_invariants(account_of(shop.id, gid(5)).id) == 300
-    assert loyalty_rewards.issue_reward(reward.id) == "failed"
+    assert rewards.issue_reward(reward.id) == "failed"
 
 
 def test_expired_codes_return_unused_points_and_close_used_ones(stack):
     shop, emulator = stack
-    unused = loyalty_rewards.redeem(shop, gid(5), 100)
-    used = loyalty_rewards.redeem(shop, gid(5), 100)
+    unused = rewards.redeem(shop, gid(5), 100)
+    used = rewards.redeem(shop, gid(5), 100)
     for reward in (unused, used):
-        assert loyalty_rewards.issue_reward(reward.id) == "issued"
+        assert rewards.issue_reward(reward.id) == "issued"
     emulator.use_discount_code(SHOPIFY_SHOP, used.code)  # a customer checked out with it
     later = utcnow() + timedelta(days=31)
-    counts = loyalty_rewards.close_expired(later)  # Shopify's asyncUsageCount decides
+    counts = rewards.close_expired(later)  # Shopify's asyncUsageCount decides
     assert counts == {"returned": 1, "used": 1, "expired": 0, "unknown": 0}
-    assert loyalty.balance(shop.id, gid(5)) == 200
-    assert loyalty_rewards.close_expired(later) == {"returned": 0, "used": 0, "expired": 0, "unknown": 0}
+    assert ledger.balance(shop.id, gid(5)) == 200
+    assert rewards.close_expired(later) == {"returned": 0, "used": 0, "expired": 0, "unknown": 0}
     assert check_invariants(account_of(shop.id, gid(5)).id) == 200
     statuses = dict(db.session.execute(select(LoyaltyReward.id, LoyaltyReward.status)).all())
     assert statuses == {unused.id: "returned", used.id: "used"}
@@ -99,10 +99,10 @@ def test_member_day_code_is_free_shipping(stack):
     shop, emulator = stack
     account_id = account_of(shop.id, gid(5)).id
     now = utcnow()
-    reward_id = loyalty_rewards._perk(shop, account_id, "free_shipping", now.date().isoformat(), now,
+    reward_id = rewards._perk(shop, account_id, "free_shipping", now.date().isoformat(), now,
                                       now + timedelta(days=1))
     db.session.commit()
-    assert loyalty_rewards.issue_reward(reward_id) == "issued"
+    assert rewards.issue_reward(reward_id) == "issued"
     [code] = emulator.discount_codes(SHOPIFY_SHOP)
     assert code["kind"] == "free_shipping" and code["code"].startswith("NSF-")
     assert code["context"] == {"customers": {"add": [gid(5)]}}

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from integration.extensions import db, queues
+from integration.loyalty import admin as loyalty_admin
+from integration.loyalty import ledger as loyalty
 from integration.models.loyalty import LoyaltyEntry, LoyaltyReward
-from integration.services import loyalty, loyalty_admin
 from tests.test_loyalty_support import (
     SHOP,
     account_of,

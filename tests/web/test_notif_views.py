@@ -12,7 +12,8 @@ import pytest
 from integration.extensions import db
 from integration.models import Shipment, TrackingEventRow
 from integration.models.notification import Notification, OrderFeedback
-from integration.services import notification_links, notification_send, notifications
+from integration.notices import links, send
+from integration.notices import outbox as notifications
 from tests.conftest import API_KEY, API_SECRET
 from tests.helpers_warehouse import make_account, make_order, make_shop, make_warehouse
 from tests.test_notif_support import install, signed_proxy_query
@@ -24,9 +25,9 @@ SHOP = "acme.myshopify.com"
 def web(app):
     install(app)
     yield app.test_client()
-    from integration.services import notification_triggers
+    from integration.notices import triggers
 
-    notification_triggers.disconnect()
+    triggers.disconnect()
 
 
 def session_headers(shop=SHOP):
@@ -100,7 +101,7 @@ def test_dev_outbox_mailbox_shows_sent_eml(web, order_with_parcel):
     nid = notifications.enqueue_notice(shop.id, "back_in_stock", "variant:1", "buyer@example.com", locale="it",
                                        context={"product_title": "Tazza", "product_url": "https://s.example/p"})
     db.session.commit()
-    assert notification_send.send_notification(nid).status == "sent"  # no SMTP_URL: an .eml file
+    assert send.send_notification(nid).status == "sent"  # no SMTP_URL: an .eml file
     listing = web.get("/admin/outbox").get_data(as_text=True)
     assert "Tazza è di nuovo disponibile" in listing
     name = db.session.get(Notification, nid).provider_message_id
@@ -127,12 +128,12 @@ def test_tracking_page_by_order_number_and_email(web, order_with_parcel):
 
 def test_tracking_link_token_and_full_page(web, order_with_parcel):
     shop, order = order_with_parcel
-    token = notification_links.tracking_token(shop.id, order.id)
+    token = links.tracking_token(shop.id, order.id)
     page = web.get(f"/proxy/track?{signed_proxy_query({'t': token, 'view': 'page'})}")
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert "Bestellung #3001" in page.get_data(as_text=True)
     other = make_shop("other.myshopify.com")
-    forged = notification_links.tracking_token(other.id, order.id)  # signed, but for another shop
+    forged = links.tracking_token(other.id, order.id)  # signed, but for another shop
     foreign = web.get(f"/proxy/track?{signed_proxy_query({'t': forged})}")
     assert "#3001" not in foreign.get_data(as_text=True)
 
@@ -153,7 +154,7 @@ def test_feedback_get_never_records_post_records_once(web, order_with_parcel):
     seen = []
     receiver = notifications.on_feedback(lambda **kw: seen.append(kw))
     try:
-        url = notification_links.feedback_url(shop.id, order.id, "de").split("https://app.example", 1)[-1]
+        url = links.feedback_url(shop.id, order.id, "de").split("https://app.example", 1)[-1]
         path = url[url.index("/notifications/"):]
         assert web.get(path + "&rating=4").status_code == 200
         assert db.session.query(OrderFeedback).count() == 0 and seen == []

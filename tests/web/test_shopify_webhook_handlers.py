@@ -13,6 +13,7 @@ from rq import SimpleWorker
 from rq.job import Job
 from sqlalchemy import select
 
+from integration import signals
 from integration.extensions import db, queues, redis
 from integration.job_serializer import JobSerializer
 from integration.models import (
@@ -30,7 +31,6 @@ from integration.models import (
     WebhookEvent,
 )
 from integration.models.base import utcnow
-from integration.services import signals
 from jobs.worker import build_worker
 from tests.helpers import shopify_webhook
 

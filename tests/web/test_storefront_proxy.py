@@ -16,8 +16,8 @@ from integration.extensions import db, redis
 from integration.models import Shop, Variant
 from integration.models.notification import Notification
 from integration.models.storefront import BackInStockSubscription
-from integration.services import storefront
-from integration.services import storefront_cache as cache
+from integration.storefront import cache
+from integration.storefront import status as storefront
 from tests.shopify_fixtures import SHOPIFY_SHOP
 from tests.test_storefront_helpers import (
     proxy_get,
@@ -302,7 +302,7 @@ def test_hits_are_answered_before_flask_and_everything_else_by_the_view(sf, clie
 
 
 def test_customer_redaction_erases_the_subscription(sf, client):
-    from integration.services import compliance
+    from integration.shops import compliance
 
     sign_up(client, sf.number("HOODIE-L"), email="gone@example.com")
     sub = db.session.execute(select(BackInStockSubscription)).scalar_one()

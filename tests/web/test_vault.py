@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from integration.extensions import db, vault
 from integration.models import Shop
-from integration.services.secrets import rotate_all
+from integration.shops.secrets import rotate_all
 
 
 def raw_token(domain):

@@ -31,8 +31,9 @@ from integration.models import (
     WarehouseAccount,
 )
 from integration.models.base import utcnow
-from integration.services import location_suggestions, warehouse_credentials
-from integration.services.setup_validation import InvalidError
+from integration.warehouses import credentials as warehouse_credentials
+from integration.warehouses import location_suggestions
+from integration.warehouses.setup_validation import InvalidError
 from tests.web.test_auth_security import add_shop, session_token
 
 SHOP_A, SHOP_B = "a-shop.myshopify.com", "b-shop.myshopify.com"

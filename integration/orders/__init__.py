@@ -1,0 +1,1 @@
+"""Orders: allocation to warehouses, outbound orders, shipments, Shopify fulfillments, carrier tracking."""

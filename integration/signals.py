@@ -1,0 +1,145 @@
+"""In-process signals: services announce that stored state changed; later features subscribe.
+
+    from integration import signals
+
+    signals.connect("order_changed", allocate_order)      # at import time of the subscriber
+    signals.order_changed(order_id)                       # in the service that wrote the order
+
+The named signals (keyword arguments in brackets):
+
+``order_changed`` (order_id)
+    An Order row or its lines were inserted or changed (import, update, cancellation). Not sent
+    when an older copy of the order was ignored. Subscribers: allocation, SLA watch, notices.
+``stock_changed`` (shop_id, inventory_item_id, location_id, available)
+    A newer copy of Shopify's available quantity of an inventory item at a location was stored
+    (ids are gids; the number may equal the previous one).
+``shipment_tracking_changed`` (shipment_id, status, reason)
+    A parcel shipped from one of our warehouses reached a new normalised tracking status
+    (``TrackingStatus`` value, ``ExceptionReason`` value or None). Subscribers: customer notices,
+    loyalty points.
+``shipment_created`` (shipment_id)
+    A parcel left one of our warehouses (sent in the transaction that records it).
+    Subscribers: the "shipped" notice.
+``alert_raised`` (alert_id)
+    A new merchant alert was recorded (in the caller's transaction). Subscribers: alert e-mail.
+``warehouse_stock_changed`` (shop_id, skus)
+    The stock ledger (on hand or reserved) of these SKUs changed and is committed (sent after
+    commit by ``stock_push.ledger_changed``). Subscribers: storefront status, Amazon quantities,
+    back-in-stock.
+``shipment_status_changed`` (fulfillment_id, shipment_status)
+    A Shopify fulfillment's carrier status, as Shopify reports it, changed (``in_transit``,
+    ``delivered``…; fulfillment_id is our Fulfillment row). Subscribers: tracking notices.
+
+Receivers run synchronously, in the sender's thread and database transaction: what they write
+commits or rolls back with the sender's change, and an exception propagates to the sender (a
+webhook handler then rolls back and its event is retried, so receivers must be idempotent).
+A receiver that hands work to another process must not enqueue it before the transaction commits
+(the job could read the old state, or run for a change that is rolled back): wrap the enqueue in
+:func:`on_commit`. Sending a signal nobody listens to does nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+ORDER_CHANGED = "order_changed"
+STOCK_CHANGED = "stock_changed"
+SHIPMENT_STATUS_CHANGED = "shipment_status_changed"
+SHIPMENT_TRACKING_CHANGED = "shipment_tracking_changed"
+WAREHOUSE_STOCK_CHANGED = "warehouse_stock_changed"
+SHIPMENT_CREATED = "shipment_created"
+ALERT_RAISED = "alert_raised"
+SIGNALS = frozenset({ORDER_CHANGED, STOCK_CHANGED, SHIPMENT_STATUS_CHANGED, SHIPMENT_TRACKING_CHANGED,
+                     WAREHOUSE_STOCK_CHANGED, SHIPMENT_CREATED, ALERT_RAISED})
+
+log = structlog.get_logger(__name__)
+
+Receiver = Callable[..., Any]
+_receivers: dict[str, list[Receiver]] = {name: [] for name in SIGNALS}
+_lock = threading.Lock()
+_ON_COMMIT = "nearstock.on_commit"
+
+
+def connect(name: str, receiver: Receiver) -> Receiver:
+    """Subscribe ``receiver`` to ``name``; connecting it again is a no-op. Returns ``receiver``."""
+    _check(name)
+    with _lock:
+        if receiver not in _receivers[name]:
+            _receivers[name] = [*_receivers[name], receiver]
+    return receiver
+
+
+def disconnect(name: str, receiver: Receiver) -> None:
+    _check(name)
+    with _lock:
+        _receivers[name] = [r for r in _receivers[name] if r != receiver]
+
+
+def receivers(name: str) -> tuple[Receiver, ...]:
+    _check(name)
+    return tuple(_receivers[name])
+
+
+def send(name: str, **kwargs: Any) -> list[Any]:
+    """Call every receiver of ``name`` with ``kwargs``, in connection order; returns their results."""
+    _check(name)
+    return [receiver(**kwargs) for receiver in _receivers[name]]
+
+
+def order_changed(order_id: int) -> None:
+    send(ORDER_CHANGED, order_id=order_id)
+
+
+def stock_changed(shop_id: int, inventory_item_id: str, location_id: str, available: int) -> None:
+    send(STOCK_CHANGED, shop_id=shop_id, inventory_item_id=inventory_item_id, location_id=location_id,
+         available=available)
+
+
+def shipment_status_changed(fulfillment_id: int, shipment_status: str | None) -> None:
+    send(SHIPMENT_STATUS_CHANGED, fulfillment_id=fulfillment_id, shipment_status=shipment_status)
+
+
+def shipment_tracking_changed(shipment_id: int, status: str, reason: str | None) -> None:
+    send(SHIPMENT_TRACKING_CHANGED, shipment_id=shipment_id, status=status, reason=reason)
+
+
+
+def warehouse_stock_changed(shop_id: int, skus) -> None:
+    send(WAREHOUSE_STOCK_CHANGED, shop_id=shop_id, skus=tuple(skus))
+
+
+def on_commit(session: Session, callback: Callable[[], Any]) -> None:
+    """Run ``callback`` after ``session``'s current transaction commits; drop it on rollback.
+
+    For receivers that enqueue jobs: ``signals.on_commit(db.session(), lambda: queues.enqueue(...))``.
+    Best effort: the data is committed by then, so a failing callback (Redis down) is logged, not
+    raised (raising would only get the sender retried, and a retry finds nothing newer to signal).
+    Work that must not be lost needs a periodic sweep that finds what was left undone.
+    """
+    session.info.setdefault(_ON_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_on_commit(session: Session) -> None:
+    for callback in session.info.pop(_ON_COMMIT, ()):
+        try:
+            callback()
+        except Exception:
+            log.exception("signals.on_commit_failed", callback=getattr(callback, "__qualname__", repr(callback)))
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_on_rollback(session: Session) -> None:
+    session.info.pop(_ON_COMMIT, None)
+
+
+def _check(name: str) -> None:
+    # A typo in a signal name would otherwise subscribe to something nobody ever sends.
+    if name not in SIGNALS:
+        raise ValueError(f"unknown signal {name!r}; known: {', '.join(sorted(SIGNALS))}")

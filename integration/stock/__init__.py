@@ -1,0 +1,1 @@
+"""Stock: warehouse counts into the ledger, then out to Shopify and Amazon, with nightly reconciliation."""

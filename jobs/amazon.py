@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from integration import job_ids
+from integration import job_catalog
 from integration.amazon import channel as amazon_channel
 from integration.extensions import queues
 from integration.job_liveness import enqueue_unless_alive
@@ -30,8 +30,8 @@ def import_all() -> int:
     ids = amazon_channel.active_account_ids()
     window = int(time.time() // IMPORT_ROUND)
     for account_id in ids:
-        queues.enqueue("sync", "jobs.amazon.import_orders", account_id,
-                       job_id=f"amazon-orders-{account_id}-{window}", unique=True, retry=None)
+        queues.enqueue("sync", job_catalog.IMPORT_AMAZON_ORDERS, account_id,
+                       job_id=job_catalog.amazon_orders_id(account_id, window), unique=True, retry=None)
     return len(ids)
 
 
@@ -62,8 +62,8 @@ def push_all_quantities() -> int:
         AmazonAccount.active.is_(True))).scalars().all()))
     db.session.commit()
     for shop_id in shop_ids:
-        queues.enqueue("sync", "jobs.amazon.push_quantities", shop_id, True,
-                       job_id=f"amazon-push-full-{shop_id}-{utcnow():%Y%m%d}", unique=True)
+        queues.enqueue("sync", job_catalog.PUSH_AMAZON_QUANTITIES, shop_id, True,
+                       job_id=job_catalog.amazon_push_full_id(shop_id, f"{utcnow():%Y%m%d}"), unique=True)
     return len(shop_ids)
 
 
@@ -78,8 +78,8 @@ def confirm_pending(older_than_minutes: int = 0) -> int:
     ids = amazon_channel.unconfirmed_shipment_ids(utcnow() - timedelta(minutes=older_than_minutes))
     # A finished job under the same id (it found the account disconnected) is replaced; a queued,
     # retrying or running one is left alone.
-    enqueue_unless_alive("sync", "jobs.amazon.confirm_shipment",
-                         [(job_ids.amazon_confirm(shipment_id), (shipment_id,)) for shipment_id in ids])
+    enqueue_unless_alive("sync", job_catalog.CONFIRM_AMAZON_SHIPMENT,
+                         [(job_catalog.amazon_confirm_id(shipment_id), (shipment_id,)) for shipment_id in ids])
     return len(ids)
 
 

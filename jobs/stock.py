@@ -14,6 +14,7 @@ import time
 import structlog
 from sqlalchemy import select
 
+from integration import job_catalog
 from integration.extensions import db, queues
 from integration.models import Shop, ShopStatus, WarehouseAccount
 from integration.stock import sync as stock_sync
@@ -50,8 +51,8 @@ def _fresh_session(func):
 def poll_inventory(account_id: int) -> dict:
     result = stock_sync.poll_inventory(account_id)
     if result.more:  # a backlog: continue at once rather than at the next cron tick
-        queues.enqueue("sync", "jobs.stock.poll_inventory", account_id,
-                       job_id=f"poll-inventory-{account_id}-more-{int(time.time())}", unique=True)
+        queues.enqueue("sync", job_catalog.POLL_INVENTORY, account_id,
+                       job_id=job_catalog.poll_inventory_more_id(account_id, int(time.time())), unique=True)
     return {"status": result.status, "pages": result.pages, "records": result.records,
             "changed": result.changed, "rejected": result.rejected, "more": result.more}
 
@@ -70,8 +71,8 @@ def poll_all_inventory() -> int:
     db.session.commit()
     enqueued = 0
     for account_id, _shop_id in accounts:
-        if queues.enqueue("sync", "jobs.stock.poll_inventory", account_id,
-                          job_id=f"poll-inventory-{account_id}-{window}", unique=True):
+        if queues.enqueue("sync", job_catalog.POLL_INVENTORY, account_id,
+                          job_id=job_catalog.poll_inventory_id(account_id, window), unique=True):
             enqueued += 1
     stock_sync.sweep_dirty(sorted({shop_id for _, shop_id in accounts}))
     return enqueued
@@ -101,7 +102,8 @@ def reconcile_all() -> int:
     db.session.commit()
     enqueued = 0
     for shop_id in shop_ids:
-        if queues.enqueue("low", "jobs.stock.reconcile_shop", shop_id, job_id=f"reconcile-stock-{shop_id}-{day}",
-                          unique=True, job_timeout=RECONCILE_TIMEOUT):
+        if queues.enqueue("low", job_catalog.RECONCILE_SHOP, shop_id,
+                          job_id=job_catalog.reconcile_stock_id(shop_id, day), unique=True,
+                          job_timeout=RECONCILE_TIMEOUT):
             enqueued += 1
     return enqueued

@@ -12,6 +12,7 @@ import time
 
 from sqlalchemy import select
 
+from integration import job_catalog
 from integration.extensions import db
 from integration.models import Shop, ShopStatus
 from integration.storefront import cache
@@ -49,7 +50,7 @@ def refresh_all_shops() -> int:
     day = int(time.time() // 86400)
     enqueued = 0
     for shop_id in _installed():
-        if queues.enqueue("low", "jobs.storefront.refresh_shop", shop_id, job_id=f"storefront-all-{shop_id}-{day}",
+        if queues.enqueue("low", job_catalog.REFRESH_SHOP, shop_id, job_id=job_catalog.refresh_shop_id(shop_id, day),
                           unique=True):
             enqueued += 1
     return enqueued

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from integration import job_ids
+from integration import job_catalog
 from integration.extensions import db, queues
 from integration.job_liveness import enqueue_unless_alive
 from integration.models import Order, OutboundState, Shipment
@@ -24,8 +24,8 @@ def sync_order(order_id: int) -> str:
         return "gone"
     if order.cancelled_at is not None:
         for outbound_id in allocation.release_order(order_id):
-            queues.enqueue("sync", "jobs.warehousing.cancel_outbound", outbound_id,
-                           job_id=f"cancel-outbound-{outbound_id}", unique=True)
+            queues.enqueue("sync", job_catalog.CANCEL_OUTBOUND, outbound_id,
+                           job_id=job_catalog.cancel_outbound_id(outbound_id), unique=True)
         return "released"
     return allocation.allocate_order(order_id).status
 
@@ -54,8 +54,9 @@ def poll_open_outbounds() -> int:
     ids = outbound.open_outbound_ids()
     # One poll per outbound at a time: a round that overlaps a slow previous one (a backlog)
     # adds nothing for the outbounds whose poll is still waiting or running.
-    enqueue_unless_alive("sync", "jobs.warehousing.poll_outbound",
-                         [(f"poll-outbound-{outbound_id}", (outbound_id,)) for outbound_id in ids], retry=None)
+    enqueue_unless_alive("sync", job_catalog.POLL_OUTBOUND,
+                         [(job_catalog.poll_outbound_id(outbound_id), (outbound_id,)) for outbound_id in ids],
+                         retry=None)
     return len(ids)
 
 
@@ -68,18 +69,17 @@ def sweep_warehouse_work(older_than_minutes: int = 10) -> int:
     older_than = timedelta(minutes=older_than_minutes)
     swept = 0
     for func, ids, usual in (
-        ("jobs.warehousing.sync_order", allocation.unallocated_order_ids(older_than), ()),
-        ("jobs.warehousing.push_outbound", outbound.pending_outbound_ids(older_than), (job_ids.push_outbound,)),
-        ("jobs.warehousing.create_fulfillment", shopify_fulfillment.unfulfilled_shipment_ids(older_than),
-         (job_ids.fulfill,)),
-        ("jobs.warehousing.push_fulfillment_event", shopify_fulfillment.unsent_event_ids(older_than),
-         (job_ids.fulfillment_event, job_ids.fulfillment_event_after_fulfillment)),
+        (job_catalog.SYNC_ORDER, allocation.unallocated_order_ids(older_than), ()),
+        (job_catalog.PUSH_OUTBOUND, outbound.pending_outbound_ids(older_than), (job_catalog.push_outbound_id,)),
+        (job_catalog.CREATE_FULFILLMENT, shopify_fulfillment.unfulfilled_shipment_ids(older_than),
+         (job_catalog.fulfill_id,)),
+        (job_catalog.PUSH_FULFILLMENT_EVENT, shopify_fulfillment.unsent_event_ids(older_than),
+         (job_catalog.fulfillment_event_id, job_catalog.fulfillment_event_after_fulfillment_id)),
     ):
         # The job ids the flow itself uses (allocation, shipments, shopify_fulfillment): while
         # one of them is still waiting or running, the item is not lost.
-        name = func.rsplit(".", 1)[1]
         swept += enqueue_unless_alive(
-            "sync", func, [(f"{name}-{item_id}-sweep", (item_id,)) for item_id in ids],
+            "sync", func, [(job_catalog.sweep_id(func, item_id), (item_id,)) for item_id in ids],
             also=lambda item_id, usual=usual: [job_id(item_id) for job_id in usual])
     return swept
 
@@ -94,7 +94,8 @@ def create_fulfillment(shipment_id: int) -> str | None:
     """Tell the sales channel the parcel left: a Shopify fulfillment, or Amazon's confirmShipment."""
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is not None and db.session.get(Order, shipment.order_id).channel == "amazon":
-        queues.enqueue("sync", "jobs.amazon.confirm_shipment", shipment_id, job_id=job_ids.amazon_confirm(shipment_id),
+        queues.enqueue("sync", job_catalog.CONFIRM_AMAZON_SHIPMENT, shipment_id,
+                       job_id=job_catalog.amazon_confirm_id(shipment_id),
                        unique=True)
         return None
     return shopify_fulfillment.create_fulfillment(shipment_id)

@@ -31,6 +31,7 @@ from sqlalchemy import delete, select, update
 from connectors.amazon import auth
 from connectors.amazon.client import marketplace
 from connectors.errors import AuthError, ConnectorError, PermanentError, RetryableError
+from integration import job_catalog
 from integration.amazon.channel import DISCONNECTED_ALERT
 from integration.config import Config
 from integration.extensions import db, queues, redis
@@ -241,8 +242,8 @@ def store_account(config: Config, shop_id: int, seller_id: str, refresh_token: s
 
 def _queue_first_import(account_id: int, nonce: str) -> None:
     try:
-        queues.enqueue("sync", "jobs.amazon.import_orders", account_id,
-                       job_id=f"amazon-orders-{account_id}-connect-{nonce[:16]}", unique=True)
+        queues.enqueue("sync", job_catalog.IMPORT_AMAZON_ORDERS, account_id,
+                       job_id=job_catalog.amazon_orders_on_connect_id(account_id, nonce), unique=True)
     except RedisError as exc:
         # The account is stored; the cron's import round (every five minutes) picks it up.
         log.warning("amazon_connect.first_import_not_queued", account_id=account_id, error=str(exc))

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.errors import PermanentError, RetryableError
-from integration import job_liveness
+from integration import job_catalog, job_liveness
 from integration.extensions import DEFAULT_RETRY, db, queues, redis
 from integration.inbox import dispatch, group_commit
 from integration.job_serializer import JobSerializer
@@ -31,8 +31,6 @@ from integration.models.base import utcnow
 
 log = structlog.get_logger(__name__)
 
-PROCESS_JOB = "jobs.events.process_event"
-PROCESS_BATCH_JOB = "jobs.events.process_events"
 MAX_ATTEMPTS = 8
 STALE_AFTER = timedelta(minutes=10)
 
@@ -45,10 +43,6 @@ class InboxUnavailableError(Exception):
 class Received:
     event_id: int
     duplicate: bool
-
-
-def job_id_for(event_id: int) -> str:
-    return f"event-{event_id}"
 
 
 def receive_event(source: str, delivery_id: str, topic: str, shop_domain: str | None, body: bytes) -> Received:
@@ -113,12 +107,14 @@ def _store_and_enqueue(batch: list[group_commit.Pending]) -> None:
         # and run than most events cost to handle.
         new_ids = sorted(i.event_id for i in stored.new)
         if stored.job_id and new_ids:  # the rows name this job: see WebhookEvent.job_id
-            queues.enqueue("events", PROCESS_BATCH_JOB, new_ids, job_id=stored.job_id)
+            queues.enqueue("events", job_catalog.PROCESS_EVENTS, new_ids, job_id=stored.job_id)
         elif new_ids:
-            queues.enqueue("events", PROCESS_JOB, new_ids[0], job_id=job_id_for(new_ids[0]))
+            queues.enqueue("events", job_catalog.PROCESS_EVENT, new_ids[0],
+                           job_id=job_catalog.process_event_id(new_ids[0]))
         for item in stored.existing:
             if item.status == EventStatus.RECEIVED and not (item.job_id and _job_alive(item.job_id, utcnow())):
-                queues.enqueue("events", PROCESS_JOB, item.event_id, job_id=job_id_for(item.event_id), unique=True)
+                queues.enqueue("events", job_catalog.PROCESS_EVENT, item.event_id,
+                               job_id=job_catalog.process_event_id(item.event_id), unique=True)
     except redis_lib.RedisError as exc:
         log.error("inbox.queue_unavailable", rows=len(batch), error=type(exc).__name__)
         raise InboxUnavailableError("queue unavailable") from exc
@@ -129,9 +125,9 @@ def queued_event_ids() -> list[int]:
     stored event is covered by exactly one job (benchmarks, tests, the engineer on call)."""
     out: list[int] = []
     for job in queues["events"].get_jobs():
-        if job.func_name == PROCESS_JOB:
+        if job.func_name == job_catalog.PROCESS_EVENT:
             out.append(job.args[0])
-        elif job.func_name == PROCESS_BATCH_JOB:
+        elif job.func_name == job_catalog.PROCESS_EVENTS:
             out.extend(job.args[0])
     return sorted(out)
 
@@ -207,7 +203,8 @@ def process_events(event_ids: list[int]) -> dict[str, int]:
                 delay = DEFAULT_RETRY[0]
                 if isinstance(exc, RetryableError) and exc.retry_after:
                     delay = max(delay, exc.retry_after)
-                queues.enqueue_in(delay, "events", PROCESS_JOB, event_id, job_id=job_id_for(event_id))
+                queues.enqueue_in(delay, "events", job_catalog.PROCESS_EVENT, event_id,
+                                  job_id=job_catalog.process_event_id(event_id))
                 outcome["retrying"] += 1
         finally:
             db.session.remove()
@@ -259,12 +256,13 @@ def sweep_stale_events(now=None, limit: int = 500) -> int:
             continue
         if batch_job and _job_alive(batch_job, now):  # its webhook batch's job will still run it
             continue
-        job = Job.fetch_many([job_id_for(event_id)], connection=redis.client, serializer=JobSerializer)[0]
+        job_id = job_catalog.process_event_id(event_id)
+        job = Job.fetch_many([job_id], connection=redis.client, serializer=JobSerializer)[0]
         if job is not None and _alive(job, now):
             continue
         if job is not None:
             job.delete()
-        if queues.enqueue("events", PROCESS_JOB, event_id, job_id=job_id_for(event_id), unique=True):
+        if queues.enqueue("events", job_catalog.PROCESS_EVENT, event_id, job_id=job_id, unique=True):
             requeued += 1
     if requeued:
         log.warning("inbox.swept", requeued=requeued)

@@ -27,6 +27,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
+from integration import job_catalog
 from integration.extensions import db
 from integration.models import EventStatus, WebhookEvent
 
@@ -225,7 +226,7 @@ def insert_batch(batch: list[Pending]) -> Stored:
         else:
             first[item.key] = item
     # Several deliveries: one job will process all that turn out new, and each row names it.
-    job_id = f"events-{uuid.uuid4().hex}" if len(first) > 1 else None
+    job_id = job_catalog.process_events_id(uuid.uuid4().hex) if len(first) > 1 else None
     for item in first.values():
         item.values["job_id"] = job_id
     dialect = db.engine.dialect

@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, select, update
 
 from connectors.errors import PermanentError
 from connectors.shopify import webhook_app, webhook_catalog, webhook_compliance, webhook_fulfillments, webhook_orders
-from integration import signals
+from integration import job_catalog, signals
 from integration.domain.orders import OrderData
 from integration.extensions import db, queues
 from integration.inbox.dispatch import handles
@@ -48,7 +48,6 @@ from integration.shops import installation as shops
 log = structlog.get_logger(__name__)
 
 SOURCE = "shopify"
-BULK_FINISH_JOB = "jobs.shopify.process_bulk_finish"
 
 ShopHandler = Callable[[Shop, WebhookEvent, Any], None]
 
@@ -276,8 +275,8 @@ def location_deleted(shop: Shop, event: WebhookEvent, payload: Any) -> None:
 def bulk_operation_finished(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     operation = webhook_app.parse_bulk_operation_finish(payload)
     # The job reads the results (or records the failure); a unique id keeps a redelivery to one job.
-    job_id = f"bulk-finish-{operation.id.rsplit('/', 1)[1]}"
-    queued = queues.enqueue("sync", BULK_FINISH_JOB, shop.id, operation.id, job_id=job_id, unique=True)
+    job_id = job_catalog.bulk_finish_id(operation.id.rsplit("/", 1)[1])
+    queued = queues.enqueue("sync", job_catalog.PROCESS_BULK_FINISH, shop.id, operation.id, job_id=job_id, unique=True)
     log.info("bulk_operation.finished", bulk_operation=operation.id, status=operation.status,
              error_code=operation.error_code, enqueued=queued is not None)
 

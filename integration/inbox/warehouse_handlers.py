@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import select
 
 from connectors.errors import PermanentError
+from integration import job_catalog
 from integration.extensions import db, queues
 from integration.inbox.dispatch import handles
 from integration.models import OutboundOrder, OutboundState, WarehouseAccount, WebhookEvent
@@ -31,8 +32,8 @@ def warehouse_event(event: WebhookEvent, payload: Any) -> None:
         return
     reference = payload.get("reference")
     if event.topic == "inventory":
-        queues.enqueue("sync", "jobs.stock.poll_inventory", account.id,
-                       job_id=f"poll-inventory-{account.id}-{event.id}", unique=True)
+        queues.enqueue("sync", job_catalog.POLL_INVENTORY, account.id,
+                       job_id=job_catalog.poll_inventory_webhook_id(account.id, event.id), unique=True)
         return
     if not isinstance(reference, str) or not reference:
         return

@@ -19,7 +19,7 @@ from decimal import Decimal
 import structlog
 from sqlalchemy import String, and_, cast, exists, func, select
 
-from integration import signals
+from integration import job_catalog, signals
 from integration.domain import loyalty as domain
 from integration.extensions import db, queues
 from integration.loyalty import ledger
@@ -30,8 +30,6 @@ from integration.models.loyalty import LoyaltyEntry, LoyaltyLot, LoyaltyProgram,
 
 log = structlog.get_logger(__name__)
 
-EARN_JOB = "jobs.loyalty.earn_for_shipment"
-ORDER_JOB = "jobs.loyalty.reconcile_order"
 SWEEP_DAYS = 14
 SHIPMENT_CREATED = "shipment_created"
 CENT = Decimal("0.01")
@@ -168,7 +166,7 @@ def _enqueue_earn(shipment_id: int, why: str) -> None:
     # After commit: the job must see the stored parcel. One job per reason (a parcel earns on
     # shipping or on delivery, by the shop's rule, and the job decides which).
     signals.on_commit(db.session(), lambda: queues.enqueue(
-        "sync", EARN_JOB, shipment_id, job_id=f"loyalty-earn-{shipment_id}-{why}", unique=True))
+        "sync", job_catalog.EARN_FOR_SHIPMENT, shipment_id, job_id=job_catalog.earn_id(shipment_id, why), unique=True))
 
 
 def _on_shipment_created(shipment_id: int, **_: object) -> None:
@@ -183,7 +181,8 @@ def _on_order_changed(order_id: int) -> None:
     cancelled = db.session.execute(select(Order.cancelled_at).where(Order.id == order_id)).scalar()
     if cancelled is not None:
         signals.on_commit(db.session(), lambda: queues.enqueue(
-            "sync", ORDER_JOB, order_id, job_id=f"loyalty-order-{order_id}-cancelled", unique=True))
+            "sync", job_catalog.RECONCILE_LOYALTY_ORDER, order_id,
+            job_id=job_catalog.loyalty_order_cancelled_id(order_id), unique=True))
 
 
 def _on_feedback(shop_id: int, order_id: int, rating: int | None = None, **_: object) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from connectors.errors import PermanentError
 from connectors.shopify import operations as shopify
 from connectors.shopify.types import DiscountCode
+from integration import job_catalog
 from integration.domain import loyalty as domain
 from integration.extensions import db, queues
 from integration.loyalty import ledger
@@ -34,7 +35,6 @@ from integration.models.loyalty import LoyaltyAccount, LoyaltyEntry, LoyaltyRewa
 
 log = structlog.get_logger(__name__)
 
-ISSUE_JOB = "jobs.loyalty.issue_reward"
 GIFT_DAYS = 30  # a birthday gift code is valid this long
 BATCH = 500
 PERK_TITLES = {"reward": "Loyalty reward", "free_shipping": "Member day free shipping",
@@ -42,7 +42,8 @@ PERK_TITLES = {"reward": "Loyalty reward", "free_shipping": "Member day free shi
 
 
 def enqueue_issue(reward_id: int, suffix: str = "") -> None:
-    queues.enqueue("sync", ISSUE_JOB, reward_id, job_id=f"loyalty-reward-{reward_id}{suffix}", unique=True)
+    queues.enqueue("sync", job_catalog.ISSUE_REWARD, reward_id, job_id=job_catalog.issue_reward_id(reward_id, suffix),
+                   unique=True)
 
 
 def _set_code(reward_id: int, shop_domain: str, kind: str) -> str:

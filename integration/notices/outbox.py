@@ -43,7 +43,7 @@ from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from integration import signals
+from integration import job_catalog, signals
 from integration.extensions import db, queues
 from integration.models.base import utcnow
 from integration.models.notification import Notification, NotificationPreference, NotificationSettings
@@ -67,8 +67,6 @@ TRACKING_KINDS = frozenset(k for k, c in CATEGORY.items() if c == "tracking")
 # up again: only "all" blocks it (the storefront rate-limits sign-ups).
 OPT_OUT_EXEMPT = {"back_in_stock_confirm": ("all",), "merchant_alert": ()}
 
-SEND_JOB = "jobs.notify.send_notification"
-BATCH_JOB = "jobs.notify.send_notifications"
 # Temporary SMTP failures: 30 s, 2 min, 10 min, 30 min, 1 h, 3 h (then the sweeper, then failed).
 SEND_RETRY = (30, 120, 600, 1800, 3600, 10800)
 SEND_JOB_TIMEOUT = 180
@@ -132,7 +130,8 @@ def _batch(session: Session) -> list[int]:
                 if len(chunk) == 1:
                     schedule_send(chunk[0])
                 else:
-                    _enqueue(BATCH_JOB, chunk, job_id=f"notify-batch-{chunk[0]}-{chunk[-1]}", retry=None)
+                    _enqueue(job_catalog.SEND_NOTIFICATIONS, chunk,
+                             job_id=job_catalog.send_notifications_id(chunk[0], chunk[-1]), retry=None)
 
         signals.on_commit(session, flush)
     return ids
@@ -145,13 +144,14 @@ def _drop_batch(session: Session) -> None:
 
 def schedule_send(notification_id: int, *, suffix: str = "", delay: float = 0) -> None:
     """Queue the send job of one notice. A lost enqueue is found again by the sweeper."""
-    job_id = f"notify-{notification_id}{suffix}"
+    job_id = job_catalog.send_notification_id(notification_id, suffix)
     if delay > 0:
-        queues["notify"].enqueue_in(timedelta(seconds=delay), SEND_JOB, notification_id, job_id=job_id,
+        queues["notify"].enqueue_in(timedelta(seconds=delay), job_catalog.SEND_NOTIFICATION, notification_id,
+                                    job_id=job_id,
                                     retry=Retry(max=len(SEND_RETRY), interval=list(SEND_RETRY)),
                                     job_timeout=SEND_JOB_TIMEOUT, result_ttl=0)
         return
-    _enqueue(SEND_JOB, notification_id, job_id=job_id, retry=SEND_RETRY)
+    _enqueue(job_catalog.SEND_NOTIFICATION, notification_id, job_id=job_id, retry=SEND_RETRY)
 
 
 def _enqueue(func: str, arg: Any, *, job_id: str, retry: tuple[int, ...] | None) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from connectors.errors import RetryableError
-from integration import job_ids
+from integration import job_catalog
 from integration.domain.routing import Candidate, LineRequest, RoutingPlan, route
 from integration.extensions import db, queues
 from integration.models import (
@@ -41,7 +41,6 @@ from integration.stock.push import ledger_changed
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 6
-PUSH_JOB = "jobs.warehousing.push_outbound"
 
 
 class ReservationConflictError(Exception):
@@ -94,7 +93,8 @@ def allocate_order(order_id: int) -> AllocationResult:
             log.warning("allocation.db_retry", order_id=order_id, attempt=attempt, error=type(exc).__name__)
             continue
         for outbound_id in result.outbound_ids:
-            queues.enqueue("sync", PUSH_JOB, outbound_id, job_id=job_ids.push_outbound(outbound_id), unique=True)
+            queues.enqueue("sync", job_catalog.PUSH_OUTBOUND, outbound_id,
+                           job_id=job_catalog.push_outbound_id(outbound_id), unique=True)
         return result
     raise RetryableError(f"order {order_id}: stock kept moving during allocation", retry_after=5)
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from connectors.errors import PermanentError, RetryableError
 from connectors.shopify import operations as shopify
 from connectors.shopify.types import TrackingInfo
-from integration import job_ids
+from integration import job_catalog
 from integration.domain.warehousing import ExceptionReason, TrackingStatus
 from integration.extensions import db
 from integration.models import Order, OutboundOrder, Shipment, Shop, ShopStatus, TrackingEventRow, Warehouse
@@ -92,8 +92,8 @@ def create_fulfillment(shipment_id: int) -> str | None:
 
     for row_id in session.execute(select(TrackingEventRow.id).where(
             TrackingEventRow.shipment_id == shipment.id, TrackingEventRow.shopify_event_id.is_(None))).scalars():
-        queues.enqueue("sync", "jobs.warehousing.push_fulfillment_event", row_id,
-                       job_id=job_ids.fulfillment_event_after_fulfillment(row_id), unique=True)
+        queues.enqueue("sync", job_catalog.PUSH_FULFILLMENT_EVENT, row_id,
+                       job_id=job_catalog.fulfillment_event_after_fulfillment_id(row_id), unique=True)
     return existing.id
 
 

@@ -13,7 +13,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from integration import job_ids, signals
+from integration import job_catalog, signals
 from integration.domain.warehousing import Outbound, OutboundStatus, TrackingEvent, TrackingStatus
 from integration.extensions import db, queues
 from integration.models import (
@@ -30,8 +30,6 @@ from integration.stock.push import ledger_changed
 
 log = structlog.get_logger(__name__)
 
-FULFILL_JOB = "jobs.warehousing.create_fulfillment"
-EVENT_JOB = "jobs.warehousing.push_fulfillment_event"
 
 
 def _insert(model):
@@ -71,7 +69,8 @@ def record_outbound_state(outbound_id: int, result: Outbound) -> list[int]:
         outbound.status = OutboundState.DELIVERED
     session.commit()
     for shipment_id in new_ids:
-        queues.enqueue("sync", FULFILL_JOB, shipment_id, job_id=job_ids.fulfill(shipment_id), unique=True)
+        queues.enqueue("sync", job_catalog.CREATE_FULFILLMENT, shipment_id, job_id=job_catalog.fulfill_id(shipment_id),
+                       unique=True)
     if new_ids:
         log.info("shipment.recorded", outbound_id=outbound_id, shipments=new_ids)
     return new_ids
@@ -139,5 +138,6 @@ def record_tracking(shipment_id: int, events: list[TrackingEvent]) -> list[int]:
         signals.shipment_tracking_changed(shipment.id, shipment.status, shipment.status_reason)
     session.commit()
     for row_id in new_rows:
-        queues.enqueue("sync", EVENT_JOB, row_id, job_id=job_ids.fulfillment_event(row_id), unique=True)
+        queues.enqueue("sync", job_catalog.PUSH_FULFILLMENT_EVENT, row_id,
+                       job_id=job_catalog.fulfillment_event_id(row_id), unique=True)
     return new_rows

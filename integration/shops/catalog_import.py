@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.shopify import operations as shopify
+from integration import job_catalog
 from integration.extensions import db, queues
 from integration.models import ImportRun, ImportStatus, InventoryLevel, Location, Shop, ShopStatus, Variant
 from integration.models.base import utcnow
@@ -64,7 +65,8 @@ def start_import(shop_id: int) -> int | None:
     run.bulk_operation_id = operation.id
     run.status = ImportStatus.RUNNING
     db.session.commit()
-    queues.enqueue_in(POLL_EVERY, "sync", "jobs.shopify.check_import", run.id, job_id=f"import-check-{run.id}-0")
+    queues.enqueue_in(POLL_EVERY, "sync", job_catalog.CHECK_IMPORT, run.id,
+                      job_id=job_catalog.check_import_id(run.id, 0))
     log.info("import.submitted", shop=shop.domain, run_id=run.id, bulk_operation=operation.id)
     return run.id
 
@@ -162,6 +164,6 @@ def check_import(run_id: int, attempt: int = 0) -> str:
         return run.status if run else "gone"
     status = finish_import(run.shop_id, run.bulk_operation_id)
     if status == "running" and run.started_at > utcnow() - STUCK_AFTER:
-        queues.enqueue_in(POLL_EVERY, "sync", "jobs.shopify.check_import", run_id, attempt + 1,
-                          job_id=f"import-check-{run_id}-{attempt + 1}")
+        queues.enqueue_in(POLL_EVERY, "sync", job_catalog.CHECK_IMPORT, run_id, attempt + 1,
+                          job_id=job_catalog.check_import_id(run_id, attempt + 1))
     return status

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from connectors.amazon import listings
 from connectors.errors import PermanentError, RetryableError
+from integration import job_catalog
 from integration.amazon.channel import client_for
 from integration.extensions import db, queues, redis
 from integration.models import ChannelStock, ShopSettings, StockLevel, Warehouse, WarehouseAccount
@@ -38,7 +39,6 @@ CHANNEL = "amazon"
 FBA_PROVIDER = "fba"
 FEED_THRESHOLD = 50  # more changed SKUs than this in one marketplace go as a feed
 SQL_CHUNK = 500
-PUSH_JOB = "jobs.amazon.push_quantities"
 PENDING_TTL = 120
 LOCK_TTL = 1800
 LOCK_WAIT = 60
@@ -243,7 +243,8 @@ def schedule_push(shop_id: int, skus: Sequence[str]) -> bool:
     if not claimed:
         return False
     seq = client.incr(_key("push-seq", shop_id))
-    queues.enqueue("sync", PUSH_JOB, shop_id, job_id=f"amazon-push-{shop_id}-{seq}", unique=True)
+    queues.enqueue("sync", job_catalog.PUSH_AMAZON_QUANTITIES, shop_id, job_id=job_catalog.amazon_push_id(shop_id, seq),
+                   unique=True)
     return True
 
 

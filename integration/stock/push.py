@@ -28,7 +28,7 @@ from connectors.errors import AuthError, PermanentError, RetryableError
 from connectors.shopify import operations as shopify
 from connectors.shopify.mapping import chunks
 from connectors.shopify.types import InventoryChange
-from integration import signals
+from integration import job_catalog, signals
 from integration.extensions import db, queues, redis
 from integration.models import ChannelStock, Shop, ShopStatus
 from integration.models.base import utcnow
@@ -52,7 +52,6 @@ REASON = "correction"
 BATCH = 250  # inventorySetQuantities accepts at most 250 quantities per call
 SKU_CHUNK = 500  # SKUs computed and pushed per locked step (x locations = quantities)
 SEND_CONCURRENCY = 2  # inventorySetQuantities calls in flight per job (the rate limit is shared)
-PUSH_JOB = "jobs.stock.push_shopify_stock"
 PENDING_TTL = 120  # seconds; a lost push job stops blocking new ones after this
 LOCK_TTL = 300  # seconds a crashed holder can keep the shop's push lock
 LOCK_WAIT = 60  # seconds a push waits for the lock before retrying later
@@ -100,7 +99,8 @@ def schedule_push(shop_id: int, skus: Sequence[str]) -> bool:
     if not claimed:
         return False
     seq = client.incr(_key("push-seq", shop_id))
-    queues.enqueue("sync", PUSH_JOB, shop_id, job_id=f"push-stock-{shop_id}-{seq}", unique=True)
+    queues.enqueue("sync", job_catalog.PUSH_SHOPIFY_STOCK, shop_id, job_id=job_catalog.push_stock_id(shop_id, seq),
+                   unique=True)
     return True
 
 

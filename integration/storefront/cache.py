@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from integration import job_catalog
 from integration.extensions import queues, redis
 from integration.shops.installation import redis_key
 
@@ -33,7 +34,6 @@ log = structlog.get_logger(__name__)
 
 INSTALLED_TTL = 300  # seconds an installed shop is trusted without asking the database
 NOT_INSTALLED_TTL = 30
-REFRESH_JOB = "jobs.storefront.refresh_statuses"
 COALESCE_SECONDS = 1.0  # a burst of stock changes within this becomes one refresh job
 PENDING_TTL = 120  # a lost refresh job stops blocking new ones after this
 WARM_PER_MINUTE = 120  # cache misses per shop and minute that may ask for a refresh
@@ -133,7 +133,8 @@ def mark_dirty(shop_id: int, skus: Iterable[str] = (), variant_ids: Iterable[str
     if not claimed:
         return False
     seq = client.incr(_shop_key(shop_id, "seq"))
-    queues.enqueue_in(COALESCE_SECONDS, "sync", REFRESH_JOB, shop_id, job_id=f"storefront-status-{shop_id}-{seq}")
+    queues.enqueue_in(COALESCE_SECONDS, "sync", job_catalog.REFRESH_STATUSES, shop_id,
+                      job_id=job_catalog.refresh_statuses_id(shop_id, seq))
     return True
 
 

@@ -34,7 +34,7 @@ from sqlalchemy import select
 
 from connectors.errors import RetryableError
 from connectors.shopify.mapping import chunks
-from integration import signals
+from integration import job_catalog, signals
 from integration.domain.routing import Candidate
 from integration.domain.stock_status import (
     ANY_MARKET,
@@ -55,7 +55,6 @@ from integration.storefront.texts import SUPPORTED_LOCALES, render, resolve_loca
 log = structlog.get_logger(__name__)
 
 CHUNK = 500  # SKUs per locked step of a refresh
-FULL_REFRESH_JOB = "jobs.storefront.refresh_shop"
 VARIANT_PREFIX = "gid://shopify/ProductVariant/"
 
 
@@ -133,8 +132,8 @@ def set_text(shop_id: int, locale: str, key: str, template: str | None) -> None:
 def queue_full_refresh(shop_id: int) -> None:
     """After a settings or wording change: every status of the shop, recomputed by a job (a
     burst of edits within ten seconds is one job)."""
-    queues.enqueue("sync", FULL_REFRESH_JOB, shop_id, job_id=f"storefront-all-{shop_id}-{int(time.time() // 10)}",
-                   unique=True)
+    queues.enqueue("sync", job_catalog.REFRESH_SHOP, shop_id,
+                   job_id=job_catalog.refresh_shop_id(shop_id, int(time.time() // 10)), unique=True)
 
 
 # -- what a status depends on ---------------------------------------------------------------------

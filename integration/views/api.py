@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify
 from sqlalchemy import select
 
+from integration import job_catalog
 from integration.errors import APIError
 from integration.extensions import db, queues
 from integration.models import ImportRun, ImportStatus, Location
@@ -77,8 +78,8 @@ def start_import():
     latest = _latest_import(g.shop.id)
     if latest and latest.status in (ImportStatus.PENDING, ImportStatus.RUNNING, ImportStatus.PROCESSING):
         raise APIError(409, "import_running", "an import is already running")
-    job = queues.enqueue("sync", "jobs.shopify.start_import", g.shop.id,
-                         job_id=f"import-{g.shop.id}-{(latest.id if latest else 0) + 1}", unique=True)
+    job = queues.enqueue("sync", job_catalog.START_IMPORT, g.shop.id,
+                         job_id=job_catalog.import_id(g.shop.id, (latest.id if latest else 0) + 1), unique=True)
     if job is None:
         raise APIError(409, "import_running", "an import is already queued")
     return jsonify(queued=True, job_id=job.id), 202

@@ -18,6 +18,7 @@ from itsdangerous import BadSignature
 
 from connectors.errors import ConnectorError
 from connectors.shopify.signatures import is_valid_shop_domain, verify_query_hmac
+from integration import job_catalog
 from integration.errors import APIError
 from integration.extensions import queues, redis
 from integration.security import signer
@@ -113,9 +114,10 @@ def callback():
         log.warning("auth.code_exchange_failed", shop=shop, error=str(exc))
         raise APIError(502, "token_exchange_failed", "Shopify did not accept the authorization code") from None
     installed = installation.store_tokens(shop, tokens, installing=True)
-    queues.enqueue("sync", "jobs.shopify.register_webhooks", installed.id,
-                   job_id=f"webhooks-{installed.id}-{code[-8:]}")
-    queues.enqueue("sync", "jobs.shopify.start_import", installed.id, job_id=f"import-{installed.id}-{code[-8:]}")
+    queues.enqueue("sync", job_catalog.REGISTER_WEBHOOKS, installed.id,
+                   job_id=job_catalog.register_webhooks_id(installed.id, code[-8:]))
+    queues.enqueue("sync", job_catalog.START_IMPORT, installed.id,
+                   job_id=job_catalog.import_id(installed.id, code[-8:]))
     log.info("auth.installed", shop=shop)
     response = redirect(embedded_admin_url(shop, params.get("host", "")))
     response.delete_cookie(STATE_COOKIE)

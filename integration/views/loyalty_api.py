@@ -8,6 +8,7 @@ import json
 
 from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 
+from integration import job_catalog
 from integration.errors import APIError
 from integration.extensions import db, queues
 from integration.loyalty import admin as loyalty_admin
@@ -89,7 +90,7 @@ def put_tiers():
     loyalty_program.replace_tiers(g.shop.id, _body().get("tiers"))
     db.session.commit()
     # Thresholds moved: every member's tier is checked again, off the request.
-    queues.enqueue("low", "jobs.loyalty.reevaluate_shop", g.shop.id)
+    queues.enqueue("low", job_catalog.REEVALUATE_SHOP, g.shop.id)
     return _program_payload()
 
 

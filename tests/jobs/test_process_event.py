@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from connectors.errors import PermanentError, RetryableError
+from integration import job_catalog
 from integration.extensions import db, queues
 from integration.inbox import dispatch
 from integration.inbox import events as inbox
@@ -87,7 +88,7 @@ def test_permanent_error_fails_at_once_and_is_recorded(client, worker, handler):
     assert len(calls) == 1  # never retried
     event = event_row()
     assert event.status == EventStatus.FAILED and "unknown SKU" in event.error
-    assert failed_ids() == [inbox.job_id_for(event.id)]
+    assert failed_ids() == [job_catalog.process_event_id(event.id)]
 
 
 def test_invalid_json_body_fails_permanently(client, worker, handler):
@@ -132,7 +133,7 @@ def test_cli_lists_and_requeues_failed_jobs(app, client, worker, handler):
     worker.run()
     runner = app.test_cli_runner()
     listing = runner.invoke(args=["jobs", "failed"])
-    job_id = inbox.job_id_for(event_row().id)
+    job_id = job_catalog.process_event_id(event_row().id)
     assert job_id in listing.output and "bad payload" in listing.output
     result = runner.invoke(args=["jobs", "requeue", job_id])
     assert result.exit_code == 0 and failed_ids() == []

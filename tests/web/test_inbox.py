@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from integration import create_app
 from integration.extensions import db, queues
-from integration.inbox.events import job_id_for
+from integration.job_catalog import process_event_id
 from integration.models import EventStatus, WebhookEvent
 from tests.conftest import make_config
 from tests.helpers import shopify_webhook
@@ -28,7 +28,7 @@ def test_valid_webhook_is_stored_and_enqueued_once(client):
     assert (event.source, event.delivery_id, event.topic) == ("shopify", "w-1", "orders/create")
     assert event.shop_domain == "acme.myshopify.com" and json.loads(event.body) == {"id": 1}
     assert event.status == EventStatus.RECEIVED
-    assert queued_ids() == [job_id_for(event.id)]
+    assert queued_ids() == [process_event_id(event.id)]
 
 
 def test_duplicate_delivery_is_acknowledged_without_new_work(client):
@@ -110,5 +110,5 @@ def test_redis_down_answers_503_and_the_retry_enqueues(tmp_path, database_url, r
         client = app.test_client()
         assert shopify_webhook(client, "orders/create", {"id": 7}, webhook_id="w-redis").status_code == 200
         assert shopify_webhook(client, "orders/create", {"id": 7}, webhook_id="w-redis").status_code == 200
-        assert queued_ids() == [job_id_for(event.id)]
+        assert queued_ids() == [process_event_id(event.id)]
         db.session.remove()

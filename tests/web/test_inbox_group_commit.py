@@ -10,8 +10,9 @@ from integration import create_app
 from integration.extensions import db, queues
 from integration.inbox import events as inbox
 from integration.inbox import group_commit
-from integration.inbox.events import InboxUnavailableError, job_id_for
+from integration.inbox.events import InboxUnavailableError
 from integration.inbox.group_commit import GroupCommit, Pending
+from integration.job_catalog import process_event_id
 from integration.models import EventStatus, WebhookEvent
 from tests.conftest import make_config
 
@@ -44,7 +45,7 @@ def test_a_batch_stores_each_delivery_once_and_enqueues_each_new_event_once(app)
     # the three new events share one job, which their rows name; the redelivered one gets its own
     shared = db.session.get(WebhookEvent, batch[0].event_id).job_id
     assert shared and {db.session.get(WebhookEvent, batch[k].event_id).job_id for k in (1, 4)} == {shared}
-    assert sorted(queues["events"].get_job_ids()) == sorted([shared, job_id_for(batch[3].event_id)])
+    assert sorted(queues["events"].get_job_ids()) == sorted([shared, process_event_id(batch[3].event_id)])
     # stored exactly as the ORM would have stored them (timestamps, bytes)
     event = db.session.get(WebhookEvent, batch[0].event_id)
     assert event.body == b'{"id": 1}' and event.received_at.tzinfo is not None
@@ -69,7 +70,7 @@ def test_a_row_the_database_refuses_fails_alone(app):
     assert batch[0].error is None and batch[2].error is None
     assert isinstance(batch[1].error, InboxUnavailableError)
     assert _count() == 2
-    assert sorted(queues["events"].get_job_ids()) == sorted(job_id_for(batch[i].event_id) for i in (0, 2))
+    assert sorted(queues["events"].get_job_ids()) == sorted(process_event_id(batch[i].event_id) for i in (0, 2))
 
 
 def test_redis_down_fails_the_batch_and_the_redelivery_enqueues(tmp_path, database_url, redis_url, redis_conn):
@@ -85,7 +86,7 @@ def test_redis_down_fails_the_batch_and_the_redelivery_enqueues(tmp_path, databa
         received = [inbox.receive_event("shopify", d, "orders/create", "acme.myshopify.com", b"{}")
                     for d in ("r-1", "r-2", "r-1")]
         assert [r.duplicate for r in received] == [True, True, True]
-        assert sorted(queues["events"].get_job_ids()) == sorted(job_id_for(r.event_id) for r in received[:2])
+        assert sorted(queues["events"].get_job_ids()) == sorted(process_event_id(r.event_id) for r in received[:2])
         db.session.remove()
 
 
@@ -247,7 +248,7 @@ def test_a_batch_job_handles_each_event_once_and_hands_failures_to_their_own_job
     assert status == {0: EventStatus.DONE, 1: EventStatus.RECEIVED, 2: EventStatus.FAILED, 3: EventStatus.DONE}
     # the retryable one waits for its own job, at least as long as it was asked to
     [scheduled] = queues["events"].scheduled_job_registry.get_job_ids()
-    assert scheduled == job_id_for(ids[1])
+    assert scheduled == process_event_id(ids[1])
     when = queues["events"].scheduled_job_registry.get_scheduled_time(scheduled)
     assert (when - inbox.utcnow()).total_seconds() > 50
 

@@ -8,7 +8,7 @@ from integration.config import Config
 
 
 def create_app(config: Config | None = None) -> Flask:
-    from integration import cli, errors, metrics, request_context, subscriptions, views
+    from integration import cli, errors, metrics, request_context, views, wiring
     from integration.extensions import db, queues, redis, vault
     from integration.logging import configure_logging
 
@@ -29,6 +29,6 @@ def create_app(config: Config | None = None) -> Flask:
     errors.init_app(app)
     metrics.init_app(app)
     views.register(app)
-    subscriptions.init_app(app)
+    wiring.connect()
     cli.init_app(app)
     return app

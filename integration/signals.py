@@ -1,34 +1,31 @@
-"""In-process signals: services announce that stored state changed; later features subscribe.
+"""In-process signals: a capability announces that stored state changed; others react.
 
-    from integration import signals
+    signals.order_changed(order_id)     # in the service that wrote the order
 
-    signals.connect("order_changed", allocate_order)      # at import time of the subscriber
-    signals.order_changed(order_id)                       # in the service that wrote the order
-
-The named signals (keyword arguments in brackets):
+Who reacts to which signal, and which jobs each starts, is one table: :mod:`integration.wiring`
+(connected once per process by ``create_app``). The signals (keyword arguments in brackets):
 
 ``order_changed`` (order_id)
     An Order row or its lines were inserted or changed (import, update, cancellation). Not sent
-    when an older copy of the order was ignored. Subscribers: allocation, SLA watch, notices.
+    when an older copy of the order was ignored.
 ``stock_changed`` (shop_id, inventory_item_id, location_id, available)
     A newer copy of Shopify's available quantity of an inventory item at a location was stored
     (ids are gids; the number may equal the previous one).
 ``shipment_tracking_changed`` (shipment_id, status, reason)
     A parcel shipped from one of our warehouses reached a new normalised tracking status
-    (``TrackingStatus`` value, ``ExceptionReason`` value or None). Subscribers: customer notices,
-    loyalty points.
+    (``TrackingStatus`` value, ``ExceptionReason`` value or None).
 ``shipment_created`` (shipment_id)
     A parcel left one of our warehouses (sent in the transaction that records it).
-    Subscribers: the "shipped" notice.
 ``alert_raised`` (alert_id)
-    A new merchant alert was recorded (in the caller's transaction). Subscribers: alert e-mail.
+    A new merchant alert was recorded (in the caller's transaction).
 ``warehouse_stock_changed`` (shop_id, skus)
     The stock ledger (on hand or reserved) of these SKUs changed and is committed (sent after
-    commit by ``stock_push.ledger_changed``). Subscribers: storefront status, Amazon quantities,
-    back-in-stock.
+    commit by :func:`integration.stock.push.ledger_changed`).
 ``shipment_status_changed`` (fulfillment_id, shipment_status)
     A Shopify fulfillment's carrier status, as Shopify reports it, changed (``in_transit``,
-    ``delivered``…; fulfillment_id is our Fulfillment row). Subscribers: tracking notices.
+    ``delivered``…; fulfillment_id is our Fulfillment row).
+``feedback_received`` (shop_id, order_id, rating)
+    A customer rated a delivered order for the first time (in the transaction that stores it).
 
 Receivers run synchronously, in the sender's thread and database transaction: what they write
 commits or rolls back with the sender's change, and an exception propagates to the sender (a
@@ -55,8 +52,9 @@ SHIPMENT_TRACKING_CHANGED = "shipment_tracking_changed"
 WAREHOUSE_STOCK_CHANGED = "warehouse_stock_changed"
 SHIPMENT_CREATED = "shipment_created"
 ALERT_RAISED = "alert_raised"
+FEEDBACK_RECEIVED = "feedback_received"
 SIGNALS = frozenset({ORDER_CHANGED, STOCK_CHANGED, SHIPMENT_STATUS_CHANGED, SHIPMENT_TRACKING_CHANGED,
-                     WAREHOUSE_STOCK_CHANGED, SHIPMENT_CREATED, ALERT_RAISED})
+                     WAREHOUSE_STOCK_CHANGED, SHIPMENT_CREATED, ALERT_RAISED, FEEDBACK_RECEIVED})
 
 log = structlog.get_logger(__name__)
 
@@ -109,9 +107,12 @@ def shipment_tracking_changed(shipment_id: int, status: str, reason: str | None)
     send(SHIPMENT_TRACKING_CHANGED, shipment_id=shipment_id, status=status, reason=reason)
 
 
-
 def warehouse_stock_changed(shop_id: int, skus) -> None:
     send(WAREHOUSE_STOCK_CHANGED, shop_id=shop_id, skus=tuple(skus))
+
+
+def feedback_received(shop_id: int, order_id: int, rating: int) -> None:
+    send(FEEDBACK_RECEIVED, shop_id=shop_id, order_id=order_id, rating=rating)
 
 
 def on_commit(session: Session, callback: Callable[[], Any]) -> None:

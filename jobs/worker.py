@@ -21,7 +21,6 @@ import importlib
 from rq import SimpleWorker, Worker
 
 from integration.extensions import QUEUE_NAMES, queues, redis
-from integration.inbox import dispatch
 from integration.job_serializer import JobSerializer
 from jobs.failures import classify_failure
 from jobs.runtime import get_app
@@ -41,10 +40,10 @@ def build_worker(queue_names=QUEUE_NAMES, worker_class=SimpleWorker, name: str |
 
 
 def preload() -> None:
-    """Import every job and handler module up front, so the first job of each kind is not slow."""
+    """Import every job module up front, so the first job of each kind is not slow (the event
+    handlers are imported with the wiring, by create_app)."""
     for module in JOB_MODULES:
         importlib.import_module(module)
-    dispatch.load_handlers()
 
 
 def main(argv: list[str] | None = None) -> None:

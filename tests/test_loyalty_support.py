@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from connectors.shopify.signatures import proxy_signature
 from integration.extensions import db
-from integration.loyalty import earning as loyalty_earning
 from integration.models import Order, OrderLine, OutboundOrder, Shipment, Shop
 from integration.models.loyalty import (
     LoyaltyAccount,
@@ -39,30 +38,16 @@ def gid(n: int) -> str:
 @pytest.fixture
 def loyalty_app(app):
     wire(app)
-    yield app
-    unwire()
-
-
-_wired: list[bool] = []
+    return app
 
 
 def wire(app) -> None:
-    """What views.register and subscriptions.init_app do once loyalty is integrated (no-op then)."""
-    from integration import signals
+    """The loyalty blueprints (create_app registers them and wires the receivers already)."""
     from integration.views import loyalty_api, proxy_loyalty
 
     for bp in (loyalty_api.bp, proxy_loyalty.bp):
         if bp.name not in app.blueprints:
             app.register_blueprint(bp)
-    connected = loyalty_earning._on_tracking in signals.receivers(signals.SHIPMENT_TRACKING_CHANGED)
-    if not connected:
-        loyalty_earning.connect(app)
-    _wired.append(not connected)
-
-
-def unwire() -> None:
-    if _wired and _wired.pop():
-        loyalty_earning.disconnect()
 
 
 def make_shop(domain: str = SHOP, currency: str = "EUR") -> Shop:

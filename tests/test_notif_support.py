@@ -124,15 +124,13 @@ def smtp_server():
 
 
 def install(app) -> None:
-    """What the lead will wire in create_app: the blueprints and the signal receivers."""
-    from integration.notices import triggers
+    """The notices' blueprints (create_app registers them and wires the receivers already)."""
     from integration.views import notifications as views
     from integration.views import proxy_track
 
     for blueprint in (views.bp, views.api_bp, proxy_track.bp):
         if blueprint.name not in app.blueprints:
             app.register_blueprint(blueprint)
-    triggers.connect()
 
 
 @pytest.fixture
@@ -141,7 +139,6 @@ def notif_app(tmp_path, database_url, redis_url, redis_conn, smtp_server):
     from connectors.email import close_mailer
     from integration import create_app
     from integration.extensions import db
-    from integration.notices import triggers
 
     config = make_config(tmp_path, database_url, redis_url, SMTP_URL=smtp_server.url, APP_URL="https://app.example")
     app = create_app(config)
@@ -149,7 +146,6 @@ def notif_app(tmp_path, database_url, redis_url, redis_conn, smtp_server):
     install(app)
     with app.app_context():
         yield app
-    triggers.disconnect()
     close_mailer()
     db.session.remove()
     db.engine.dispose()

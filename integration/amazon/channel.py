@@ -34,11 +34,11 @@ from connectors.amazon.shipments import ShipmentPackage, confirm_shipment
 from connectors.errors import PermanentError
 from integration.domain.orders import OrderData
 from integration.extensions import db, redis
-from integration.inbox.shopify_handlers import store_order
 from integration.models import Order, OrderLine, Shipment
 from integration.models.amazon import AmazonAccount, AmazonOrder, AmazonShipmentConfirmation
 from integration.models.base import utcnow
 from integration.models.upsert import insert
+from integration.orders.intake import store_order
 from integration.shops.alerts import raise_alert
 from integration.stock.sync import load_cursor, save_cursor
 

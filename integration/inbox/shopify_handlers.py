@@ -1,4 +1,4 @@
-"""Handlers for Shopify webhook topics, registered with :mod:`integration.inbox.dispatch`.
+"""Handlers for Shopify webhook topics (which topic goes to which: :data:`integration.wiring.HANDLERS`).
 
 Each runs inside ``process_event``'s transaction (committed when it returns, rolled back when it
 raises; :class:`PermanentError` from a malformed body marks the event failed without retries).
@@ -17,31 +17,28 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from connectors.errors import PermanentError
 from connectors.shopify import webhook_app, webhook_catalog, webhook_compliance, webhook_fulfillments, webhook_orders
 from integration import job_catalog, signals
-from integration.domain.orders import OrderData
 from integration.extensions import db, queues
-from integration.inbox.dispatch import handles
 from integration.models import (
     Fulfillment,
     InventoryLevel,
     Location,
     Order,
-    OrderLine,
     Shop,
     ShopStatus,
     Variant,
     WebhookEvent,
 )
 from integration.models.base import utcnow
-from integration.models.upsert import newer_only, upsert, upsert_if_newer
+from integration.models.upsert import newer_only, upsert_if_newer
+from integration.orders.intake import store_order
 from integration.shops import compliance
 from integration.shops import installation as shops
 
@@ -50,53 +47,41 @@ log = structlog.get_logger(__name__)
 SOURCE = "shopify"
 
 ShopHandler = Callable[[Shop, WebhookEvent, Any], None]
+Handler = Callable[[WebhookEvent, Any], None]
 
 
 def _find_shop(domain: str | None) -> Shop | None:
     return db.session.execute(select(Shop).where(Shop.domain == domain)).scalar_one_or_none()
 
 
-def shop_topic(*topics: str) -> Callable[[ShopHandler], ShopHandler]:
-    """Register a handler that only runs for an installed shop, as ``handler(shop, event, payload)``."""
+def installed_shop(func: ShopHandler) -> Handler:
+    """A handler that only runs for an installed shop, as ``func(shop, event, payload)``."""
 
-    def register(func: ShopHandler) -> ShopHandler:
-        @functools.wraps(func)
-        def run(event: WebhookEvent, payload: Any) -> None:
-            if compliance.is_redacted(payload):
-                log.info("shopify_webhook.redacted_body", topic=event.topic, event_id=event.id)
-                return
-            shop = _find_shop(event.shop_domain)
-            if shop is None or shop.status != ShopStatus.INSTALLED:
-                log.info("shopify_webhook.shop_not_installed", topic=event.topic, shop=event.shop_domain,
-                         known=shop is not None)
-                return
-            func(shop, event, payload)
+    @functools.wraps(func)
+    def run(event: WebhookEvent, payload: Any) -> None:
+        if compliance.is_redacted(payload):
+            log.info("shopify_webhook.redacted_body", topic=event.topic, event_id=event.id)
+            return
+        shop = _find_shop(event.shop_domain)
+        if shop is None or shop.status != ShopStatus.INSTALLED:
+            log.info("shopify_webhook.shop_not_installed", topic=event.topic, shop=event.shop_domain,
+                     known=shop is not None)
+            return
+        func(shop, event, payload)
 
-        handles(SOURCE, *topics)(run)
-        return func
-
-    return register
+    return run
 
 
 # -- orders -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StoredOrder:
-    order_id: int
-    applied: bool
-    """False: the stored copy was as new or newer, nothing changed."""
-    redacted: bool
-    """The customer asked to be forgotten: the order keeps no personal data, whatever arrives."""
-
-
-@shop_topic("orders/create", "orders/updated")
+@installed_shop
 def order_received(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     if store_order(shop.id, webhook_orders.parse_order(payload)).redacted:
         _forget_body(event)
 
 
-@shop_topic("orders/cancelled")
+@installed_shop
 def order_cancelled(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     # The body is the whole order with cancelled_at set: storing it sets cancelled_at under the
     # same newer-only rule, and creates the order if the cancellation overtook its creation.
@@ -109,59 +94,7 @@ def _forget_body(event: WebhookEvent) -> None:
     event.body = compliance.REDACTED_BODY
 
 
-def store_order(shop_id: int, order: OrderData) -> StoredOrder:
-    """Insert or update an order and its lines if this copy is newer than the stored one; any
-    channel's import can use it. Sends ``order_changed`` when something was stored."""
-    values = {
-        "name": order.name,
-        "customer_external_id": order.customer.id if order.customer else None,
-        "email": order.contact_email,
-        "phone": order.contact_phone,
-        "customer_name": (order.customer_name or "")[:255] or None,
-        "shipping_address": order.shipping_address.as_dict() if order.shipping_address else None,
-        "billing_address": order.billing_address.as_dict() if order.billing_address else None,
-        "shipping_country": order.shipping_country,
-        "locale": order.locale,
-        "currency": order.currency,
-        "total_price": order.total_price,
-        "financial_status": order.financial_status,
-        "fulfillment_status": order.fulfillment_status,
-        "cancelled_at": order.cancelled_at,
-        "external_created_at": order.created_at,
-    }
-    key = {"shop_id": shop_id, "channel": order.channel, "external_id": order.external_id}
-    result = upsert_if_newer(Order, key, values, order.updated_at)
-    order_id, redacted_at = db.session.execute(select(Order.id, Order.redacted_at).where(
-        Order.shop_id == shop_id, Order.channel == order.channel, Order.external_id == order.external_id)).one()
-    if redacted_at is not None and result.applied:
-        # Erased on the customer's request: a newer copy updates the order, never its personal data.
-        db.session.execute(update(Order.__table__).where(Order.id == order_id).values(
-            dict.fromkeys(Order.__pii__)))
-    if not result.applied:
-        log.info("order.stale_copy_ignored", order=order.external_id, updated_at=order.updated_at.isoformat())
-        return StoredOrder(order_id, False, redacted_at is not None)
-    for line in order.lines:
-        upsert(OrderLine, {"order_id": order_id, "external_id": line.external_id}, {
-            "variant_external_id": line.variant_external_id,
-            "sku": line.sku,
-            "name": line.name,
-            # What is still to ship: units removed by an order edit or refund are not routed.
-            "quantity": line.open_quantity,
-            "price": line.price,
-        })
-    if order.lines:  # a body without line_items (filtered webhook) says nothing about them
-        db.session.execute(delete(OrderLine.__table__).where(
-            OrderLine.order_id == order_id, OrderLine.external_id.not_in([line.external_id for line in order.lines])))
-    # Fulfillments that overtook their order's creation are linked now.
-    db.session.execute(update(Fulfillment.__table__).where(
-        Fulfillment.shop_id == shop_id, Fulfillment.order_external_id == order.external_id,
-        Fulfillment.order_id.is_(None)).values(order_id=order_id))
-    log.info("order.stored", order=order.external_id, order_id=order_id, created=result.created)
-    signals.order_changed(order_id)
-    return StoredOrder(order_id, True, redacted_at is not None)
-
-
-@shop_topic("fulfillments/create", "fulfillments/update")
+@installed_shop
 def fulfillment_received(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     data = webhook_fulfillments.parse_fulfillment(payload)
     order_id = redacted_at = None
@@ -197,7 +130,7 @@ def fulfillment_received(shop: Shop, event: WebhookEvent, payload: Any) -> None:
 # -- catalog ------------------------------------------------------------------------------------
 
 
-@shop_topic("inventory_levels/update")
+@installed_shop
 def inventory_level_updated(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     data = webhook_catalog.parse_inventory_level(payload)
     level, available = data.level, data.level.available
@@ -211,7 +144,7 @@ def inventory_level_updated(shop: Shop, event: WebhookEvent, payload: Any) -> No
         log.info("inventory_level.stale_copy_ignored", item=level.inventory_item_id, location=level.location_id)
 
 
-@shop_topic("products/update")
+@installed_shop
 def product_updated(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     product = webhook_catalog.parse_product(payload)
     stamp = product.updated_at  # the body is a snapshot of the product: one clock for its variants
@@ -239,7 +172,7 @@ def product_updated(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     log.info("product.stored", product=product.id, variants=len(product.variants), applied=applied, removed=removed)
 
 
-@shop_topic("products/delete")
+@installed_shop
 def product_deleted(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     product_id = webhook_catalog.parse_deleted_id(payload, "Product")
     table = Variant.__table__
@@ -251,7 +184,7 @@ def product_deleted(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     log.info("product.deleted", product=product_id, variants=removed)
 
 
-@shop_topic("locations/create", "locations/update")
+@installed_shop
 def location_received(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     location = webhook_catalog.parse_location(payload)
     # Same address format as the catalog import.
@@ -262,7 +195,7 @@ def location_received(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     log.info("location.stored" if result.applied else "location.stale_copy_ignored", location=location.id)
 
 
-@shop_topic("locations/delete")
+@installed_shop
 def location_deleted(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     location_id = webhook_catalog.parse_deleted_id(payload, "Location")
     # Stored even for a location we never saw: the tombstone keeps a late locations/create out.
@@ -271,7 +204,7 @@ def location_deleted(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     log.info("location.deleted", location=location_id, applied=result.applied)
 
 
-@shop_topic("bulk_operations/finish")
+@installed_shop
 def bulk_operation_finished(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     operation = webhook_app.parse_bulk_operation_finish(payload)
     # The job reads the results (or records the failure); a unique id keeps a redelivery to one job.
@@ -284,7 +217,7 @@ def bulk_operation_finished(shop: Shop, event: WebhookEvent, payload: Any) -> No
 # -- app lifecycle ------------------------------------------------------------------------------
 
 
-@shop_topic("app/uninstalled")
+@installed_shop
 def app_uninstalled(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     webhook_app.parse_app_uninstalled(payload)
     if shop.installed_at and event.received_at < shop.installed_at:
@@ -304,19 +237,17 @@ def app_uninstalled(shop: Shop, event: WebhookEvent, payload: Any) -> None:
 # -- mandatory privacy topics: honoured whatever the shop's status ----------------------------
 
 
-def _privacy_topic(topic: str) -> Callable[[Callable[[WebhookEvent, Any], None]], Callable]:
-    def register(func: Callable[[WebhookEvent, Any], None]) -> Callable:
-        @functools.wraps(func)
-        def run(event: WebhookEvent, payload: Any) -> None:
-            if compliance.is_redacted(payload):  # erased by a later request before we got to it
-                log.info("shopify_webhook.redacted_body", topic=event.topic, event_id=event.id)
-                return
-            func(event, payload)
+def privacy_topic(func: Handler) -> Handler:
+    """A mandatory privacy topic: honoured whatever the shop's status, unless already erased."""
 
-        handles(SOURCE, topic)(run)
-        return func
+    @functools.wraps(func)
+    def run(event: WebhookEvent, payload: Any) -> None:
+        if compliance.is_redacted(payload):  # erased by a later request before we got to it
+            log.info("shopify_webhook.redacted_body", topic=event.topic, event_id=event.id)
+            return
+        func(event, payload)
 
-    return register
+    return run
 
 
 def _check_domain(event: WebhookEvent, body_domain: str) -> None:
@@ -327,7 +258,7 @@ def _check_domain(event: WebhookEvent, body_domain: str) -> None:
                              field="shop_domain", code="shop_mismatch", system=SOURCE)
 
 
-@_privacy_topic("customers/data_request")
+@privacy_topic
 def customer_data_requested(event: WebhookEvent, payload: Any) -> None:
     request = webhook_compliance.parse_privacy_request(payload, "customers/data_request")
     _check_domain(event, request.shop_domain)
@@ -338,7 +269,7 @@ def customer_data_requested(event: WebhookEvent, payload: Any) -> None:
     compliance.data_request(shop, request)
 
 
-@_privacy_topic("customers/redact")
+@privacy_topic
 def customer_redact_requested(event: WebhookEvent, payload: Any) -> None:
     request = webhook_compliance.parse_privacy_request(payload, "customers/redact")
     _check_domain(event, request.shop_domain)
@@ -347,7 +278,7 @@ def customer_redact_requested(event: WebhookEvent, payload: Any) -> None:
                                request.order_ids, phone=request.phone, shop_domain=request.shop_domain)
 
 
-@_privacy_topic("shop/redact")
+@privacy_topic
 def shop_redact_requested(event: WebhookEvent, payload: Any) -> None:
     request = webhook_compliance.parse_shop_redact(payload)
     _check_domain(event, request.shop_domain)

@@ -15,14 +15,12 @@ from sqlalchemy import select
 from connectors.errors import PermanentError
 from integration import job_catalog
 from integration.extensions import db, queues
-from integration.inbox.dispatch import handles
 from integration.models import OutboundOrder, OutboundState, WarehouseAccount, WebhookEvent
 from integration.orders import outbound, tracking
 
 log = structlog.get_logger(__name__)
 
 
-@handles("warehouse", "outbound", "tracking", "inventory")
 def warehouse_event(event: WebhookEvent, payload: Any) -> None:
     if not isinstance(payload, dict) or not isinstance(payload.get("account_id"), int):
         raise PermanentError("warehouse event without an account id")

@@ -31,7 +31,6 @@ from integration.models.loyalty import LoyaltyEntry, LoyaltyLot, LoyaltyProgram,
 log = structlog.get_logger(__name__)
 
 SWEEP_DAYS = 14
-SHIPMENT_CREATED = "shipment_created"
 CENT = Decimal("0.01")
 
 
@@ -159,7 +158,7 @@ def _earned(row: LoyaltyEntry) -> domain.Earned:
                     for sku, qty, value in detail.get("lines") or ()))
 
 
-# -- triggers -----------------------------------------------------------------------------------
+# -- receivers (connected in integration/wiring.py) ------------------------------------------------
 
 
 def _enqueue_earn(shipment_id: int, why: str) -> None:
@@ -169,15 +168,15 @@ def _enqueue_earn(shipment_id: int, why: str) -> None:
         "sync", job_catalog.EARN_FOR_SHIPMENT, shipment_id, job_id=job_catalog.earn_id(shipment_id, why), unique=True))
 
 
-def _on_shipment_created(shipment_id: int, **_: object) -> None:
+def on_shipment_created(shipment_id: int, **_: object) -> None:
     _enqueue_earn(shipment_id, "created")
 
 
-def _on_tracking(shipment_id: int, status: str, reason: str | None = None, **_: object) -> None:
+def on_tracking_changed(shipment_id: int, status: str, reason: str | None = None, **_: object) -> None:
     _enqueue_earn(shipment_id, status)
 
 
-def _on_order_changed(order_id: int) -> None:
+def on_order_changed(order_id: int) -> None:
     cancelled = db.session.execute(select(Order.cancelled_at).where(Order.id == order_id)).scalar()
     if cancelled is not None:
         signals.on_commit(db.session(), lambda: queues.enqueue(
@@ -185,32 +184,8 @@ def _on_order_changed(order_id: int) -> None:
             job_id=job_catalog.loyalty_order_cancelled_id(order_id), unique=True))
 
 
-def _on_feedback(shop_id: int, order_id: int, rating: int | None = None, **_: object) -> None:
+def on_feedback(shop_id: int, order_id: int, rating: int | None = None, **_: object) -> None:
     ledger.award_feedback(shop_id, order_id)
-
-
-def connect(app=None) -> None:
-    """Subscribe to shipments, order changes and customer feedback (once per process)."""
-    signals.connect(signals.SHIPMENT_TRACKING_CHANGED, _on_tracking)
-    signals.connect(signals.ORDER_CHANGED, _on_order_changed)
-    if SHIPMENT_CREATED in signals.SIGNALS:  # a parcel earns as soon as it is recorded
-        signals.connect(SHIPMENT_CREATED, _on_shipment_created)
-    try:
-        from integration.notices.outbox import on_feedback
-    except ImportError:
-        log.info("ledger.feedback_hook_unavailable")
-    else:
-        on_feedback(_on_feedback)
-
-
-init_app = connect
-
-
-def disconnect() -> None:
-    signals.disconnect(signals.SHIPMENT_TRACKING_CHANGED, _on_tracking)
-    signals.disconnect(signals.ORDER_CHANGED, _on_order_changed)
-    if SHIPMENT_CREATED in signals.SIGNALS:
-        signals.disconnect(SHIPMENT_CREATED, _on_shipment_created)
 
 
 # -- safety net ---------------------------------------------------------------------------------

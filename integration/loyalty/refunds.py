@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from connectors.errors import PermanentError
 from integration.extensions import db
-from integration.inbox.shopify_handlers import shop_topic
+from integration.inbox.shopify_handlers import installed_shop
 from integration.loyalty.earning import reconcile_order
 from integration.models import Order, OrderLine, Shop, WebhookEvent, upsert
 from integration.models.base import utcnow
@@ -138,6 +138,6 @@ def record_refund(shop_id: int, refund: RefundData) -> bool:
     return True
 
 
-@shop_topic("refunds/create")
+@installed_shop
 def refund_created(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     record_refund(shop.id, parse_refund(payload))

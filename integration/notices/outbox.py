@@ -18,20 +18,18 @@ Context each caller passes (JSON-safe values; all optional unless marked *):
 * ``points_earned``: points*, balance*, order_name, reason
 * ``tier_reached``: tier_name*, balance, perks (list of str)
 * ``perk_issued``: discount_code*, perk (description), expires_at (ISO date), value, currency
-* ``merchant_alert``: built from the alert row by :mod:`notification_triggers`
-* shipping kinds: built from the shipment by :mod:`notification_triggers`
+* ``merchant_alert``: built from the alert row by :mod:`integration.notices.triggers`
+* shipping kinds: built from the shipment by :mod:`integration.notices.triggers`
 
-Loyalty hook: :func:`feedback_received` is called when a customer rates a delivered order from
-the "delivered" notice; connect to it with :func:`on_feedback`.
+:func:`feedback_received` announces a customer's first rating of a delivered order (the
+``feedback_received`` signal; loyalty awards points for it, see integration/wiring.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -272,42 +270,10 @@ def set_opt_out(shop_id: int, email: str, category: str, *, opted_out_: bool = T
     return row.opted_out
 
 
-# -- feedback (loyalty hook) ------------------------------------------------------------------------------
-
-FeedbackReceiver = Callable[..., Any]
-_feedback_receivers: list[FeedbackReceiver] = []
-_feedback_lock = threading.Lock()
-FEEDBACK_SIGNAL = "feedback_received"
-
-
-def on_feedback(receiver: FeedbackReceiver) -> FeedbackReceiver:
-    """Subscribe ``receiver(shop_id=, order_id=, rating=)`` to customer ratings (loyalty points).
-
-    Called once per order, the first time the customer rates it, inside the transaction that stores
-    the rating: what the receiver writes commits with it; an exception rolls the rating back (the
-    customer sees an error and can click again), so receivers must be idempotent."""
-    with _feedback_lock:
-        if receiver not in _feedback_receivers:
-            _feedback_receivers.append(receiver)
-    return receiver
+# -- feedback ---------------------------------------------------------------------------------------------
 
 
 def feedback_received(shop_id: int, order_id: int, rating: int) -> None:
-    """Announce a customer's first rating (1-5) of a delivered order."""
-    for receiver in tuple(_feedback_receivers):
-        receiver(shop_id=shop_id, order_id=order_id, rating=rating)
-    if FEEDBACK_SIGNAL in signals.SIGNALS:  # once signals.py declares it (see the issue's report)
-        signals.send(FEEDBACK_SIGNAL, shop_id=shop_id, order_id=order_id, rating=rating)
-
-
-# -- wiring -------------------------------------------------------------------------------------------
-
-
-def connect(app=None) -> None:
-    """Connect the notice triggers to the in-process signals (called once per process)."""
-    from integration.notices import triggers as notification_triggers
-
-    notification_triggers.connect()
-
-
-init_app = connect
+    """Announce a customer's first rating (1-5) of a delivered order, inside the transaction that
+    stores it: what receivers write (loyalty points) commits with the rating."""
+    signals.feedback_received(shop_id, order_id, rating)

@@ -26,7 +26,6 @@ from typing import Any
 import structlog
 from sqlalchemy import String, and_, cast, func, literal, select
 
-from integration import signals
 from integration.domain.warehousing import ExceptionReason, TrackingStatus
 from integration.extensions import db
 from integration.models import Alert, Order, OutboundOrder, Shipment, Shop, ShopStatus, TrackingEventRow, Warehouse
@@ -36,8 +35,6 @@ from integration.notices import outbox as notifications
 
 log = structlog.get_logger(__name__)
 
-SHIPMENT_CREATED = "shipment_created"  # proposed signal (shipment_id): see the report
-ALERT_RAISED = "alert_raised"  # proposed signal (alert_id)
 
 # New estimate after a delay, in business days from the day of the event (carriers rarely give one).
 DELAY_EXTRA_DAYS = {"customs_delay": (2, 5), "delivery_delay": (1, 3)}
@@ -47,22 +44,7 @@ QUIET_REASONS = (None, "customs_delay", "delivery_delay")
 NEW_SHIPMENT_WINDOW = timedelta(days=2)
 
 
-def connect() -> None:
-    signals.connect(signals.SHIPMENT_TRACKING_CHANGED, on_tracking_changed)
-    if SHIPMENT_CREATED in signals.SIGNALS:
-        signals.connect(SHIPMENT_CREATED, on_shipment_created)
-    if ALERT_RAISED in signals.SIGNALS:
-        signals.connect(ALERT_RAISED, on_alert_raised)
-
-
-def disconnect() -> None:
-    signals.disconnect(signals.SHIPMENT_TRACKING_CHANGED, on_tracking_changed)
-    for name, receiver in ((SHIPMENT_CREATED, on_shipment_created), (ALERT_RAISED, on_alert_raised)):
-        if name in signals.SIGNALS:
-            signals.disconnect(name, receiver)
-
-
-# -- receivers -------------------------------------------------------------------------------------------
+# -- receivers (connected in integration/wiring.py) ------------------------------------------------
 
 
 def on_shipment_created(shipment_id: int, **_: Any) -> int | None:

@@ -25,7 +25,7 @@ from jobs import loyalty as loyalty_jobs
 from jobs.worker import build_worker
 from tests.e2e.test_warehouse_flow import BERLIN_ADDRESS, stack  # noqa: F401 - the fixture
 from tests.shopify_fixtures import SHOPIFY_SHOP
-from tests.test_loyalty_support import check_invariants, entries_of, make_program, proxy_query, unwire, wire
+from tests.test_loyalty_support import check_invariants, entries_of, make_program, proxy_query, wire
 
 pytestmark = pytest.mark.e2e
 DAY = 86400
@@ -36,8 +36,7 @@ def loyal(stack):  # noqa: F811
 
     wire(stack.app)  # before the app's first request
     make_program(stack.ids["shop"], reward_options=[{"points": 40, "amount": "4.00"}])
-    yield stack
-    unwire()
+    return stack
 
 
 def order_of(gid: str) -> Order:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import jwt
 import pytest
 
+from integration import signals
 from integration.extensions import db
 from integration.models import Shipment, TrackingEventRow
 from integration.models.notification import Notification, OrderFeedback
@@ -25,9 +26,6 @@ SHOP = "acme.myshopify.com"
 def web(app):
     install(app)
     yield app.test_client()
-    from integration.notices import triggers
-
-    triggers.disconnect()
 
 
 def session_headers(shop=SHOP):
@@ -152,7 +150,7 @@ def test_typed_lookups_are_rate_limited(web, order_with_parcel):
 def test_feedback_get_never_records_post_records_once(web, order_with_parcel):
     shop, order = order_with_parcel
     seen = []
-    receiver = notifications.on_feedback(lambda **kw: seen.append(kw))
+    receiver = signals.connect(signals.FEEDBACK_RECEIVED, lambda **kw: seen.append(kw))
     try:
         url = links.feedback_url(shop.id, order.id, "de").split("https://app.example", 1)[-1]
         path = url[url.index("/notifications/"):]
@@ -161,7 +159,7 @@ def test_feedback_get_never_records_post_records_once(web, order_with_parcel):
         assert web.post(path, data={"rating": "4", "comment": "Schnell!"}).status_code == 200
         assert web.post(path, data={"rating": "5"}).status_code == 200
     finally:
-        notifications._feedback_receivers.remove(receiver)
+        signals.disconnect(signals.FEEDBACK_RECEIVED, receiver)
     assert seen == [{"shop_id": shop.id, "order_id": order.id, "rating": 4}]
     row = db.session.query(OrderFeedback).one()
     assert (row.rating, row.comment) == (5, "Schnell!")

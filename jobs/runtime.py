@@ -25,11 +25,6 @@ def get_app() -> Flask:
     return _app
 
 
-def set_app(app: Flask) -> None:
-    global _app
-    _app = app
-
-
 def job(func: Callable[P, R]) -> Callable[P, R]:
     """Decorate a job function: app context, job id bound to every log line, session cleaned."""
 

@@ -39,6 +39,7 @@ from integration.models.loyalty import (
     LoyaltyMonth,
     LoyaltyTier,
 )
+from integration.notices import outbox
 
 log = structlog.get_logger(__name__)
 
@@ -355,13 +356,8 @@ def notify(shop_id: int, account_id: int, kind: str, subject: str, context: dict
     if row is None or not row.email:
         return None
     try:
-        from integration.notices.outbox import enqueue_notice
-    except ImportError:  # the notifications pipeline is not deployed yet
-        log.info("loyalty.notice_skipped", reason="no_notifications_module", kind=kind)
-        return None
-    try:
         with db.session.begin_nested():
-            return enqueue_notice(shop_id, kind, subject, row.email, locale=row.locale, context=context)
+            return outbox.enqueue_notice(shop_id, kind, subject, row.email, locale=row.locale, context=context)
     except Exception as exc:
         log.warning("loyalty.notice_failed", kind=kind, subject=subject, error=type(exc).__name__)
         return None

@@ -38,13 +38,14 @@ from flask import current_app
 from rq import Retry
 from rq.exceptions import DuplicateJobError
 from sqlalchemy import event, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from integration import job_catalog, signals
 from integration.extensions import db, queues
+from integration.models import Order
 from integration.models.base import utcnow
-from integration.models.notification import Notification, NotificationPreference, NotificationSettings
+from integration.models.notification import Notification, NotificationPreference, NotificationSettings, OrderFeedback
+from integration.models.upsert import insert
 
 log = structlog.get_logger(__name__)
 
@@ -69,9 +70,6 @@ OPT_OUT_EXEMPT = {"back_in_stock_confirm": ("all",), "merchant_alert": ()}
 SEND_RETRY = (30, 120, 600, 1800, 3600, 10800)
 SEND_JOB_TIMEOUT = 180
 
-
-def _insert(model):
-    return (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(model)
 
 
 def normalize_email(email: str | None) -> str | None:
@@ -98,7 +96,7 @@ def enqueue_notice(shop_id: int, kind: str, subject: str, recipient: str, *, loc
         return None
     payload = json.loads(json.dumps(context or {}, default=str))  # JSON-safe, dates as ISO text
     notification_id = db.session.execute(
-        _insert(Notification).values(
+        insert(Notification).values(
             shop_id=shop_id, kind=kind, subject=subject[:160], recipient=address,
             locale=(locale or None) and locale[:16], context=payload, status="queued", attempts=0,
             created_at=utcnow(), updated_at=utcnow(),
@@ -226,7 +224,7 @@ SETTINGS_FIELDS = ("sender_name", "sender_email", "reply_to", "logo_url", "prima
 def update_settings(shop_id: int, values: dict[str, Any]) -> NotificationSettings:
     """Insert-or-update the shop's settings (validated by the caller's view); no commit."""
     db.session.execute(
-        _insert(NotificationSettings).values(shop_id=shop_id, updated_at=utcnow(), **settings_defaults())
+        insert(NotificationSettings).values(shop_id=shop_id, updated_at=utcnow(), **settings_defaults())
         .on_conflict_do_nothing(index_elements=["shop_id"])
     )
     row = db.session.execute(select(NotificationSettings).where(NotificationSettings.shop_id == shop_id)).scalar_one()
@@ -256,7 +254,7 @@ def set_opt_out(shop_id: int, email: str, category: str, *, opted_out_: bool = T
         raise ValueError(f"unknown category {category!r}")
     email = email.strip().lower()
     db.session.execute(
-        _insert(NotificationPreference).values(shop_id=shop_id, email=email, opted_out=[], updated_at=utcnow())
+        insert(NotificationPreference).values(shop_id=shop_id, email=email, opted_out=[], updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["shop_id", "email"])
     )
     row = db.session.execute(
@@ -277,3 +275,26 @@ def feedback_received(shop_id: int, order_id: int, rating: int) -> None:
     """Announce a customer's first rating (1-5) of a delivered order, inside the transaction that
     stores it: what receivers write (loyalty points) commits with the rating."""
     signals.feedback_received(shop_id, order_id, rating)
+
+
+def record_feedback(order: Order, rating: int, comment: str | None) -> bool:
+    """Store the rating (a second one updates it); True and ``feedback_received`` the first time."""
+    existing = db.session.execute(
+        select(OrderFeedback).where(OrderFeedback.shop_id == order.shop_id, OrderFeedback.order_id == order.id)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if existing is not None:
+        existing.rating, existing.updated_at = rating, utcnow()
+        if comment:
+            existing.comment = comment
+        db.session.commit()
+        return False
+    stmt = insert(OrderFeedback).values(
+        shop_id=order.shop_id, order_id=order.id, email=order.email, rating=rating, comment=comment,
+        created_at=utcnow(), updated_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["shop_id", "order_id"]).returning(OrderFeedback.id)
+    first = db.session.execute(stmt).scalar() is not None
+    if first:
+        feedback_received(order.shop_id, order.id, rating)
+    db.session.commit()
+    return first

@@ -29,13 +29,13 @@ from integration.models import (
     OutboundOrder,
     OutboundState,
     RoutingRule,
-    ShopSettings,
     StockLevel,
     Warehouse,
     WarehouseAccount,
 )
 from integration.models.base import utcnow
 from integration.shops.alerts import raise_alert
+from integration.shops.shop_settings import get_settings
 from integration.stock.push import ledger_changed
 
 log = structlog.get_logger(__name__)
@@ -53,11 +53,6 @@ class AllocationResult:
     status: str  # allocated, already_allocated, cancelled, no_lines, gone
     outbound_ids: tuple[int, ...] = ()
     backordered: int = 0
-
-
-def settings_for(shop_id: int) -> ShopSettings:
-    found = db.session.execute(select(ShopSettings).where(ShopSettings.shop_id == shop_id)).scalar_one_or_none()
-    return found or ShopSettings(shop_id=shop_id, split_orders=True, safety_stock=0, channel_buffers={})
 
 
 def candidates(shop_id: int) -> list[Candidate]:
@@ -112,7 +107,7 @@ def _allocate_once(order_id: int) -> AllocationResult:
         return AllocationResult(order_id, "already_allocated")
     order_lines = session.execute(select(OrderLine).where(OrderLine.order_id == order_id)).scalars().all()
     requests = [LineRequest(ln.id, ln.sku, ln.quantity) for ln in order_lines if ln.sku and ln.quantity > 0]
-    settings = settings_for(order.shop_id)
+    settings = get_settings(order.shop_id)
     country = (order.shipping_country or "").upper()
 
     cands = candidates(order.shop_id)

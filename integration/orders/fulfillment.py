@@ -19,8 +19,8 @@ from integration import job_catalog
 from integration.domain.warehousing import ExceptionReason, TrackingStatus
 from integration.extensions import db
 from integration.models import Order, OutboundOrder, Shipment, Shop, ShopStatus, TrackingEventRow, Warehouse
-from integration.orders.allocation import settings_for
 from integration.shops.alerts import raise_alert
+from integration.shops.shop_settings import get_settings
 from integration.shops.shopify_client import client_for
 
 log = structlog.get_logger(__name__)
@@ -78,7 +78,7 @@ def create_fulfillment(shipment_id: int) -> str | None:
                         f"(tracking {shipment.tracking_number}) but Shopify has no open fulfillment order lines for it")
             session.commit()
             raise PermanentError(f"no open fulfillment order lines for shipment {shipment.id}", system="shopify")
-        notify = settings_for(shop.id).customer_notices_by == "shopify"
+        notify = get_settings(shop.id).customer_notices_by == "shopify"
         existing = shopify.create_fulfillment(
             client, line_items,
             tracking=TrackingInfo(company=shipment.carrier, number=shipment.tracking_number, url=shipment.tracking_url),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import structlog
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from integration import job_catalog, signals
 from integration.domain.warehousing import Outbound, OutboundStatus, TrackingEvent, TrackingStatus
@@ -26,14 +25,12 @@ from integration.models import (
     TrackingEventRow,
 )
 from integration.models.base import utcnow
+from integration.models.upsert import insert
 from integration.stock.push import ledger_changed
 
 log = structlog.get_logger(__name__)
 
 
-
-def _insert(model):
-    return (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(model)
 
 
 def record_outbound_state(outbound_id: int, result: Outbound) -> list[int]:
@@ -50,7 +47,7 @@ def record_outbound_state(outbound_id: int, result: Outbound) -> list[int]:
         if not package.tracking_number:
             continue
         inserted = session.execute(
-            _insert(Shipment).values(
+            insert(Shipment).values(
                 shop_id=outbound.shop_id, order_id=outbound.order_id, outbound_id=outbound.id,
                 tracking_number=package.tracking_number[:128], carrier=package.carrier,
                 tracking_url=package.tracking_url, lines=[[ln.sku, ln.quantity] for ln in package.lines],
@@ -113,7 +110,7 @@ def record_tracking(shipment_id: int, events: list[TrackingEvent]) -> list[int]:
     new_rows: list[int] = []
     for event in sorted(events, key=lambda e: e.occurred_at):
         row_id = session.execute(
-            _insert(TrackingEventRow).values(
+            insert(TrackingEventRow).values(
                 shop_id=shipment.shop_id, shipment_id=shipment.id, status=event.status.value,
                 reason=event.reason.value if event.reason else None, occurred_at=event.occurred_at,
                 description=event.description[:2000], location=(event.location or None),

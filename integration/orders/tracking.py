@@ -29,9 +29,3 @@ def poll_tracking(outbound_id: int) -> int:
             grouped.setdefault(shipment.id, []).append(event)
     return sum(len(record_tracking(shipment_id, evs)) for shipment_id, evs in grouped.items())
 
-
-def undelivered_outbound_ids(limit: int = 2000) -> list[int]:
-    return list(db.session.execute(
-        select(OutboundOrder.id).where(OutboundOrder.status == OutboundState.SHIPPED).order_by(OutboundOrder.id)
-        .limit(limit)
-    ).scalars())

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from integration import signals
 from integration.extensions import db
 from integration.models import Alert
+from integration.models.upsert import insert
 
 log = structlog.get_logger(__name__)
 
 
 def raise_alert(shop_id: int, kind: str, subject: str, message: str, details: dict | None = None) -> bool:
     """Record the alert inside the caller's transaction; True when it is new."""
-    insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
     # RETURNING, not rowcount: psycopg reports -1 for a skipped ON CONFLICT DO NOTHING.
     alert_id = db.session.execute(
         insert(Alert)

@@ -13,13 +13,13 @@ from datetime import timedelta
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.shopify import operations as shopify
 from integration import job_catalog
 from integration.extensions import db, queues
 from integration.models import ImportRun, ImportStatus, InventoryLevel, Location, Shop, ShopStatus, Variant
 from integration.models.base import utcnow
+from integration.models.upsert import insert
 from integration.shops.shopify_client import client_for
 
 log = structlog.get_logger(__name__)
@@ -29,9 +29,6 @@ POLL_EVERY = 30  # seconds between fallback checks of a running bulk operation
 STUCK_AFTER = timedelta(hours=6)
 ACTIVE = (ImportStatus.PENDING, ImportStatus.RUNNING, ImportStatus.PROCESSING)
 
-
-def _insert(model):
-    return (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(model)
 
 
 def _active_run(shop_id: int) -> ImportRun | None:
@@ -77,7 +74,7 @@ def upsert_locations(shop_id: int, locations) -> int:
         address = ", ".join(p for p in (loc.address1, loc.zip, loc.city) if p) or None
         values = {"name": loc.name[:255], "address": address, "country_code": loc.country_code,
                   "active": loc.is_active, "deleted_at": None}
-        stmt = _insert(Location).values(shop_id=shop_id, shopify_id=loc.id, **values)
+        stmt = insert(Location).values(shop_id=shop_id, shopify_id=loc.id, **values)
         db.session.execute(stmt.on_conflict_do_update(index_elements=["shop_id", "shopify_id"], set_=values))
         count += 1
     return count
@@ -134,7 +131,7 @@ def _store(run: ImportRun, variants, levels, seen: int) -> None:
              "title": (f"{v.product_title} - {v.title}" if v.product_title else v.title)[:500], "deleted_at": None}
             for v in variants
         ]
-        stmt = _insert(Variant).values(rows)
+        stmt = insert(Variant).values(rows)
         db.session.execute(stmt.on_conflict_do_update(
             index_elements=["shop_id", "shopify_id"],
             set_={k: stmt.excluded[k] for k in ("product_shopify_id", "inventory_item_id", "sku", "barcode",
@@ -146,7 +143,7 @@ def _store(run: ImportRun, variants, levels, seen: int) -> None:
         for lv in levels if lv.location_id
     ]
     if level_rows:
-        stmt = _insert(InventoryLevel).values(level_rows)
+        stmt = insert(InventoryLevel).values(level_rows)
         db.session.execute(stmt.on_conflict_do_update(
             index_elements=["shop_id", "inventory_item_id", "location_shopify_id"],
             set_={"available": stmt.excluded.available},

@@ -27,11 +27,12 @@ from connectors.amazon import listings
 from connectors.errors import PermanentError, RetryableError
 from integration import job_catalog
 from integration.amazon.channel import client_for
-from integration.extensions import db, queues, redis
+from integration.extensions import db, redis
 from integration.models import ChannelStock, ShopSettings, StockLevel, Warehouse, WarehouseAccount
 from integration.models.amazon import AmazonAccount
 from integration.models.base import utcnow
 from integration.models.upsert import insert
+from integration.stock.push_schedule import PushSchedule
 
 log = structlog.get_logger(__name__)
 
@@ -62,8 +63,8 @@ class PushStats:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def _key(kind: str, shop_id: int) -> str:
-    return f"nearstock:amazon:{kind}:{{{shop_id}}}"
+SCHEDULE = PushSchedule("nearstock:amazon", job_catalog.PUSH_AMAZON_QUANTITIES, job_catalog.amazon_push_id, PENDING_TTL)
+_key = SCHEDULE.key
 
 
 def location(account_id: int, marketplace_id: str) -> str:
@@ -234,18 +235,7 @@ def on_stock_changed(shop_id: int, skus: Iterable[str], **_: object) -> None:
 
 
 def schedule_push(shop_id: int, skus: Sequence[str]) -> bool:
-    client = redis.client
-    with client.pipeline() as pipe:
-        if skus:
-            pipe.sadd(_key("dirty", shop_id), *skus)
-        pipe.set(_key("pending", shop_id), "1", nx=True, ex=PENDING_TTL)
-        claimed = pipe.execute()[-1]
-    if not claimed:
-        return False
-    seq = client.incr(_key("push-seq", shop_id))
-    queues.enqueue("sync", job_catalog.PUSH_AMAZON_QUANTITIES, shop_id, job_id=job_catalog.amazon_push_id(shop_id, seq),
-                   unique=True)
-    return True
+    return SCHEDULE.schedule(shop_id, skus)
 
 
 def take_dirty(shop_id: int) -> list[str]:

@@ -29,12 +29,13 @@ from connectors.shopify import operations as shopify
 from connectors.shopify.mapping import chunks
 from connectors.shopify.types import InventoryChange
 from integration import job_catalog, signals
-from integration.extensions import db, queues, redis
+from integration.extensions import db, redis
 from integration.models import ChannelStock, Shop, ShopStatus
 from integration.models.base import utcnow
 from integration.models.upsert import insert
 from integration.shops.alerts import raise_alert
 from integration.shops.shopify_client import client_for
+from integration.stock.push_schedule import PushSchedule
 from integration.stock.targets import (
     CHANNEL,
     Planned,
@@ -57,8 +58,8 @@ LOCK_TTL = 300  # seconds a crashed holder can keep the shop's push lock
 LOCK_WAIT = 60  # seconds a push waits for the lock before retrying later
 
 
-def _key(kind: str, shop_id: int) -> str:
-    return f"nearstock:stock:{kind}:{{{shop_id}}}"  # one hash tag per shop: one cluster slot
+SCHEDULE = PushSchedule("nearstock:stock", job_catalog.PUSH_SHOPIFY_STOCK, job_catalog.push_stock_id, PENDING_TTL)
+_key = SCHEDULE.key
 
 
 # -- change notification and coalescing ---------------------------------------------------------
@@ -90,18 +91,7 @@ def _after_commit(shop_id: int, skus: list[str], push: bool) -> None:
 
 def schedule_push(shop_id: int, skus: Sequence[str]) -> bool:
     """Mark ``skus`` dirty; enqueue a push job unless one is pending. True when enqueued."""
-    client = redis.client
-    with client.pipeline() as pipe:
-        if skus:
-            pipe.sadd(_key("dirty", shop_id), *skus)
-        pipe.set(_key("pending", shop_id), "1", nx=True, ex=PENDING_TTL)
-        claimed = pipe.execute()[-1]
-    if not claimed:
-        return False
-    seq = client.incr(_key("push-seq", shop_id))
-    queues.enqueue("sync", job_catalog.PUSH_SHOPIFY_STOCK, shop_id, job_id=job_catalog.push_stock_id(shop_id, seq),
-                   unique=True)
-    return True
+    return SCHEDULE.schedule(shop_id, skus)
 
 
 def sweep_dirty(shop_ids: Iterable[int]) -> int:

@@ -30,8 +30,9 @@ from integration.models.base import utcnow
 from integration.models.storefront import BackInStockSubscription, SubscriptionStatus, VariantStockState
 from integration.models.upsert import insert
 from integration.notices.outbox import enqueue_notice
-from integration.storefront.status import settings_for, variant_gid, variant_number
+from integration.storefront.settings import settings_for
 from integration.storefront.texts import resolve_locale
+from integration.storefront.wire import variant_gid, variant_number
 
 log = structlog.get_logger(__name__)
 

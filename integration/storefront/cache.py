@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 import structlog
 
@@ -62,12 +61,6 @@ def status_fields(market: str, locale: str) -> list[str]:
 
 
 # -- the hot path ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Lookup:
-    shop_id: int | None  # None: not installed; MISSING is not used here (resolved by the caller)
-    body: bytes | None  # the first field found, or None
 
 
 def lookup(domain: str, extra: Sequence[tuple[str, list[str]]] = ()) -> tuple[object, list]:

@@ -24,6 +24,7 @@ from integration.models import Shop
 from integration.models.base import utcnow
 from integration.models.storefront import VariantStockState
 from integration.shops.alerts import raise_alert
+from integration.storefront.wire import digest_of
 
 log = structlog.get_logger(__name__)
 
@@ -48,7 +49,6 @@ def pending(shop_id: int, gids: Sequence[str]) -> list[tuple[str, str]]:
 def sync(shop: Shop, gids: Sequence[str], *, encoded_by_variant: Mapping[str, str], stats) -> None:
     """Write the metafields of ``gids`` that are behind (their documents in ``encoded_by_variant``)."""
     from integration.shops.shopify_client import client_for
-    from integration.storefront.status import digest_of
 
     behind = [(gid, digest) for gid, digest in pending(shop.id, gids)
               if gid in encoded_by_variant and digest_of(encoded_by_variant[gid]) == digest]

@@ -21,9 +21,7 @@ The metafield document (JSON), read by the theme app extension's Liquid::
 
 from __future__ import annotations
 
-import hashlib
 import json
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
@@ -34,7 +32,6 @@ from sqlalchemy import select
 
 from connectors.errors import RetryableError
 from connectors.shopify.mapping import chunks
-from integration import job_catalog, signals
 from integration.domain.routing import Candidate
 from integration.domain.stock_status import (
     ANY_MARKET,
@@ -44,98 +41,18 @@ from integration.domain.stock_status import (
     restock_budget,
     statuses_for,
 )
-from integration.extensions import db, queues
+from integration.extensions import db
 from integration.models import Shop, ShopSettings, ShopStatus, StockLevel, Variant, Warehouse
 from integration.models.base import utcnow
-from integration.models.storefront import StockStatusText, StorefrontSettings, VariantStockState
-from integration.models.upsert import insert
+from integration.models.storefront import VariantStockState
 from integration.storefront import cache
+from integration.storefront.settings import overrides_for, settings_for
 from integration.storefront.texts import SUPPORTED_LOCALES, render, resolve_locale
+from integration.storefront.wire import digest_of, encode, variant_gid, variant_number
 
 log = structlog.get_logger(__name__)
 
 CHUNK = 500  # SKUs per locked step of a refresh
-VARIANT_PREFIX = "gid://shopify/ProductVariant/"
-
-
-def variant_gid(variant_id: str) -> str:
-    return variant_id if variant_id.startswith("gid://") else f"{VARIANT_PREFIX}{variant_id}"
-
-
-def variant_number(gid: str) -> str:
-    return gid.rsplit("/", 1)[-1]
-
-
-# -- settings -------------------------------------------------------------------------------------
-
-
-def settings_for(shop_id: int) -> StorefrontSettings:
-    row = db.session.execute(select(StorefrontSettings).where(StorefrontSettings.shop_id == shop_id)
-                             ).scalar_one_or_none()
-    return row or StorefrontSettings(shop_id=shop_id, allow_preorder=False, back_in_stock=True, notify_per_unit=2.0,
-                                     locales=[], default_locale=None, markets=[])
-
-
-SETTINGS_FIELDS = ("allow_preorder", "back_in_stock", "notify_per_unit", "locales", "default_locale", "markets")
-
-
-def update_settings(shop_id: int, values: Mapping) -> StorefrontSettings:
-    """Insert-or-update the shop's settings (no commit), then refresh every status after commit."""
-    unknown = set(values) - set(SETTINGS_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown storefront setting(s): {', '.join(sorted(unknown))}")
-    db.session.execute(insert(StorefrontSettings).values(
-        shop_id=shop_id, allow_preorder=False, back_in_stock=True, notify_per_unit=2.0, locales=[], markets=[],
-        updated_at=utcnow()).on_conflict_do_nothing(index_elements=["shop_id"]))
-    row = db.session.execute(select(StorefrontSettings).where(StorefrontSettings.shop_id == shop_id)).scalar_one()
-    for key, value in values.items():
-        if key == "locales":
-            value = [loc for loc in dict.fromkeys(resolve_locale(v, "") for v in value or ()) if loc]
-        elif key == "markets":
-            value = sorted({str(c).upper() for c in value or () if len(str(c)) == 2})
-        elif key == "notify_per_unit":
-            value = min(100.0, max(0.0, float(value)))
-        setattr(row, key, value)
-    row.updated_at = utcnow()
-    signals.on_commit(db.session(), lambda: queue_full_refresh(shop_id))
-    return row
-
-
-def overrides_for(shop_id: int) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, str]] = {}
-    for locale, key, template in db.session.execute(
-            select(StockStatusText.locale, StockStatusText.key, StockStatusText.template)
-            .where(StockStatusText.shop_id == shop_id)):
-        out.setdefault(locale, {})[key] = template
-    return out
-
-
-def set_text(shop_id: int, locale: str, key: str, template: str | None) -> None:
-    """Store (or, with an empty template, remove) a merchant's wording; no commit. Every status
-    of the shop is refreshed after the commit."""
-    from integration.storefront.texts import validate_override
-
-    locale = resolve_locale(locale, locale)
-    if not template:
-        db.session.execute(StockStatusText.__table__.delete().where(
-            StockStatusText.shop_id == shop_id, StockStatusText.locale == locale, StockStatusText.key == key))
-    else:
-        template = validate_override(locale, key, template)
-        stmt = insert(StockStatusText).values(shop_id=shop_id, locale=locale, key=key, template=template,
-                                              updated_at=utcnow())
-        db.session.execute(stmt.on_conflict_do_update(
-            index_elements=["shop_id", "locale", "key"],
-            set_={"template": stmt.excluded.template, "updated_at": stmt.excluded.updated_at}))
-    signals.on_commit(db.session(), lambda: queue_full_refresh(shop_id))
-
-
-def queue_full_refresh(shop_id: int) -> None:
-    """After a settings or wording change: every status of the shop, recomputed by a job (a
-    burst of edits within ten seconds is one job)."""
-    queues.enqueue("sync", job_catalog.REFRESH_SHOP, shop_id,
-                   job_id=job_catalog.refresh_shop_id(shop_id, int(time.time() // 10)), unique=True)
-
-
 # -- what a status depends on ---------------------------------------------------------------------
 
 
@@ -206,14 +123,6 @@ def document(ctx: StatusContext, status: SkuStatus) -> dict:
         record["texts"] = {loc: render(s, market, loc, ctx.overrides) for loc in ctx.locales}
         markets[market] = record
     return {"v": 1, "default": ctx.default_locale, "markets": markets}
-
-
-def encode(doc: dict) -> str:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def digest_of(encoded: str) -> str:
-    return hashlib.sha256(encoded.encode()).hexdigest()
 
 
 def proxy_bodies(doc: dict, variant_id: str) -> dict[str, bytes]:

@@ -22,7 +22,7 @@ from integration.errors import APIError
 from integration.extensions import db
 from integration.models import Order, Shop
 from integration.models.base import utcnow
-from integration.models.notification import Notification, NotificationStatus, OrderFeedback
+from integration.models.notification import Notification, NotificationStatus
 from integration.notices import links, samples, send
 from integration.notices import outbox as notifications
 from integration.notices import render as rendering
@@ -180,34 +180,11 @@ def feedback():
     rating = min(max(rating, 1), 5)
     done = request.method == "POST"
     if done:
-        record_feedback(order, rating, (request.form.get("comment") or "").strip()[:2000] or None)
+        notifications.record_feedback(order, rating, (request.form.get("comment") or "").strip()[:2000] or None)
     html, _lang = rendering.render_page("pages/feedback.html", {"done": done, "rating": rating,
                                                                  "order_name": order.name},
                                         locale=data.get("l") or order.locale)
     return _html(html, csp="default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
-
-
-def record_feedback(order: Order, rating: int, comment: str | None) -> bool:
-    """Store the rating (a second one updates it); True and ``feedback_received`` the first time."""
-    existing = db.session.execute(
-        select(OrderFeedback).where(OrderFeedback.shop_id == order.shop_id, OrderFeedback.order_id == order.id)
-        .with_for_update()
-    ).scalar_one_or_none()
-    if existing is not None:
-        existing.rating, existing.updated_at = rating, utcnow()
-        if comment:
-            existing.comment = comment
-        db.session.commit()
-        return False
-    insert = notifications._insert(OrderFeedback).values(
-        shop_id=order.shop_id, order_id=order.id, email=order.email, rating=rating, comment=comment,
-        created_at=utcnow(), updated_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["shop_id", "order_id"]).returning(OrderFeedback.id)
-    first = db.session.execute(insert).scalar() is not None
-    if first:
-        notifications.feedback_received(order.shop_id, order.id, rating)
-    db.session.commit()
-    return first
 
 
 # -- admin API ------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from integration.extensions import db, queues, redis
 from integration.models.storefront import VariantStockState
 from integration.storefront import cache
+from integration.storefront import settings as storefront_settings
 from integration.storefront import status as storefront
 from tests.shopify_fixtures import SHOPIFY_SHOP
 from tests.test_storefront_helpers import storefront_stack  # noqa: F401 - the "sf" fixture
@@ -93,7 +94,7 @@ def test_preorder_only_when_the_shop_allows_it(sf):
     storefront.refresh_statuses(sf.shop.id, ["HOODIE-L"], today=eta.date())
     assert cached(sf, "HOODIE-L", "*:en")["code"] == "out_of_stock"  # the same everywhere
 
-    storefront.update_settings(sf.shop.id, {"allow_preorder": True})
+    storefront_settings.update_settings(sf.shop.id, {"allow_preorder": True})
     db.session.commit()
     storefront.refresh_statuses(sf.shop.id, ["HOODIE-L"], today=eta.date())
     de = cached(sf, "HOODIE-L", "DE:en")
@@ -103,7 +104,7 @@ def test_preorder_only_when_the_shop_allows_it(sf):
 
 
 def test_merchant_wording_overrides_the_catalog(sf):
-    storefront.set_text(sf.shop.id, "en", "in_stock_local", "Ready to ship from {country}")
+    storefront_settings.set_text(sf.shop.id, "en", "in_stock_local", "Ready to ship from {country}")
     db.session.commit()
     sf.set_stock(sf.de, "HOODIE-S", 40)
     sf.worker.run()

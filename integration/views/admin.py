@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from connectors.shopify.signatures import is_valid_shop_domain
+from integration.shops.verification import is_valid_shop_domain
 
 bp = Blueprint("admin", __name__)
 

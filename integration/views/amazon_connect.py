@@ -10,14 +10,13 @@ server.
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, g, jsonify, redirect, request
 
 from integration.amazon import connect
-from integration.errors import APIError, error_response
+from integration.errors import error_response
 from integration.models.amazon import AmazonAccount
 from integration.views.auth import embedded_admin_url
+from integration.views.request_body import read_json_object
 from integration.views.session_auth import require_session
 
 bp = Blueprint("amazon_connect", __name__)
@@ -33,21 +32,6 @@ def _connect_error(exc: connect.ConnectError):
 
 def _config():
     return current_app.config["NEARSTOCK"]
-
-
-def _body() -> dict:
-    if not request.is_json:
-        raise APIError(415, "unsupported_media_type", "send application/json")
-    raw = request.get_data(cache=True)
-    if len(raw) > MAX_BODY:
-        raise APIError(413, "body_too_large", f"the body must be at most {MAX_BODY} bytes")
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise APIError(400, "invalid_json", "the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise APIError(400, "invalid_body", "the body must be a JSON object")
-    return data
 
 
 def account_json(account: AmazonAccount) -> dict:
@@ -74,7 +58,7 @@ def accounts():
 @require_session
 def start():
     """Body ``{"marketplaces": ["A1PA6795UKMFR9", …], "name"?: "EU"}``: answers the consent URL."""
-    url = connect.start(_config(), g.shop.id, _body())
+    url = connect.start(_config(), g.shop.id, read_json_object(MAX_BODY))
     return jsonify(url=url, expires_in=connect.STATE_TTL)
 
 

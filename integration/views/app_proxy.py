@@ -18,9 +18,9 @@ import time
 import structlog
 from flask import current_app, g, request
 
-from connectors.shopify.signatures import is_valid_shop_domain, verify_proxy_signature
 from integration.errors import APIError
 from integration.shops import installation
+from integration.shops.verification import is_valid_shop_domain, proxy_query_is_authentic
 
 log = structlog.get_logger(__name__)
 
@@ -33,9 +33,7 @@ def verified_proxy_params() -> dict[str, str | list[str]]:
     for key in request.args:
         values = request.args.getlist(key)
         params[key] = values if len(values) > 1 else values[0]
-    config = current_app.config["NEARSTOCK"]
-    secrets = [s for s in (config.shopify_api_secret, config.shopify_api_secret_previous) if s]
-    if not verify_proxy_signature(params, secrets):
+    if not proxy_query_is_authentic(params, current_app.config["NEARSTOCK"]):
         log.warning("proxy.bad_signature", path=request.path)
         raise APIError(401, "invalid_signature", "app proxy signature missing or invalid")
     try:

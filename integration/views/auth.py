@@ -17,12 +17,12 @@ from flask import Blueprint, current_app, redirect, render_template, request
 from itsdangerous import BadSignature
 
 from connectors.errors import ConnectorError
-from connectors.shopify.signatures import is_valid_shop_domain, verify_query_hmac
 from integration import job_catalog
 from integration.errors import APIError
 from integration.extensions import queues, redis
 from integration.security import signer
 from integration.shops import installation
+from integration.shops.verification import install_query_is_authentic, is_valid_shop_domain
 
 bp = Blueprint("auth", __name__)
 log = structlog.get_logger(__name__)
@@ -43,8 +43,7 @@ def _verified_params() -> dict[str, str]:
     if not is_valid_shop_domain(shop):
         log.warning("auth.bad_shop", shop=shop[:255])
         raise APIError(400, "invalid_shop", "shop must be a myshopify.com domain")
-    secrets_ = [s for s in (_config().shopify_api_secret, _config().shopify_api_secret_previous) if s]
-    if not verify_query_hmac(params, secrets_):
+    if not install_query_is_authentic(params, _config()):
         log.warning("auth.bad_hmac", shop=shop, path=request.path)
         raise APIError(401, "invalid_hmac", "HMAC verification failed")
     try:

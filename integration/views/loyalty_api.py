@@ -4,8 +4,6 @@ adjustments, program totals. Session-token protected; every read and write is sc
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 
 from integration import job_catalog
@@ -14,6 +12,7 @@ from integration.extensions import db, queues
 from integration.loyalty import admin as loyalty_admin
 from integration.loyalty import ledger as loyalty
 from integration.loyalty import program as loyalty_program
+from integration.views.request_body import read_json_object
 from integration.views.session_auth import require_session
 
 bp = Blueprint("loyalty_api", __name__, url_prefix="/api/loyalty")
@@ -34,21 +33,6 @@ def _program_error(exc: loyalty_program.ProgramError):
     response = jsonify(error={"code": "invalid", "message": exc.message, "field": exc.field})
     response.status_code = 400
     return response
-
-
-def _body() -> dict:
-    if not request.is_json:
-        raise APIError(415, "unsupported_media_type", "send application/json")
-    raw = request.get_data(cache=True)
-    if len(raw) > MAX_BODY:
-        raise APIError(413, "body_too_large", f"the body must be at most {MAX_BODY} bytes")
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise APIError(400, "invalid_json", "the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise APIError(400, "invalid_body", "the body must be a JSON object")
-    return data
 
 
 def _customer(value: str) -> str:
@@ -73,7 +57,7 @@ def get_program():
 @bp.put("/program")
 @require_session
 def put_program():
-    loyalty_program.update_program(g.shop.id, _body())
+    loyalty_program.update_program(g.shop.id, read_json_object(MAX_BODY))
     db.session.commit()
     return _program_payload()
 
@@ -87,7 +71,7 @@ def get_tiers():
 @bp.put("/tiers")
 @require_session
 def put_tiers():
-    loyalty_program.replace_tiers(g.shop.id, _body().get("tiers"))
+    loyalty_program.replace_tiers(g.shop.id, read_json_object(MAX_BODY).get("tiers"))
     db.session.commit()
     # Thresholds moved: every member's tier is checked again, off the request.
     queues.enqueue("low", job_catalog.REEVALUATE_SHOP, g.shop.id)
@@ -108,7 +92,7 @@ def customer_ledger(customer: str):
 @bp.post("/customers/<path:customer>/adjustments")
 @require_session
 def adjust(customer: str):
-    data = _body()
+    data = read_json_object(MAX_BODY)
     key = data.get("request_key")
     if key is not None and (not isinstance(key, str) or not 8 <= len(key) <= 64):
         raise APIError(400, "invalid_request_key", "request_key must be 8 to 64 characters")

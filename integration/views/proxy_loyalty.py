@@ -9,13 +9,12 @@ Answers are private and never cached.
 
 from __future__ import annotations
 
-import json
-
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify
 
 from integration.errors import APIError
 from integration.loyalty import admin, ledger, rewards
 from integration.views.app_proxy import require_proxy
+from integration.views.request_body import read_json_object
 
 bp = Blueprint("proxy_loyalty", __name__, url_prefix="/proxy")
 
@@ -40,21 +39,6 @@ def _customer() -> str:
     return g.customer_id
 
 
-def _body() -> dict:
-    if not request.is_json:
-        raise APIError(415, "unsupported_media_type", "send application/json")
-    raw = request.get_data(cache=True)
-    if len(raw) > MAX_BODY:
-        raise APIError(413, "body_too_large", f"the body must be at most {MAX_BODY} bytes")
-    try:
-        data = json.loads(raw or b"{}")
-    except ValueError:
-        raise APIError(400, "invalid_json", "the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise APIError(400, "invalid_body", "the body must be a JSON object")
-    return data
-
-
 @bp.get("/loyalty")
 @require_proxy
 def summary():
@@ -66,7 +50,7 @@ def summary():
 @require_proxy
 def join():
     customer = _customer()
-    data = _body()
+    data = read_json_object(MAX_BODY, empty_ok=True)
     birthday = data.get("birthday")
     if birthday is not None and not isinstance(birthday, str):
         raise APIError(400, "invalid_birthday", "birthday must be MM-DD")
@@ -78,7 +62,7 @@ def join():
 @require_proxy
 def redeem():
     customer = _customer()
-    data = _body()
+    data = read_json_object(MAX_BODY, empty_ok=True)
     points = data.get("points")
     if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
         raise APIError(400, "invalid_points", "points must be a positive whole number")

@@ -27,12 +27,12 @@ from flask import Blueprint, Response, g, jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from connectors.shopify.signatures import is_valid_shop_domain, verify_proxy_signature
 from integration.errors import APIError
 from integration.extensions import db
 from integration.metrics import REQUEST_LATENCY
 from integration.models import Shop
 from integration.shops import installation
+from integration.shops.verification import is_valid_shop_domain, proxy_query_is_authentic
 from integration.storefront import cache
 from integration.storefront.status import market_of
 from integration.storefront.texts import DEFAULT_LOCALE, resolve_locale
@@ -132,8 +132,7 @@ class FastStock:
 
     def __init__(self, wsgi_app, flask_app) -> None:
         self.wsgi_app = wsgi_app
-        config = flask_app.config["NEARSTOCK"]
-        self.secrets = [s for s in (config.shopify_api_secret, config.shopify_api_secret_previous) if s]
+        self.config = flask_app.config["NEARSTOCK"]
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != self.PATH or environ.get("REQUEST_METHOD") != "GET":
@@ -157,7 +156,7 @@ class FastStock:
                 params[key] = value
         domain, variant = params.get("shop"), params.get("variant_id")
         if not (isinstance(domain, str) and isinstance(variant, str) and _VARIANT.match(variant)
-                and is_valid_shop_domain(domain) and verify_proxy_signature(params, self.secrets)):
+                and is_valid_shop_domain(domain) and proxy_query_is_authentic(params, self.config)):
             return None
         try:
             if abs(time.time() - int(str(params.get("timestamp", "")))) > TIMESTAMP_WINDOW:

@@ -1,26 +1,24 @@
 """Embedded-admin authentication: every admin JSON request carries an App Bridge session token.
 
 https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens
-The token (HS256 JWT signed with the app secret) is decoded with ShopifyAPI's
-``session_token.decode_from_header``, which checks the signature, ``aud`` (our API key), ``exp``,
-``nbf`` and that ``iss`` and ``dest`` name the same shop. The shop comes from the token and only
-from the token: no endpoint takes a shop parameter, so shop A's token can never reach shop B.
-When the shop has no usable offline token yet, one is obtained by token exchange.
+The token (HS256 JWT signed with the app secret) is checked by
+:func:`integration.shops.verification.verify_session_token`: the signature, ``aud`` (our API key),
+``exp``, ``nbf``, the standard claims and that ``iss`` and ``dest`` name the same shop. The shop
+comes from the token and only from the token: no endpoint takes a shop parameter, so shop A's token
+can never reach shop B. When the shop has no usable offline token yet, one is obtained by token
+exchange.
 """
 
 from __future__ import annotations
 
 import functools
-from urllib.parse import urlparse
 
 import structlog
 from flask import current_app, g, request
-from shopify import session_token
 
 from connectors.errors import ConnectorError
-from connectors.shopify.signatures import is_valid_shop_domain
 from integration.errors import APIError
-from integration.shops import installation
+from integration.shops import installation, verification
 
 log = structlog.get_logger(__name__)
 
@@ -34,19 +32,6 @@ class InvalidSessionError(APIError):
         return [*super().get_headers(environ, scope), ("X-Shopify-Retry-Invalid-Session-Request", "1")]
 
 
-def _decode(header: str) -> dict:
-    config = current_app.config["NEARSTOCK"]
-    last_error: Exception | None = None
-    for secret in (config.shopify_api_secret, config.shopify_api_secret_previous):
-        if not secret:
-            continue
-        try:
-            return session_token.decode_from_header(header, config.shopify_api_key, secret)
-        except session_token.SessionTokenError as exc:
-            last_error = exc
-    raise InvalidSessionError(f"session token rejected: {type(last_error).__name__}")
-
-
 def require_session(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -54,23 +39,21 @@ def require_session(view):
         if not header.startswith("Bearer ") or len(header) > 4096:
             raise InvalidSessionError("missing bearer session token")
         try:
-            claims = _decode(header)
-        except InvalidSessionError:
+            session = verification.verify_session_token(header, request.url, current_app.config["NEARSTOCK"])
+        except verification.InvalidSessionToken as exc:
             log.warning("session.rejected", path=request.path)
-            raise
-        domain = urlparse(claims["dest"]).hostname or ""
-        if not is_valid_shop_domain(domain):
-            raise InvalidSessionError("session token names no valid shop")
+            raise InvalidSessionError(str(exc)) from None
+        domain = session.domain
         shop = installation.get_installed(domain)
         if shop is None or not shop.access_token:
             try:
-                tokens = installation.oauth().exchange_session_token(domain, header[len("Bearer "):])
+                tokens = installation.oauth().exchange_session_token(domain, session.token)
             except ConnectorError as exc:
                 log.warning("session.token_exchange_failed", shop=domain, error=str(exc))
                 raise InvalidSessionError("could not obtain an access token for this shop") from None
             shop = installation.store_tokens(domain, tokens, installing=True)
         g.shop = shop
-        g.shopify_user = claims.get("sub")
+        g.shopify_user = session.user
         structlog.contextvars.bind_contextvars(shop=domain)
         return view(*args, **kwargs)
 

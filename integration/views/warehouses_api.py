@@ -8,15 +8,13 @@ which keys are set, never their values. Errors: ``{"error": {"code", "message", 
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, g, jsonify, request
 
-from integration.errors import APIError
 from integration.models import Alert, RoutingRule, ShopSettings, Warehouse, WarehouseAccount
 from integration.orders import overview
 from integration.shops import shop_settings
 from integration.shops.alerts import open_alerts
+from integration.views.request_body import read_json_object
 from integration.views.session_auth import require_session
 from integration.warehouses import accounts as warehouse_accounts
 from integration.warehouses import credentials, location_suggestions, routing_rules
@@ -38,23 +36,6 @@ def _setup_error(exc: SetupError):
     if exc.retry_after:
         response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
     return response
-
-
-def _body() -> dict:
-    if (request.content_length or 0) > MAX_BODY:
-        raise APIError(413, "body_too_large", f"the body must be at most {MAX_BODY} bytes")
-    if not request.is_json:
-        raise APIError(415, "unsupported_media_type", "send application/json")
-    raw = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH even when chunked
-    if len(raw) > MAX_BODY:
-        raise APIError(413, "body_too_large", f"the body must be at most {MAX_BODY} bytes")
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise APIError(400, "invalid_json", "the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise APIError(400, "invalid_body", "the body must be a JSON object")
-    return data
 
 
 def _allow_any_endpoint() -> bool:
@@ -118,14 +99,15 @@ def accounts():
 @bp.post("/warehouse-accounts")
 @require_session
 def create_account():
-    account, discovery = warehouse_accounts.create_account(g.shop.id, _body(), allow_any_endpoint=_allow_any_endpoint())
+    account, discovery = warehouse_accounts.create_account(g.shop.id, read_json_object(MAX_BODY),
+                                                           allow_any_endpoint=_allow_any_endpoint())
     return jsonify(account=account_json(account, discovery["found"]), discovery=discovery), 201
 
 
 @bp.patch("/warehouse-accounts/<int:account_id>")
 @require_session
 def update_account(account_id: int):
-    account = warehouse_accounts.update_account(g.shop.id, account_id, _body(),
+    account = warehouse_accounts.update_account(g.shop.id, account_id, read_json_object(MAX_BODY),
                                                 allow_any_endpoint=_allow_any_endpoint())
     return jsonify(account=account_json(account))
 
@@ -157,7 +139,8 @@ def warehouses():
 @bp.patch("/warehouses/<int:warehouse_id>")
 @require_session
 def update_warehouse(warehouse_id: int):
-    return jsonify(warehouse=warehouse_json(warehouse_settings.update_warehouse(g.shop.id, warehouse_id, _body())))
+    warehouse = warehouse_settings.update_warehouse(g.shop.id, warehouse_id, read_json_object(MAX_BODY))
+    return jsonify(warehouse=warehouse_json(warehouse))
 
 
 @bp.get("/warehouses/suggestions")
@@ -177,7 +160,7 @@ def rules():
 @bp.post("/routing-rules")
 @require_session
 def create_rule():
-    rule, created = routing_rules.create_rule(g.shop.id, _body())
+    rule, created = routing_rules.create_rule(g.shop.id, read_json_object(MAX_BODY))
     return jsonify(rule=rule_json(rule)), 201 if created else 200
 
 
@@ -199,7 +182,7 @@ def settings():
 @bp.patch("/settings")
 @require_session
 def update_settings():
-    return jsonify(settings=settings_json(shop_settings.update_settings(g.shop.id, _body())))
+    return jsonify(settings=settings_json(shop_settings.update_settings(g.shop.id, read_json_object(MAX_BODY))))
 
 
 @bp.get("/alerts")

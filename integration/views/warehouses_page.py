@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from connectors.shopify.signatures import is_valid_shop_domain
+from integration.shops.verification import is_valid_shop_domain
 
 page_bp = Blueprint("warehouses_page", __name__)
 

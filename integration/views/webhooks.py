@@ -26,10 +26,10 @@ from collections.abc import Callable, Iterable
 import structlog
 from flask import Flask
 
-from connectors.shopify.signatures import is_valid_shop_domain, verify_webhook
 from integration.inbox.events import InboxUnavailableError, receive_event
 from integration.metrics import REQUEST_LATENCY
 from integration.request_context import request_id_from
+from integration.shops.verification import is_valid_shop_domain, webhook_is_authentic
 
 log = structlog.get_logger(__name__)
 
@@ -94,8 +94,7 @@ class ShopifyWebhooks:
                           [("Allow", "POST")])
         config = self.app.config["NEARSTOCK"]
         body = _read_body(environ, config.max_webhook_bytes)
-        secrets = [s for s in (config.shopify_api_secret, config.shopify_api_secret_previous) if s]
-        if not verify_webhook(body, environ.get("HTTP_X_SHOPIFY_HMAC_SHA256"), secrets):
+        if not webhook_is_authentic(body, environ.get("HTTP_X_SHOPIFY_HMAC_SHA256"), config):
             log.warning("webhook.bad_hmac", shop=environ.get("HTTP_X_SHOPIFY_SHOP_DOMAIN", "")[:MAX_HEADER])
             raise Refused(401, "invalid_hmac", "HMAC verification failed")
 

@@ -300,7 +300,8 @@ def test_without_an_amazon_app_connect_is_off(tmp_path, database_url, redis_url,
 
 def test_make_run_starts_an_emulator_wired_for_the_connect_flow(tmp_path, database_url, redis_url, redis_conn, capsys):
     """``make run`` without Amazon credentials: the sandbox it starts takes the whole flow."""
-    from integration import create_app, embedded
+    from integration import create_app
+    from sandbox import launcher as embedded
 
     env: dict[str, str] = {}
     sandbox = embedded._start_amazon_sandbox(make_config(tmp_path, database_url, redis_url, APP_URL=APP_URL), env)

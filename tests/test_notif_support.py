@@ -136,9 +136,9 @@ def install(app) -> None:
 @pytest.fixture
 def notif_app(tmp_path, database_url, redis_url, redis_conn, smtp_server):
     """The app with SMTP_URL pointing at the loopback aiosmtpd server."""
-    from connectors.email import close_mailer
     from integration import create_app
     from integration.extensions import db
+    from integration.notices.mailer import close_mailer
 
     config = make_config(tmp_path, database_url, redis_url, SMTP_URL=smtp_server.url, APP_URL="https://app.example")
     app = create_app(config)

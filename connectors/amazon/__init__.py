@@ -5,7 +5,8 @@
 * :mod:`.orders`: order polling (Orders API v2026-01-01) -> ``OrderData``;
 * :mod:`.listings`: MFN quantities by ``patchListingsItem`` or ``JSON_LISTINGS_FEED``;
 * :mod:`.shipments`: ``confirmShipment`` per package;
-* :mod:`.auth`: seller authorization (consent URL, ``spapi_oauth_code`` exchange).
+* :mod:`.auth`: seller authorization (consent URL, ``spapi_oauth_code`` exchange);
+* :mod:`.channel`: ``AmazonChannel``, the ``AmazonSeller`` port over the modules above.
 
 FBA (inventory, multi-channel fulfillment) is a warehouse provider: :mod:`connectors.warehouses.fba`.
 """

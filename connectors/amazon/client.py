@@ -44,9 +44,9 @@ from sp_api.base.client import Client
 from sp_api.base.credential_provider import FromCodeCredentialProvider
 from sp_api.base.exceptions import get_exception_for_code
 
+from connectors.call_record import EXCERPT, CallRecord
 from connectors.errors import AuthError, ConnectorError, PermanentError, RetryableError
 from connectors.http import USER_AGENT, make_session
-from connectors.warehouses.base import EXCERPT, CallRecord
 
 from .auth import DEFAULT_LWA_URL, DEFAULT_TIMEOUT, LibraryCredentials, LwaCredentials, LwaTokenClient
 from .throttle import OperationThrottle, QuotaExceededError, announced_rate

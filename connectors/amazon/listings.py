@@ -21,9 +21,10 @@ import gzip
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from connectors.errors import PermanentError, RetryableError
+from integration.domain.channels import FeedResult, FeedSubmission, SkuIssue
 
 from .client import SpApiClient
 
@@ -36,15 +37,6 @@ FINISHED = frozenset({"DONE", "FATAL", "CANCELLED"})
 
 
 @dataclass(frozen=True)
-class SkuIssue:
-    sku: str | None
-    code: str | None
-    message: str
-    severity: str  # ERROR, WARNING, INFO
-    attribute: str | None = None
-
-
-@dataclass(frozen=True)
 class ListingResult:
     sku: str
     status: str  # ACCEPTED, INVALID (VALID only in validation preview)
@@ -54,41 +46,6 @@ class ListingResult:
     @property
     def accepted(self) -> bool:
         return self.status == "ACCEPTED"
-
-
-@dataclass(frozen=True)
-class FeedSubmission:
-    """What we must remember about a submitted feed to read its report later (JSON-serialisable)."""
-
-    feed_id: str
-    document_id: str
-    skus: tuple[str, ...]
-    """SKU of message ``i + 1`` (messageIds are 1-based positions)."""
-
-    def as_dict(self) -> dict:
-        return {"feed_id": self.feed_id, "document_id": self.document_id, "skus": list(self.skus)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping) -> FeedSubmission:
-        return cls(str(data["feed_id"]), str(data["document_id"]), tuple(data["skus"]))
-
-
-@dataclass(frozen=True)
-class FeedResult:
-    feed_id: str
-    status: str  # DONE, FATAL, CANCELLED
-    processed: int = 0
-    accepted: int = 0
-    invalid: int = 0
-    errors: dict[str, tuple[SkuIssue, ...]] = field(default_factory=dict)
-    """SKU -> its ERROR issues: those quantities were not applied."""
-    warnings: dict[str, tuple[SkuIssue, ...]] = field(default_factory=dict)
-    feed_issues: tuple[SkuIssue, ...] = ()
-    """Issues not tied to a message (feed format problems)."""
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "DONE" and not self.errors and not self.feed_issues
 
 
 def availability_patch(quantity: int) -> dict:

@@ -32,14 +32,13 @@ from decimal import Decimal, InvalidOperation
 import structlog
 
 from connectors.errors import PermanentError
+from integration.domain.channels import CHANNEL_AFN, CHANNEL_MFN, OrdersPage
 from integration.domain.orders import Address, Customer, OrderData, OrderLineData
 
 from .client import SpApiClient, iso
 
 log = structlog.get_logger("connectors.amazon.orders")
 
-CHANNEL_MFN = "amazon"
-CHANNEL_AFN = "amazon_afn"
 SEARCH_DATA = ("FULFILLMENT", "PROCEEDS")
 ADDRESS_DATA = ("BUYER", "RECIPIENT", "FULFILLMENT", "PROCEEDS")
 SETTLE = timedelta(minutes=2, seconds=5)
@@ -87,15 +86,6 @@ class OrdersCursor:
         data = json.loads(text[len(CURSOR_PREFIX):])
         return cls(after=_time(data["after"]), before=_time(data["before"]) if data.get("before") else None,
                    token=data.get("token"))
-
-
-@dataclass(frozen=True)
-class OrdersPage:
-    orders: tuple[OrderData, ...]
-    cursor: str
-    """Store it and pass it to the next poll."""
-    has_more: bool
-    """True: the window is not finished, poll again now; False: caught up until the next poll."""
 
 
 def poll_orders(client: SpApiClient, cursor: str | None, *, since: datetime | None = None, page_size: int = 50,

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from connectors.errors import PermanentError
+from integration.domain.channels import ShipmentPackage
 
 from .client import SpApiClient, iso
 
@@ -40,19 +39,6 @@ def carrier_code(carrier: str | None) -> tuple[str, str | None]:
                              code="missing_carrier", system="amazon")
     code = CARRIER_CODES.get(re.sub(r"[^a-z0-9]", "", carrier.lower()))
     return (code, None) if code else ("Other", carrier)
-
-
-@dataclass(frozen=True)
-class ShipmentPackage:
-    package_reference_id: str
-    carrier: str
-    """Carrier name as the warehouse reports it ("DHL Paket", "Royal Mail", …)."""
-    tracking_number: str
-    ship_date: datetime
-    items: tuple[tuple[str, int], ...]
-    """(Amazon orderItemId, quantity) in this package."""
-    shipping_method: str | None = None
-    ship_from_supply_source_id: str | None = None
 
 
 def confirmation_body(package: ShipmentPackage, marketplace_id: str) -> dict:

@@ -23,7 +23,7 @@ from connectors.errors import PermanentError, RetryableError
 from connectors.http import make_session
 from connectors.shopify import mapping
 from connectors.shopify.client import ShopifyClient, load_document
-from connectors.shopify.types import BulkOperation, InventoryLevel, Variant, VariantStock
+from integration.domain.channels import BulkOperation, InventoryLevel, Variant, VariantStock
 
 BUSY_CODES = {"OPERATION_IN_PROGRESS", "LIMIT_REACHED"}
 DOWNLOAD_TIMEOUT = (5.0, 60.0)

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from connectors.shopify import mapping
 from connectors.shopify.client import ShopifyClient
-from connectors.shopify.types import Location, Metafield, MetafieldInput, Variant
+from integration.domain.batching import chunks
+from integration.domain.channels import Location, Metafield, MetafieldInput, Variant
 
 PAGE_SIZE = 100
 NODES_BATCH = 100
@@ -38,7 +39,7 @@ def iter_locations(
 def get_variants(client: ShopifyClient, variant_ids: Iterable[str]) -> list[Variant]:
     """Variants by id; unknown ids are left out."""
     found: list[Variant] = []
-    for batch in mapping.chunks(_unique(variant_ids), NODES_BATCH):
+    for batch in chunks(_unique(variant_ids), NODES_BATCH):
         data = client.execute("VariantsByIds", {"ids": list(batch)})
         found.extend(mapping.variant(node) for node in data["nodes"] if node and node.get("id"))
     return found
@@ -47,7 +48,7 @@ def get_variants(client: ShopifyClient, variant_ids: Iterable[str]) -> list[Vari
 def get_variants_by_inventory_items(client: ShopifyClient, inventory_item_ids: Iterable[str]) -> list[Variant]:
     """The variant(s) each inventory item stocks; unknown ids are left out."""
     found: list[Variant] = []
-    for batch in mapping.chunks(_unique(inventory_item_ids), ITEMS_BATCH):
+    for batch in chunks(_unique(inventory_item_ids), ITEMS_BATCH):
         data = client.execute("InventoryItemsByIds", {"ids": list(batch), "variantsFirst": VARIANTS_PER_ITEM})
         for item in data["nodes"]:
             if not item or not item.get("id"):
@@ -92,7 +93,7 @@ def set_metafields(client: ShopifyClient, metafields: Sequence[MetafieldInput]) 
     raises :class:`PermanentError` after the earlier chunks were applied (setting a metafield is
     idempotent, so the caller can simply retry the whole list)."""
     written: list[Metafield] = []
-    for chunk in mapping.chunks(metafields, METAFIELDS_PER_CALL):
+    for chunk in chunks(metafields, METAFIELDS_PER_CALL):
         payload = []
         for m in chunk:
             item = {"ownerId": m.owner_id, "key": m.key, "value": m.value}

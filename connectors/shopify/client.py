@@ -36,6 +36,7 @@ import requests
 import structlog
 from graphql import DocumentNode, OperationDefinitionNode, OperationType, parse
 
+from connectors.call_record import CallRecord
 from connectors.errors import AuthError, PermanentError, RetryableError
 from connectors.http import make_session
 from connectors.shopify import API_VERSION
@@ -69,21 +70,6 @@ def load_document(name: str) -> Document:
     ast = parse(text)
     operation = next(d for d in ast.definitions if isinstance(d, OperationDefinitionNode))
     return Document(name, text, ast, operation.operation == OperationType.MUTATION)
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    """One HTTP call to Shopify, for the integration log. Carries no token."""
-
-    shop: str
-    operation: str
-    status: int | None
-    cost: float | None
-    duration_ms: float
-    error: str | None
-    request_excerpt: str
-    response_excerpt: str
-    throttled: bool = False
 
 
 class ShopifyClient:
@@ -230,6 +216,7 @@ class ShopifyClient:
         if cost is None:
             cost = cost_info.get("requestedQueryCost")
         record = CallRecord(
+            system=SYSTEM,
             shop=self.shop,
             operation=document.name,
             status=response.status_code if response is not None else None,

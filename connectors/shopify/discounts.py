@@ -18,7 +18,7 @@ from decimal import Decimal
 from connectors.errors import PermanentError
 from connectors.shopify import mapping
 from connectors.shopify.client import ShopifyClient
-from connectors.shopify.types import DiscountCode
+from integration.domain.channels import DiscountCode
 
 TAKEN = "TAKEN"
 

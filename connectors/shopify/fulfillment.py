@@ -16,7 +16,7 @@ from datetime import datetime
 
 from connectors.shopify import mapping
 from connectors.shopify.client import ShopifyClient
-from connectors.shopify.types import (
+from integration.domain.channels import (
     Fulfillment,
     FulfillmentEvent,
     FulfillmentOrder,

@@ -23,7 +23,8 @@ from dataclasses import replace
 from connectors.errors import RetryableError
 from connectors.shopify import mapping
 from connectors.shopify.client import ShopifyClient
-from connectors.shopify.types import InventoryChange, InventoryLevel, InventorySetResult
+from integration.domain.batching import chunks
+from integration.domain.channels import InventoryChange, InventoryLevel, InventorySetResult
 
 MAX_QUANTITIES_PER_CALL = 250
 LEVELS_BATCH = 50
@@ -44,7 +45,7 @@ def get_inventory_levels(
     item_ids = list(dict.fromkeys(inventory_item_ids))
     levels: list[InventoryLevel] = []
     for location_id in dict.fromkeys(location_ids):
-        for batch in mapping.chunks(item_ids, LEVELS_BATCH):
+        for batch in chunks(item_ids, LEVELS_BATCH):
             data = client.execute(
                 "InventoryLevelsAtLocation",
                 {"itemIds": list(batch), "locationId": location_id, "names": list(names)},
@@ -81,7 +82,7 @@ def set_inventory(
     applied: list[InventoryChange] = []
     unapplied: list[InventoryChange] = []
     groups: list[str] = []
-    for index, chunk in enumerate(mapping.chunks(items, MAX_QUANTITIES_PER_CALL)):
+    for index, chunk in enumerate(chunks(items, MAX_QUANTITIES_PER_CALL)):
         pending = list(chunk)
         for attempt in range(max_attempts):
             key = f"{idempotency_key}:{index}" if attempt == 0 else _retry_key(idempotency_key, index, attempt, pending)

@@ -1,16 +1,15 @@
-"""Shopify JSON -> the domain dataclasses of :mod:`connectors.shopify.types`.
+"""Shopify JSON -> the domain dataclasses of :mod:`integration.domain.channels`.
 
 Only this module and the operation modules read Shopify's field names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
-from connectors.shopify.types import (
+from integration.domain.channels import (
     BulkOperation,
     DiscountCode,
     Fulfillment,
@@ -26,14 +25,6 @@ from connectors.shopify.types import (
 )
 
 Node = Mapping[str, Any]
-T = TypeVar("T")
-
-
-def chunks(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:
-    """Consecutive lists of at most ``size`` items (``itertools.batched`` is 3.12+)."""
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def parse_datetime(value: str | None) -> datetime | None:

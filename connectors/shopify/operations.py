@@ -1,10 +1,13 @@
-"""Every Shopify operation the services use, in one namespace.
+"""Every Shopify operation, in one namespace.
 
 Each takes a :class:`~connectors.shopify.client.ShopifyClient` and returns the dataclasses of
-:mod:`connectors.shopify.types`; the code lives in one module per object::
+:mod:`integration.domain.channels`; the code lives in one module per object::
 
     from connectors.shopify import operations as shopify
     result = shopify.set_inventory(client, "available", "correction", changes, key)
+
+Services do not call these: they hold a :class:`~connectors.shopify.channel.ShopifyChannel`,
+which calls them through this namespace.
 """
 
 from connectors.shopify.bulk import (

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.shopify.types import BulkOperation
 from connectors.shopify.webhook_fields import Body, gid_of
+from integration.domain.channels import BulkOperation
 
 
 def parse_app_uninstalled(payload: Any) -> str | None:

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors.shopify.types import InventoryLevel
 from connectors.shopify.webhook_fields import MAX_QUANTITY, Body, fail
+from integration.domain.channels import InventoryLevel
 
 MAX_VARIANTS = 2048  # Shopify allows 2,000 variants per product
 
 
-# connectors.shopify.types.Location / Variant describe GraphQL results and require fields the REST
+# integration.domain.channels.Location / Variant describe GraphQL results and require fields the REST
 # webhook does not carry (fulfillsOnlineOrders, a non-null inventory item); these carry the
 # webhook's own version stamp instead.
 

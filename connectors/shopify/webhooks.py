@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from connectors.shopify import mapping
 from connectors.shopify.client import ShopifyClient
-from connectors.shopify.types import WebhookSubscription
+from integration.domain.channels import WebhookSubscription
 
 
 def create_webhook_subscription(

@@ -12,26 +12,12 @@ from typing import Any, ClassVar
 import requests
 import structlog
 
+from connectors.call_record import EXCERPT, CallRecord
 from connectors.http import make_session
 from connectors.ratelimit import TokenBucket
 from integration.domain.warehousing import Capability
 
-EXCERPT = 1000
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    """One HTTP call to a provider, for ``integration_log``. Never carries credentials."""
-
-    system: str
-    operation: str
-    status: int | None
-    duration_ms: float
-    error: str | None = None
-    external_id: str | None = None
-    request_excerpt: str = ""
-    response_excerpt: str = ""
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,7 @@ buyer addresses erased 30 days after delivery.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,12 +26,11 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy import select, update
 
-from connectors.amazon.client import LwaCredentials, SpApiClient
-from connectors.amazon.orders import CHANNEL_AFN, CHANNEL_MFN, poll_orders
-from connectors.amazon.shipments import ShipmentPackage, confirm_shipment
 from connectors.errors import PermanentError
+from integration.amazon.sp_api_client import seller_for
+from integration.domain.channels import CHANNEL_AFN, CHANNEL_MFN, ShipmentPackage
 from integration.domain.orders import OrderData
-from integration.extensions import db, redis
+from integration.extensions import db
 from integration.models import Order, OrderLine, Shipment
 from integration.models.amazon import AmazonAccount, AmazonOrder, AmazonShipmentConfirmation
 from integration.models.base import utcnow
@@ -51,40 +48,10 @@ MAX_PAGES = 10  # pages per marketplace per import run (searchOrders refills slo
 ERASE_AFTER = timedelta(days=30)
 ASSUMED_TRANSIT = timedelta(days=30)
 """A shipment whose delivery we never heard of counts as delivered this long after it shipped."""
-_clients: dict[tuple, SpApiClient] = {}
-_clients_lock = threading.Lock()
 
 
 def orders_stream(account_id: int) -> str:
     return f"amazon-orders:{account_id}"
-
-
-def client_for(account: AmazonAccount, marketplace_id: str | None = None) -> SpApiClient:
-    """A (cached, thread-safe) SP-API client of the account in one of its marketplaces."""
-    marketplace_id = marketplace_id or (account.marketplaces or [None])[0]
-    if not marketplace_id:
-        raise PermanentError(f"Amazon account {account.id} has no marketplace", code="no_marketplace",
-                             system="amazon")
-    # Keyed by a digest of the secrets too: re-authorizing the account gets a fresh client.
-    digest = hashlib.sha256(f"{account.lwa_client_id}\0{account.lwa_client_secret}\0{account.refresh_token}"
-                            .encode()).hexdigest()
-    key = (account.id, marketplace_id, account.endpoint, account.lwa_token_url, digest, id(redis.client))
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = SpApiClient(
-                LwaCredentials(account.lwa_client_id, account.lwa_client_secret, account.refresh_token),
-                selling_partner_id=account.seller_id, marketplace_id=marketplace_id, redis=redis.client,
-                endpoint=account.endpoint, token_url=account.lwa_token_url)
-            _clients[key] = client
-    return client
-
-
-def close_clients() -> None:
-    with _clients_lock:
-        for client in _clients.values():
-            client.close()
-        _clients.clear()
 
 
 # -- orders in ----------------------------------------------------------------------------------
@@ -114,10 +81,9 @@ def import_orders(account_id: int, *, max_pages: int = MAX_PAGES, since: datetim
     positions = _positions(load_cursor(shop_id, stream))
     db.session.commit()  # no transaction held open across HTTP calls
     for marketplace_id in list(account.marketplaces or []):
-        client = client_for(account, marketplace_id)
+        seller = seller_for(account, marketplace_id)
         for _ in range(max_pages):
-            page = poll_orders(client, positions.get(marketplace_id), since=since, marketplace_ids=[marketplace_id],
-                               now=now)
+            page = seller.poll_orders(positions.get(marketplace_id), since=since, now=now)
             for order in page.orders:
                 store_amazon_order(account, marketplace_id, order, stats)
             positions[marketplace_id] = page.cursor
@@ -222,9 +188,9 @@ def confirm_amazon_shipment(shipment_id: int) -> str:
             package_reference_id=package_reference(shipment.id), carrier=shipment.carrier or "",
             tracking_number=shipment.tracking_number, ship_date=shipment.shipped_at or utcnow(),
             items=_package_items(order.id, shipment.lines or []))
-        client = client_for(account, link.marketplace_id)
+        seller = seller_for(account, link.marketplace_id)
         session.commit()  # no transaction held open across the HTTP call
-        confirm_shipment(client, order.external_id, package)
+        seller.confirm_shipment(order.external_id, package)
     except PermanentError as exc:
         session.rollback()
         _record_confirmation(shipment, error=str(exc)[:2000])

@@ -2,13 +2,58 @@
 
 Errors are those of :mod:`connectors.errors` by contract (RetryableError, PermanentError,
 AuthError); a port method never returns a vendor dict.
+
+* :class:`WarehouseProvider`: one merchant's account at one 3PL.
+* :class:`SalesChannel`: one seller's store on one marketplace. It holds what every marketplace
+  Nearstock sells on does with it, in one shape: quantities out (``set_quantities``, keyed by the
+  channel's own stock item and location). Shopify, Amazon and the next ones (eBay, TikTok Shop,
+  Shopee: all set a quantity per listing and location) implement it, so a stock push needs
+  nothing channel-specific but the ids.
+* The rest differs in shape between channels today, so it lives on a narrower Protocol per channel
+  that extends SalesChannel (a service asking for one says which channel it works with):
+
+  - :class:`ShopifyStore`: shipments are *fulfilled* against the fulfillment orders Shopify
+    assigned to its locations (the service picks the lines per location) and tracking events
+    follow; orders come in by webhook (:mod:`integration.inbox`), so there is nothing to poll.
+    Shopify-only besides: metafields for the storefront, discount codes for loyalty, the bulk
+    catalog export, webhook subscriptions.
+  - :class:`AmazonSeller`: shipments are *confirmed* as packages of order items; orders are
+    polled with a cursor; many quantities at once go as a feed.
+
+  When a third channel shows which shape of "shipment confirmed" and "orders in" is common, that
+  signature moves up to SalesChannel; until then a lowest common denominator would only hide
+  what each vendor needs (Shopify's fulfillment-order lines, Amazon's order items).
+* :class:`Mailer`: sends one outgoing message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from email.message import EmailMessage
 from typing import ClassVar, Protocol, runtime_checkable
 
+from integration.domain.channels import (
+    BulkOperation,
+    DiscountCode,
+    FeedResult,
+    FeedSubmission,
+    Fulfillment,
+    FulfillmentEvent,
+    FulfillmentOrder,
+    InventoryChange,
+    InventorySetResult,
+    Location,
+    Metafield,
+    MetafieldInput,
+    OrdersPage,
+    ShipmentPackage,
+    TrackingInfo,
+    VariantStock,
+    WebhookSubscription,
+)
+from integration.domain.mail import Outgoing
 from integration.domain.warehousing import (
     Capability,
     InboundRequest,
@@ -65,4 +110,105 @@ class WarehouseProvider(Protocol):
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WarehouseEvent:
         """Verify the signature on the raw bytes (constant time) and parse; raises
         PermanentError for a bad signature or shape. Providers without webhooks raise too."""
+        ...
+
+
+@runtime_checkable
+class SalesChannel(Protocol):
+    """One seller's store on one marketplace (a Shopify shop; an Amazon account in one marketplace)."""
+
+    name: ClassVar[str]  # the channel of its orders and of its channel_stock rows: "shopify", "amazon"
+
+    def set_quantities(self, changes: Sequence[InventoryChange], *, key: str) -> InventorySetResult:
+        """Quantities out. ``key`` makes a retried call idempotent where the channel takes such a
+        key (Shopify); ``change_from`` is compared where the channel can (Shopify). A change the
+        channel refuses comes back in ``unapplied``; a malformed request raises PermanentError."""
+        ...
+
+
+@runtime_checkable
+class ShopifyStore(SalesChannel, Protocol):
+    """One installed Shopify shop (Admin GraphQL API)."""
+
+    def iter_locations(self) -> Iterator[Location]: ...
+
+    def run_variant_stock_export(self) -> BulkOperation:
+        """Start the bulk export of every variant with its inventory levels."""
+        ...
+
+    def get_bulk_operation(self, operation_id: str) -> BulkOperation | None: ...
+
+    def iter_variant_stock(self, url: str) -> Iterator[VariantStock]:
+        """The rows of a finished export, read from its result ``url``."""
+        ...
+
+    def set_metafields(self, metafields: Sequence[MetafieldInput]) -> list[Metafield]: ...
+
+    def get_discount_code(self, code: str) -> DiscountCode | None: ...
+
+    def create_basic_discount_code(
+        self, *, code: str, title: str, customer_id: str, starts_at: datetime, ends_at: datetime | None,
+        percentage: float | None = None, amount: Decimal | None = None, usage_limit: int = 1,
+    ) -> DiscountCode:
+        """An amount or percentage off, for ``customer_id`` only."""
+        ...
+
+    def create_free_shipping_code(
+        self, *, code: str, title: str, customer_id: str, starts_at: datetime, ends_at: datetime | None,
+    ) -> DiscountCode: ...
+
+    def get_fulfillment_orders(self, order_id: str) -> list[FulfillmentOrder]: ...
+
+    def find_fulfillment_by_tracking(self, order_id: str, tracking_number: str) -> Fulfillment | None: ...
+
+    def create_fulfillment(
+        self, line_items_by_fulfillment_order: Mapping[str, Sequence[tuple[str, int]]], *,
+        tracking: TrackingInfo | None = None, notify_customer: bool = False,
+    ) -> Fulfillment:
+        """Fulfil ``{fulfillment_order_id: [(fulfillment_order_line_item_id, quantity), ...]}``."""
+        ...
+
+    def get_fulfillment_events(self, fulfillment_id: str) -> list[FulfillmentEvent]: ...
+
+    def create_fulfillment_event(
+        self, fulfillment_id: str, status: str, *, happened_at: datetime | None = None, message: str | None = None,
+    ) -> FulfillmentEvent: ...
+
+    def create_webhook_subscription(self, topic: str, uri: str) -> WebhookSubscription: ...
+
+
+@runtime_checkable
+class AmazonSeller(SalesChannel, Protocol):
+    """One seller account in one Amazon marketplace (Selling Partner API)."""
+
+    def submit_quantity_feeds(self, quantities: Mapping[str, int]) -> list[FeedSubmission]:
+        """SKU -> MFN quantity as feeds (for more SKUs than one call each would be reasonable)."""
+        ...
+
+    def wait_for_feed(self, submission: FeedSubmission, *, timeout: float, poll_every: float,
+                      sleep: Callable[[float], None]) -> FeedResult: ...
+
+    def poll_orders(self, cursor: str | None, *, since: datetime | None = None,
+                    now: Callable[[], datetime] | None = None) -> OrdersPage:
+        """Orders of this marketplace updated since ``cursor`` (None: since ``since``), one page."""
+        ...
+
+    def confirm_shipment(self, order_id: str, package: ShipmentPackage) -> None:
+        """Confirm one package of a merchant-fulfilled order; the same package reference again is
+        the same package to Amazon."""
+        ...
+
+
+@runtime_checkable
+class Mailer(Protocol):
+    """A mail transport (SMTP, or the development outbox folder). One instance per process and
+    thread; it may keep a connection open across sends, so a batch goes over one session."""
+
+    def send(self, message: EmailMessage | Outgoing, *, before_data: Callable[[], None] | None = None) -> str:
+        """Deliver ``message``; returns the provider's message id. ``before_data`` runs right before
+        the point after which the server may hold the message even if we never see its answer."""
+        ...
+
+    def close(self) -> None:
+        """Release what the mailer holds open (its connection); the next send opens a new one."""
         ...

@@ -22,10 +22,10 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from connectors.errors import PermanentError
-from connectors.shopify import operations as shopify
-from connectors.shopify.types import DiscountCode
 from integration import job_catalog
 from integration.domain import loyalty as domain
+from integration.domain.channels import DiscountCode
+from integration.domain.ports import ShopifyStore
 from integration.extensions import db, queues
 from integration.loyalty import ledger
 from integration.loyalty.program import load_rules
@@ -107,7 +107,7 @@ def _by_request_key(account_id: int, request_key: str) -> LoyaltyReward | None:
 
 def issue_reward(reward_id: int, *, now: datetime | None = None) -> str:
     """Create the reward's code at Shopify, once; commits. Safe to run any number of times."""
-    from integration.shops.shopify_client import client_for
+    from integration.shops.shopify_client import store_for
 
     now = now or utcnow()
     reward = db.session.get(LoyaltyReward, reward_id)
@@ -120,11 +120,11 @@ def issue_reward(reward_id: int, *, now: datetime | None = None) -> str:
     if shop is None or shop.status != ShopStatus.INSTALLED or account is None or not account.customer_external_id:
         return _fail(reward, "the shop uninstalled the app or the customer was erased", now)
     code = reward.code or _set_code(reward.id, shop.domain, reward.kind)
-    client = client_for(shop)
-    found = shopify.get_discount_code(client, code)  # made by an attempt that crashed before our commit?
+    store = store_for(shop)
+    found = store.get_discount_code(code)  # made by an attempt that crashed before our commit?
     if found is None:
         try:
-            found = _create(client, reward, code, account.customer_external_id, shop)
+            found = _create(store, reward, code, account.customer_external_id, shop)
         except PermanentError as exc:
             return _fail(reward, str(exc)[:1000], now)
     changed = db.session.execute(update(LoyaltyReward.__table__).where(
@@ -142,16 +142,16 @@ def issue_reward(reward_id: int, *, now: datetime | None = None) -> str:
     return RewardStatus.ISSUED
 
 
-def _create(client, reward: LoyaltyReward, code: str, customer_id: str, shop: Shop):
+def _create(store: ShopifyStore, reward: LoyaltyReward, code: str, customer_id: str, shop: Shop) -> DiscountCode:
     title = f"{PERK_TITLES.get(reward.kind, 'Loyalty')} {code}"
     if reward.kind == "free_shipping":
-        return shopify.create_free_shipping_code(client, code=code, title=title, customer_id=customer_id,
-                                                 starts_at=reward.starts_at, ends_at=reward.ends_at)
+        return store.create_free_shipping_code(code=code, title=title, customer_id=customer_id,
+                                               starts_at=reward.starts_at, ends_at=reward.ends_at)
     kwargs = ({"amount": Decimal(reward.amount)} if reward.amount is not None
               else {"percentage": float(reward.percentage or 0)})
-    return shopify.create_basic_discount_code(client, code=code, title=title, customer_id=customer_id,
-                                              starts_at=reward.starts_at, ends_at=reward.ends_at, usage_limit=1,
-                                              **kwargs)
+    return store.create_basic_discount_code(code=code, title=title, customer_id=customer_id,
+                                            starts_at=reward.starts_at, ends_at=reward.ends_at, usage_limit=1,
+                                            **kwargs)
 
 
 def _fail(reward: LoyaltyReward, error: str, now: datetime) -> str:
@@ -183,13 +183,13 @@ def usage_known() -> bool:
     return "usage_count" in {f.name for f in fields(DiscountCode)}
 
 
-def code_usage(client, code: str) -> int | None:
+def code_usage(store: ShopifyStore, code: str) -> int | None:
     """How many times the code was used at Shopify; None when we cannot tell (the connector's
     ``DiscountCode`` does not carry ``asyncUsageCount`` yet, or the code is gone): such codes are
     left alone, never returned on a guess (that could pay a used code twice)."""
     if not usage_known():
         return None
-    found = shopify.get_discount_code(client, code)
+    found = store.get_discount_code(code)
     if found is None:
         return None
     usage = getattr(found, "usage_count", None)
@@ -199,14 +199,14 @@ def code_usage(client, code: str) -> int | None:
 def close_expired(now: datetime | None = None, limit: int = 200) -> dict[str, int]:
     """Codes past their end: perks lapse; redemptions used are closed, unused ones give their
     points back. Commits per reward."""
-    from integration.shops.shopify_client import client_for
+    from integration.shops.shopify_client import store_for
 
     now = now or utcnow()
     counts = {"returned": 0, "used": 0, "expired": 0, "unknown": 0}
     rows = db.session.execute(select(LoyaltyReward).where(
         LoyaltyReward.status == RewardStatus.ISSUED, LoyaltyReward.ends_at < now)
         .order_by(LoyaltyReward.ends_at, LoyaltyReward.id).limit(limit)).scalars().all()
-    clients: dict[int, object] = {}
+    stores: dict[int, ShopifyStore] = {}
     for reward in rows:
         if reward.kind != "reward" or not reward.points:
             _close(reward, RewardStatus.EXPIRED, now)
@@ -215,8 +215,8 @@ def close_expired(now: datetime | None = None, limit: int = 200) -> dict[str, in
         shop = db.session.get(Shop, reward.shop_id)
         if shop is None or shop.status != ShopStatus.INSTALLED:
             continue
-        client = clients.get(shop.id) or clients.setdefault(shop.id, client_for(shop))
-        usage = code_usage(client, reward.code or "")
+        store = stores.get(shop.id) or stores.setdefault(shop.id, store_for(shop))
+        usage = code_usage(store, reward.code or "")
         if usage is None:
             counts["unknown"] += 1
             continue

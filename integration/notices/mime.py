@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from email.charset import Charset
 from email.header import Header
 
-from connectors.email import Outgoing
+from integration.domain.mail import Outgoing
 
 MAX_HEADER = 78  # RFC 5322 2.1.1: lines SHOULD be no longer than 78 characters
 _UTF8 = Charset("utf-8")

@@ -31,7 +31,7 @@ worker's unsent notices wait ``CLAIM_TIMEOUT`` instead of ``SWEEP_AFTER`` before
 
 What the notices share is read once per job (:mod:`notification_prefetch`), the shop's rate-limit
 tokens are taken a few at a time, and the SMTP connection is the process's
-(``connectors.email.mailer_for``).
+(:func:`integration.notices.mailer.mailer_for`).
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ import structlog
 from flask import current_app
 from sqlalchemy import and_, bindparam, or_, select, update
 
-from connectors.email import Outgoing, mailer_for
 from connectors.errors import PermanentError, RetryableError
 from connectors.ratelimit import TokenBucket
+from integration.domain.mail import Outgoing
 from integration.extensions import db, redis
 from integration.models import Order, Shop
 from integration.models.base import utcnow
@@ -60,6 +60,7 @@ from integration.models.notification import Notification, NotificationStatus
 from integration.notices import links, mime, prefetch
 from integration.notices import outbox as notifications
 from integration.notices import render as rendering
+from integration.notices.mailer import mailer_for
 
 log = structlog.get_logger(__name__)
 

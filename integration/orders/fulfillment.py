@@ -13,15 +13,15 @@ import structlog
 from sqlalchemy import select
 
 from connectors.errors import PermanentError, RetryableError
-from connectors.shopify import operations as shopify
-from connectors.shopify.types import TrackingInfo
 from integration import job_catalog
+from integration.domain.channels import TrackingInfo
+from integration.domain.ports import ShopifyStore
 from integration.domain.warehousing import ExceptionReason, TrackingStatus
 from integration.extensions import db
 from integration.models import Order, OutboundOrder, Shipment, Shop, ShopStatus, TrackingEventRow, Warehouse
 from integration.shops.alerts import raise_alert
 from integration.shops.shop_settings import get_settings
-from integration.shops.shopify_client import client_for
+from integration.shops.shopify_client import store_for
 
 log = structlog.get_logger(__name__)
 
@@ -67,11 +67,11 @@ def create_fulfillment(shipment_id: int) -> str | None:
         return None
     outbound = session.get(OutboundOrder, shipment.outbound_id)
     warehouse = session.get(Warehouse, outbound.warehouse_id)
-    client = client_for(shop)
+    store = store_for(shop)
 
-    existing = shopify.find_fulfillment_by_tracking(client, order.external_id, shipment.tracking_number)
+    existing = store.find_fulfillment_by_tracking(order.external_id, shipment.tracking_number)
     if existing is None:
-        line_items = _match_lines(client, order, warehouse, shipment)
+        line_items = _match_lines(store, order, warehouse, shipment)
         if not line_items:
             raise_alert(shop.id, "fulfillment_failed", f"shipment:{shipment.id}",
                         f"Order {order.name}: shipped from {warehouse.name or warehouse.code} "
@@ -79,8 +79,8 @@ def create_fulfillment(shipment_id: int) -> str | None:
             session.commit()
             raise PermanentError(f"no open fulfillment order lines for shipment {shipment.id}", system="shopify")
         notify = get_settings(shop.id).customer_notices_by == "shopify"
-        existing = shopify.create_fulfillment(
-            client, line_items,
+        existing = store.create_fulfillment(
+            line_items,
             tracking=TrackingInfo(company=shipment.carrier, number=shipment.tracking_number, url=shipment.tracking_url),
             notify_customer=notify,
         )
@@ -97,7 +97,8 @@ def create_fulfillment(shipment_id: int) -> str | None:
     return existing.id
 
 
-def _match_lines(client, order: Order, warehouse: Warehouse, shipment: Shipment) -> dict[str, list[tuple[str, int]]]:
+def _match_lines(store: ShopifyStore, order: Order, warehouse: Warehouse,
+                 shipment: Shipment) -> dict[str, list[tuple[str, int]]]:
     """Fulfillment order lines for the shipped SKUs: the warehouse's location first, then any."""
     need = Counter()
     for sku, qty in shipment.lines or []:
@@ -107,7 +108,7 @@ def _match_lines(client, order: Order, warehouse: Warehouse, shipment: Shipment)
 
         for a in db.session.execute(select(Allocation).where(Allocation.outbound_id == shipment.outbound_id)).scalars():
             need[a.sku] += a.quantity
-    fos = [fo for fo in shopify.get_fulfillment_orders(client, order.external_id) if fo.status in OPEN_FO]
+    fos = [fo for fo in store.get_fulfillment_orders(order.external_id) if fo.status in OPEN_FO]
     fos.sort(key=lambda fo: fo.location_id != warehouse.location_shopify_id)
     picked: dict[str, list[tuple[str, int]]] = {}
     for fo in fos:
@@ -139,14 +140,14 @@ def push_fulfillment_event(row_id: int) -> str | None:
     shop = session.get(Shop, row.shop_id)
     if shop.status != ShopStatus.INSTALLED:
         return None
-    client = client_for(shop)
-    for event in shopify.get_fulfillment_events(client, shipment.shopify_fulfillment_id):
+    store = store_for(shop)
+    for event in store.get_fulfillment_events(shipment.shopify_fulfillment_id):
         if event.status == status and event.happened_at == row.occurred_at:
             row.shopify_event_id = event.id  # created by an earlier attempt that died
             session.commit()
             return event.id
-    created = shopify.create_fulfillment_event(
-        client, shipment.shopify_fulfillment_id, status, happened_at=row.occurred_at,
+    created = store.create_fulfillment_event(
+        shipment.shopify_fulfillment_id, status, happened_at=row.occurred_at,
         message=row.description[:255] or None,
     )
     row.shopify_event_id = created.id

@@ -14,13 +14,12 @@ from datetime import timedelta
 import structlog
 from sqlalchemy import select
 
-from connectors.shopify import operations as shopify
 from integration import job_catalog
 from integration.extensions import db, queues
 from integration.models import ImportRun, ImportStatus, InventoryLevel, Location, Shop, ShopStatus, Variant
 from integration.models.base import utcnow
 from integration.models.upsert import insert
-from integration.shops.shopify_client import client_for
+from integration.shops.shopify_client import store_for
 
 log = structlog.get_logger(__name__)
 
@@ -54,11 +53,11 @@ def start_import(shop_id: int) -> int | None:
         run = ImportRun(shop_id=shop_id, status=ImportStatus.PENDING)
         db.session.add(run)
         db.session.commit()
-    client = client_for(shop)
+    store = store_for(shop)
     # Fetch first, write after: never hold a write transaction open across HTTP calls.
-    run.locations = upsert_locations(shop_id, list(shopify.iter_locations(client)))
+    run.locations = upsert_locations(shop_id, list(store.iter_locations()))
     db.session.commit()
-    operation = shopify.run_variant_stock_export(client)
+    operation = store.run_variant_stock_export()
     run.bulk_operation_id = operation.id
     run.status = ImportStatus.RUNNING
     db.session.commit()
@@ -90,8 +89,8 @@ def finish_import(shop_id: int, bulk_operation_id: str) -> str:
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.status != ShopStatus.INSTALLED:
         return "uninstalled"
-    client = client_for(shop)
-    operation = shopify.get_bulk_operation(client, bulk_operation_id)
+    store = store_for(shop)
+    operation = store.get_bulk_operation(bulk_operation_id)
     if operation is None or not operation.finished:
         return "running"
     if operation.status != "COMPLETED":
@@ -106,7 +105,7 @@ def finish_import(shop_id: int, bulk_operation_id: str) -> str:
     db.session.commit()
     variants, levels = [], []
     seen = 0
-    for stock in (shopify.iter_variant_stock(operation.url) if operation.url else ()):
+    for stock in (store.iter_variant_stock(operation.url) if operation.url else ()):
         seen += 1
         if seen <= run.lines_read:
             continue  # stored by an earlier attempt of this job

@@ -1,19 +1,17 @@
-"""Builds the per-shop Admin GraphQL client and records each call in ``integration_log``."""
+"""Builds a shop's Shopify connector (the per-shop Admin GraphQL client, and the ShopifyStore port
+over it) and records each call in ``integration_log``."""
 
 from __future__ import annotations
 
-import structlog
 from flask import current_app
-from rq import get_current_job
-from sqlalchemy import insert
 
-from connectors.shopify.client import CallRecord, ShopifyClient
-from integration.extensions import db, redis
-from integration.models import IntegrationLog, Shop
-from integration.models.integration_log import EXCERPT_CHARS
+from connectors.shopify.channel import ShopifyChannel
+from connectors.shopify.client import ShopifyClient
+from integration.call_log import record_call
+from integration.domain.ports import ShopifyStore
+from integration.extensions import redis
+from integration.models import Shop
 from integration.shops import installation
-
-log = structlog.get_logger(__name__)
 
 
 def client_for(shop: Shop) -> ShopifyClient:
@@ -27,24 +25,5 @@ def client_for(shop: Shop) -> ShopifyClient:
     )
 
 
-def record_call(shop_id: int, record: CallRecord) -> None:
-    """One integration_log row per HTTP call, written outside the caller's transaction so it
-    survives the caller's rollback (a failed job is exactly when the log matters)."""
-    job = get_current_job()
-    try:
-        with db.engine.begin() as conn:
-            conn.execute(
-                insert(IntegrationLog).values(
-                    shop_id=shop_id,
-                    system="shopify",
-                    operation=record.operation[:128],
-                    job_id=job.id if job else None,
-                    status="ok" if not record.error else "failed",
-                    request_excerpt=(record.request_excerpt or "")[:EXCERPT_CHARS] or None,
-                    response_excerpt=(record.response_excerpt or "")[:EXCERPT_CHARS] or None,
-                    error=(record.error or None),
-                    duration_ms=record.duration_ms,
-                )
-            )
-    except Exception as exc:  # logging the call must never break the call
-        log.warning("integration_log.write_failed", error=type(exc).__name__)
+def store_for(shop: Shop) -> ShopifyStore:
+    return ShopifyChannel(client_for(shop))

@@ -23,10 +23,12 @@ import structlog
 from redis.exceptions import LockError, RedisError
 from sqlalchemy import select
 
-from connectors.amazon import listings
-from connectors.errors import PermanentError, RetryableError
+from connectors.errors import RetryableError
 from integration import job_catalog
-from integration.amazon.channel import client_for
+from integration.amazon.sp_api_client import seller_for
+from integration.domain.batching import chunks
+from integration.domain.channels import InventoryChange
+from integration.domain.ports import AmazonSeller
 from integration.extensions import db, redis
 from integration.models import ChannelStock, ShopSettings, StockLevel, Warehouse, WarehouseAccount
 from integration.models.amazon import AmazonAccount
@@ -71,18 +73,13 @@ def location(account_id: int, marketplace_id: str) -> str:
     return f"{account_id}:{marketplace_id}"
 
 
-def _chunks(items: Sequence, size: int = SQL_CHUNK):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
 def mfn_quantities(shop_id: int, skus: Sequence[str]) -> dict[str, int]:
     """sku -> MFN quantity from the ledger (0 for a SKU no selling warehouse holds)."""
     settings = db.session.execute(select(ShopSettings).where(ShopSettings.shop_id == shop_id)).scalar_one_or_none()
     safety = max(0, settings.safety_stock or 0) if settings else 0
     buffer = max(0, int((settings.channel_buffers or {}).get(CHANNEL, 0) or 0)) if settings else 0
     totals = dict.fromkeys(skus, 0)
-    for part in _chunks(list(skus)):
+    for part in chunks(skus, SQL_CHUNK):
         rows = db.session.execute(
             select(StockLevel.sku, StockLevel.on_hand, StockLevel.reserved)
             .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
@@ -108,7 +105,7 @@ def known_skus(shop_id: int) -> list[str]:
 
 def last_pushed(shop_id: int, where: str, skus: Sequence[str]) -> dict[str, int]:
     out: dict[str, int] = {}
-    for part in _chunks(list(skus)):
+    for part in chunks(skus, SQL_CHUNK):
         out.update(db.session.execute(
             select(ChannelStock.item_id, ChannelStock.quantity).where(
                 ChannelStock.shop_id == shop_id, ChannelStock.channel == CHANNEL, ChannelStock.location_id == where,
@@ -158,11 +155,11 @@ def push_quantities(shop_id: int, skus: Sequence[str] | None = None, *, sleep: C
                 if not changed:
                     continue
                 total.changed += len(changed)
-                client = client_for(account, marketplace_id)
+                seller = seller_for(account, marketplace_id)
                 if len(changed) <= FEED_THRESHOLD:
-                    applied = _patch(client, changed, total)
+                    applied = _patch(seller, marketplace_id, where, changed, total)
                 else:
-                    applied = _feed(client, changed, total, sleep=sleep, poll_every=poll_every, timeout=feed_timeout)
+                    applied = _feed(seller, changed, total, sleep=sleep, poll_every=poll_every, timeout=feed_timeout)
                 record_pushed(shop_id, where, applied)
                 db.session.commit()
     finally:
@@ -174,31 +171,21 @@ def push_quantities(shop_id: int, skus: Sequence[str] | None = None, *, sleep: C
     return total
 
 
-def _patch(client, changed: dict[str, int], stats: PushStats) -> dict[str, int]:
-    applied = {}
-    for sku, quantity in changed.items():
-        try:
-            result = listings.set_quantity(client, sku, quantity)
-        except PermanentError as exc:  # one bad SKU must not stop the others
-            stats.refused += 1
-            log.warning("amazon.quantity_refused", sku=sku, error=str(exc))
-            continue
-        if result.accepted:
-            applied[sku] = quantity
-            stats.patched += 1
-        else:
-            stats.refused += 1
-            log.warning("amazon.quantity_refused", sku=sku, status=result.status,
-                        issues=[f"{i.code}: {i.message}" for i in result.issues if i.severity == "ERROR"])
-    return applied
+def _patch(seller: AmazonSeller, marketplace_id: str, where: str, changed: dict[str, int],
+           stats: PushStats) -> dict[str, int]:
+    result = seller.set_quantities(
+        [InventoryChange(sku, marketplace_id, quantity, None) for sku, quantity in changed.items()], key=where)
+    stats.patched += len(result.applied)
+    stats.refused += len(result.unapplied)
+    return {change.inventory_item_id: change.quantity for change in result.applied}
 
 
-def _feed(client, changed: dict[str, int], stats: PushStats, *, sleep, poll_every: float,
+def _feed(seller: AmazonSeller, changed: dict[str, int], stats: PushStats, *, sleep, poll_every: float,
           timeout: float) -> dict[str, int]:
     applied = {}
-    for submission in listings.submit_quantity_feeds(client, changed):
+    for submission in seller.submit_quantity_feeds(changed):
         stats.feeds += 1
-        result = listings.wait_for_feed(client, submission, timeout=timeout, poll_every=poll_every, sleep=sleep)
+        result = seller.wait_for_feed(submission, timeout=timeout, poll_every=poll_every, sleep=sleep)
         if result.status != "DONE" or result.feed_issues:
             stats.refused += len(submission.skus)
             log.error("amazon.feed_failed", feed_id=submission.feed_id, status=result.status,

@@ -27,7 +27,7 @@ import structlog
 from rq import get_current_job
 from sqlalchemy import bindparam, or_, select, update
 
-from connectors.shopify.mapping import chunks
+from integration.domain.batching import chunks
 from integration.domain.warehousing import StockRecord
 from integration.extensions import db
 from integration.models import IntegrationLog, StockLevel, Warehouse, WarehouseAccount

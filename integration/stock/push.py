@@ -25,16 +25,16 @@ import structlog
 from redis.exceptions import LockError, RedisError
 
 from connectors.errors import AuthError, PermanentError, RetryableError
-from connectors.shopify import operations as shopify
-from connectors.shopify.mapping import chunks
-from connectors.shopify.types import InventoryChange
 from integration import job_catalog, signals
+from integration.domain.batching import chunks
+from integration.domain.channels import InventoryChange, InventorySetResult
+from integration.domain.ports import SalesChannel
 from integration.extensions import db, redis
 from integration.models import ChannelStock, Shop, ShopStatus
 from integration.models.base import utcnow
 from integration.models.upsert import insert
 from integration.shops.alerts import raise_alert
-from integration.shops.shopify_client import client_for
+from integration.shops.shopify_client import store_for
 from integration.stock.push_schedule import PushSchedule
 from integration.stock.targets import (
     CHANNEL,
@@ -48,8 +48,6 @@ from integration.stock.targets import (
 
 log = structlog.get_logger(__name__)
 
-QUANTITY_NAME = "available"
-REASON = "correction"
 BATCH = 250  # inventorySetQuantities accepts at most 250 quantities per call
 SKU_CHUNK = 500  # SKUs computed and pushed per locked step (x locations = quantities)
 SEND_CONCURRENCY = 2  # inventorySetQuantities calls in flight per job (the rate limit is shared)
@@ -185,7 +183,7 @@ def batch_key(shop_id: int, batch: Sequence[Planned]) -> str:
     return f"nearstock-stock-{shop_id}-{hashlib.sha256(content.encode()).hexdigest()[:40]}"
 
 
-def send(client, shop_id: int, planned: Sequence[Planned], stats: PushStats) -> None:
+def send(channel: SalesChannel, shop_id: int, planned: Sequence[Planned], stats: PushStats) -> None:
     """Push in batches of 250, ``SEND_CONCURRENCY`` calls in flight: while Shopify works on one
     batch, the previous one's result is recorded. Each batch's applied quantities are committed
     to channel_stock as its answer arrives (no transaction is held open across an HTTP call; the
@@ -195,10 +193,10 @@ def send(client, shop_id: int, planned: Sequence[Planned], stats: PushStats) -> 
     batches = list(chunks(planned, BATCH))
     if len(batches) <= 1 or SEND_CONCURRENCY <= 1:
         for batch in batches:
-            _send_batch(client, shop_id, batch, stats)
+            _send_batch(channel, shop_id, batch, stats)
         return
     with ThreadPoolExecutor(SEND_CONCURRENCY, thread_name_prefix="stock-push") as pool:
-        futures = [(batch, pool.submit(_set, client, shop_id, batch)) for batch in batches]
+        futures = [(batch, pool.submit(_set, channel, shop_id, batch)) for batch in batches]
         try:
             for batch, future in futures:
                 stats.calls += 1
@@ -207,7 +205,7 @@ def send(client, shop_id: int, planned: Sequence[Planned], stats: PushStats) -> 
                 except AuthError:
                     raise
                 except PermanentError as exc:
-                    _split(client, shop_id, batch, exc, stats)
+                    _split(channel, shop_id, batch, exc, stats)
                     continue
                 _record(shop_id, batch, result, stats)
         except BaseException:
@@ -216,24 +214,25 @@ def send(client, shop_id: int, planned: Sequence[Planned], stats: PushStats) -> 
             raise
 
 
-def _set(client, shop_id: int, batch: Sequence[Planned]):
+def _set(channel: SalesChannel, shop_id: int, batch: Sequence[Planned]) -> InventorySetResult:
     changes = [InventoryChange(p.item, p.location, p.quantity, p.change_from) for p in batch]
-    return shopify.set_inventory(client, QUANTITY_NAME, REASON, changes, batch_key(shop_id, batch))
+    return channel.set_quantities(changes, key=batch_key(shop_id, batch))
 
 
-def _send_batch(client, shop_id: int, batch: Sequence[Planned], stats: PushStats) -> None:
+def _send_batch(channel: SalesChannel, shop_id: int, batch: Sequence[Planned], stats: PushStats) -> None:
     stats.calls += 1
     try:
-        result = _set(client, shop_id, batch)
+        result = _set(channel, shop_id, batch)
     except AuthError:
         raise
     except PermanentError as exc:
-        _split(client, shop_id, batch, exc, stats)
+        _split(channel, shop_id, batch, exc, stats)
         return
     _record(shop_id, batch, result, stats)
 
 
-def _split(client, shop_id: int, batch: Sequence[Planned], exc: PermanentError, stats: PushStats) -> None:
+def _split(channel: SalesChannel, shop_id: int, batch: Sequence[Planned], exc: PermanentError,
+           stats: PushStats) -> None:
     """Shopify refuses a whole call for one bad quantity (an item deleted or no longer stocked at
     the location): halve the batch until the bad one is alone, so it cannot hold back the
     others, nor every later push of the shop."""
@@ -241,8 +240,8 @@ def _split(client, shop_id: int, batch: Sequence[Planned], exc: PermanentError, 
         _refused(shop_id, batch[0], exc, stats)
         return
     middle = len(batch) // 2
-    _send_batch(client, shop_id, batch[:middle], stats)
-    _send_batch(client, shop_id, batch[middle:], stats)
+    _send_batch(channel, shop_id, batch[:middle], stats)
+    _send_batch(channel, shop_id, batch[middle:], stats)
 
 
 def _record(shop_id: int, batch: Sequence[Planned], result, stats: PushStats) -> None:
@@ -286,14 +285,14 @@ def record_channel_stock(shop_id: int, rows: Sequence[tuple[str, str, str, int]]
     ])
 
 
-def push_skus(ctx: StockContext, client, skus: Sequence[str]) -> PushStats:
+def push_skus(ctx: StockContext, channel: SalesChannel, skus: Sequence[str]) -> PushStats:
     """Compute, compare and push one chunk of SKUs under the shop's push lock."""
     stats = PushStats(skus=len(skus))
     with shop_lock(ctx.shop_id):
         plan, record = plan_from_last_known(ctx, skus, stats)
         record_channel_stock(ctx.shop_id, record)
         stats.recorded += len(record)
-        send(client, ctx.shop_id, plan, stats)
+        send(channel, ctx.shop_id, plan, stats)
     return stats
 
 
@@ -306,10 +305,10 @@ def push_shopify_stock(shop_id: int, skus: Sequence[str] | None = None) -> PushS
         log.info("stock.push_skipped", shop_id=shop_id, reason="not installed")
         return total
     ctx = StockContext.load(shop_id)
-    client = client_for(shop)
+    store = store_for(shop)
     if skus is not None:
         for chunk in chunks(sorted(set(skus)), SKU_CHUNK):
-            total.add(push_skus(ctx, client, chunk))
+            total.add(push_skus(ctx, store, chunk))
     else:
         # Clear the flag before taking SKUs: a change marked after this point enqueues a new
         # job; one marked before it is in the set we are about to take.
@@ -317,7 +316,7 @@ def push_shopify_stock(shop_id: int, skus: Sequence[str] | None = None) -> PushS
         while popped := redis.client.spop(_key("dirty", shop_id), SKU_CHUNK):
             chunk = sorted(s.decode() for s in popped)
             try:
-                total.add(push_skus(ctx, client, chunk))
+                total.add(push_skus(ctx, store, chunk))
             except BaseException:
                 redis.client.sadd(_key("dirty", shop_id), *chunk)  # the retry takes them again
                 db.session.rollback()

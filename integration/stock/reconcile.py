@@ -28,13 +28,13 @@ import structlog
 from sqlalchemy import or_, select, update
 
 from connectors.errors import PermanentError, RetryableError
-from connectors.shopify import operations as shopify
-from connectors.shopify.mapping import chunks
-from connectors.shopify.types import VariantStock
+from integration.domain.batching import chunks
+from integration.domain.channels import BulkOperation, VariantStock
+from integration.domain.ports import SalesChannel, ShopifyStore
 from integration.extensions import db
 from integration.models import Shop, ShopStatus, StockLevel, Warehouse, WarehouseAccount
 from integration.models.base import utcnow
-from integration.shops.shopify_client import client_for
+from integration.shops.shopify_client import store_for
 from integration.stock.ledger import apply_stock
 from integration.stock.push import PushStats, ledger_changed, record_channel_stock, send, shop_lock
 from integration.stock.targets import Planned, StockContext, channel_rows, targets_for
@@ -87,9 +87,9 @@ def reconcile(shop_id: int, *, page_size: int = PAGE_SIZE, bulk_interval: float 
     if shop is None or shop.status != ShopStatus.INSTALLED:
         log.info("stock.reconcile.skipped", shop_id=shop_id)
         return stats
-    client = client_for(shop)
+    store = store_for(shop)
     snapshot_at = utcnow()
-    export = shopify.run_variant_stock_export(client)
+    export = store.run_variant_stock_export()
 
     started = time.perf_counter()
     accounts = db.session.execute(
@@ -101,28 +101,28 @@ def reconcile(shop_id: int, *, page_size: int = PAGE_SIZE, bulk_interval: float 
     stats.ledger_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    operation = _wait_for_export(client, export.id, timeout=bulk_timeout, interval=bulk_interval)
+    operation = _wait_for_export(store, export.id, timeout=bulk_timeout, interval=bulk_interval)
     if operation.status != "COMPLETED":
         raise RetryableError(f"stock export {operation.status} ({operation.error_code or 'no code'})",
                              retry_after=300, system="shopify", operation="BulkVariantStock")
     ctx = StockContext.load(shop_id)
     db.session.commit()  # no transaction stays open while the export downloads
     if operation.url and ctx.locations:
-        for page in chunks(shopify.iter_variant_stock(operation.url), page_size):
-            reconcile_channel_page(ctx, client, page, snapshot_at, stats)
+        for page in chunks(store.iter_variant_stock(operation.url), page_size):
+            reconcile_channel_page(ctx, store, page, snapshot_at, stats)
     stats.shopify_seconds = time.perf_counter() - started
     log.info("stock.reconciled", shop_id=shop_id, **stats.as_dict())
     return stats
 
 
-def _wait_for_export(client, operation_id: str, *, timeout: float, interval: float):
+def _wait_for_export(store: ShopifyStore, operation_id: str, *, timeout: float, interval: float) -> BulkOperation:
     """Poll the export until it finishes. A status poll that fails transiently (timeout, 5xx) is
     tried again within the deadline: the ledger pass is already done, and restarting the whole
     reconciliation for one lost status read would redo it."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            operation = shopify.get_bulk_operation(client, operation_id)
+            operation = store.get_bulk_operation(operation_id)
         except RetryableError as exc:
             if time.monotonic() + interval > deadline:
                 raise
@@ -223,8 +223,8 @@ def _zero_unreported(warehouse: Warehouse, oldest: datetime, rejected: set, page
 # -- channel vs Shopify -------------------------------------------------------------------------
 
 
-def reconcile_channel_page(ctx: StockContext, client, page: Sequence[VariantStock], snapshot_at: datetime,
-                           stats: ReconcileStats) -> None:
+def reconcile_channel_page(ctx: StockContext, channel: SalesChannel, page: Sequence[VariantStock],
+                           snapshot_at: datetime, stats: ReconcileStats) -> None:
     """Compare one page of the export with the targets and with channel_stock; heal both."""
     stats.pages += 1
     stats.variants += len(page)
@@ -268,7 +268,7 @@ def reconcile_channel_page(ctx: StockContext, client, page: Sequence[VariantStoc
                     stats.in_sync += 1
         record_channel_stock(ctx.shop_id, record)
         stats.recorded += len(record)
-        send(client, ctx.shop_id, plan, push)
+        send(channel, ctx.shop_id, plan, push)
     stats.pushed += push.pushed
     stats.unapplied += push.unapplied
     stats.refused += push.refused

@@ -16,9 +16,9 @@ import structlog
 from sqlalchemy import and_, bindparam, or_, select, update
 
 from connectors.errors import AuthError, PermanentError
-from connectors.shopify import operations as shopify
-from connectors.shopify.mapping import chunks
-from connectors.shopify.types import MetafieldInput
+from integration.domain.batching import chunks
+from integration.domain.channels import MetafieldInput
+from integration.domain.ports import ShopifyStore
 from integration.extensions import db
 from integration.models import Shop
 from integration.models.base import utcnow
@@ -48,7 +48,7 @@ def pending(shop_id: int, gids: Sequence[str]) -> list[tuple[str, str]]:
 
 def sync(shop: Shop, gids: Sequence[str], *, encoded_by_variant: Mapping[str, str], stats) -> None:
     """Write the metafields of ``gids`` that are behind (their documents in ``encoded_by_variant``)."""
-    from integration.shops.shopify_client import client_for
+    from integration.shops.shopify_client import store_for
 
     behind = [(gid, digest) for gid, digest in pending(shop.id, gids)
               if gid in encoded_by_variant and digest_of(encoded_by_variant[gid]) == digest]
@@ -56,25 +56,26 @@ def sync(shop: Shop, gids: Sequence[str], *, encoded_by_variant: Mapping[str, st
     if not behind:
         return
     try:
-        client = client_for(shop)
+        store = store_for(shop)
     except AuthError as exc:
         log.warning("storefront.metafields_no_token", shop_id=shop.id, error=str(exc))
         return
     for chunk in chunks(behind, PER_CALL):
-        _write(client, shop.id, chunk, encoded_by_variant, stats)
+        _write(store, shop.id, chunk, encoded_by_variant, stats)
 
 
-def _write(client, shop_id: int, chunk: Sequence[tuple[str, str]], encoded: Mapping[str, str], stats) -> None:
+def _write(store: ShopifyStore, shop_id: int, chunk: Sequence[tuple[str, str]], encoded: Mapping[str, str],
+           stats) -> None:
     inputs = [MetafieldInput(owner_id=gid, key=KEY, value=encoded[gid], type=TYPE, namespace=NAMESPACE)
               for gid, _digest in chunk]
     stats.metafield_calls += 1
     try:
-        shopify.set_metafields(client, inputs)
+        store.set_metafields(inputs)
     except PermanentError as exc:
         if len(chunk) > 1:  # one bad owner (a variant deleted in Shopify) must not hold back the rest
             middle = len(chunk) // 2
-            _write(client, shop_id, chunk[:middle], encoded, stats)
-            _write(client, shop_id, chunk[middle:], encoded, stats)
+            _write(store, shop_id, chunk[:middle], encoded, stats)
+            _write(store, shop_id, chunk[middle:], encoded, stats)
             return
         gid = chunk[0][0]
         log.error("storefront.metafield_refused", shop_id=shop_id, variant=gid, error=exc.message)

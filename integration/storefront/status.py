@@ -31,7 +31,7 @@ from redis.exceptions import LockError, RedisError
 from sqlalchemy import select
 
 from connectors.errors import RetryableError
-from connectors.shopify.mapping import chunks
+from integration.domain.batching import chunks
 from integration.domain.routing import Candidate
 from integration.domain.stock_status import (
     ANY_MARKET,

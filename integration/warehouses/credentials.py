@@ -17,10 +17,11 @@ import structlog
 
 from connectors.errors import AuthError, ConnectorError, PermanentError, RetryableError
 from connectors.warehouses import registry
+from integration.call_log import record_call
 from integration.domain.warehousing import WarehouseSite
 from integration.extensions import redis
 from integration.models import WarehouseAccount
-from integration.warehouses.providers import provider_for, record_call
+from integration.warehouses.providers import provider_for
 from integration.warehouses.setup_validation import InvalidError, ProviderError, SetupError, short_text
 
 log = structlog.get_logger(__name__)

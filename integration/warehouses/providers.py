@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import json
 
-import structlog
-from rq import get_current_job
-from sqlalchemy import insert
-
 from connectors.warehouses import registry
-from connectors.warehouses.base import BaseProvider, CallRecord, UnknownValue
+from connectors.warehouses.base import UnknownValue
+from integration.call_log import record_call
+from integration.domain.ports import WarehouseProvider
 from integration.extensions import db, redis
-from integration.models import IntegrationLog, Warehouse, WarehouseAccount
-from integration.models.integration_log import EXCERPT_CHARS
+from integration.models import Warehouse, WarehouseAccount
 from integration.shops.alerts import raise_alert
 
-log = structlog.get_logger(__name__)
 
-
-def provider_for(account: WarehouseAccount) -> BaseProvider:
+def provider_for(account: WarehouseAccount) -> WarehouseProvider:
     return registry.build(
         account.provider,
         json.loads(account.credentials),
@@ -31,7 +26,7 @@ def provider_for(account: WarehouseAccount) -> BaseProvider:
     )
 
 
-def provider_for_warehouse(warehouse: Warehouse) -> BaseProvider:
+def provider_for_warehouse(warehouse: Warehouse) -> WarehouseProvider:
     return provider_for(db.session.get(WarehouseAccount, warehouse.account_id))
 
 
@@ -45,20 +40,3 @@ def report_unknown(shop_id: int, unknown: UnknownValue) -> None:
                 + (f" (for {unknown.context})" if unknown.context else "")
                 + "; it was read conservatively. Please tell support so the mapping can be added.",
                 {"system": unknown.system, "field": unknown.field, "value": unknown.value, "context": unknown.context})
-
-
-def record_call(shop_id: int, record: CallRecord) -> None:
-    """One integration_log row per provider call, outside the caller's transaction."""
-    job = get_current_job()
-    try:
-        with db.engine.begin() as conn:
-            conn.execute(insert(IntegrationLog).values(
-                shop_id=shop_id, system=record.system, operation=record.operation[:128],
-                external_id=(record.external_id or "")[:255] or None, job_id=job.id if job else None,
-                status="ok" if not record.error else "failed",
-                request_excerpt=record.request_excerpt[:EXCERPT_CHARS] or None,
-                response_excerpt=record.response_excerpt[:EXCERPT_CHARS] or None,
-                error=record.error, duration_ms=record.duration_ms,
-            ))
-    except Exception as exc:  # logging a call must never break the call
-        log.warning("integration_log.write_failed", error=type(exc).__name__)

@@ -18,11 +18,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from connectors.call_record import CallRecord
 from connectors.errors import AuthError, PermanentError, RetryableError
 from connectors.shopify import operations as ops
-from connectors.shopify.client import CallRecord, ShopifyClient, excerpt, load_document
+from connectors.shopify.client import ShopifyClient, excerpt, load_document
 from connectors.shopify.throttle import CostThrottle
-from connectors.shopify.types import MetafieldInput, TrackingInfo, Variant
+from integration.domain.channels import MetafieldInput, TrackingInfo, Variant
 
 SHOP = "acme.myshopify.com"
 TOKEN = "shpat_secret_token_value"

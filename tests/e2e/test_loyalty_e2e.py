@@ -16,6 +16,7 @@ import requests
 from rq import Worker
 from sqlalchemy import select
 
+from connectors.shopify import operations as shopify
 from integration.extensions import QUEUE_NAMES, db
 from integration.loyalty import ledger
 from integration.loyalty import rewards as loyalty_rewards
@@ -98,7 +99,7 @@ def test_local_double_refund_reversal_and_one_code_despite_a_killed_worker(loyal
 
     # A forking worker whose work horse dies right after Shopify created the code.
     parent = os.getpid()
-    real = loyalty_rewards.shopify.create_basic_discount_code
+    real = shopify.create_basic_discount_code
 
     def create_then_die(*args, **kwargs):
         created = real(*args, **kwargs)
@@ -106,11 +107,11 @@ def test_local_double_refund_reversal_and_one_code_despite_a_killed_worker(loyal
             os.kill(os.getpid(), signal.SIGKILL)
         return created
 
-    loyalty_rewards.shopify.create_basic_discount_code = create_then_die
+    shopify.create_basic_discount_code = create_then_die
     try:
         build_worker(QUEUE_NAMES, worker_class=Worker).work(burst=True, logging_level="WARNING")
     finally:
-        loyalty_rewards.shopify.create_basic_discount_code = real
+        shopify.create_basic_discount_code = real
     db.session.expire_all()
     assert db.session.get(LoyaltyReward, reward_id).status == "pending"
     assert len(loyal.shopify.discount_codes(SHOPIFY_SHOP)) == 1  # made at Shopify, not stored by us

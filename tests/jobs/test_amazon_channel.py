@@ -17,6 +17,7 @@ from connectors.amazon.orders import get_order
 from integration import signals
 from integration.amazon import channel as amazon_channel
 from integration.amazon import connect
+from integration.amazon import sp_api_client as amazon_clients
 from integration.extensions import db, queues
 from integration.models import (
     Alert,
@@ -76,7 +77,7 @@ def env(app, amazon_emulator_factory, winit_emulator):
     db.session.add(account)
     db.session.commit()
     yield Env(emulator, winit_emulator, shop, account, warehouse)
-    amazon_channel.close_clients()
+    amazon_clients.close_clients()
 
 
 def _orders(channel=None):
@@ -275,7 +276,7 @@ def test_a_thousand_operations_from_two_workers_stay_under_every_rate(env, app):
     def run(offset: int) -> None:
         try:
             with app.app_context():
-                client = amazon_channel.client_for(db.session.get(AmazonAccount, env.account_id), DE)
+                client = amazon_clients.client_for(db.session.get(AmazonAccount, env.account_id), DE)
                 db.session.remove()
                 for i in range(500):
                     if (i + offset) % 4 == 0:

@@ -13,7 +13,7 @@ import requests
 from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select, text
 
-from integration.amazon import channel
+from integration.amazon import channel, sp_api_client
 from integration.amazon.connect import STATE_PURPOSE, STATE_TTL
 from integration.extensions import db, queues
 from integration.models import Order, Shop
@@ -45,7 +45,7 @@ def config(tmp_path, database_url, redis_url, redis_conn, emulator):
 @pytest.fixture
 def shops(app):
     yield add_shop(SHOP_A), add_shop(SHOP_B)
-    channel.close_clients()
+    sp_api_client.close_clients()
 
 
 def _auth(shop: str) -> dict:
@@ -318,4 +318,4 @@ def test_make_run_starts_an_emulator_wired_for_the_connect_flow(tmp_path, databa
             db.engine.dispose()
     finally:
         sandbox.stop()
-        channel.close_clients()
+        sp_api_client.close_clients()

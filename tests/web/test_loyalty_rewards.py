@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from connectors.errors import PermanentError
+from connectors.shopify import operations as shopify
 from integration import create_app
 from integration.extensions import db
 from integration.loyalty import admin, ledger, rewards
@@ -40,13 +41,13 @@ def test_a_redemption_makes_one_customer_scoped_code_even_when_retried(stack, mo
     reward = rewards.redeem(shop, gid(5), 100)
     assert ledger.balance(shop.id, gid(5)) == 200  # held at once
 
-    real = rewards.shopify.create_basic_discount_code
+    real = shopify.create_basic_discount_code
 
     def create_then_crash(*args, **kwargs):
         real(*args, **kwargs)
         raise SystemExit("worker killed after Shopify created the code")
 
-    monkeypatch.setattr(rewards.shopify, "create_basic_discount_code", create_then_crash)
+    monkeypatch.setattr(shopify, "create_basic_discount_code", create_then_crash)
     with pytest.raises(SystemExit):
         rewards.issue_reward(reward.id)
     db.session.rollback()
@@ -71,7 +72,7 @@ def test_a_refused_code_gives_the_points_back(stack, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermanentError("Code must be unique", code="TAKEN", system="shopify")
 
-    monkeypatch.setattr(rewards.shopify, "create_basic_discount_code", refuse)
+    monkeypatch.setattr(shopify, "create_basic_discount_code", refuse)
     assert rewards.issue_reward(reward.id) == "failed"
     assert ledger.balance(shop.id, gid(5)) == 300
     assert check_invariants(account_of(shop.id, gid(5)).id) == 300

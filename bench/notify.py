@@ -218,8 +218,8 @@ def _setup(config):
     from integration.extensions import db
     from integration.models import Shop
     from integration.models.notification import Notification
+    from integration.notices import compose
     from integration.notices import outbox as notifications
-    from integration.notices import send as notification_send
 
     shop = Shop(domain="bench.myshopify.com", name="Bench Shop", email="owner@bench.example", status="installed")
     db.session.add(shop)
@@ -229,7 +229,7 @@ def _setup(config):
     # One real rendered notice: the bare loop sends the same bytes the pipeline does.
     n = Notification(id=10**9, shop_id=shop.id, kind="shipped", subject="sample", recipient="c@bench.example",
                      locale="de", context=_context(0))
-    message = notification_send.build_message(n, shop)
+    message = compose.build_message(n, shop)
     return shop.id, (message.sender, message.recipients[0], message.data)
 
 

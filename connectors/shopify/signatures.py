@@ -33,12 +33,6 @@ def _secrets(secrets: str | Iterable[str]) -> list[bytes]:
     return [s.encode() for s in items if s]
 
 
-def webhook_hmac(body: bytes, secret: str) -> str:
-    """The value Shopify puts in ``X-Shopify-Hmac-Sha256`` for ``body``."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
 def verify_webhook(body: bytes, header_value: str | None, secrets: str | Iterable[str]) -> bool:
     if not header_value:
         return False

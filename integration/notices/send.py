@@ -29,22 +29,17 @@ Why one claim per job rather than per notice: per notice, the claim and its comm
 database connection for it) were a fifth of a worker's CPU per message; the price is that a killed
 worker's unsent notices wait ``CLAIM_TIMEOUT`` instead of ``SWEEP_AFTER`` before they go out.
 
-What the notices share is read once per job (:mod:`notification_prefetch`), the shop's rate-limit
+What the notices share is read once per job (:mod:`integration.notices.prefetch`), the shop's rate-limit
 tokens are taken a few at a time, and the SMTP connection is the process's
 (:func:`integration.notices.mailer.mailer_for`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import format_datetime
-from typing import Any
-from urllib.parse import urlsplit
 
 import structlog
 from flask import current_app
@@ -52,15 +47,15 @@ from sqlalchemy import and_, bindparam, or_, select, update
 
 from connectors.errors import PermanentError, RetryableError
 from connectors.ratelimit import TokenBucket
-from integration.domain.mail import Outgoing
 from integration.extensions import db, redis
-from integration.models import Order, Shop
+from integration.models import Order
 from integration.models.base import utcnow
 from integration.models.notification import Notification, NotificationStatus
-from integration.notices import links, mime, prefetch
 from integration.notices import outbox as notifications
-from integration.notices import render as rendering
+from integration.notices import prefetch
+from integration.notices.compose import build_message, message_id
 from integration.notices.mailer import mailer_for
+from integration.notices.triggers import stale_reason
 
 log = structlog.get_logger(__name__)
 
@@ -387,90 +382,3 @@ def _fail_unclaimed(n: Notification, error: str, now: datetime) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-
-
-# -- staleness -------------------------------------------------------------------------------------------
-
-# Shipment statuses after which a notice of this kind is old news.
-_DELIVERED = "Delivered"
-
-
-def stale_reason(kind: str, context: dict, status: str, reason: str | None, status_at: datetime | None) -> str | None:
-    """Why a tracking notice no longer matches the parcel (None: still true, send it).
-
-    No "out for delivery" once delivered, no "attempt failed" after a later delivery, no "still on
-    its way" once anything new happened; a notice about the current state always goes out."""
-    if kind == "delivered":
-        return None
-    if status == _DELIVERED:
-        return "stale"
-    if kind == "out_for_delivery":
-        return None if status == "OutForDelivery" else "stale"
-    if kind == "still_on_its_way":
-        basis = context.get("basis_at")
-        if status_at and basis and status_at.isoformat() > str(basis):
-            return "stale"
-    return None
-
-
-# -- the MIME message ------------------------------------------------------------------------------------------
-
-
-def app_domain() -> str:
-    host = urlsplit(current_app.config["NEARSTOCK"].app_url).hostname or ""
-    return host if "." in host and not host.replace(".", "").isdigit() else "nearstock.localhost"
-
-
-def message_id(notification_id: int) -> str:
-    """Stable per notification: the same notice always carries the same Message-ID."""
-    key = current_app.config["NEARSTOCK"].secret_key.encode()
-    digest = hmac.new(key, f"notification:{notification_id}".encode(), hashlib.sha256).hexdigest()[:16]
-    return f"<notice-{notification_id}.{digest}@{app_domain()}>"
-
-
-def branding_for(shop: Shop) -> rendering.Branding:
-    s = notifications.settings_for(shop.id)
-    shop_name = shop.name or shop.domain.split(".", 1)[0]
-    return rendering.Branding.build(
-        shop_name=shop_name, sender_name=s.sender_name, sender_email=s.sender_email or f"no-reply@{app_domain()}",
-        reply_to=s.reply_to or shop.email, logo_url=s.logo_url, primary_color=s.primary_color,
-        accent_color=s.accent_color)
-
-
-def locale_for(n: Notification, shop: Shop) -> str | None:
-    if n.kind == "merchant_alert":
-        return shop.primary_locale or n.locale
-    return n.locale or shop.primary_locale
-
-
-_LOOKUP: Any = object()  # build_message's default: read the notice's order from the database
-
-
-def _find_order(n: Notification) -> Order | None:
-    order_id = (n.context or {}).get("order_id")
-    return db.session.get(Order, order_id) if order_id else None
-
-
-def render_notification(n: Notification, shop: Shop, order: Order | None = _LOOKUP,
-                        link_map: dict[str, str] | None = None) -> rendering.Rendered:
-    if order is _LOOKUP:
-        order = _find_order(n)
-    if link_map is None:
-        link_map = links.for_notification(n, shop, order)
-    return rendering.render(n.kind, dict(n.context or {}), locale=locale_for(n, shop), branding=branding_for(shop),
-                            links=link_map, country=order.shipping_country if order is not None else None)
-
-
-def build_message(n: Notification, shop: Shop, order: Order | None = _LOOKUP) -> Outgoing:
-    """The notice as it goes on the wire; ``order``: the notice's order when the caller has read it."""
-    if order is _LOOKUP:
-        order = _find_order(n)
-    link_map = links.for_notification(n, shop, order)  # signed once, used by the body and the header
-    rendered = render_notification(n, shop, order, link_map)
-    brand = branding_for(shop)
-    return mime.build(mime.Notice(
-        subject=rendered.subject, sender_name=brand.sender_name, sender_email=brand.sender_email,
-        recipient=n.recipient or "", message_id=message_id(n.id), date=format_datetime(utcnow()),
-        kind_header=f"{n.id} {n.kind}", text=rendered.text, html=rendered.html, lang=rendered.lang,
-        reply_to=brand.reply_to if n.kind != "merchant_alert" else None,
-        unsubscribe_url=link_map.get("unsubscribe") if n.kind != "merchant_alert" else None))

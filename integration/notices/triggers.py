@@ -256,3 +256,27 @@ def notify_quiet_shipments(now: datetime | None = None) -> int:
             created += 1
     db.session.commit()
     return created
+
+
+# -- staleness -------------------------------------------------------------------------------------------
+
+# Shipment statuses after which a notice of this kind is old news.
+_DELIVERED = "Delivered"
+
+
+def stale_reason(kind: str, context: dict, status: str, reason: str | None, status_at: datetime | None) -> str | None:
+    """Why a tracking notice no longer matches the parcel (None: still true, send it).
+
+    No "out for delivery" once delivered, no "attempt failed" after a later delivery, no "still on
+    its way" once anything new happened; a notice about the current state always goes out."""
+    if kind == "delivered":
+        return None
+    if status == _DELIVERED:
+        return "stale"
+    if kind == "out_for_delivery":
+        return None if status == "OutForDelivery" else "stale"
+    if kind == "still_on_its_way":
+        basis = context.get("basis_at")
+        if status_at and basis and status_at.isoformat() > str(basis):
+            return "stale"
+    return None

@@ -23,7 +23,7 @@ from integration.extensions import db
 from integration.models import Order, Shop
 from integration.models.base import utcnow
 from integration.models.notification import Notification, NotificationStatus
-from integration.notices import links, samples, send
+from integration.notices import compose, links, samples
 from integration.notices import outbox as notifications
 from integration.notices import render as rendering
 from integration.views.session_auth import require_session
@@ -200,7 +200,7 @@ def templates():
 @require_session
 def shop_preview(kind: str):
     _check_kind(kind)
-    return _preview(kind, send.branding_for(g.shop))
+    return _preview(kind, compose.branding_for(g.shop))
 
 
 def _notification_json(n: Notification) -> dict:

@@ -23,8 +23,8 @@ from integration.job_serializer import JobSerializer
 from integration.models import OutboundOrder, Shipment, ShopSettings
 from integration.models.base import utcnow
 from integration.models.notification import Notification, NotificationPreference
+from integration.notices import compose, send
 from integration.notices import outbox as notifications
-from integration.notices import send
 from integration.orders import allocation, shipments
 from integration.shops.alerts import raise_alert
 from jobs import notify
@@ -106,7 +106,7 @@ def test_enqueue_notice_is_unique_and_commits_with_the_caller(notif_app, smtp_se
     assert sent.status == "sent" and sent.provider_message_id.endswith("queued as Q00001")
     message = smtp_server.inbox.messages[0]
     assert message["Subject"] == "Mug est de retour en stock"
-    assert message["Message-ID"] == send.message_id(sent.id) == sent.message_id
+    assert message["Message-ID"] == compose.message_id(sent.id) == sent.message_id
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
     with pytest.raises(ValueError):

@@ -6,7 +6,8 @@
 * :mod:`.listings`: MFN quantities by ``patchListingsItem`` or ``JSON_LISTINGS_FEED``;
 * :mod:`.shipments`: ``confirmShipment`` per package;
 * :mod:`.auth`: seller authorization (consent URL, ``spapi_oauth_code`` exchange);
-* :mod:`.channel`: ``AmazonChannel``, the ``AmazonSeller`` port over the modules above.
+* :mod:`.channel`: ``AmazonChannel``, the ``AmazonSeller`` port over the modules above;
+* :mod:`.authorizer`: ``SellerAuthorizer``, the ``AmazonAuthorizer`` port over :mod:`.auth`.
 
 FBA (inventory, multi-channel fulfillment) is a warehouse provider: :mod:`connectors.warehouses.fba`.
 """

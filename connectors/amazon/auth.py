@@ -36,6 +36,7 @@ from sp_api.auth import AccessTokenClient, AccessTokenResponse
 
 from connectors.errors import AuthError, PermanentError, RetryableError
 from connectors.http import USER_AGENT
+from integration.domain.authorization import ConsentCallback, SellerAuthorization
 
 DEFAULT_LWA_URL = "https://api.amazon.com/auth/o2/token"
 DEFAULT_TIMEOUT = (5.0, 30.0)
@@ -183,13 +184,7 @@ def consent_url(application_id: str, state: str, *, marketplace_id: str = "ATVPD
     return f"{base.rstrip('/')}{CONSENT_PATH}?{urlencode(query)}"
 
 
-@dataclass(frozen=True)
-class Callback:
-    selling_partner_id: str
-    code: str = field(repr=False)
-
-
-def parse_callback(query: Mapping[str, str], *, expected_state: str) -> Callback:
+def parse_callback(query: Mapping[str, str], *, expected_state: str) -> ConsentCallback:
     """Check the redirect's ``state`` against ours and return the seller id and one-time code."""
     state = query.get("state") or ""
     if not expected_state or not hmac.compare_digest(state.encode(), expected_state.encode()):
@@ -198,15 +193,7 @@ def parse_callback(query: Mapping[str, str], *, expected_state: str) -> Callback
     if not code or not seller:
         raise AuthError("authorization callback without code or seller", code="no_code", system="amazon",
                         operation="consent")
-    return Callback(selling_partner_id=seller, code=code)
-
-
-@dataclass(frozen=True)
-class SellerAuthorization:
-    selling_partner_id: str | None
-    refresh_token: str = field(repr=False)
-    access_token: str = field(repr=False)
-    expires_in: int
+    return ConsentCallback(selling_partner_id=seller, code=code)
 
 
 def exchange_code(code: str, *, client_id: str, client_secret: str, redirect_uri: str | None = None,

@@ -118,6 +118,12 @@ def country_of(marketplace_id: str) -> str:
     return "GB" if name == "UK" else name
 
 
+def region_of(marketplace_id: str) -> str:
+    """``na``, ``eu`` or ``fe``: the SP-API region serving the marketplace."""
+    host = urlsplit(marketplace(marketplace_id).endpoint).hostname or ""
+    return host.split(".")[0].rsplit("-", 1)[-1]  # sellingpartnerapi-eu.amazon.com -> eu
+
+
 @dataclass(frozen=True)
 class Reply:
     status: int

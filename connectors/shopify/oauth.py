@@ -1,11 +1,12 @@
 """Shopify OAuth token calls: authorization code grant, token exchange, refresh-token rotation.
+:class:`ShopifyOAuth` is the :class:`~integration.domain.ports.ShopifyAuthorizer` port.
 
 Token exchange goes through Shopify's ``shopifyapp`` package; the code grant and refresh are ours.
 
 All three ask for *expiring offline* tokens (``expiring=1``): the access token lives ~60 minutes
 and comes with a refresh token. Every refresh returns a new refresh token, so the caller must
-persist the whole :class:`TokenSet` it gets back (the old refresh token stops working once the
-new one is used).
+persist the whole :class:`~integration.domain.authorization.TokenSet` it gets back (the old
+refresh token stops working once the new one is used).
 https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens
 https://shopify.dev/changelog/offline-access-tokens-now-support-expiry-and-refresh
 https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/token-exchange
@@ -21,8 +22,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import httpx
@@ -32,31 +32,10 @@ from shopify_app import ShopifyApp, TokenExchangeAccessToken
 from connectors.errors import AuthError, ConnectorError, PermanentError, RetryableError
 from connectors.http import DEFAULT_TIMEOUT, make_session
 from connectors.shopify.signatures import is_valid_shop_domain
+from integration.domain.authorization import TokenSet
 
 SYSTEM = "shopify"
 _AUTH_ERRORS = {"invalid_grant", "invalid_client", "invalid_subject_token", "unauthorized_client"}
-
-
-@dataclass(frozen=True)
-class TokenSet:
-    access_token: str
-    scopes: tuple[str, ...]
-    expires_at: datetime | None
-    refresh_token: str | None
-    refresh_token_expires_at: datetime | None
-
-    def __repr__(self) -> str:  # tokens never end up in logs or tracebacks
-        return (
-            f"TokenSet(scopes={self.scopes!r}, expires_at={self.expires_at!r}, "
-            f"refresh_token_expires_at={self.refresh_token_expires_at!r})"
-        )
-
-    def expires_within(self, seconds: float, now: datetime | None = None) -> bool:
-        """True when the access token is (nearly) expired: refresh a few minutes early."""
-        if self.expires_at is None:
-            return False
-        now = now or datetime.now(UTC)
-        return self.expires_at <= now + timedelta(seconds=seconds)
 
 
 class ShopifyOAuth:

@@ -21,19 +21,18 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import structlog
 from itsdangerous import BadSignature, SignatureExpired
 from redis.exceptions import RedisError
 from sqlalchemy import delete, select, update
 
-from connectors.amazon import auth
-from connectors.amazon.client import marketplace
 from connectors.errors import AuthError, ConnectorError, PermanentError, RetryableError
 from integration import job_catalog
 from integration.amazon.channel import DISCONNECTED_ALERT
+from integration.amazon.sp_api_client import authorizer_for, lwa_token_url
 from integration.config import Config
+from integration.domain.ports import AmazonAuthorizer
 from integration.extensions import db, queues, redis
 from integration.models import Alert, Shop
 from integration.models.amazon import AmazonAccount
@@ -74,19 +73,14 @@ def redirect_uri(config: Config) -> str:
     return f"{config.app_url}{CALLBACK_PATH}"
 
 
-def token_url(config: Config) -> str:
-    return f"{config.amazon_endpoint}/auth/o2/token" if config.amazon_endpoint else auth.DEFAULT_LWA_URL
-
-
-def region_of(marketplace_ids: list[str] | tuple[str, ...]) -> str:
+def region_of(authorizer: AmazonAuthorizer, marketplace_ids: list[str] | tuple[str, ...]) -> str:
     """``na``, ``eu`` or ``fe``: the SP-API region serving every one of these marketplaces."""
     regions = set()
     for marketplace_id in marketplace_ids:
         try:
-            host = urlsplit(marketplace(marketplace_id).endpoint).hostname or ""
+            regions.add(authorizer.region_of(marketplace_id))
         except PermanentError:
             raise ConnectError(400, "unknown_marketplace", f"unknown Amazon marketplace {marketplace_id!r}") from None
-        regions.add(host.split(".")[0].rsplit("-", 1)[-1])  # sellingpartnerapi-eu.amazon.com -> eu
     if len(regions) != 1:
         # One authorization (refresh token) and one Seller Central per region: connect each apart.
         raise ConnectError(400, "mixed_regions", "choose marketplaces of one region; connect each region separately")
@@ -108,16 +102,15 @@ def start(config: Config, shop_id: int, body: dict) -> str:
         raise ConnectError(409, "amazon_not_configured",
                            "this deployment has no Amazon application (AMAZON_APPLICATION_ID is not set)")
     marketplaces = _marketplaces(body.get("marketplaces"))
-    region = region_of(marketplaces)
+    authorizer = authorizer_for(config)
+    region = region_of(authorizer, marketplaces)
     name = body.get("name") or ""
     if not isinstance(name, str) or len(name) > MAX_NAME:
         raise ConnectError(400, "invalid_name", f"name must be text of at most {MAX_NAME} characters")
     nonce = secrets.token_urlsafe(18)
     state = signer(STATE_PURPOSE).dumps({"s": shop_id, "n": nonce, "m": list(marketplaces), "a": name.strip()})
     try:
-        url = auth.consent_url(config.amazon_application_id, state, marketplace_id=marketplaces[0],
-                               redirect_uri=redirect_uri(config), beta=config.amazon_draft_app,
-                               seller_central_url=config.amazon_endpoint or None)
+        url = authorizer.consent_url(state, marketplace_id=marketplaces[0], redirect_uri=redirect_uri(config))
     except PermanentError as exc:  # a marketplace without a known Seller Central
         raise ConnectError(400, "unknown_marketplace", str(exc)) from None
     log.info("amazon_connect.started", shop_id=shop_id, region=region, marketplaces=list(marketplaces))
@@ -172,8 +165,9 @@ def connect(config: Config, pending: Pending, query, raw_state: str) -> tuple[Sh
         # version=beta). Nothing is stored; the state is spent.
         log.warning("amazon_connect.refused_by_amazon", shop=domain, error=error[:64])
         raise ConnectError(400, "authorization_refused", f"Amazon did not authorize the app ({error[:64]})")
+    authorizer = authorizer_for(config)
     try:
-        callback = auth.parse_callback(query, expected_state=raw_state)
+        callback = authorizer.read_callback(query, expected_state=raw_state)
     except AuthError:
         log.warning("amazon_connect.no_code", shop=domain)
         raise ConnectError(400, "invalid_callback", "Amazon's answer has no authorization code or seller id") from None
@@ -181,9 +175,8 @@ def connect(config: Config, pending: Pending, query, raw_state: str) -> tuple[Sh
         log.warning("amazon_connect.malformed_callback", shop=domain)
         raise ConnectError(400, "invalid_callback", "Amazon's answer is malformed")
     try:
-        granted = auth.exchange_code(callback.code, client_id=config.amazon_lwa_client_id,
-                                     client_secret=config.amazon_lwa_client_secret, redirect_uri=redirect_uri(config),
-                                     token_url=token_url(config), selling_partner_id=callback.selling_partner_id)
+        granted = authorizer.exchange_code(callback.code, selling_partner_id=callback.selling_partner_id,
+                                           redirect_uri=redirect_uri(config))
     except AuthError as exc:
         log.warning("amazon_connect.code_rejected", shop=domain, code=exc.code)
         raise ConnectError(400, "code_rejected", "Amazon did not accept the authorization code (it works once, "
@@ -205,7 +198,7 @@ def connect(config: Config, pending: Pending, query, raw_state: str) -> tuple[Sh
 def store_account(config: Config, shop_id: int, seller_id: str, refresh_token: str, *,
                   marketplaces: tuple[str, ...], name: str = "") -> tuple[int, bool]:
     """Insert-or-update the shop's account for ``seller_id``; returns (account id, created)."""
-    region = region_of(marketplaces)
+    region = region_of(authorizer_for(config), marketplaces)
     key = {"shop_id": shop_id, "seller_id": seller_id}
     values = {
         "region": region,
@@ -214,7 +207,7 @@ def store_account(config: Config, shop_id: int, seller_id: str, refresh_token: s
         "lwa_client_secret": config.amazon_lwa_client_secret,
         "refresh_token": refresh_token,
         "endpoint": config.amazon_endpoint or None,
-        "lwa_token_url": token_url(config) if config.amazon_endpoint else None,
+        "lwa_token_url": lwa_token_url(config),
         "active": True,
     }
     table = AmazonAccount.__table__

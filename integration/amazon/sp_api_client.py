@@ -1,16 +1,19 @@
 """Builds the SP-API client of an Amazon seller account in one of its marketplaces, and the
 AmazonSeller port over it. Clients are cached per process (their LWA token and throttle state
-are worth keeping) and shared by threads."""
+are worth keeping) and shared by threads. Builds too the AmazonAuthorizer of this deployment's
+application, through which sellers connect their accounts."""
 
 from __future__ import annotations
 
 import hashlib
 import threading
 
+from connectors.amazon.authorizer import SellerAuthorizer
 from connectors.amazon.channel import AmazonChannel
 from connectors.amazon.client import LwaCredentials, SpApiClient
 from connectors.errors import PermanentError
-from integration.domain.ports import AmazonSeller
+from integration.config import Config
+from integration.domain.ports import AmazonAuthorizer, AmazonSeller
 from integration.extensions import redis
 from integration.models.amazon import AmazonAccount
 
@@ -48,3 +51,14 @@ def close_clients() -> None:
 
 def seller_for(account: AmazonAccount, marketplace_id: str | None = None) -> AmazonSeller:
     return AmazonChannel(client_for(account, marketplace_id))
+
+
+def authorizer_for(config: Config) -> AmazonAuthorizer:
+    credentials = LwaCredentials(config.amazon_lwa_client_id, config.amazon_lwa_client_secret)
+    return SellerAuthorizer(config.amazon_application_id, credentials, token_url=lwa_token_url(config),
+                            beta=config.amazon_draft_app, seller_central_url=config.amazon_endpoint or None)
+
+
+def lwa_token_url(config: Config) -> str | None:
+    """The LWA token URL of the configured Amazon endpoint (the emulator); None: Amazon's own."""
+    return f"{config.amazon_endpoint}/auth/o2/token" if config.amazon_endpoint else None

@@ -24,16 +24,21 @@ AuthError); a port method never returns a vendor dict.
   signature moves up to SalesChannel; until then a lowest common denominator would only hide
   what each vendor needs (Shopify's fulfillment-order lines, Amazon's order items).
 * :class:`Mailer`: sends one outgoing message.
+* :class:`ShopifyAuthorizer` and :class:`AmazonAuthorizer`: our app authorized by a shop or a
+  seller, and the tokens that come of it. Their grants differ (Shopify: a code or a session token
+  for a rotating token pair; Amazon: a consent per region for one long-lived refresh token), so
+  there is one per vendor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from email.message import EmailMessage
 from typing import ClassVar, Protocol, runtime_checkable
 
+from integration.domain.authorization import ConsentCallback, SellerAuthorization, TokenSet
 from integration.domain.channels import (
     BulkOperation,
     DiscountCode,
@@ -211,4 +216,53 @@ class Mailer(Protocol):
 
     def close(self) -> None:
         """Release what the mailer holds open (its connection); the next send opens a new one."""
+        ...
+
+
+@runtime_checkable
+class ShopifyAuthorizer(Protocol):
+    """Our Shopify app's OAuth with shops. Every grant asks for an *expiring* offline token (about an
+    hour, with a refresh token that rotates); ``shop`` must be a ``*.myshopify.com`` domain
+    (PermanentError otherwise: our client secret goes to that host). A used, expired or revoked
+    code or token raises AuthError: the merchant must authorize again."""
+
+    def authorize_url(self, shop: str, scopes: Iterable[str] | str, redirect_uri: str, state: str) -> str:
+        """Where to send the merchant to approve ``scopes`` at install."""
+        ...
+
+    def exchange_code(self, shop: str, code: str) -> TokenSet:
+        """Authorization code grant: the ``code`` of the install callback for a token pair."""
+        ...
+
+    def exchange_session_token(self, shop: str, session_token: str) -> TokenSet:
+        """Token exchange: an App Bridge session token, verified by the caller, for a token pair."""
+        ...
+
+    def refresh(self, shop: str, refresh_token: str) -> TokenSet:
+        """A new access token *and* a new refresh token (the old one dies): persist both."""
+        ...
+
+
+@runtime_checkable
+class AmazonAuthorizer(Protocol):
+    """Our SP-API application authorized by a seller (website workflow). A consent covers one region
+    (one Seller Central): each region's marketplaces are connected apart."""
+
+    def region_of(self, marketplace_id: str) -> str:
+        """``na``, ``eu`` or ``fe``: the region serving the marketplace; PermanentError if unknown."""
+        ...
+
+    def consent_url(self, state: str, *, marketplace_id: str, redirect_uri: str) -> str:
+        """The consent page of the marketplace's Seller Central; PermanentError for a marketplace
+        without a known one. Amazon redirects to ``redirect_uri`` with ``state``."""
+        ...
+
+    def read_callback(self, query: Mapping[str, str], *, expected_state: str) -> ConsentCallback:
+        """The redirect's seller and code; AuthError when its state is not ``expected_state``
+        (compared in constant time) or either is missing."""
+        ...
+
+    def exchange_code(self, code: str, *, selling_partner_id: str, redirect_uri: str) -> SellerAuthorization:
+        """The one-time code (within five minutes, with the consent's ``redirect_uri``) for the
+        seller's refresh token; AuthError when Amazon refuses it."""
         ...

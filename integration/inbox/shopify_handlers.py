@@ -23,6 +23,9 @@ import structlog
 from sqlalchemy import func, select, update
 
 from connectors.errors import PermanentError
+
+# Not a port: the inbox is the edge where a vendor's webhook body becomes domain dataclasses, and
+# these parsers only read the stored body (no I/O), so there is no vendor call to put behind one.
 from connectors.shopify import webhook_app, webhook_catalog, webhook_compliance, webhook_fulfillments, webhook_orders
 from integration import job_catalog, signals
 from integration.extensions import db, queues

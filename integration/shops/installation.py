@@ -12,15 +12,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import structlog
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connectors.errors import AuthError
-from connectors.shopify.oauth import ShopifyOAuth, TokenSet
+from integration.domain.authorization import TokenSet
 from integration.extensions import db, redis
 from integration.models import Shop, ShopStatus
 from integration.models.base import utcnow
+from integration.shops.shopify_authorizer import authorizer
 
 log = structlog.get_logger(__name__)
 
@@ -45,11 +45,6 @@ REFRESH_MARGIN = timedelta(minutes=5)
 def redis_key(domain: str, *parts: str) -> str:
     """Shop-scoped Redis keys share this prefix, so shop/redact can delete them all."""
     return ":".join(("nearstock", "shop", domain, *parts))
-
-
-def oauth() -> ShopifyOAuth:
-    config = current_app.config["NEARSTOCK"]
-    return ShopifyOAuth(config.shopify_api_key, config.shopify_api_secret, endpoint=config.shopify_endpoint or None)
 
 
 def get_installed(domain: str) -> Shop | None:
@@ -97,7 +92,7 @@ def access_token(shop: Shop) -> str:
         if shop.access_token_expires_at and shop.access_token_expires_at <= utcnow() + REFRESH_MARGIN:
             if not shop.refresh_token:
                 raise AuthError(f"{shop.domain} token expired and no refresh token", system="shopify")
-            tokens = oauth().refresh(shop.domain, shop.refresh_token)
+            tokens = authorizer().refresh(shop.domain, shop.refresh_token)
             _write_refreshed(shop.id, tokens)
             db.session.refresh(shop)
             log.info("shop.token_refreshed", shop=shop.domain)
@@ -147,5 +142,5 @@ def force_refresh(shop_id: int) -> None:
         return
     with redis.client.lock(redis_key(shop.domain, "token-refresh"), timeout=30, blocking_timeout=35):
         db.session.refresh(shop)
-        tokens = oauth().refresh(shop.domain, shop.refresh_token)
+        tokens = authorizer().refresh(shop.domain, shop.refresh_token)
         _write_refreshed(shop.id, tokens)

@@ -22,6 +22,7 @@ from integration.errors import APIError
 from integration.extensions import queues, redis
 from integration.security import signer
 from integration.shops import installation
+from integration.shops.shopify_authorizer import authorizer
 from integration.shops.verification import install_query_is_authentic, is_valid_shop_domain
 
 bp = Blueprint("auth", __name__)
@@ -73,7 +74,7 @@ def install():
         return redirect(f"/admin?{urlencode({'shop': shop, 'host': params.get('host', '')})}")
     nonce = secrets.token_urlsafe(24)
     redirect_uri = f"{_config().app_url}/auth/callback"
-    url = installation.oauth().authorize_url(shop, installation.SCOPES, redirect_uri, nonce)
+    url = authorizer().authorize_url(shop, installation.SCOPES, redirect_uri, nonce)
     response = redirect(url)
     response.set_cookie(
         STATE_COOKIE,
@@ -108,7 +109,7 @@ def callback():
     if not code or len(code) > 512:
         raise APIError(400, "invalid_code", "authorization code missing")
     try:
-        tokens = installation.oauth().exchange_code(shop, code)
+        tokens = authorizer().exchange_code(shop, code)
     except ConnectorError as exc:
         log.warning("auth.code_exchange_failed", shop=shop, error=str(exc))
         raise APIError(502, "token_exchange_failed", "Shopify did not accept the authorization code") from None

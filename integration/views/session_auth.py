@@ -19,6 +19,7 @@ from flask import current_app, g, request
 from connectors.errors import ConnectorError
 from integration.errors import APIError
 from integration.shops import installation, verification
+from integration.shops.shopify_authorizer import authorizer
 
 log = structlog.get_logger(__name__)
 
@@ -47,7 +48,7 @@ def require_session(view):
         shop = installation.get_installed(domain)
         if shop is None or not shop.access_token:
             try:
-                tokens = installation.oauth().exchange_session_token(domain, session.token)
+                tokens = authorizer().exchange_session_token(domain, session.token)
             except ConnectorError as exc:
                 log.warning("session.token_exchange_failed", shop=domain, error=str(exc))
                 raise InvalidSessionError("could not obtain an access token for this shop") from None

@@ -1,15 +1,25 @@
-"""The sales-channel and mail connectors implement their ports (integration/domain/ports.py)."""
+"""The sales-channel, mail and authorization connectors implement their ports (integration/domain/ports.py)."""
 
 from __future__ import annotations
 
 import pytest
 
+from connectors.amazon.auth import LwaCredentials
+from connectors.amazon.authorizer import SellerAuthorizer
 from connectors.amazon.channel import AmazonChannel
 from connectors.email import FileMailer, SmtpMailer
 from connectors.shopify.channel import ShopifyChannel
 from connectors.shopify.client import ShopifyClient
+from connectors.shopify.oauth import ShopifyOAuth
 from integration.domain.channels import InventoryChange
-from integration.domain.ports import AmazonSeller, Mailer, SalesChannel, ShopifyStore
+from integration.domain.ports import (
+    AmazonAuthorizer,
+    AmazonSeller,
+    Mailer,
+    SalesChannel,
+    ShopifyAuthorizer,
+    ShopifyStore,
+)
 from tests.amazon_fixtures import DE, FR
 
 
@@ -43,3 +53,15 @@ def test_amazon_quantities_go_only_to_the_channels_marketplace(amazon_client):
 def test_mailers_are_mailers(tmp_path):
     assert isinstance(FileMailer(tmp_path), Mailer)
     assert isinstance(SmtpMailer.from_url("smtp://relay.example:587"), Mailer)
+
+
+def test_shopify_oauth_is_a_shopify_authorizer():
+    oauth = ShopifyOAuth("api-key", "api-secret")
+    assert isinstance(oauth, ShopifyAuthorizer) and not isinstance(oauth, AmazonAuthorizer)
+    assert "api-secret" not in repr(oauth)
+
+
+def test_seller_authorizer_is_an_amazon_authorizer():
+    authorizer = SellerAuthorizer("amzn1.sp.solution.app", LwaCredentials("client-id", "client-secret"))
+    assert isinstance(authorizer, AmazonAuthorizer) and not isinstance(authorizer, ShopifyAuthorizer)
+    assert authorizer.region_of(DE) == "eu" and "client-secret" not in repr(authorizer)

@@ -11,7 +11,8 @@ import requests
 from connectors.errors import AuthError, PermanentError, RetryableError
 from connectors.shopify import operations as ops
 from connectors.shopify.client import ShopifyClient
-from connectors.shopify.oauth import ShopifyOAuth, TokenSet
+from connectors.shopify.oauth import ShopifyOAuth
+from integration.domain.authorization import TokenSet
 from tests.connectors.test_shopify_client import Reply, StubServer
 
 SHOP = "acme.myshopify.com"

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 import structlog
 from sqlalchemy import delete, exists, func, select
 
-from connectors.warehouses import registry
 from integration.domain.warehousing import WarehouseSite
 from integration.extensions import db
 from integration.models import Allocation, OutboundOrder, Warehouse, WarehouseAccount
 from integration.models.upsert import insert
 from integration.warehouses.credentials import credentials, endpoint, list_sites
+from integration.warehouses.providers import provider_names
 from integration.warehouses.setup_validation import (
     COUNTRIES,
     ConflictError,
@@ -57,8 +57,8 @@ def create_account(shop_id: int, data: Mapping, *, allow_any_endpoint: bool) -> 
     and import the warehouses found, in one transaction."""
     only_fields(data, ACCOUNT_FIELDS)
     provider = data.get("provider")
-    if provider not in registry.names():
-        raise InvalidError("provider", f"must be one of {', '.join(registry.names())}")
+    if provider not in provider_names():
+        raise InvalidError("provider", f"must be one of {', '.join(provider_names())}")
     name = short_text(data.get("name"), "name", 255) or provider
     creds = credentials(data.get("credentials"))
     url = endpoint(data.get("endpoint"), provider, allow_any=allow_any_endpoint)

@@ -16,12 +16,9 @@ from urllib.parse import urlsplit
 import structlog
 
 from connectors.errors import AuthError, ConnectorError, PermanentError, RetryableError
-from connectors.warehouses import registry
-from integration.call_log import record_call
 from integration.domain.warehousing import WarehouseSite
-from integration.extensions import redis
 from integration.models import WarehouseAccount
-from integration.warehouses.providers import provider_for
+from integration.warehouses.providers import build_provider, provider_class, provider_for, provider_names
 from integration.warehouses.setup_validation import InvalidError, ProviderError, SetupError, short_text
 
 log = structlog.get_logger(__name__)
@@ -45,7 +42,7 @@ CREDENTIAL_HINTS = {
 
 def providers() -> list[dict]:
     return [{"name": n, "label": PROVIDER_LABELS.get(n, n), "credential_keys": list(CREDENTIAL_HINTS.get(n, ()))}
-            for n in registry.names()]
+            for n in provider_names()]
 
 
 def credentials(value, field: str = "credentials") -> dict[str, str]:
@@ -100,7 +97,7 @@ def _vendor_domain(default_host: str) -> str:
 
 def _provider_class(provider: str):
     try:
-        return registry.provider_class(provider)
+        return provider_class(provider)
     except (KeyError, ImportError) as exc:
         raise SetupError(f"the {provider} connector is not available", code="provider_not_available",
                          status=503) from exc
@@ -116,8 +113,7 @@ def list_sites(shop_id: int, provider: str, creds: dict[str, str], url: str | No
         if account is not None:
             connector = provider_for(account)
         else:  # the account is not stored (yet, or with these credentials): same build, explicit values
-            connector = registry.build(provider, creds, redis=redis.client, account_key=account_key, endpoint=url,
-                                       on_call=lambda record: record_call(shop_id, record))
+            connector = build_provider(shop_id, provider, creds, account_key=account_key, endpoint=url)
         return list(connector.list_warehouses())
     except AuthError as exc:
         if connector is None:  # refused when built: a required key is missing or malformed

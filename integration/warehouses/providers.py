@@ -1,5 +1,5 @@
-"""Builds the warehouse provider connector for an account, logging every call and alerting the
-merchant once per vendor value the connector does not know."""
+"""Builds the warehouse provider connectors (the one place that picks one from the registry),
+logging every call and alerting the merchant once per vendor value the connector does not know."""
 
 from __future__ import annotations
 
@@ -14,16 +14,29 @@ from integration.models import Warehouse, WarehouseAccount
 from integration.shops.alerts import raise_alert
 
 
-def provider_for(account: WarehouseAccount) -> WarehouseProvider:
+def provider_names() -> list[str]:
+    return registry.names()
+
+
+def provider_class(name: str) -> type:
+    """The connector class of ``name``: KeyError for an unknown name, ImportError when its module
+    cannot be loaded."""
+    return registry.provider_class(name)
+
+
+def build_provider(shop_id: int, provider: str, credentials: dict[str, str], *, account_key: str,
+                   endpoint: str | None) -> WarehouseProvider:
+    """A connector for these credentials, stored or not (the setup checks them before storing)."""
     return registry.build(
-        account.provider,
-        json.loads(account.credentials),
-        redis=redis.client,
-        account_key=str(account.id),
-        endpoint=account.endpoint or None,
-        on_call=lambda record: record_call(account.shop_id, record),
-        on_unknown=lambda unknown: report_unknown(account.shop_id, unknown),
+        provider, credentials, redis=redis.client, account_key=account_key, endpoint=endpoint,
+        on_call=lambda record: record_call(shop_id, record),
+        on_unknown=lambda unknown: report_unknown(shop_id, unknown),
     )
+
+
+def provider_for(account: WarehouseAccount) -> WarehouseProvider:
+    return build_provider(account.shop_id, account.provider, json.loads(account.credentials),
+                          account_key=str(account.id), endpoint=account.endpoint or None)
 
 
 def provider_for_warehouse(warehouse: Warehouse) -> WarehouseProvider:

@@ -9,6 +9,10 @@ from work that is merely waiting — which is why the flow and its sweeper must 
 
 from __future__ import annotations
 
+# Retry waits (seconds) of a periodic poll: short, since the next cron round asks again anyway;
+# a vendor's Retry-After lengthens a wait (jobs/failures.py).
+POLL_RETRY = (5, 20, 60)
+
 # -- inbox -----------------------------------------------------------------------------------------
 PROCESS_EVENT = "jobs.events.process_event"
 PROCESS_EVENTS = "jobs.events.process_events"

@@ -14,13 +14,14 @@ from integration.extensions import queues
 from integration.job_liveness import enqueue_unless_alive
 from integration.models.base import utcnow
 from integration.stock import amazon_quantities
-from jobs.runtime import job
+from jobs.runtime import job, retried_until_next_round
 
 IMPORT_ROUND = 300  # seconds: import jobs are deduplicated within a round
 
 
 @job
-def import_orders(account_id: int) -> dict:
+@retried_until_next_round
+def import_orders(account_id: int) -> dict | str:
     return amazon_channel.import_orders(account_id).as_dict()
 
 
@@ -31,7 +32,8 @@ def import_all() -> int:
     window = int(time.time() // IMPORT_ROUND)
     for account_id in ids:
         queues.enqueue("sync", job_catalog.IMPORT_AMAZON_ORDERS, account_id,
-                       job_id=job_catalog.amazon_orders_id(account_id, window), unique=True, retry=None)
+                       job_id=job_catalog.amazon_orders_id(account_id, window), unique=True,
+                       retry=job_catalog.POLL_RETRY)
     return len(ids)
 
 

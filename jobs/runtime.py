@@ -9,8 +9,12 @@ from typing import ParamSpec, TypeVar
 import structlog
 from flask import Flask, current_app, has_app_context
 
+from connectors.errors import RetryableError
+
 P = ParamSpec("P")
 R = TypeVar("R")
+
+log = structlog.get_logger("jobs")
 
 _app: Flask | None = None
 
@@ -43,5 +47,27 @@ def job(func: Callable[P, R]) -> Callable[P, R]:
                 return func(*args, **kwargs)
         finally:
             structlog.contextvars.unbind_contextvars("job_id")
+
+    return wrapper
+
+
+def retried_until_next_round(func: Callable[P, R]) -> Callable[P, R | str]:
+    """For a periodic job (a poll): a retryable vendor error is retried as the job was enqueued
+    (honouring ``Retry-After``, see :mod:`jobs.failures`), but once its retries are used up it is
+    not a failure a person must look at, since the next cron round asks again: logged, not
+    failed."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | str:
+        from rq import get_current_job
+
+        try:
+            return func(*args, **kwargs)
+        except RetryableError as exc:
+            current = get_current_job()
+            if current is not None and current.retries_left:
+                raise
+            log.warning("job.deferred_to_next_round", func=func.__name__, error=str(exc))
+            return "deferred"
 
     return wrapper

@@ -18,7 +18,7 @@ from integration import job_catalog
 from integration.extensions import db, queues
 from integration.models import Shop, ShopStatus, WarehouseAccount
 from integration.stock import sync as stock_sync
-from jobs.runtime import job
+from jobs.runtime import job, retried_until_next_round
 
 log = structlog.get_logger(__name__)
 
@@ -47,12 +47,14 @@ def _fresh_session(func):
 
 
 @job
+@retried_until_next_round
 @_fresh_session
-def poll_inventory(account_id: int) -> dict:
+def poll_inventory(account_id: int) -> dict | str:
     result = stock_sync.poll_inventory(account_id)
     if result.more:  # a backlog: continue at once rather than at the next cron tick
         queues.enqueue("sync", job_catalog.POLL_INVENTORY, account_id,
-                       job_id=job_catalog.poll_inventory_more_id(account_id, int(time.time())), unique=True)
+                       job_id=job_catalog.poll_inventory_more_id(account_id, int(time.time())), unique=True,
+                       retry=job_catalog.POLL_RETRY)
     return {"status": result.status, "pages": result.pages, "records": result.records,
             "changed": result.changed, "rejected": result.rejected, "more": result.more}
 
@@ -72,7 +74,8 @@ def poll_all_inventory() -> int:
     enqueued = 0
     for account_id, _shop_id in accounts:
         if queues.enqueue("sync", job_catalog.POLL_INVENTORY, account_id,
-                          job_id=job_catalog.poll_inventory_id(account_id, window), unique=True):
+                          job_id=job_catalog.poll_inventory_id(account_id, window), unique=True,
+                          retry=job_catalog.POLL_RETRY):
             enqueued += 1
     stock_sync.sweep_dirty(sorted({shop_id for _, shop_id in accounts}))
     return enqueued

@@ -13,7 +13,7 @@ from integration.job_liveness import enqueue_unless_alive
 from integration.models import Order, OutboundState, Shipment
 from integration.orders import allocation, outbound, tracking
 from integration.orders import fulfillment as shopify_fulfillment
-from jobs.runtime import job
+from jobs.runtime import job, retried_until_next_round
 
 
 @job
@@ -41,6 +41,7 @@ def cancel_outbound(outbound_id: int) -> str:
 
 
 @job
+@retried_until_next_round
 def poll_outbound(outbound_id: int) -> str:
     status = outbound.poll_outbound(outbound_id)
     if status in (OutboundState.SHIPPED, OutboundState.DELIVERED):
@@ -56,7 +57,7 @@ def poll_open_outbounds() -> int:
     # adds nothing for the outbounds whose poll is still waiting or running.
     enqueue_unless_alive("sync", job_catalog.POLL_OUTBOUND,
                          [(job_catalog.poll_outbound_id(outbound_id), (outbound_id,)) for outbound_id in ids],
-                         retry=None)
+                         retry=job_catalog.POLL_RETRY)
     return len(ids)
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from integration import signals
+from integration import job_catalog, signals
 from integration.extensions import db, queues
 from integration.models import Alert, ChannelStock, IntegrationLog, ShopSettings, StockLevel, SyncCursor
 from integration.stock import push as stock_push
@@ -270,6 +270,14 @@ def test_cron_jobs_enqueue_once_per_window(stack, monkeypatch):
     assert queues["sync"].job_ids == [f"poll-inventory-{s.account.id}-424242"]
     assert stock_jobs.reconcile_all() == 1 and stock_jobs.reconcile_all() == 0
     assert queues["low"].job_ids == [f"reconcile-stock-{s.shop.id}-424242"]
+
+
+def test_the_inventory_poll_retries_on_the_poll_policy(stack):
+    from jobs import stock as stock_jobs
+
+    assert stock_jobs.poll_all_inventory() == 1
+    [job] = queues["sync"].jobs
+    assert job.retry_intervals == list(job_catalog.POLL_RETRY) and job.retries_left == len(job_catalog.POLL_RETRY)
 
 
 def test_the_sweep_restarts_a_lost_push(stack):

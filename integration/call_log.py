@@ -1,5 +1,5 @@
 """Writes the connectors' call records (Shopify, Amazon, the warehouse providers) into
-``integration_log``."""
+``integration_log`` and counts them in the vendor call metrics."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from rq import get_current_job
 from sqlalchemy import insert
 
 from connectors.call_record import CallRecord
+from integration import metrics
 from integration.extensions import db
 from integration.models import IntegrationLog
 from integration.models.integration_log import EXCERPT_CHARS
@@ -18,6 +19,7 @@ log = structlog.get_logger(__name__)
 def record_call(shop_id: int, record: CallRecord) -> None:
     """One integration_log row per HTTP call, written outside the caller's transaction so it
     survives the caller's rollback (a failed job is exactly when the log matters)."""
+    metrics.observe_vendor_call(record)
     job = get_current_job()
     try:
         with db.engine.begin() as conn:

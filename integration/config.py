@@ -41,6 +41,8 @@ REQUIRED_IN_PRODUCTION = (
 # Amazon is optional (a merchant may sell on Shopify only), but its application is all or nothing:
 # the consent URL needs the SP-API application id, the code exchange needs the LWA client pair.
 AMAZON_APP_VARIABLES = ("AMAZON_APPLICATION_ID", "AMAZON_LWA_CLIENT_ID", "AMAZON_LWA_CLIENT_SECRET")
+# A scrape token short enough to guess would make /metrics public in all but name.
+MIN_METRICS_TOKEN = 16
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
@@ -77,6 +79,12 @@ class Config:
     log_json: bool = True
     port: int = 8000
     max_webhook_bytes: int = 2 * 1024 * 1024
+    # Prometheus multiprocess mode: the directory where every process of this host (gunicorn
+    # workers, RQ workers) keeps its samples, so any /metrics answer covers them all. None: each
+    # process reports its own. prometheus_client reads the same variable itself, at import.
+    metrics_dir: Path | None = None
+    # Bearer token /metrics requires; without one, production answers /metrics with 404.
+    metrics_token: str = ""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -137,6 +145,12 @@ class Config:
         if not port_raw.isdigit() or not 0 < int(port_raw) < 65536:
             raise ConfigError(f"PORT must be a TCP port number, got {port_raw!r}")
 
+        metrics_dir = get("PROMETHEUS_MULTIPROC_DIR")
+        metrics_token = get("METRICS_TOKEN")
+        if metrics_token and len(metrics_token) < MIN_METRICS_TOKEN:
+            raise ConfigError(f"METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters "
+                              "(make one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+
         database_url = get("DATABASE_URL") or f"sqlite:///{instance / 'nearstock.sqlite3'}"
         # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3 spelled out.
         for prefix in ("postgres://", "postgresql://"):
@@ -160,12 +174,14 @@ class Config:
             log_level=level,
             log_json=(get("LOG_FORMAT") or ("json" if mode == "production" else "console")) == "json",
             port=int(port_raw),
+            metrics_dir=Path(metrics_dir).resolve() if metrics_dir else None,
+            metrics_token=metrics_token,
         )
 
     def public_summary(self) -> dict[str, str]:
         """What can be printed at start-up: no secrets, URLs without passwords."""
         hidden = {"secret_key", "encryption_keys", "shopify_api_secret", "shopify_api_secret_previous",
-                  "amazon_lwa_client_secret"}
+                  "amazon_lwa_client_secret", "metrics_token"}
         out = {}
         for f in fields(self):
             if f.name in hidden or f.name == "extra":

@@ -1,19 +1,27 @@
-"""Prometheus metrics, served at ``/metrics``.
+"""Prometheus metrics: what is measured, and the registry a ``/metrics`` scrape reads.
 
-Request latency is observed in-process. Queue depths and job counts are read from Redis at scrape
-time by a collector, so every web process reports the same cluster-wide numbers however many
-workers run.
+Request latency, job runs and vendor calls are counted by the process they happen in. With
+``PROMETHEUS_MULTIPROC_DIR`` set (prometheus_client's multiprocess mode) every process of the host,
+gunicorn and RQ workers alike, keeps its samples in files in that directory and a scrape merges
+them, so any web process answers for all of them; without it a process reports only its own.
+Queue depths, the inbox lag and the notice backlog are read at scrape time from Redis and the
+database, so they are the same whichever process answers.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
-from flask import Flask, Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from flask import Flask, g, has_app_context, request
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 
-from integration.extensions import queues
+from connectors.call_record import CallRecord
+from integration.backlog import NOTICES_CAP, oldest_unprocessed_event_at, unsent_notices
+from integration.extensions import db, queues
+from integration.models.base import utcnow
 
 registry = CollectorRegistry()
 REQUEST_LATENCY = Histogram(
@@ -23,6 +31,48 @@ REQUEST_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
     registry=registry,
 )
+JOB_RUNS = Counter(
+    "nearstock_job_runs",
+    "Job runs by job function and outcome: succeeded, retried (will run again), failed (gave up).",
+    ["job", "outcome"],
+    registry=registry,
+)
+JOB_DURATION = Histogram(
+    "nearstock_job_duration_seconds",
+    "Time a job function ran, whatever its outcome.",
+    ["job"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180, 600),
+    registry=registry,
+)
+VENDOR_CALLS = Counter(
+    "nearstock_vendor_calls",
+    "HTTP calls to Shopify, Amazon and the warehouses by vendor, operation, HTTP status ('none': no "
+    "answer) and outcome (ok, error, throttled: a 429 or Shopify's THROTTLED).",
+    ["vendor", "operation", "status", "outcome"],
+    registry=registry,
+)
+VENDOR_CALL_DURATION = Histogram(
+    "nearstock_vendor_call_duration_seconds",
+    "Vendor call latency by vendor (per operation: integration_log.duration_ms).",
+    ["vendor"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+    registry=registry,
+)
+
+
+def observe_job(job: str, seconds: float) -> None:
+    JOB_DURATION.labels(job).observe(seconds)
+
+
+def count_job(job: str, outcome: str) -> None:
+    JOB_RUNS.labels(job, outcome).inc()
+
+
+def observe_vendor_call(record: CallRecord) -> None:
+    throttled = record.throttled or record.status == 429
+    outcome = "throttled" if throttled else "error" if record.error else "ok"
+    VENDOR_CALLS.labels(record.system, record.operation, str(record.status or "none"), outcome).inc()
+    VENDOR_CALL_DURATION.labels(record.system).observe(record.duration_ms / 1000)
 
 
 class QueueCollector:
@@ -43,10 +93,58 @@ class QueueCollector:
         yield jobs
 
 
-registry.register(QueueCollector())
+class BacklogCollector:
+    """Work waiting in the database (:mod:`integration.backlog`), read at scrape time."""
+
+    def collect(self):
+        # The registry is also read outside requests (tests' get_sample_value): no database then.
+        if not has_app_context():
+            return
+        try:
+            # A connection of its own: a scrape never touches the caller's session or transaction.
+            with db.engine.connect() as conn:
+                oldest = oldest_unprocessed_event_at(conn)
+                waiting = unsent_notices(conn)
+        except Exception:  # a scrape must not fail because the database is down; /healthz says so
+            return
+        yield GaugeMetricFamily(
+            "nearstock_inbox_lag_seconds",
+            "Age of the oldest stored webhook event not yet processed (0: none waiting).",
+            value=(utcnow() - oldest).total_seconds() if oldest else 0.0,
+        )
+        notices = GaugeMetricFamily(
+            "nearstock_notices_backlog",
+            f"Notices not yet sent, by status (queued, sending); counted up to {NOTICES_CAP}.",
+            labels=["status"],
+        )
+        for status, count in waiting.items():
+            notices.add_metric([status], count)
+        yield notices
+
+
+SCRAPE_TIME_COLLECTORS = (QueueCollector(), BacklogCollector())
+for _collector in SCRAPE_TIME_COLLECTORS:
+    registry.register(_collector)
+
+
+def scrape_registry(metrics_dir: Path | None) -> CollectorRegistry:
+    """What a scrape reports: in multiprocess mode a fresh registry merging every process's files
+    (this process's samples are among them), else this process's own registry."""
+    if metrics_dir is None:
+        return registry
+    merged = CollectorRegistry()
+    MultiProcessCollector(merged, path=str(metrics_dir))
+    for collector in SCRAPE_TIME_COLLECTORS:
+        merged.register(collector)
+    return merged
 
 
 def init_app(app: Flask) -> None:
+    metrics_dir = app.config["NEARSTOCK"].metrics_dir
+    if metrics_dir is not None:
+        # A missing directory would fail the first sample written, inside a request or a job.
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+
     @app.before_request
     def _start_timer():
         g._metrics_started = time.perf_counter()
@@ -59,7 +157,3 @@ def init_app(app: Flask) -> None:
                 request.method, request.url_rule.rule if request.url_rule else "unmatched", response.status_code
             ).observe(time.perf_counter() - started)
         return response
-
-    @app.get("/metrics")
-    def metrics():
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

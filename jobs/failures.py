@@ -7,13 +7,17 @@ so this handler can shape that decision:
   error is logged with the job id.
 * ``RetryableError`` with ``retry_after``: the next retry waits at least that long.
 * anything else: RQ's ``Retry`` backoff as enqueued.
+
+Then :func:`count_failure` counts the run by what RQ will do with it.
 """
 
 from __future__ import annotations
 
 import structlog
+from rq.exceptions import DeserializationError
 
 from connectors.errors import PermanentError, RetryableError
+from integration import metrics
 
 log = structlog.get_logger("jobs")
 
@@ -33,3 +37,14 @@ def classify_failure(job, exc_type, exc_value, traceback) -> bool:
     else:
         log.warning("job.error", job_id=job.id, func=job.func_name, error=repr(exc_value))
     return True  # let RQ's default handling (retry or failed registry) continue
+
+
+def count_failure(job, exc_type, exc_value, traceback) -> bool:
+    """Count a failed run as retried or failed. Registered after :func:`classify_failure`, whose
+    word on retrying is final: RQ retries exactly the jobs that still have retries left."""
+    try:
+        name = job.func_name
+    except DeserializationError:  # a job whose data cannot be read still counts, by that name
+        name = "unreadable"
+    metrics.count_job(name, "retried" if job.should_retry else "failed")
+    return True

@@ -22,7 +22,7 @@ from rq import SimpleWorker, Worker
 
 from integration.extensions import QUEUE_NAMES, queues, redis
 from integration.job_serializer import JobSerializer
-from jobs.failures import classify_failure
+from jobs.failures import classify_failure, count_failure
 from jobs.runtime import get_app
 
 JOB_MODULES = ("jobs.events", "jobs.shopify", "jobs.warehousing", "jobs.stock", "jobs.amazon", "jobs.notify",
@@ -34,7 +34,7 @@ def build_worker(queue_names=QUEUE_NAMES, worker_class=SimpleWorker, name: str |
         [queues[q] for q in queue_names],
         connection=redis.client,
         serializer=JobSerializer,
-        exception_handlers=[classify_failure],
+        exception_handlers=[classify_failure, count_failure],
         name=name,
     )
 

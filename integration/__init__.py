@@ -11,6 +11,7 @@ def create_app(config: Config | None = None) -> Flask:
     from integration import cli, errors, metrics, request_context, views, wiring
     from integration.extensions import db, queues, redis, vault
     from integration.logging import configure_logging
+    from integration.views import edge_input
 
     config = config or Config.from_env()
     app = Flask(__name__, instance_path=str(config.instance_path))
@@ -28,6 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
     request_context.init_app(app)
     errors.init_app(app)
     metrics.init_app(app)
+    edge_input.init_app(app)
     views.register(app)
     wiring.connect()
     cli.init_app(app)

@@ -23,12 +23,11 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from connectors.errors import PermanentError
+from connectors.untrusted_input import UntrustedJSONError, parse_json_document, seconds_since
 from integration.domain.warehousing import WarehouseEvent
 
 from .shipbob_mapping import (
@@ -74,11 +73,10 @@ def verify(headers: Mapping[str, str], body: bytes, secret: str, *, tolerance: f
     msg_id, stamp, signatures = (lower.get(k, "") for k in ("webhook-id", "webhook-timestamp", "webhook-signature"))
     if not (msg_id and stamp and signatures):
         raise _error("missing webhook-id / webhook-timestamp / webhook-signature", "missing_signature")
-    try:
-        sent = int(stamp)
-    except ValueError:
-        raise _error("webhook-timestamp is not an integer", "bad_timestamp", "webhook-timestamp") from None
-    if abs((time.time() if now is None else now) - sent) > tolerance:
+    age = seconds_since(stamp, now)
+    if age is None:
+        raise _error("webhook-timestamp is not Unix seconds", "bad_timestamp", "webhook-timestamp")
+    if abs(age) > tolerance:
         raise _error("webhook-timestamp outside the tolerance window", "stale_timestamp", "webhook-timestamp")
     expected = signature(secret, msg_id, stamp, body).encode()
     matched = False
@@ -96,9 +94,9 @@ def parse(headers: Mapping[str, str], body: bytes, secret: str, *, tolerance: fl
           now: float | None = None) -> WarehouseEvent:
     msg_id, topic = verify(headers, body, secret, tolerance=tolerance, now=now)
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise _error("webhook body is not JSON", "bad_body") from None
+        payload = parse_json_document(body)
+    except UntrustedJSONError as exc:
+        raise _error(f"webhook body refused: {exc}", "bad_body") from None
     if not isinstance(payload, dict):
         raise _error("webhook body is not a JSON object", "bad_body")
     extra = {"topic": topic, "order_id": payload.get("order_id") or payload.get("id"),

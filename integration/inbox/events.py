@@ -11,7 +11,6 @@ earlier request that stored the event but failed to enqueue.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.errors import PermanentError, RetryableError
+from connectors.untrusted_input import UntrustedJSONError, parse_json_document
 from integration import job_catalog, job_liveness
 from integration.extensions import DEFAULT_RETRY, db, queues, redis
 from integration.inbox import dispatch, group_commit
@@ -155,19 +155,20 @@ def process_event(event_id: int) -> str:
     session.commit()
     structlog.contextvars.bind_contextvars(shop=event.shop_domain, event_id=event_id)
     try:
-        payload = json.loads(event.body) if event.body else None
+        payload = parse_json_document(event.body) if event.body else None
         handler(event, payload)
         event.status = EventStatus.DONE
         event.error = None
         event.processed_at = utcnow()
         session.commit()
-    except (json.JSONDecodeError, UnicodeDecodeError, PermanentError) as exc:
+    except (UntrustedJSONError, PermanentError) as exc:
+        # A body no retry can change (invalid, too deep, unstorable text) fails like a bad field.
         session.rollback()
         _mark(event_id, EventStatus.FAILED, exc)
         log.error("inbox.event_failed", event_id=event_id, topic=event.topic, error=str(exc))
         if isinstance(exc, PermanentError):
             raise
-        raise PermanentError(f"event body is not valid JSON: {exc}") from exc
+        raise PermanentError(f"event body refused: {exc}") from exc
     except Exception as exc:
         session.rollback()
         failed = not isinstance(exc, RetryableError) and event.attempts >= MAX_ATTEMPTS

@@ -18,6 +18,7 @@ NAMING = {
 
 # BIGINT on PostgreSQL, but INTEGER on SQLite where only "INTEGER PRIMARY KEY" auto-increments.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+MAX_ID = 2**63 - 1  # the largest id either column holds (both are 64-bit signed)
 
 
 def utcnow() -> datetime:

@@ -18,7 +18,6 @@ the customer (or the shop) to :data:`REDACTED_BODY`, which handlers recognise an
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -28,6 +27,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Table, and_, delete, func, inspect, or_, select, update
 
+from connectors.untrusted_input import UntrustedJSONError, parse_json_document
 from integration.domain.orders import PrivacyRequest
 from integration.extensions import db, redis
 from integration.models import Base, ComplianceRequest, Order, Shop, WebhookEvent
@@ -204,8 +204,8 @@ def _mentions(body: bytes, needles: list[bytes], request: PrivacyRequest) -> boo
     if not any(needle in lowered for needle in needles):
         return False  # cheap pre-filter; the JSON walk below confirms (numbers match by accident)
     try:
-        data = json.loads(body)
-    except ValueError:
+        data = parse_json_document(body)  # bounded: json.loads of a deep body raises RecursionError
+    except UntrustedJSONError:
         return True  # unreadable but mentions the customer: err on the side of erasure
     personal = {v.lower() for v in (request.email, request.phone) if v}
     customer_tail = request.customer_id.rsplit("/", 1)[1] if request.customer_id else None

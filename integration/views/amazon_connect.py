@@ -62,7 +62,7 @@ def start():
     return jsonify(url=url, expires_in=connect.STATE_TTL)
 
 
-@bp.delete("/api/amazon/accounts/<int:account_id>")
+@bp.delete("/api/amazon/accounts/<id:account_id>")
 @require_session
 def disconnect(account_id: int):
     connect.disconnect(g.shop.id, account_id)

@@ -13,11 +13,12 @@ Shopify unchanged), so nothing a shopper sends is ever rendered as Liquid.
 from __future__ import annotations
 
 import functools
-import time
+import re
 
 import structlog
 from flask import current_app, g, request
 
+from connectors.untrusted_input import seconds_since
 from integration.errors import APIError
 from integration.shops import installation
 from integration.shops.verification import is_valid_shop_domain, proxy_query_is_authentic
@@ -25,6 +26,7 @@ from integration.shops.verification import is_valid_shop_domain, proxy_query_is_
 log = structlog.get_logger(__name__)
 
 TIMESTAMP_WINDOW = 90  # seconds
+_SHOPIFY_ID = re.compile(r"[0-9]{1,20}")  # Shopify ids are 64-bit
 
 
 def verified_proxy_params() -> dict[str, str | list[str]]:
@@ -36,14 +38,21 @@ def verified_proxy_params() -> dict[str, str | list[str]]:
     if not proxy_query_is_authentic(params, current_app.config["NEARSTOCK"]):
         log.warning("proxy.bad_signature", path=request.path)
         raise APIError(401, "invalid_signature", "app proxy signature missing or invalid")
-    try:
-        ts = int(str(params.get("timestamp", "")))
-    except ValueError:
-        raise APIError(403, "stale_request", "timestamp missing") from None
-    if abs(time.time() - ts) > TIMESTAMP_WINDOW:
-        log.warning("proxy.stale", path=request.path, age=int(time.time() - ts))
+    age = seconds_since(params.get("timestamp"))
+    if age is None:
+        raise APIError(403, "stale_request", "timestamp missing")
+    if abs(age) > TIMESTAMP_WINDOW:
+        log.warning("proxy.stale", path=request.path, age=int(age))
         raise APIError(403, "stale_request", "request timestamp outside the allowed window")
     return params
+
+
+def signed_customer(params: dict[str, str | list[str]]) -> str | None:
+    """The gid of the signed ``logged_in_customer_id``; None when logged out (or not a Shopify id)."""
+    customer = params.get("logged_in_customer_id")
+    if isinstance(customer, str) and _SHOPIFY_ID.fullmatch(customer):
+        return f"gid://shopify/Customer/{customer}"
+    return None
 
 
 def require_proxy(view):
@@ -58,8 +67,7 @@ def require_proxy(view):
             log.warning("proxy.unknown_shop", shop=domain[:255])
             raise APIError(403, "unknown_shop", "the app is not installed on this shop")
         g.shop = shop
-        customer = str(params.get("logged_in_customer_id", "") or "")
-        g.customer_id = f"gid://shopify/Customer/{customer}" if customer.isdigit() else None
+        g.customer_id = signed_customer(params)
         structlog.contextvars.bind_contextvars(shop=shop.domain)
         return view(*args, **kwargs)
 

@@ -9,7 +9,6 @@ signed with a key derived from SECRET_KEY.
 from __future__ import annotations
 
 import secrets
-import time
 from urllib.parse import urlencode
 
 import structlog
@@ -17,6 +16,7 @@ from flask import Blueprint, current_app, redirect, render_template, request
 from itsdangerous import BadSignature
 
 from connectors.errors import ConnectorError
+from connectors.untrusted_input import seconds_since
 from integration import job_catalog
 from integration.errors import APIError
 from integration.extensions import queues, redis
@@ -47,12 +47,11 @@ def _verified_params() -> dict[str, str]:
     if not install_query_is_authentic(params, _config()):
         log.warning("auth.bad_hmac", shop=shop, path=request.path)
         raise APIError(401, "invalid_hmac", "HMAC verification failed")
-    try:
-        ts = int(params.get("timestamp", ""))
-    except ValueError:
-        raise APIError(400, "invalid_timestamp", "timestamp missing") from None
-    if abs(time.time() - ts) > TIMESTAMP_WINDOW:
-        log.warning("auth.stale_timestamp", shop=shop, age=int(time.time() - ts))
+    age = seconds_since(params.get("timestamp"))
+    if age is None:
+        raise APIError(400, "invalid_timestamp", "timestamp missing")
+    if abs(age) > TIMESTAMP_WINDOW:
+        log.warning("auth.stale_timestamp", shop=shop, age=int(age))
         raise APIError(401, "stale_request", "request timestamp outside the allowed window")
     return params
 

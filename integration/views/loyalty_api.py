@@ -12,6 +12,7 @@ from integration.extensions import db, queues
 from integration.loyalty import admin as loyalty_admin
 from integration.loyalty import ledger as loyalty
 from integration.loyalty import program as loyalty_program
+from integration.views.edge_input import database_id
 from integration.views.request_body import read_json_object
 from integration.views.session_auth import require_session
 
@@ -82,7 +83,7 @@ def put_tiers():
 @require_session
 def customer_ledger(customer: str):
     limit = request.args.get("limit", default=50, type=int)
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=database_id)  # not an id: the first page
     found = loyalty_admin.ledger(g.shop.id, _customer(customer), before=before, limit=max(1, min(limit, 200)))
     if found is None:
         raise APIError(404, "not_found", "this customer has no loyalty account")

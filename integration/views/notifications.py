@@ -26,11 +26,13 @@ from integration.models.notification import Notification, NotificationStatus
 from integration.notices import compose, links, samples
 from integration.notices import outbox as notifications
 from integration.notices import render as rendering
+from integration.views.request_body import read_json_object
 from integration.views.session_auth import require_session
 
 bp = Blueprint("notifications", __name__)
 api_bp = Blueprint("notifications_api", __name__, url_prefix="/api/notifications")
 
+MAX_SETTINGS_BODY = 64 * 1024
 _EML = re.compile(r"^[A-Za-z0-9._-]{1,200}\.eml$")
 # Previews and outbox messages are shown as-is: no scripts, no framing by others.
 _PREVIEW_CSP = "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
@@ -221,7 +223,7 @@ def recent():
     return jsonify(notifications=[_notification_json(n) for n in rows])
 
 
-@api_bp.post("/<int:notification_id>/retry")
+@api_bp.post("/<id:notification_id>/retry")
 @require_session
 def retry(notification_id: int):
     n = db.session.get(Notification, notification_id)
@@ -249,9 +251,7 @@ def get_settings():
 @api_bp.put("/settings")
 @require_session
 def put_settings():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise APIError(400, "invalid_body", "expected a JSON object")
+    body = read_json_object(MAX_SETTINGS_BODY)
     values = {k: v for k, v in body.items() if k in notifications.SETTINGS_FIELDS}
     for key in ("primary_color", "accent_color"):
         if key in values and not (isinstance(values[key], str) and _COLOR.match(values[key])):

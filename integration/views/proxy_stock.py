@@ -27,6 +27,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from connectors.untrusted_input import seconds_since
 from integration.errors import APIError
 from integration.extensions import db
 from integration.metrics import REQUEST_LATENCY
@@ -36,7 +37,8 @@ from integration.shops.verification import is_valid_shop_domain, proxy_query_is_
 from integration.storefront import cache
 from integration.storefront.status import market_of
 from integration.storefront.texts import DEFAULT_LOCALE, resolve_locale
-from integration.views.app_proxy import TIMESTAMP_WINDOW, verified_proxy_params
+from integration.views.app_proxy import TIMESTAMP_WINDOW, signed_customer, verified_proxy_params
+from integration.views.request_body import read_json_object
 
 log = structlog.get_logger(__name__)
 
@@ -79,8 +81,7 @@ def storefront_proxy(prefetch=None):
                 log.warning("proxy.unknown_shop", shop=domain)
                 raise APIError(403, "unknown_shop", "the app is not installed on this shop")
             g.shop_id, g.shop_domain, g.proxy_params = shop_id, domain, params
-            customer = str(params.get("logged_in_customer_id", "") or "")
-            g.customer_id = f"gid://shopify/Customer/{customer}" if customer.isdigit() else None
+            g.customer_id = signed_customer(params)
             return view(*args, **kwargs)
 
         return wrapper
@@ -158,11 +159,12 @@ class FastStock:
         if not (isinstance(domain, str) and isinstance(variant, str) and _VARIANT.match(variant)
                 and is_valid_shop_domain(domain) and proxy_query_is_authentic(params, self.config)):
             return None
+        age = seconds_since(params.get("timestamp"))
+        if age is None or abs(age) > TIMESTAMP_WINDOW:
+            return None
         try:
-            if abs(time.time() - int(str(params.get("timestamp", "")))) > TIMESTAMP_WINDOW:
-                return None
             shop_id, (values,) = cache.lookup(domain, _stock_fields(params))
-        except (ValueError, RedisError):
+        except RedisError:
             return None
         if shop_id is cache.MISSING or not shop_id:
             return None
@@ -215,8 +217,7 @@ def back_in_stock():
 
     if (request.content_length or 0) > MAX_BODY:
         raise APIError(413, "too_large", "request body too large")
-    data = request.get_json(silent=True) if request.is_json else request.form
-    data = data if isinstance(data, dict) or hasattr(data, "get") else {}
+    data = read_json_object(MAX_BODY) if request.is_json else request.form
     email = str(data.get("email", "") or "")[:320]
     _limited(f"ip:{hashlib.sha256(client_ip().encode()).hexdigest()[:24]}", IP_LIMIT)
     normalized = subs.normalize_email(email)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import request
 
+from connectors.untrusted_input import UntrustedJSONError, parse_json_document
 from integration.errors import APIError
 
 
@@ -13,7 +12,8 @@ def read_json_object(max_bytes: int, *, empty_ok: bool = False) -> dict:
     """The body as a JSON object of at most ``max_bytes``; ``empty_ok``: no body reads as ``{}``.
 
     413 when larger (the declared length is checked before reading), 415 when not
-    ``application/json``, 400 when not valid JSON or not an object."""
+    ``application/json``, 400 when not an object or refused by :func:`parse_json_document`
+    (invalid, too deep, a number beyond 64 bits, NUL or a lone surrogate in a string)."""
     if (request.content_length or 0) > max_bytes:
         raise APIError(413, "body_too_large", f"the body must be at most {max_bytes} bytes")
     if not request.is_json:
@@ -24,9 +24,9 @@ def read_json_object(max_bytes: int, *, empty_ok: bool = False) -> dict:
     if not raw and empty_ok:
         return {}
     try:
-        data = json.loads(raw)
-    except ValueError:
-        raise APIError(400, "invalid_json", "the body is not valid JSON") from None
+        data = parse_json_document(raw)
+    except UntrustedJSONError as exc:
+        raise APIError(400, "invalid_json", str(exc)) from None
     if not isinstance(data, dict):
         raise APIError(400, "invalid_body", "the body must be a JSON object")
     return data

@@ -25,7 +25,7 @@ log = structlog.get_logger(__name__)
 MAX_DELIVERY_ID = 200
 
 
-@bp.post("/<int:account_id>")
+@bp.post("/<id:account_id>")
 def receive(account_id: int):
     config = current_app.config["NEARSTOCK"]
     if request.content_length is not None and request.content_length > config.max_webhook_bytes:
@@ -40,7 +40,8 @@ def receive(account_id: int):
     except ConnectorError as exc:
         log.warning("warehouse_webhook.rejected", account_id=account_id, provider=account.provider, error=str(exc))
         raise APIError(401, "invalid_signature", "webhook signature or shape rejected") from None
-    if not event.delivery_id or len(event.delivery_id) > MAX_DELIVERY_ID:  # inbox column is VARCHAR(255)
+    # The inbox column is VARCHAR(255), and PostgreSQL stores no NUL.
+    if not event.delivery_id or len(event.delivery_id) > MAX_DELIVERY_ID or "\x00" in event.delivery_id:
         log.warning("warehouse_webhook.bad_delivery_id", account_id=account_id, size=len(event.delivery_id or ""))
         raise APIError(400, "invalid_delivery_id", "missing or oversized delivery id")
     shop = db.session.get(Shop, account.shop_id)

@@ -104,7 +104,7 @@ def create_account():
     return jsonify(account=account_json(account, discovery["found"]), discovery=discovery), 201
 
 
-@bp.patch("/warehouse-accounts/<int:account_id>")
+@bp.patch("/warehouse-accounts/<id:account_id>")
 @require_session
 def update_account(account_id: int):
     account = warehouse_accounts.update_account(g.shop.id, account_id, read_json_object(MAX_BODY),
@@ -112,14 +112,14 @@ def update_account(account_id: int):
     return jsonify(account=account_json(account))
 
 
-@bp.delete("/warehouse-accounts/<int:account_id>")
+@bp.delete("/warehouse-accounts/<id:account_id>")
 @require_session
 def delete_account(account_id: int):
     warehouse_accounts.delete_account(g.shop.id, account_id)
     return "", 204
 
 
-@bp.post("/warehouse-accounts/<int:account_id>/discover")
+@bp.post("/warehouse-accounts/<id:account_id>/discover")
 @require_session
 def discover(account_id: int):
     discovery = warehouse_accounts.discover(g.shop.id, account_id)
@@ -136,7 +136,7 @@ def warehouses():
     return jsonify(warehouses=[warehouse_json(w) for w in warehouse_settings.list_warehouses(g.shop.id)])
 
 
-@bp.patch("/warehouses/<int:warehouse_id>")
+@bp.patch("/warehouses/<id:warehouse_id>")
 @require_session
 def update_warehouse(warehouse_id: int):
     warehouse = warehouse_settings.update_warehouse(g.shop.id, warehouse_id, read_json_object(MAX_BODY))
@@ -164,7 +164,7 @@ def create_rule():
     return jsonify(rule=rule_json(rule)), 201 if created else 200
 
 
-@bp.delete("/routing-rules/<int:rule_id>")
+@bp.delete("/routing-rules/<id:rule_id>")
 @require_session
 def delete_rule(rule_id: int):
     routing_rules.delete_rule(g.shop.id, rule_id)

@@ -104,10 +104,10 @@ class ShopifyWebhooks:
         missing = [name for name, value, limit in (("X-Shopify-Topic", topic, MAX_TOPIC),
                                                    ("X-Shopify-Shop-Domain", shop, MAX_HEADER),
                                                    ("X-Shopify-Webhook-Id", delivery_id, MAX_HEADER))
-                   if not value or len(value) > limit]
+                   if not value or len(value) > limit or "\x00" in value]  # PostgreSQL stores no NUL
         if missing:
             log.warning("webhook.bad_headers", missing=missing)
-            raise Refused(400, "missing_headers", "missing or oversized header: " + ", ".join(missing))
+            raise Refused(400, "missing_headers", "missing, oversized or NUL-holding header: " + ", ".join(missing))
         if not is_valid_shop_domain(shop):
             log.warning("webhook.bad_shop", shop=shop[:MAX_HEADER])
             raise Refused(400, "invalid_shop", "X-Shopify-Shop-Domain is not a myshopify.com domain")
@@ -116,7 +116,7 @@ class ShopifyWebhooks:
         # app-specific (shopify.app.toml) and an API-created subscription; X-Shopify-Event-Id is the
         # same on all of them and on retries. https://shopify.dev/docs/apps/build/webhooks/ignore-duplicates
         event_id = environ.get("HTTP_X_SHOPIFY_EVENT_ID", "")
-        if event_id and len(event_id) <= MAX_EVENT_ID:
+        if event_id and len(event_id) <= MAX_EVENT_ID and "\x00" not in event_id:
             delivery_id = f"event:{topic}:{event_id}"
 
         with self.app.app_context():  # the database session's scope, as for a Flask request

@@ -11,9 +11,9 @@ from sqlalchemy import delete, select
 
 from integration.extensions import db
 from integration.models import RoutingRule
+from integration.models.base import MAX_ID
 from integration.warehouses.settings import get_warehouse
 from integration.warehouses.setup_validation import (
-    MAX_ID,
     InvalidError,
     NotFoundError,
     country,
@@ -55,7 +55,7 @@ def create_rule(shop_id: int, data: Mapping) -> tuple[RoutingRule, bool]:
 
 def delete_rule(shop_id: int, rule_id: int) -> None:
     deleted = db.session.execute(delete(RoutingRule).where(
-        RoutingRule.id == rule_id, RoutingRule.shop_id == shop_id)).rowcount if 0 < rule_id <= MAX_ID else 0
+        RoutingRule.id == rule_id, RoutingRule.shop_id == shop_id)).rowcount
     if not deleted:
         db.session.rollback()
         raise NotFoundError("no such routing rule")

@@ -1,5 +1,9 @@
 """A request id on every request: taken from ``X-Request-Id`` when sane, else generated, bound to
-every log line and echoed back in the response."""
+every log line and echoed back in the response.
+
+The id and the matched route are also left in the WSGI environ for the web server's access log
+(integration/gunicorn_config.py), which runs after the app has answered.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,11 @@ import structlog
 from flask import Flask, g, request
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+REQUEST_ID_KEY = "nearstock.request_id"
+# The route's pattern (/notifications/unsubscribe/<token>), never the path itself: a path can hold
+# a signed token, and the unsubscribe link's carries the customer's address.
+ROUTE_KEY = "nearstock.route"
 
 
 def request_id_from(given: str) -> str:
@@ -23,6 +32,8 @@ def init_app(app: Flask) -> None:
         g.request_id = request_id_from(request.headers.get("X-Request-Id", ""))
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.request_id)
+        request.environ[REQUEST_ID_KEY] = g.request_id
+        request.environ[ROUTE_KEY] = request.url_rule.rule if request.url_rule else None
 
     @app.after_request
     def _echo_request_id(response):

@@ -1,5 +1,6 @@
-"""`make run` on the embedded defaults serves /healthz, runs CLI-enqueued jobs, and Ctrl-C stops
-every process it started."""
+"""`make run` on the embedded defaults serves /healthz on loopback only, logs each request as a
+structured line without its query string, runs CLI-enqueued jobs, and Ctrl-C stops every process it
+started."""
 
 from __future__ import annotations
 
@@ -33,6 +34,15 @@ def clean_env(tmp_path, port):
     return env
 
 
+def wait_for_line(path: Path, text: str, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in path.read_text():
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def test_make_run_serves_health_and_runs_jobs(tmp_path):
     port = free_port()
     env = clean_env(tmp_path, port)
@@ -57,6 +67,17 @@ def test_make_run_serves_health_and_runs_jobs(tmp_path):
         assert (tmp_path / "instance" / "outbox").is_dir()
         output = (tmp_path / "run.log").read_text()
         assert f"http://127.0.0.1:{port}" in output
+
+        requests.get(f"http://127.0.0.1:{port}/healthz?email=ada%40example.com",
+                     headers={"X-Request-Id": "make-run-access-1"}, timeout=5)
+        assert wait_for_line(tmp_path / "run.log", "request_id=make-run-access-1"), output[-3000:]
+        [access] = [line for line in (tmp_path / "run.log").read_text().splitlines()
+                    if "request_id=make-run-access-1" in line]
+        assert all(f in access for f in ("http.request", "method=GET", "path=/healthz", "status=200", "duration_ms="))
+        assert "email" not in access
+        web = [c for c in psutil.Process(proc.pid).children(recursive=True) if "gunicorn" in " ".join(c.cmdline())]
+        listening = {conn.laddr for c in web for conn in c.net_connections("tcp") if conn.status == psutil.CONN_LISTEN}
+        assert listening and {address.ip for address in listening} == {"127.0.0.1"}
 
         cli_env = dict(env, NEARSTOCK_ENV="development")
         flask = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "integration", "jobs"]

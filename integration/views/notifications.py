@@ -1,8 +1,8 @@
 """Notification pages and API.
 
-* ``bp`` (no session; nothing private): template previews with sample data, the development
-  outbox mailbox, and the customer's one-click unsubscribe and delivery-rating pages (authorised
-  by their signed token).
+* ``bp`` (no session): template previews with sample data and the development outbox mailbox
+  (outside production, for a client on this machine only), and the customer's one-click
+  unsubscribe and delivery-rating pages (authorised by their signed token).
 * ``api_bp`` (``/api/notifications``, App Bridge session): the template list, previews with the
   shop's own branding, the shop's recent notices (failures shown to the merchant), settings,
   retry of a failed notice.
@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from email import policy
 from email.parser import BytesParser
@@ -36,6 +37,8 @@ MAX_SETTINGS_BODY = 64 * 1024
 _EML = re.compile(r"^[A-Za-z0-9._-]{1,200}\.eml$")
 # Previews and outbox messages are shown as-is: no scripts, no framing by others.
 _PREVIEW_CSP = "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+# What a relay adds: a tunnel (ngrok, cloudflared) or a local proxy connects from loopback too.
+_RELAY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 
 
 def _html(body: str, status: int = 200, csp: str = _PREVIEW_CSP) -> Response:
@@ -48,6 +51,24 @@ def _html(body: str, status: int = 200, csp: str = _PREVIEW_CSP) -> Response:
 def _check_kind(kind: str) -> None:
     if kind not in notifications.KINDS:
         abort(404)
+
+
+def _local_development_only() -> None:
+    """The previews and the outbox (customers' mail) are tools for whoever runs the app on their
+    own machine: 404 in production, and 404 to any other client, so neither the machine's address
+    on a shared network nor a tunnel to it shows them to anyone else."""
+    if current_app.config["NEARSTOCK"].is_production or not _from_this_machine():
+        abort(404)
+
+
+def _from_this_machine() -> bool:
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:  # a unix socket: no address to trust
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback and not any(name in request.headers for name in _RELAY_HEADERS)
 
 
 def _preview(kind: str, branding: rendering.Branding) -> Response:
@@ -64,6 +85,7 @@ def _preview(kind: str, branding: rendering.Branding) -> Response:
 
 @bp.get("/admin/notifications/preview/<kind>")
 def preview(kind: str):
+    _local_development_only()
     _check_kind(kind)
     return _preview(kind, rendering.SAMPLE_BRANDING)
 
@@ -86,14 +108,9 @@ def _templates_json() -> list[dict]:
 # -- development outbox ----------------------------------------------------------------------------------
 
 
-def _outbox_enabled() -> None:
-    if current_app.config["NEARSTOCK"].is_production:
-        abort(404)  # production sends through SMTP; customer mail is never browsable
-
-
 @bp.get("/admin/outbox")
 def outbox():
-    _outbox_enabled()
+    _local_development_only()
     folder = current_app.config["NEARSTOCK"].outbox_path
     files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True)[:200] if folder.exists() else []
     rows = []
@@ -112,7 +129,7 @@ def outbox():
 
 @bp.get("/admin/outbox/<name>")
 def outbox_message(name: str):
-    _outbox_enabled()
+    _local_development_only()
     if not _EML.match(name):
         abort(404)
     path = current_app.config["NEARSTOCK"].outbox_path / name

@@ -1,9 +1,11 @@
 """The customer's tracking page: ``https://{shop}/apps/nearstock/track`` through the app proxy.
 
-An order is found either by the signed link in every notice (``?t=``: it names the order; only the
-e-mail's recipient has it) or by order number *and* e-mail address typed in the form — never by a
-tracking number alone. Typed look-ups are rate-limited in Redis per client IP (Shopify's
-``X-Forwarded-For``) and per order number, so neither one address nor many can guess e-mails.
+An order is found either by the signed link in every notice (``GET ?t=``: it names the order; only
+the e-mail's recipient has it) or by order number *and* e-mail address typed in the form — never by
+a tracking number alone. The form is POSTed (Shopify's proxy signs the query and forwards the
+body), so the address never sits in a URL: not in the browser's history, nor in any access log on
+the way. Typed look-ups are rate-limited in Redis per client IP (Shopify's ``X-Forwarded-For``)
+and per order number, so neither one address nor many can guess e-mails.
 
 The answer is ``application/liquid``: Shopify renders it inside the shop's theme. Nothing from the
 request is ever written into it (the form is not even refilled), and every value from the
@@ -94,7 +96,7 @@ def _remember_prefix(shop_id: int) -> None:
         redis.client.set(f"nearstock:proxy_prefix:{shop_id}", prefix, ex=90 * 24 * 3600)
 
 
-@bp.get("/track")
+@bp.route("/track", methods=["GET", "POST"])
 @require_proxy
 def track():
     shop = g.shop
@@ -102,7 +104,7 @@ def track():
     order: Order | None = None
     error: str | None = None
     status = 200
-    token = request.args.get("t")
+    token = request.args.get("t") if request.method == "GET" else None
     if token:
         data = links.read_tracking_token(token)
         if data and data["s"] == shop.id:
@@ -111,8 +113,8 @@ def track():
                 order = None
         if order is None:
             error = "expired"
-    elif request.args.get("order") or request.args.get("email"):
-        number, email = request.args.get("order", "")[:64], request.args.get("email", "")[:320]
+    elif request.method == "POST":
+        number, email = request.form.get("order", "")[:64], request.form.get("email", "")[:320]
         key = re.sub(r"[^A-Za-z0-9-]", "", number)[:60].lower()
         if _over_limit(f"nearstock:track:ip:{_client_ip()}", IP_LIMIT) or _over_limit(
                 f"nearstock:track:order:{shop.id}:{key}", ORDER_LIMIT):

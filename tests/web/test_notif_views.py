@@ -4,6 +4,7 @@ proxy (look-up rules, rate limit, Liquid safety), delivery rating, admin API."""
 from __future__ import annotations
 
 import time
+import urllib.parse
 from datetime import UTC, datetime
 
 import jwt
@@ -109,19 +110,59 @@ def test_dev_outbox_mailbox_shows_sent_eml(web, order_with_parcel):
     assert web.get("/admin/outbox/..%2Fsecret.eml").status_code == 404
 
 
+@pytest.fixture
+def dev_pages(app):
+    """The development-only pages, one message in the outbox."""
+    folder = app.config["NEARSTOCK"].outbox_path
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "m-1.eml").write_bytes(b"To: ada@example.com\r\nSubject: Hi\r\n\r\nHello\r\n")
+    return ["/admin/outbox", "/admin/outbox/m-1.eml", "/admin/notifications/preview/shipped"]
+
+
+def test_dev_pages_answer_only_a_client_on_this_machine(web, dev_pages):
+    for path in dev_pages:
+        assert web.get(path).status_code == 200, path
+        assert web.get(path, environ_base={"REMOTE_ADDR": "::1"}).status_code == 200, path
+        assert web.get(path, environ_base={"REMOTE_ADDR": "192.168.1.20"}).status_code == 404, path
+        # A tunnel or proxy connects from loopback too; what it relays comes from elsewhere.
+        assert web.get(path, headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 404, path
+        assert web.get(path, headers={"Forwarded": "for=203.0.113.9"}).status_code == 404, path
+
+
+def test_dev_pages_do_not_exist_in_production(app, web, dev_pages, monkeypatch):
+    monkeypatch.setitem(app.config, "NEARSTOCK", app.config["NEARSTOCK"].with_overrides(env="production"))
+    for path in dev_pages:
+        assert web.get(path).status_code == 404, path
+
+
+def typed_lookup(web, order: str, email: str, headers: dict | None = None):
+    """The tracking form submitted through the app proxy: Shopify signs the query, the form is the body."""
+    return web.post(f"/proxy/track?{signed_proxy_query({})}", data={"order": order, "email": email},
+                    headers=headers or {})
+
+
 def test_tracking_page_by_order_number_and_email(web, order_with_parcel):
     _shop, _order = order_with_parcel
-    page = web.get(f"/proxy/track?{signed_proxy_query({'order': '3001', 'email': 'ada@example.COM'})}")
+    form = web.get(f"/proxy/track?{signed_proxy_query({})}").get_data(as_text=True)
+    assert '<form method="post">' in form
+    page = typed_lookup(web, "3001", "ada@example.COM")
     assert page.status_code == 200 and page.mimetype == "application/liquid"
     body = page.get_data(as_text=True)
     assert "Bestellung #3001" in body and "Problem mit der Lieferadresse" in body and "Berlin, Deutschland" in body
     assert "{%" not in body and "{{" not in body
-    wrong = web.get(f"/proxy/track?{signed_proxy_query({'order': '3001', 'email': 'eve@example.com'})}")
+    wrong = typed_lookup(web, "3001", "eve@example.com")
     assert "We could not find an order" in wrong.get_data(as_text=True) and "#3001" not in wrong.get_data(as_text=True)
     # Never by tracking number alone, and no request parameter is echoed into the Liquid answer.
-    probe = web.get(f"/proxy/track?{signed_proxy_query({'order': 'T1', 'email': '{{ shop.email }}'})}")
+    probe = typed_lookup(web, "T1", "{{ shop.email }}")
     assert "{{" not in probe.get_data(as_text=True) and "shop.email" not in probe.get_data(as_text=True)
-    assert web.get("/proxy/track?order=3001&email=ada@example.com").status_code == 401  # unsigned
+    assert web.post("/proxy/track", data={"order": "3001", "email": "ada@example.com"}).status_code == 401  # unsigned
+
+
+def test_an_email_in_the_query_finds_nothing(web, order_with_parcel):
+    """The address belongs in the POSTed form only: a URL carrying it is never a look-up."""
+    page = web.get(f"/proxy/track?{signed_proxy_query({'order': '3001', 'email': 'ada@example.com'})}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "#3001" not in body and '<form method="post">' in body
 
 
 def test_tracking_link_token_and_full_page(web, order_with_parcel):
@@ -136,14 +177,20 @@ def test_tracking_link_token_and_full_page(web, order_with_parcel):
     assert "#3001" not in foreign.get_data(as_text=True)
 
 
+def test_tracking_links_in_notices_carry_ids_only(web, order_with_parcel):
+    shop, order = order_with_parcel
+    link = urllib.parse.urlsplit(links.tracking_url(shop, order.id))
+    [(name, token)] = urllib.parse.parse_qsl(link.query)
+    assert name == "t" and links.read_tracking_token(token) == {"s": shop.id, "o": order.id}
+
+
 def test_typed_lookups_are_rate_limited(web, order_with_parcel):
     headers = {"X-Forwarded-For": "203.0.113.9"}
-    statuses = [web.get(f"/proxy/track?{signed_proxy_query({'order': str(1000 + i), 'email': 'x@example.com'})}",
-                        headers=headers).status_code for i in range(22)]
+    statuses = [typed_lookup(web, str(1000 + i), "x@example.com", headers).status_code for i in range(22)]
     assert statuses[:20] == [200] * 20 and statuses[20:] == [429, 429]
     # Per order number too, whatever the address.
-    statuses = [web.get(f"/proxy/track?{signed_proxy_query({'order': '3001', 'email': f'g{i}@example.com'})}",
-                        headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code for i in range(10)]
+    statuses = [typed_lookup(web, "3001", f"g{i}@example.com", {"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+                for i in range(10)]
     assert statuses[:8] == [200] * 8 and statuses[8:] == [429, 429]
 
 

@@ -26,6 +26,8 @@ pytest_plugins = [
     "tests.goodcang_fixtures",
     "tests.shipbob_fixtures",
     "tests.amazon_fixtures",
+    "tests.log_privacy",
+    "pytester",
 ]
 
 API_KEY = "test-api-key"
@@ -106,7 +108,7 @@ def make_config(tmp_path, database_url: str, redis_url: str, **env) -> Config:
         "SECRET_KEY": "test-secret-key-with-enough-entropy-0123456789",
         "SHOPIFY_API_KEY": API_KEY,
         "SHOPIFY_API_SECRET": API_SECRET,
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "console",
     }
     values.update(env)

@@ -44,17 +44,19 @@ ORDERS = 500
 class Workers:
     """Real `python -m jobs.worker` processes, killable at will."""
 
-    def __init__(self, env: dict[str, str], count: int = 3) -> None:
+    def __init__(self, env: dict[str, str], log: Path, count: int = 3) -> None:
         self.env, self.count = env, count
+        self.log = log  # a *.log in tmp_path: searched for personal data (tests/log_privacy.py)
         self.procs: list[subprocess.Popen] = []
         self.kills = 0
 
     def start(self) -> None:
         while len([p for p in self.procs if p.poll() is None]) < self.count:
             # Own process group: RQ's scheduler runs as a child of each worker and must die with it.
-            self.procs.append(subprocess.Popen(
-                [sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=self.env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+            with self.log.open("ab") as log:  # the child keeps its own descriptor
+                self.procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=self.env,
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
 
     def kill_one(self, rng: random.Random) -> None:
         alive = [p for p in self.procs if p.poll() is None]
@@ -133,14 +135,14 @@ def count(model, *where) -> int:
 
 @pytest.mark.skipif(bool(os.environ.get("NEARSTOCK_SKIP_CRASH_TEST")),
                     reason="NEARSTOCK_SKIP_CRASH_TEST is set (the crash test takes minutes)")
-def test_killed_workers_never_duplicate_an_outbound_order_or_a_fulfillment(stack, database_url):  # noqa: F811
+def test_killed_workers_never_duplicate_an_outbound_order_or_a_fulfillment(stack, database_url, tmp_path):  # noqa: F811
     if database_url.startswith("sqlite") and os.environ.get("TEST_DATABASE_URL"):
         pytest.skip("minutes long: runs once per suite, on PostgreSQL when it is configured")
     rng = random.Random(20261122)
     stack.winit.sim.set_stock("DEWH", "MUG-BLUE", 10 * ORDERS)
     db.session.execute(StockLevel.__table__.update().where(StockLevel.sku == "MUG-BLUE").values(on_hand=10 * ORDERS))
     db.session.commit()
-    workers = Workers(worker_env(stack.app))
+    workers = Workers(worker_env(stack.app), tmp_path / "workers.log")
     try:
         _run(stack, workers, rng)
     finally:

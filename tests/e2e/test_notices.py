@@ -50,14 +50,15 @@ T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
 class Workers:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log  # a *.log in tmp_path: searched for personal data (tests/log_privacy.py)
         self.procs: list[subprocess.Popen] = []
 
     def start(self, count: int = 1) -> None:
         for _ in range(count):
-            self.procs.append(subprocess.Popen([sys.executable, "-m", "jobs.worker", "notify"], cwd=ROOT,
-                                               env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            with self.log.open("ab") as log:  # the child keeps its own descriptor
+                self.procs.append(subprocess.Popen([sys.executable, "-m", "jobs.worker", "notify"], cwd=ROOT,
+                                                   env=self.env, stdout=log, stderr=subprocess.STDOUT))
 
     def kill(self, proc: subprocess.Popen) -> None:
         # The worker's RQ scheduler is a child process: it dies with it, as on a crashed machine.
@@ -81,8 +82,8 @@ class Workers:
 
 
 @pytest.fixture
-def workers(notif_app):  # noqa: F811
-    w = Workers(worker_env(notif_app))
+def workers(notif_app, tmp_path):  # noqa: F811
+    w = Workers(worker_env(notif_app), tmp_path / "workers.log")
     yield w
     w.stop()
 

@@ -37,6 +37,13 @@ def main() -> int:
         env["REDIS_URL"] = f"unix://{server.socket_file}"
     env["NEARSTOCK_INSTANCE_PATH"] = str(config.instance_path)
     env["PORT"] = str(config.port)
+    # One metrics directory for web, workers and cron (prometheus_client's multiprocess mode), so
+    # /metrics shows the jobs' and vendor calls' figures too; cleared of exited processes first.
+    from integration.metrics_files import remove_dead_process_files
+
+    metrics_dir = config.metrics_dir or config.instance_path / "metrics"
+    remove_dead_process_files(metrics_dir)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
     from integration import migrate
 

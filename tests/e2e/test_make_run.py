@@ -92,6 +92,10 @@ def test_make_run_serves_health_and_runs_jobs(tmp_path):
                 break
             time.sleep(0.5)
         assert status["status"] == "finished" and status["result"] == 0
+        # The job ran in a worker process; the web process's /metrics shows it (one metrics
+        # directory for every process of make run).
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert 'nearstock_job_runs_total{job="jobs.events.sweep_stale_events",outcome="succeeded"}' in metrics
 
         children = psutil.Process(proc.pid).children(recursive=True)
         names = " ".join(" ".join(c.cmdline()) for c in children)

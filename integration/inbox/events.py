@@ -232,21 +232,30 @@ def _job_alive(job_id: str, now) -> bool:
     return job is not None and _alive(job, now)
 
 
-def sweep_stale_events(now=None, limit: int = 500) -> int:
+def sweep_stale_events(now=None, limit: int = 500, lost_before=None) -> int:
     """Re-enqueue events left behind: stored but never enqueued, or whose job died.
 
     A job killed mid-way (SIGKILL, OOM, machine lost) leaves its event in ``received`` or
     ``processing``; RQ moves the job to the failed registry. Events past ``MAX_ATTEMPTS`` are
     marked failed instead of looping forever.
+
+    ``lost_before`` (a datetime) is the sweep right after Redis came back (see
+    :mod:`jobs.outage`): it takes, at any age, the events received before then that are still
+    ``received`` and whose jobs no longer exist at all, as when a Redis without persistence
+    restarts empty. Those are the only ones no worker can still be running: a job that ran has
+    left its event ``processing`` or finished, and any other state is the usual sweep's, after
+    the minutes that prove its job dead.
     """
     now = now or utcnow()
-    cutoff = now - STALE_AFTER
+    lost_only = lost_before is not None
+    if lost_only:
+        where = (WebhookEvent.status == EventStatus.RECEIVED, WebhookEvent.received_at < lost_before)
+    else:
+        where = (WebhookEvent.status.in_((EventStatus.RECEIVED, EventStatus.PROCESSING)),
+                 WebhookEvent.received_at < now - STALE_AFTER)
     rows = db.session.execute(
         select(WebhookEvent.id, WebhookEvent.attempts, WebhookEvent.job_id)
-        .where(
-            WebhookEvent.status.in_((EventStatus.RECEIVED, EventStatus.PROCESSING)),
-            WebhookEvent.received_at < cutoff,
-        )
+        .where(*where)
         .order_by(WebhookEvent.id)
         .limit(limit)
     ).all()
@@ -255,10 +264,12 @@ def sweep_stale_events(now=None, limit: int = 500) -> int:
         if attempts >= MAX_ATTEMPTS:
             _mark(event_id, EventStatus.FAILED, RuntimeError("gave up after repeated attempts"))
             continue
-        if batch_job and _job_alive(batch_job, now):  # its webhook batch's job will still run it
-            continue
         job_id = job_catalog.process_event_id(event_id)
-        job = Job.fetch_many([job_id], connection=redis.client, serializer=JobSerializer)[0]
+        batch, job = Job.fetch_many([batch_job or job_id, job_id], connection=redis.client, serializer=JobSerializer)
+        if lost_only and (batch is not None or job is not None):
+            continue  # its job survived: it is on its way, or the usual sweep's to judge
+        if batch_job and batch is not None and _alive(batch, now):  # its webhook batch's job will still run it
+            continue
         if job is not None and _alive(job, now):
             continue
         if job is not None:
@@ -266,5 +277,5 @@ def sweep_stale_events(now=None, limit: int = 500) -> int:
         if queues.enqueue("events", job_catalog.PROCESS_EVENT, event_id, job_id=job_id, unique=True):
             requeued += 1
     if requeued:
-        log.warning("inbox.swept", requeued=requeued)
+        log.warning("inbox.swept", requeued=requeued, lost_only=lost_only)
     return requeued

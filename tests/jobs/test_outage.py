@@ -3,11 +3,15 @@ back (the real processes and a real Redis restart are in tests/e2e/test_outage.p
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import redis as redis_lib
+from rq import get_current_job
 from sqlalchemy import select, update
 
-from integration.extensions import db
+from integration import job_catalog
+from integration.extensions import db, queues
 from integration.inbox import dispatch
 from integration.inbox import events as inbox
 from integration.models import EventStatus, WebhookEvent
@@ -48,6 +52,35 @@ def test_redis_back_empty_requeues_at_once_only_received_events_whose_jobs_are_g
     worker.run()
     assert sorted(c["n"] for c in calls) == [0, 2, 3]
     assert statuses() == [EventStatus.DONE, EventStatus.PROCESSING, EventStatus.DONE, EventStatus.DONE]
+
+
+def test_a_batch_whose_job_redis_lost_leaves_its_other_events_to_the_sweep(app, worker, redis_conn):
+    """Redis restarts empty while a worker runs a webhook batch: the batch stops rather than run
+    an event next to the job the sweep gives it."""
+    seen = []
+
+    def handle(event, payload):
+        seen.append(payload["n"])
+        # Emptied, then the worker's heartbeat writes a field of the job's hash again.
+        job = get_current_job()
+        redis_conn.flushdb()
+        redis_conn.hset(job.key, "last_heartbeat", "2026-12-07T00:00:00Z")
+
+    dispatch.handles("shopify", TOPIC)(handle)
+    try:
+        ids = [inbox.receive_event("shopify", f"d{n}", TOPIC, None, json.dumps({"n": n}).encode()).event_id
+               for n in range(3)]
+        queues["events"].empty()
+        queues.enqueue("events", job_catalog.PROCESS_EVENTS, ids, job_id=job_catalog.process_events_id("lost"))
+        worker.run()
+        assert seen == [0] and statuses() == [EventStatus.DONE, EventStatus.RECEIVED, EventStatus.RECEIVED]
+        assert inbox.sweep_stale_events(lost_before=utcnow()) == 2
+        dispatch.unregister("shopify", TOPIC)
+        dispatch.handles("shopify", TOPIC)(lambda event, payload: seen.append(payload["n"]))
+        worker.run()
+        assert sorted(seen) == [0, 1, 2] and set(statuses()) == {EventStatus.DONE}
+    finally:
+        dispatch.unregister("shopify", TOPIC)
 
 
 def test_one_worker_of_a_reconnect_wave_sweeps(app, client, calls, redis_conn):

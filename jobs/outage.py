@@ -42,10 +42,10 @@ BACKOFF_CAP_S = 15.0
 SWEEP_LOCK = "nearstock:outage:inbox-sweep"
 SWEEP_LOCK_S = 20
 # Before sweeping, wait out the web requests that stored an event just before Redis came back and
-# are still enqueueing its job: they finish within the Redis client's timeouts (5 s to connect,
-# 5 s per command, see integration.extensions.connect_redis). Sweeping earlier could add a second
-# job for such an event.
-IN_FLIGHT_S = 10.0
+# are still enqueueing its job: redis-py retries a refused command after at most 1 s, and a try
+# lasts at most the client's timeouts (5 s to connect, 5 s per command, see
+# integration.extensions.connect_redis). Sweeping earlier could add a second job for such an event.
+IN_FLIGHT_S = 12.0
 
 
 def backoff() -> Iterator[float]:
@@ -132,7 +132,7 @@ class RedisWatch(threading.Thread):
         while True:
             try:
                 redis.client.ping()
-            except UNREACHABLE as exc:
+            except redis_lib.RedisError as exc:  # still loading its data, refusing us...: not back
                 if up:
                     log.warning("outage.redis_lost", error=type(exc).__name__)
                 up = False

@@ -9,6 +9,7 @@ import pytest
 import redis as redis_lib
 from rq import get_current_job
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from integration import job_catalog
 from integration.extensions import db, queues
@@ -138,3 +139,19 @@ def test_waits_with_capped_jittered_backoff():
     waits = [next(delays) for _ in range(12)]
     assert all(0 < w <= outage.BACKOFF_CAP_S for w in waits)
     assert waits[-1] >= outage.BACKOFF_CAP_S / 2  # doubled up to the cap, jitter takes at most half
+
+
+def test_waits_until_the_database_answers_again(app, monkeypatch):
+    real_connect = db.engine.connect
+    failures = [OperationalError("SELECT 1", {}, Exception("connection refused"))] * 2
+
+    def connect():
+        if failures:
+            raise failures.pop()
+        return real_connect()
+
+    slept = []
+    monkeypatch.setattr(db.engine, "connect", connect)
+    monkeypatch.setattr(outage.time, "sleep", slept.append)
+    outage.wait_until_reachable()
+    assert len(slept) == 2 and not failures

@@ -299,6 +299,7 @@ def sweep_stale_events(now=None, limit: int = 500, lost_before=None) -> int:
             _mark(event_id, EventStatus.FAILED, RuntimeError("gave up after repeated attempts"))
             continue
         job_id = job_catalog.process_event_id(event_id)
+        # One round trip for both (the own job twice when the event was enqueued alone).
         batch, job = _fetch_jobs([batch_job or job_id, job_id])
         if lost_only and (batch is not None or job is not None):
             continue  # its job survived: it is on its way, or the usual sweep's to judge

@@ -45,7 +45,7 @@ from rq.job import Job, JobStatus
 from rq.queue import Queue
 from rq.scheduler import RQScheduler
 from rq.scripts import acquire_or_refresh_lock, release_lock
-from rq.utils import as_text, parse_composite_key
+from rq.utils import as_text
 
 from integration.extensions import queues, redis
 from integration.job_serializer import JobSerializer
@@ -79,33 +79,36 @@ def heal_queues(now: float | None = None) -> dict[str, int]:
 def heal_started_registry(queue: Queue, now: float) -> dict[str, int]:
     """Entries RQ's cleanup would drop unseen: a retry never scheduled, a job never started."""
     conn = redis.client
-    registry = queue.started_job_registry
     healed = {"unstarted": 0, "lost_retries": 0}
-    entries = [as_text(e) for e in conn.zrange(registry.key, 0, -1)]
+    entries = queue.started_job_registry.get_job_and_execution_ids(cleanup=False)
     if not entries:
         return healed
-    ids = [parse_composite_key(e)[0] for e in entries]
-    for entry, found in zip(entries, Job.fetch_many(ids, connection=conn, serializer=JobSerializer), strict=True):
+    ids = [job_id for job_id, _ in entries]
+    for (job_id, execution_id), found in zip(entries, Job.fetch_many(ids, connection=conn, serializer=JobSerializer),
+                                             strict=True):
         if found is None:
             continue  # RQ's cleanup drops entries of deleted jobs
         status = found.get_status(refresh=False)
         if status not in (JobStatus.SCHEDULED, JobStatus.QUEUED):
             continue  # "started" is RQ's cleanup's; finished, failed... are leftovers it drops
+        execution = Execution(id=execution_id, job_id=job_id, connection=conn)
         # Both states last microseconds in a live worker (between two consecutive round trips):
         # an entry registered a minute ago in one of them is a dead worker's.
-        if not _registered_before(entry, now - STUCK_AFTER_S) or not _move(queue, entry, found, status):
+        if not _registered_before(execution, now - STUCK_AFTER_S) or not _move(queue, execution, found, status):
             continue
         healed["lost_retries" if status == JobStatus.SCHEDULED else "unstarted"] += 1
     return healed
 
 
-def _registered_before(entry: str, cutoff: float) -> bool:
-    created = redis.client.hget(Execution.from_composite_key(entry, redis.client).key, "created_at")
-    # The execution hash lives as long as the entry; without it the entry is as old as can be.
-    return created is None or float(created) < cutoff
+def _registered_before(execution: Execution, cutoff: float) -> bool:
+    try:
+        execution.refresh()
+    except ValueError:  # the execution hash lives as long as the entry: without it, as old as can be
+        return True
+    return execution.created_at.timestamp() < cutoff
 
 
-def _move(queue: Queue, entry: str, found: Job, status: JobStatus) -> bool:
+def _move(queue: Queue, execution: Execution, found: Job, status: JobStatus) -> bool:
     """Out of the started registry and on its way again, in one transaction that gives up if
     anyone touched the job meanwhile: whoever enqueues, schedules or starts it (a worker, the
     scheduler, a sweeper, another run) writes its hash. Only the job's key is watched, so the
@@ -115,20 +118,21 @@ def _move(queue: Queue, entry: str, found: Job, status: JobStatus) -> bool:
     try:
         with conn.pipeline() as pipe:
             pipe.watch(found.key)
-            if (as_text(pipe.hget(found.key, "status")) != status or pipe.zscore(registry.key, entry) is None
+            if (as_text(pipe.hget(found.key, "status")) != status
+                    or pipe.zscore(registry.key, execution.composite_key) is None
                     or pipe.lpos(queue.key, found.id) is not None
                     or pipe.zscore(queue.scheduled_job_registry.key, found.id) is not None):
                 pipe.unwatch()
                 return False
             pipe.multi()
-            pipe.zrem(registry.key, entry)
+            registry.remove_execution(execution, pipeline=pipe)
             if status == JobStatus.SCHEDULED and found.retries_left and found.retry_intervals:
                 # What Job.retry was doing when it was cut short; its decrement was never saved.
                 interval = found.get_retry_interval()
                 found.retries_left -= 1
                 queue.schedule_job(found, datetime.now(UTC) + timedelta(seconds=interval), pipeline=pipe)
             else:
-                queue._enqueue_job(found, pipeline=pipe, at_front=found.should_enqueue_at_front())
+                queue.enqueue_job(found, pipeline=pipe, at_front=found.should_enqueue_at_front())
             pipe.execute()
     except WatchError:
         return False
@@ -137,7 +141,11 @@ def _move(queue: Queue, entry: str, found: Job, status: JobStatus) -> bool:
 
 
 def enqueue_due_jobs(now: float) -> int:
-    """For every queue no live scheduler holds: one pass of RQ's scheduler, under its lock."""
+    """For every queue no live scheduler holds: one pass of RQ's scheduler, under its lock.
+
+    RQ has no public API for taking a scheduler's lock, nor for one scheduler pass with a given
+    clock, so this uses its lock key and Lua scripts (``rq.scripts``): pinned by
+    ``tests/jobs/test_job_recovery.py::test_the_healer_and_rqs_scheduler_take_one_lock``."""
     conn = redis.client
     token = f"heal-{uuid4().hex}"
     moved = 0
@@ -162,7 +170,7 @@ def _enqueue_due(queue: Queue, now: float) -> int:
     with redis.client.pipeline() as pipe:
         for job_id, found in zip(ids, due, strict=True):
             if found is not None:
-                queue._enqueue_job(found, pipeline=pipe, at_front=found.should_enqueue_at_front())
+                queue.enqueue_job(found, pipeline=pipe, at_front=found.should_enqueue_at_front())
             registry.remove(job_id, pipeline=pipe)
         pipe.execute()
     return sum(1 for found in due if found is not None)

@@ -10,6 +10,8 @@ compiled statements, connection pools): measured here at ~150 ms of overhead per
 ~10 ms of work. Job timeouts still hold (SIGALRM), and a worker killed mid-job is recovered: RQ
 retries abandoned jobs once their heartbeat expires, and the inbox/outbound sweepers re-enqueue
 what was left behind. ``--fork`` trades that speed for per-job process isolation.
+
+A Redis or database outage does not end the process: see :mod:`jobs.outage`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from rq import SimpleWorker, Worker
 from integration.extensions import QUEUE_NAMES, queues, redis
 from integration.job_serializer import JobSerializer
 from jobs.failures import classify_failure, count_failure
+from jobs.outage import RedisWatch, StopNoted, run_worker
 from jobs.runtime import get_app
 
 JOB_MODULES = ("jobs.events", "jobs.shopify", "jobs.warehousing", "jobs.stock", "jobs.amazon", "jobs.notify",
@@ -37,6 +40,14 @@ def build_worker(queue_names=QUEUE_NAMES, worker_class=SimpleWorker, name: str |
         exception_handlers=[classify_failure, count_failure],
         name=name,
     )
+
+
+class NearstockSimpleWorker(StopNoted, SimpleWorker):
+    pass
+
+
+class NearstockWorker(StopNoted, Worker):
+    pass
 
 
 def preload() -> None:
@@ -61,9 +72,11 @@ def main(argv: list[str] | None = None) -> None:
     # Long-lived objects out of the collector's reach (fewer copied pages after a fork).
     gc.freeze()
     with app.app_context():
-        worker = build_worker(args.queues or QUEUE_NAMES, worker_class=Worker if args.fork else SimpleWorker,
-                              name=args.name)
-        worker.work(burst=args.burst, with_scheduler=True, logging_level=app.config["NEARSTOCK"].log_level)
+        if not args.burst:
+            RedisWatch(app).start()
+        run_worker(lambda: build_worker(args.queues or QUEUE_NAMES, name=args.name,
+                                        worker_class=NearstockWorker if args.fork else NearstockSimpleWorker),
+                   burst=args.burst, with_scheduler=True, logging_level=app.config["NEARSTOCK"].log_level)
 
 
 if __name__ == "__main__":

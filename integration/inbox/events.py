@@ -16,6 +16,8 @@ from datetime import timedelta
 
 import redis as redis_lib
 import structlog
+from rq import get_current_job
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -183,13 +185,21 @@ def process_event(event_id: int) -> str:
 def process_events(event_ids: list[int]) -> dict[str, int]:
     """Process the events one webhook batch stored together, one after the other.
 
-    Each event gets a clean session and is handled exactly as by its own job. An event that fails
+    Each event gets a clean session and is handled exactly as by its own job. A batch whose job
+    Redis no longer holds stops (see :func:`sweep_stale_events`, ``lost_before``). An event that fails
     and may be retried is handed to its own ``process_event`` job, which carries the retry policy
     from then on, so it neither holds up nor repeats the others. A crash mid-way re-runs the
     whole batch (RQ's retry): events already done are skipped by ``process_event``.
     """
     outcome = {"done": 0, "retrying": 0, "failed": 0}
-    for event_id in event_ids:
+    current = get_current_job()
+    for position, event_id in enumerate(event_ids):
+        if current is not None and _job_erased(current):
+            # Redis restarted empty under this job: the sweep after its return re-enqueues the
+            # events still "received" whose jobs are gone, these included. Going on could run
+            # one of them next to its new job.
+            log.warning("inbox.batch_abandoned", job_id=current.id, left=len(event_ids) - position)
+            break
         try:
             process_event(event_id)
             outcome["done"] += 1
@@ -221,6 +231,30 @@ def _mark(event_id: int, status: str, exc: BaseException) -> None:
     db.session.commit()
 
 
+def _job_erased(job: Job) -> bool:
+    try:
+        return _fetch_jobs([job.id])[0] is None
+    except redis_lib.RedisError:
+        return False  # unreachable is not erased, and no sweep runs before Redis is back
+
+
+def _fetch_jobs(job_ids: list[str]) -> list[Job | None]:
+    """``Job.fetch_many``, reading as gone a job whose hash has no job in it: after Redis restarts
+    empty, a worker's heartbeat or bookkeeping for a job it was running writes a few fields of its
+    hash again, which RQ then refuses to read (NoSuchJobError)."""
+    try:
+        return Job.fetch_many(job_ids, connection=redis.client, serializer=JobSerializer)
+    except NoSuchJobError:
+        return [_fetch_job(job_id) for job_id in job_ids]
+
+
+def _fetch_job(job_id: str) -> Job | None:
+    try:
+        return Job.fetch(job_id, connection=redis.client, serializer=JobSerializer)
+    except NoSuchJobError:
+        return None
+
+
 def _alive(job: Job, now) -> bool:
     """Will this job still run by itself? (See :func:`integration.job_liveness.alive`; the
     states a dead worker leaves in RQ's registries are healed by ``jobs.recovery``.)"""
@@ -228,25 +262,34 @@ def _alive(job: Job, now) -> bool:
 
 
 def _job_alive(job_id: str, now) -> bool:
-    job = Job.fetch_many([job_id], connection=redis.client, serializer=JobSerializer)[0]
+    job = _fetch_jobs([job_id])[0]
     return job is not None and _alive(job, now)
 
 
-def sweep_stale_events(now=None, limit: int = 500) -> int:
+def sweep_stale_events(now=None, limit: int = 500, lost_before=None) -> int:
     """Re-enqueue events left behind: stored but never enqueued, or whose job died.
 
     A job killed mid-way (SIGKILL, OOM, machine lost) leaves its event in ``received`` or
     ``processing``; RQ moves the job to the failed registry. Events past ``MAX_ATTEMPTS`` are
     marked failed instead of looping forever.
+
+    ``lost_before`` (a datetime) is the sweep right after Redis came back (see
+    :mod:`jobs.outage`): it takes, at any age, the events received before then that are still
+    ``received`` and whose jobs no longer exist at all, as when a Redis without persistence
+    restarts empty. Those are the only ones no worker can still be running: a job that ran has
+    left its event ``processing`` or finished, and any other state is the usual sweep's, after
+    the minutes that prove its job dead.
     """
     now = now or utcnow()
-    cutoff = now - STALE_AFTER
+    lost_only = lost_before is not None
+    if lost_only:
+        where = (WebhookEvent.status == EventStatus.RECEIVED, WebhookEvent.received_at < lost_before)
+    else:
+        where = (WebhookEvent.status.in_((EventStatus.RECEIVED, EventStatus.PROCESSING)),
+                 WebhookEvent.received_at < now - STALE_AFTER)
     rows = db.session.execute(
         select(WebhookEvent.id, WebhookEvent.attempts, WebhookEvent.job_id)
-        .where(
-            WebhookEvent.status.in_((EventStatus.RECEIVED, EventStatus.PROCESSING)),
-            WebhookEvent.received_at < cutoff,
-        )
+        .where(*where)
         .order_by(WebhookEvent.id)
         .limit(limit)
     ).all()
@@ -255,10 +298,13 @@ def sweep_stale_events(now=None, limit: int = 500) -> int:
         if attempts >= MAX_ATTEMPTS:
             _mark(event_id, EventStatus.FAILED, RuntimeError("gave up after repeated attempts"))
             continue
-        if batch_job and _job_alive(batch_job, now):  # its webhook batch's job will still run it
-            continue
         job_id = job_catalog.process_event_id(event_id)
-        job = Job.fetch_many([job_id], connection=redis.client, serializer=JobSerializer)[0]
+        # One round trip for both (the own job twice when the event was enqueued alone).
+        batch, job = _fetch_jobs([batch_job or job_id, job_id])
+        if lost_only and (batch is not None or job is not None):
+            continue  # its job survived: it is on its way, or the usual sweep's to judge
+        if batch_job and batch is not None and _alive(batch, now):  # its webhook batch's job will still run it
+            continue
         if job is not None and _alive(job, now):
             continue
         if job is not None:
@@ -266,5 +312,5 @@ def sweep_stale_events(now=None, limit: int = 500) -> int:
         if queues.enqueue("events", job_catalog.PROCESS_EVENT, event_id, job_id=job_id, unique=True):
             requeued += 1
     if requeued:
-        log.warning("inbox.swept", requeued=requeued)
+        log.warning("inbox.swept", requeued=requeued, lost_only=lost_only)
     return requeued

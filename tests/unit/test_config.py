@@ -77,3 +77,24 @@ def test_development_generates_secrets_once_and_keeps_them(tmp_path):
     assert first.redis_url == "" and first.smtp_url == ""
     assert (tmp_path / "dev-secrets.json").stat().st_mode & 0o077 == 0
     assert not first.log_json
+
+
+def test_app_url_is_the_one_given_whatever_the_process_port():
+    # honcho gives the worker PORT=8100; the public URL stays the web's.
+    cfg = Config.from_env(production_env(APP_URL="https://app.nearstock.test/", PORT="8100"))
+    assert cfg.app_url == "https://app.nearstock.test"
+
+
+def test_app_url_outside_production_falls_back_to_this_process_port(tmp_path):
+    env = {"NEARSTOCK_ENV": "development", "NEARSTOCK_INSTANCE_PATH": str(tmp_path), "PORT": "9100"}
+    assert Config.from_env(env).app_url == "http://127.0.0.1:9100"
+    assert Config.from_env({**env, "APP_URL": "http://127.0.0.1:9000"}).app_url == "http://127.0.0.1:9000"
+
+
+@pytest.mark.parametrize("value", ["app.nearstock.test", "ftp://app.nearstock.test", "https://",
+                                   "https://app.nearstock.test/?shop=x", "https://app.nearstock.test/#top",
+                                   "https://user:pw@app.nearstock.test", "https://app.nearstock.test:99999"])
+def test_malformed_app_url_is_refused(value):
+    with pytest.raises(ConfigError, match="APP_URL") as err:
+        Config.from_env(production_env(APP_URL=value))
+    assert "pw" not in str(err.value)

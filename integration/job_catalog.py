@@ -36,7 +36,6 @@ PUSH_AMAZON_QUANTITIES = "jobs.amazon.push_quantities"
 CONFIRM_AMAZON_SHIPMENT = "jobs.amazon.confirm_shipment"
 
 # -- shops -----------------------------------------------------------------------------------------
-REGISTER_WEBHOOKS = "jobs.shopify.register_webhooks"
 START_IMPORT = "jobs.shopify.start_import"
 CHECK_IMPORT = "jobs.shopify.check_import"
 PROCESS_BULK_FINISH = "jobs.shopify.process_bulk_finish"
@@ -147,10 +146,6 @@ def amazon_push_full_id(shop_id: int, day: str) -> str:
 
 
 # -- ids: shops ------------------------------------------------------------------------------------
-
-def register_webhooks_id(shop_id: int, install: str) -> str:
-    return f"webhooks-{shop_id}-{install}"
-
 
 def import_id(shop_id: int, run: int | str) -> str:
     return f"import-{shop_id}-{run}"

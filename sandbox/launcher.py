@@ -99,9 +99,12 @@ def _start_shopify_sandbox(config: Config, env: dict[str, str]):
 
     from connectors.shopify.signatures import query_hmac
     from sandbox.shopify.__main__ import DEMO_SHOP, seed_demo
+    from sandbox.shopify.app_config import AppConfig
     from sandbox.shopify.emulator import ShopifyEmulator
 
-    emulator = ShopifyEmulator(config.shopify_api_key, config.shopify_api_secret, app_url=config.app_url)
+    # The webhooks of shopify.app.toml, as Shopify holds them once the app is deployed.
+    emulator = ShopifyEmulator(config.shopify_api_key, config.shopify_api_secret, app_url=config.app_url,
+                               app_config=AppConfig.load())
     seed_demo(emulator)
     emulator.start("127.0.0.1", 0)
     env["SHOPIFY_ENDPOINT"] = emulator.url

@@ -23,7 +23,6 @@ from integration.domain.channels import (
     MetafieldInput,
     TrackingInfo,
     VariantStock,
-    WebhookSubscription,
 )
 
 # The quantity Nearstock owns at a location, and why it changes: we correct Shopify's count to what
@@ -100,6 +99,3 @@ class ShopifyChannel:
     ) -> FulfillmentEvent:
         return operations.create_fulfillment_event(self.client, fulfillment_id, status, happened_at=happened_at,
                                                    message=message)
-
-    def create_webhook_subscription(self, topic: str, uri: str) -> WebhookSubscription:
-        return operations.create_webhook_subscription(self.client, topic, uri)

@@ -21,7 +21,6 @@ from integration.domain.channels import (
     Metafield,
     TrackingInfo,
     Variant,
-    WebhookSubscription,
 )
 
 Node = Mapping[str, Any]
@@ -169,17 +168,6 @@ def discount_code(node: Node, code: str, kind: str | None = None) -> DiscountCod
         applies_once_per_customer=bool(discount.get("appliesOncePerCustomer", True)),
         status=discount.get("status"),
         usage_count=discount.get("asyncUsageCount"),
-    )
-
-
-def webhook_subscription(node: Node) -> WebhookSubscription:
-    return WebhookSubscription(
-        id=node["id"],
-        topic=node.get("topic") or "",
-        uri=node.get("uri") or "",
-        format=node.get("format"),
-        filter=node.get("filter"),
-        include_fields=tuple(node.get("includeFields") or ()),
     )
 
 

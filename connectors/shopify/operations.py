@@ -40,14 +40,12 @@ from connectors.shopify.fulfillment import (
     update_tracking,
 )
 from connectors.shopify.inventory import get_inventory_levels, set_inventory
-from connectors.shopify.webhooks import create_webhook_subscription
 
 __all__ = [
     "create_basic_discount_code",
     "create_free_shipping_code",
     "create_fulfillment",
     "create_fulfillment_event",
-    "create_webhook_subscription",
     "find_fulfillment_by_tracking",
     "get_bulk_operation",
     "get_discount_code",

@@ -181,16 +181,6 @@ class DiscountCode:
 
 
 @dataclass(frozen=True)
-class WebhookSubscription:
-    id: str
-    topic: str
-    uri: str
-    format: str | None = None
-    filter: str | None = None
-    include_fields: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class BulkOperation:
     id: str
     status: str

@@ -56,7 +56,6 @@ from integration.domain.channels import (
     ShipmentPackage,
     TrackingInfo,
     VariantStock,
-    WebhookSubscription,
 )
 from integration.domain.mail import Outgoing
 from integration.domain.warehousing import (
@@ -178,8 +177,6 @@ class ShopifyStore(SalesChannel, Protocol):
     def create_fulfillment_event(
         self, fulfillment_id: str, status: str, *, happened_at: datetime | None = None, message: str | None = None,
     ) -> FulfillmentEvent: ...
-
-    def create_webhook_subscription(self, topic: str, uri: str) -> WebhookSubscription: ...
 
 
 @runtime_checkable

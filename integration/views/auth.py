@@ -113,8 +113,6 @@ def callback():
         log.warning("auth.code_exchange_failed", shop=shop, error=str(exc))
         raise APIError(502, "token_exchange_failed", "Shopify did not accept the authorization code") from None
     installed = installation.store_tokens(shop, tokens, installing=True)
-    queues.enqueue("sync", job_catalog.REGISTER_WEBHOOKS, installed.id,
-                   job_id=job_catalog.register_webhooks_id(installed.id, code[-8:]))
     queues.enqueue("sync", job_catalog.START_IMPORT, installed.id,
                    job_id=job_catalog.import_id(installed.id, code[-8:]))
     log.info("auth.installed", shop=shop)

@@ -2,6 +2,10 @@
 
     python -m sandbox.shopify --port 8001 --api-key K --api-secret S \
         --app-url http://127.0.0.1:8000 --seed-demo
+
+The app's webhook subscriptions are read from shopify.app.toml (``--app-config``), as Shopify
+holds them after ``shopify app deploy``, and delivered to ``--app-url`` for every shop the app is
+installed on.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import argparse
 import signal
 import threading
 
+from .app_config import PROJECT_TOML, AppConfig, AppConfigError
 from .emulator import ShopifyEmulator
 
 DEMO_SHOP = "nearstock-demo.myshopify.com"
@@ -46,14 +51,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api-key", required=True)
     parser.add_argument("--api-secret", required=True)
     parser.add_argument("--app-url", default=None)
+    parser.add_argument("--app-config", default=str(PROJECT_TOML),
+                        help="the app's shopify.app.toml (default: the project's)")
     parser.add_argument("--restore-rate", type=float, default=100.0)
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--seed-demo", action="store_true")
     parser.add_argument("--shop", action="append", default=[],
                         help="add an empty shop (repeatable)")
     args = parser.parse_args(argv)
+    try:
+        app_config = AppConfig.load(args.app_config)
+    except AppConfigError as exc:
+        parser.error(str(exc))
+    if app_config.relative and not args.app_url:
+        parser.error("--app-url is required: the app configuration has webhook addresses relative to it")
     emulator = ShopifyEmulator(args.api_key, args.api_secret, app_url=args.app_url,
-                               restore_rate=args.restore_rate, fault_rate=args.fault_rate)
+                               restore_rate=args.restore_rate, fault_rate=args.fault_rate,
+                               app_config=app_config)
     for shop in args.shop:
         emulator.add_shop(shop)
     if args.seed_demo:

@@ -15,6 +15,7 @@ from flask import Flask, Response, redirect, request
 
 from ..server import serve
 from . import bulk, graphql_api
+from .app_config import AppConfig
 from .cost import LeakyBucket
 from .oauth import OAuth, OAuthError
 from .seeding import SHOP_RE, SeedingMixin
@@ -34,12 +35,13 @@ class ShopifyEmulator(SeedingMixin):
     """One app (``api_key``/``api_secret``) installed on any number of shops.
 
     Beyond the documented arguments: ``scopes`` are granted by token exchange (and by an
-    authorize call without ``scope``); ``app_topics`` are the topics the app declares in
-    shopify.app.toml, so webhooks caused by mutations also go to ``app_url/webhooks/shopify``;
-    ``refresh_token_reuse`` is ``"strict"`` (a used refresh token is dead at once) or
-    ``"until_replacement_used"`` (Shopify's Aug 2026 behaviour: the old refresh token keeps
-    working until the new one is used). Class attributes ``max_body_bytes``, ``slow_seconds`` and
-    ``bulk_delay`` may be changed per instance.
+    authorize call without ``scope``); ``app_config`` is the deployed app configuration
+    (:class:`~sandbox.shopify.app_config.AppConfig`, read from shopify.app.toml): its webhook
+    subscriptions are honoured for every shop the app is installed on (holds a token for), their
+    relative addresses resolved against ``app_url``; ``refresh_token_reuse`` is ``"strict"`` (a
+    used refresh token is dead at once) or ``"until_replacement_used"`` (Shopify's Aug 2026
+    behaviour: the old refresh token keeps working until the new one is used). Class attributes
+    ``max_body_bytes``, ``slow_seconds`` and ``bulk_delay`` may be changed per instance.
     """
 
     max_body_bytes = 1_000_000
@@ -53,7 +55,7 @@ class ShopifyEmulator(SeedingMixin):
                  access_token_ttl: int = 86400, refresh_token_ttl: int = 7776000,
                  fault_rate: float = 0.0, fault_kinds=("429", "500", "slow"),
                  webhook_retry_base: float = 0.05, seed: int | None = None,
-                 scopes: str = DEFAULT_SCOPES, app_topics=(),
+                 scopes: str = DEFAULT_SCOPES, app_config: AppConfig | None = None,
                  refresh_token_reuse: str = "strict") -> None:  # noqa: S107
         if refresh_token_reuse not in ("strict", "until_replacement_used"):
             raise ValueError(f"unknown refresh_token_reuse {refresh_token_reuse!r}")
@@ -64,7 +66,9 @@ class ShopifyEmulator(SeedingMixin):
         self.bucket_size = bucket_size
         self.fault_rate = fault_rate
         self.fault_kinds = tuple(fault_kinds)
-        self.app_topics = set(app_topics)
+        if app_config is not None and app_config.relative and not self.app_url:
+            raise ValueError("the app configuration has relative webhook addresses: give app_url")
+        self.app_config = app_config
         self.rng = random.Random(seed)
         self.store = Store()
         self.lock = self.store.lock
@@ -137,10 +141,10 @@ class ShopifyEmulator(SeedingMixin):
 
     def send_webhook(self, shop: str, topic: str, payload: dict, *, webhook_id: str | None = None,
                      duplicate: bool = False, api_version: str = API_VERSION) -> str:
-        """Delivers like Shopify: to the app's subscriptions for ``topic``, else to the app URL's
-        ``/webhooks/shopify`` (app-specific subscriptions declared in shopify.app.toml)."""
+        """Delivers like Shopify: to every subscription to ``topic`` (see :meth:`_targets`); a topic
+        none covers (a test sending it by hand) goes to the app URL's ``/webhooks/shopify``."""
         with self.lock:
-            targets = subscription_targets(self.shop(shop), topic)
+            targets = [url for url, _version in self._targets(self.shop(shop), topic)]
         if not targets and self.app_url:
             targets = [self.app_url + "/webhooks/shopify"]
         first = webhook_id or new_webhook_id()
@@ -171,18 +175,26 @@ class ShopifyEmulator(SeedingMixin):
     def webhook_deliveries(self) -> list[dict]:
         return list(self.dispatcher.deliveries)
 
+    def _targets(self, shop, topic: str) -> list[tuple[str, str]]:
+        """``(address, API version)`` of every subscription to ``topic``: the shop's own, made
+        through the API, and the app's (its configuration) once the app is installed on the shop.
+        Each is a delivery of its own, as at Shopify: subscribing a topic both ways gets every
+        event twice (same ``X-Shopify-Event-Id``, different webhook ids)."""
+        targets = [(url, self.api_version) for url in subscription_targets(shop, topic)]
+        if self.app_config is not None and shop.domain in self.oauth.installed:
+            targets += [(url, self.app_config.api_version)
+                        for url in self.app_config.addresses(topic, self.app_url)]
+        return targets
+
     def _emit_events(self, shop, events) -> None:
-        """Webhooks caused by mutations: to subscriptions, or to the app URL for ``app_topics``."""
+        """Webhooks caused by mutations and seeding, to every subscription to their topic."""
         event_id = str(uuid.uuid4())
         stamp = triggered_at()
         for topic, payload in events:
-            targets = subscription_targets(shop, topic)
-            if not targets and self.app_url and topic in self.app_topics:
-                targets = [self.app_url + "/webhooks/shopify"]
-            for url in targets:
+            for url, version in self._targets(shop, topic):
                 self.dispatcher.enqueue(url=url, shop=shop.domain, topic=topic, payload=payload,
                                         webhook_id=new_webhook_id(), event_id=event_id,
-                                        api_version=self.api_version, triggered_at=stamp)
+                                        api_version=version, triggered_at=stamp)
 
     # -- bulk operations ---------------------------------------------------------------------
 

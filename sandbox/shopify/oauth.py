@@ -91,6 +91,9 @@ class OAuth:
         self.tokens: dict[str, Grant] = {}
         self.refresh_tokens: dict[str, Refresh] = {}
         self.default_scopes: frozenset[str] = frozenset()
+        # Shops the app is installed on (was granted a token for): the app's configured webhook
+        # subscriptions apply to them.
+        self.installed: set[str] = set()
 
     # -- authorize ---------------------------------------------------------------------------
 
@@ -189,6 +192,7 @@ class OAuth:
     def issue(self, shop: str, scopes: frozenset[str], *, expiring: bool) -> dict:
         access = "shpat_" + secrets.token_hex(16)
         now = self.clock()
+        self.installed.add(shop)
         if not expiring:
             self.tokens[access] = Grant(shop, scopes)
             return {"access_token": access, "scope": scope_text(scopes)}
@@ -200,6 +204,7 @@ class OAuth:
 
     def _online(self, shop: str, scopes: frozenset[str], user_id: str) -> dict:
         access = "shpua_" + secrets.token_hex(16)
+        self.installed.add(shop)
         self.tokens[access] = Grant(shop, scopes, self.clock() + ONLINE_TTL, "online", user_id)
         return {"access_token": access, "scope": scope_text(scopes), "expires_in": ONLINE_TTL,
                 "associated_user_scope": scope_text(scopes),

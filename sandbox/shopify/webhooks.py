@@ -148,7 +148,7 @@ def _error(field, message):
     return {"field": field, "message": message}
 
 
-def _check_uri(uri: str) -> str | None:
+def check_uri(uri: str) -> str | None:
     if uri.startswith("pubsub://") or uri.startswith("arn:aws:events:"):
         return None
     parts = urlsplit(uri)
@@ -170,7 +170,7 @@ def webhook_subscription_create(_root, info, topic, webhookSubscription):
         return {"webhookSubscription": None,
                 "userErrors": [_error(["webhookSubscription", "callbackUrl"],
                                       "Address can't be blank")]}
-    problem = _check_uri(uri)
+    problem = check_uri(uri)
     if problem:
         return {"webhookSubscription": None, "userErrors": [_error(field, problem)]}
     for existing in shop.webhook_subscriptions:

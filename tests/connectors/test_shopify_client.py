@@ -603,14 +603,6 @@ def test_discount_codes_are_customer_scoped_single_use_and_expire(shop):
         )
 
 
-def test_webhook_subscription(shop):
-    sub = ops.create_webhook_subscription(
-        shop.client, "ORDERS_CREATE", "https://app.example.com/webhooks/shopify", include_fields=["id", "name"]
-    )
-    assert sub.topic == "ORDERS_CREATE" and sub.include_fields == ("id", "name")
-    assert len(shop.emulator.webhook_subscriptions(SHOP)) == 1
-
-
 def test_bulk_export_streams_variants_with_their_levels(shop):
     operation = ops.run_variant_stock_export(shop.client)
     assert operation.status in ("CREATED", "RUNNING")

@@ -36,8 +36,9 @@ from integration.extensions import QUEUE_NAMES, db, queues, redis
 from integration.job_serializer import JobSerializer
 from integration.models import Allocation, Order, OutboundOrder, StockLevel, WebhookEvent
 from integration.models.webhook_event import EventStatus
+from sandbox.shopify.app_config import AppConfig
 from tests.conftest import make_config
-from tests.e2e.test_warehouse_flow import APP_TOPICS, BERLIN_ADDRESS, seed_world
+from tests.e2e.test_warehouse_flow import BERLIN_ADDRESS, seed_world
 from tests.shopify_fixtures import SHOPIFY_SHOP
 from tests.test_notif_support import smtp_server, worker_env  # noqa: F401 - the fixture
 from tests.unit.test_deploy_files import ENTRYPOINT, procfile
@@ -147,7 +148,7 @@ def test_one_order_end_to_end_on_the_production_processes(
         winit_emulator, make_shipbob_emulator):
     port = free_port()
     app_url = f"http://127.0.0.1:{port}"
-    shopify = make_shopify_emulator(app_url=app_url, app_topics=APP_TOPICS)
+    shopify = make_shopify_emulator(app_url=app_url, app_config=AppConfig.load())  # shopify.app.toml
     # This process's app only writes the shop's rows and reads the results; it shares the
     # processes' database, Redis and encryption key.
     app = create_app(make_config(tmp_path, empty_database, redis_url, APP_URL=app_url, SHOPIFY_ENDPOINT=shopify.url,

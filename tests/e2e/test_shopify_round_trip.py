@@ -32,6 +32,7 @@ from integration.models import (
 from integration.models.base import utcnow
 from integration.shops.shopify_client import client_for
 from sandbox.server import serve
+from sandbox.shopify.app_config import AppConfig
 from tests.conftest import API_SECRET, make_config
 from tests.helpers import Drainer
 from tests.shopify_fixtures import SHOPIFY_SHOP, seed_shopify_catalog
@@ -43,7 +44,7 @@ pytestmark = pytest.mark.e2e
 def stack(tmp_path, database_url, redis_url, redis_conn, make_shopify_emulator):
     port = free_port()
     app_url = f"http://127.0.0.1:{port}"
-    emulator = make_shopify_emulator(app_url=app_url)
+    emulator = make_shopify_emulator(app_url=app_url, app_config=AppConfig.load())  # shopify.app.toml
     catalog = seed_shopify_catalog(emulator)
     app = create_app(make_config(tmp_path, database_url, redis_url, APP_URL=app_url, SHOPIFY_ENDPOINT=emulator.url))
     server = serve(app, port=port)
@@ -102,8 +103,15 @@ def test_install_import_webhook_graphql_round_trip(stack):
         select(InventoryLevel).where(InventoryLevel.inventory_item_id == black.inventory_item_id)).scalars()}
     # The seeded order committed 2 of the 10 at Berlin.
     assert levels == {catalog["berlin"]: 8, catalog["lyon"]: 4}
-    topics = {s["topic"] for s in emulator.webhook_subscriptions(SHOPIFY_SHOP)}
-    assert "ORDERS_CREATE" in topics and "APP_UNINSTALLED" in topics
+    # The webhooks are the app's (shopify.app.toml), not subscribed again per shop: the import's
+    # bulk_operations/finish reached the app's inbox once.
+    assert emulator.webhook_subscriptions(SHOPIFY_SHOP) == []
+    assert emulator.flush_webhooks()
+    finished = db.session.execute(select(WebhookEvent).where(
+        WebhookEvent.topic == "bulk_operations/finish", WebhookEvent.shop_domain == SHOPIFY_SHOP)).scalars().all()
+    assert len(finished) == 1
+    [delivery] = [d for d in emulator.webhook_deliveries if d["topic"] == "bulk_operations/finish"]
+    assert delivery["url"] == f"{app.config['NEARSTOCK'].app_url}/webhooks/shopify"
 
     # A webhook from Shopify reaches the inbox and is processed exactly once, even duplicated.
     emulator.send_webhook(SHOPIFY_SHOP, "orders/create", {"id": 1, "updated_at": "2026-11-22T10:00:00Z"},

@@ -31,6 +31,7 @@ from integration.models import (
     WarehouseAccount,
 )
 from sandbox.server import serve
+from sandbox.shopify.app_config import AppConfig
 from tests.conftest import make_config
 from tests.helpers import Drainer
 from tests.shopify_fixtures import SHOPIFY_SHOP
@@ -38,7 +39,6 @@ from tests.winit_fixtures import winit_credentials
 
 pytestmark = pytest.mark.e2e
 
-APP_TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "fulfillments/create", "fulfillments/update")
 BERLIN_ADDRESS = {"first_name": "Ada", "last_name": "Lovelace", "address1": "Unter den Linden 1", "city": "Berlin",
                   "zip": "10117", "country_code": "DE"}
 DAY = 86400
@@ -122,7 +122,7 @@ def seed_world(shopify, winit_emulator, make_shipbob_emulator, app_url: str):
 def stack(tmp_path, database_url, redis_url, redis_conn, make_shopify_emulator, winit_emulator, make_shipbob_emulator):
     port = free_port()
     app_url = f"http://127.0.0.1:{port}"
-    shopify = make_shopify_emulator(app_url=app_url, app_topics=APP_TOPICS)
+    shopify = make_shopify_emulator(app_url=app_url, app_config=AppConfig.load())  # shopify.app.toml
     app = create_app(make_config(tmp_path, database_url, redis_url, APP_URL=app_url, SHOPIFY_ENDPOINT=shopify.url))
     server = serve(app, port=port)
     with app.app_context():

@@ -192,9 +192,5 @@ def test_scopes_in_app_toml_match_the_code():
 
     toml = tomllib.loads((Path(__file__).resolve().parents[2] / "shopify.app.toml").read_text())
     assert toml["access_scopes"]["scopes"].split(",") == list(SCOPES)
-    topics = {t for sub in toml["webhooks"]["subscriptions"] for t in sub.get("topics", [])}
     compliance = {t for sub in toml["webhooks"]["subscriptions"] for t in sub.get("compliance_topics", [])}
     assert compliance == {"customers/data_request", "customers/redact", "shop/redact"}
-    from jobs.shopify import API_TOPICS
-
-    assert {"/".join(t.lower().rsplit("_", 1)) for t in API_TOPICS} == topics

@@ -36,6 +36,7 @@ PUSH_AMAZON_QUANTITIES = "jobs.amazon.push_quantities"
 CONFIRM_AMAZON_SHIPMENT = "jobs.amazon.confirm_shipment"
 
 # -- shops -----------------------------------------------------------------------------------------
+READ_SHOP_PROFILE = "jobs.shopify.read_shop_profile"
 START_IMPORT = "jobs.shopify.start_import"
 CHECK_IMPORT = "jobs.shopify.check_import"
 PROCESS_BULK_FINISH = "jobs.shopify.process_bulk_finish"

@@ -26,6 +26,10 @@ Who reacts to which signal, and which jobs each starts, is one table: :mod:`inte
     ``delivered``…; fulfillment_id is our Fulfillment row).
 ``feedback_received`` (shop_id, order_id, rating)
     A customer rated a delivered order for the first time (in the transaction that stores it).
+``shop_installed`` (shop_id)
+    A shop installed the app, or installed it again (in the transaction that stores its tokens).
+``shop_updated`` (shop_id)
+    Shopify reported that an installed shop's settings (name, currency…) changed.
 
 Receivers run synchronously, in the sender's thread and database transaction: what they write
 commits or rolls back with the sender's change, and an exception propagates to the sender (a
@@ -53,8 +57,11 @@ WAREHOUSE_STOCK_CHANGED = "warehouse_stock_changed"
 SHIPMENT_CREATED = "shipment_created"
 ALERT_RAISED = "alert_raised"
 FEEDBACK_RECEIVED = "feedback_received"
+SHOP_INSTALLED = "shop_installed"
+SHOP_UPDATED = "shop_updated"
 SIGNALS = frozenset({ORDER_CHANGED, STOCK_CHANGED, SHIPMENT_STATUS_CHANGED, SHIPMENT_TRACKING_CHANGED,
-                     WAREHOUSE_STOCK_CHANGED, SHIPMENT_CREATED, ALERT_RAISED, FEEDBACK_RECEIVED})
+                     WAREHOUSE_STOCK_CHANGED, SHIPMENT_CREATED, ALERT_RAISED, FEEDBACK_RECEIVED,
+                     SHOP_INSTALLED, SHOP_UPDATED})
 
 log = structlog.get_logger(__name__)
 
@@ -113,6 +120,14 @@ def warehouse_stock_changed(shop_id: int, skus) -> None:
 
 def feedback_received(shop_id: int, order_id: int, rating: int) -> None:
     send(FEEDBACK_RECEIVED, shop_id=shop_id, order_id=order_id, rating=rating)
+
+
+def shop_installed(shop_id: int) -> None:
+    send(SHOP_INSTALLED, shop_id=shop_id)
+
+
+def shop_updated(shop_id: int) -> None:
+    send(SHOP_UPDATED, shop_id=shop_id)
 
 
 def on_commit(session: Session, callback: Callable[[], Any]) -> None:

@@ -65,6 +65,9 @@ RECEIVERS: dict[str, tuple[Callable[..., Any], ...]] = {
     signals.ALERT_RAISED: (triggers.on_alert_raised,),
     # A customer's first rating of a delivered order: the loyalty points for feedback.
     signals.FEEDBACK_RECEIVED: (earning.on_feedback,),
+    # A shop installed the app, or changed its settings: its name and currency are read again.
+    signals.SHOP_INSTALLED: (start_job("sync", job_catalog.READ_SHOP_PROFILE, "shop_id"),),
+    signals.SHOP_UPDATED: (start_job("sync", job_catalog.READ_SHOP_PROFILE, "shop_id"),),
     # Shopify's own view of stock at a location and of a fulfillment's carrier status: stored and
     # announced; no capability reacts to them today.
     signals.STOCK_CHANGED: (),
@@ -90,6 +93,7 @@ HANDLERS: dict[tuple[str, str], dispatch.Handler] = {
     (SHOPIFY, "bulk_operations/finish"): shopify_handlers.bulk_operation_finished,
     # the app's life and the mandatory privacy topics
     (SHOPIFY, "app/uninstalled"): shopify_handlers.app_uninstalled,
+    (SHOPIFY, "shop/update"): shopify_handlers.shop_updated,
     (SHOPIFY, "customers/data_request"): shopify_handlers.customer_data_requested,
     (SHOPIFY, "customers/redact"): shopify_handlers.customer_redact_requested,
     (SHOPIFY, "shop/redact"): shopify_handlers.shop_redact_requested,

@@ -1,14 +1,15 @@
-"""Shopify jobs: catalog import, token upkeep. (Webhook subscriptions are the app's, declared in
-shopify.app.toml: Shopify applies them to every shop that installs the app.)"""
+"""Shopify jobs: the shop's profile, catalog import, token upkeep. (Webhook subscriptions are the
+app's, declared in shopify.app.toml: Shopify applies them to every shop that installs the app.)"""
 
 from __future__ import annotations
 
-import structlog
-
-from integration.shops import catalog_import, installation
+from integration.shops import catalog_import, installation, profile
 from jobs.runtime import job
 
-log = structlog.get_logger(__name__)
+
+@job
+def read_shop_profile(shop_id: int) -> bool:
+    return profile.read_profile(shop_id)
 
 
 @job

@@ -21,6 +21,7 @@ from integration.domain.channels import (
     Location,
     Metafield,
     MetafieldInput,
+    ShopProfile,
     TrackingInfo,
     VariantStock,
 )
@@ -45,6 +46,9 @@ class ShopifyChannel:
 
     def set_quantities(self, changes: Sequence[InventoryChange], *, key: str) -> InventorySetResult:
         return operations.set_inventory(self.client, QUANTITY_NAME, REASON, changes, key)
+
+    def get_shop_profile(self) -> ShopProfile:
+        return operations.get_shop_profile(self.client)
 
     def iter_locations(self) -> Iterator[Location]:
         return operations.iter_locations(self.client)

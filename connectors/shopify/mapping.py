@@ -5,6 +5,7 @@ Only this module and the operation modules read Shopify's field names.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -19,11 +20,14 @@ from integration.domain.channels import (
     InventoryLevel,
     Location,
     Metafield,
+    ShopProfile,
     TrackingInfo,
     Variant,
 )
 
 Node = Mapping[str, Any]
+MAX_SHOP_NAME = 255
+CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def parse_datetime(value: str | None) -> datetime | None:
@@ -169,6 +173,13 @@ def discount_code(node: Node, code: str, kind: str | None = None) -> DiscountCod
         status=discount.get("status"),
         usage_count=discount.get("asyncUsageCount"),
     )
+
+
+def shop_profile(node: Node) -> ShopProfile:
+    # Shown in e-mail headers and pages: one line, bounded like the column that keeps it.
+    name = " ".join(str(node.get("name") or "").split())[:MAX_SHOP_NAME]
+    currency = node.get("currencyCode")
+    return ShopProfile(name=name, currency=currency if isinstance(currency, str) and CURRENCY.match(currency) else None)
 
 
 def bulk_operation(node: Node) -> BulkOperation:

@@ -40,6 +40,7 @@ from connectors.shopify.fulfillment import (
     update_tracking,
 )
 from connectors.shopify.inventory import get_inventory_levels, set_inventory
+from connectors.shopify.shop import get_shop_profile
 
 __all__ = [
     "create_basic_discount_code",
@@ -53,6 +54,7 @@ __all__ = [
     "get_fulfillment_orders",
     "get_inventory_levels",
     "get_product_variants",
+    "get_shop_profile",
     "get_variants",
     "get_variants_by_inventory_items",
     "iter_bulk_results",

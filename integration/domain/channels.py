@@ -181,6 +181,16 @@ class DiscountCode:
 
 
 @dataclass(frozen=True)
+class ShopProfile:
+    """What a shop says about itself, shown to its customers in e-mails and pages."""
+
+    name: str
+    """Blank when Shopify gave none (then the shop's domain stands in)."""
+    currency: str | None = None
+    """ISO 4217 code of the shop's currency."""
+
+
+@dataclass(frozen=True)
 class BulkOperation:
     id: str
     status: str

@@ -54,6 +54,7 @@ from integration.domain.channels import (
     MetafieldInput,
     OrdersPage,
     ShipmentPackage,
+    ShopProfile,
     TrackingInfo,
     VariantStock,
 )
@@ -133,6 +134,8 @@ class SalesChannel(Protocol):
 @runtime_checkable
 class ShopifyStore(SalesChannel, Protocol):
     """One installed Shopify shop (Admin GraphQL API)."""
+
+    def get_shop_profile(self) -> ShopProfile: ...
 
     def iter_locations(self) -> Iterator[Location]: ...
 

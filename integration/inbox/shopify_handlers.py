@@ -237,6 +237,14 @@ def app_uninstalled(shop: Shop, event: WebhookEvent, payload: Any) -> None:
     log.info("shop.uninstalled", shop=shop.domain)
 
 
+@installed_shop
+def shop_updated(shop: Shop, event: WebhookEvent, payload: Any) -> None:
+    # The body (the shop's REST resource) may be older than one already seen: the profile job
+    # reads the shop as it is now (integration/shops/profile.py).
+    signals.shop_updated(shop.id)
+    log.info("shop.updated", shop=shop.domain)
+
+
 # -- mandatory privacy topics: honoured whatever the shop's status ----------------------------
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connectors.errors import AuthError
+from integration import signals
 from integration.domain.authorization import TokenSet
 from integration.extensions import db, redis
 from integration.models import Shop, ShopStatus
@@ -54,7 +55,8 @@ def get_installed(domain: str) -> Shop | None:
 
 
 def store_tokens(domain: str, tokens: TokenSet, *, installing: bool = False) -> Shop:
-    """Insert-or-update the shop with a new token pair, in its own transaction."""
+    """Insert-or-update the shop with a new token pair, and commit (the caller has read, not
+    written). An install is announced (``shop_installed``) in the same transaction."""
     values = {
         "access_token": tokens.access_token,
         "access_token_expires_at": tokens.expires_at,
@@ -62,21 +64,24 @@ def store_tokens(domain: str, tokens: TokenSet, *, installing: bool = False) -> 
         "refresh_token_expires_at": tokens.refresh_token_expires_at,
         "scopes": ",".join(tokens.scopes),
     }
-    with Session(db.engine) as session, session.begin():
-        shop = session.execute(select(Shop).where(Shop.domain == domain)).scalar_one_or_none()
-        if shop is None:
-            shop = Shop(domain=domain, **values)
-            session.add(shop)
-        else:
-            for key, value in values.items():
-                setattr(shop, key, value)
-        if installing or shop.status != ShopStatus.INSTALLED:
-            if shop.status != ShopStatus.INSTALLED:
-                shop.installed_at = utcnow()
-            shop.status = ShopStatus.INSTALLED
-            shop.uninstalled_at = None
+    shop = db.session.execute(select(Shop).where(Shop.domain == domain)).scalar_one_or_none()
+    if shop is None:
+        shop = Shop(domain=domain, **values)
+        db.session.add(shop)
+    else:
+        for key, value in values.items():
+            setattr(shop, key, value)
+    installed = installing or shop.status != ShopStatus.INSTALLED
+    if installed:
+        if shop.status != ShopStatus.INSTALLED:
+            shop.installed_at = utcnow()
+        shop.status = ShopStatus.INSTALLED
+        shop.uninstalled_at = None
+        db.session.flush()  # the new shop's id
+        signals.shop_installed(shop.id)
+    db.session.commit()
     log.info("shop.tokens_stored", shop=domain, expires_at=str(tokens.expires_at), installing=installing)
-    return db.session.execute(select(Shop).where(Shop.domain == domain)).scalar_one()
+    return shop
 
 
 def access_token(shop: Shop) -> str:

@@ -45,6 +45,21 @@ def _id(gid: str | None) -> int | None:
     return legacy_id(gid) if gid else None
 
 
+# -- the shop -----------------------------------------------------------------------------------
+
+
+def shop_payload(shop: Shop) -> dict:
+    """``shop/update``: the REST Shop resource (the fields the emulator keeps)."""
+    r = shop.record
+    return {
+        "id": legacy_id(r["id"]), "name": r["name"], "email": r["email"], "domain": shop.domain,
+        "country": shop.country, "country_code": shop.country, "currency": r["currencyCode"],
+        "customer_email": r["contactEmail"], "iana_timezone": r["ianaTimezone"], "primary_locale": "en",
+        "myshopify_domain": shop.domain, "created_at": rest_time(shop, r["createdAt"]),
+        "updated_at": rest_time(shop, r["updatedAt"]),
+    }
+
+
 # -- orders -------------------------------------------------------------------------------------
 
 

@@ -40,6 +40,17 @@ class SeedingMixin(OrderSeedingMixin):
             self.buckets[domain] = self._new_bucket(domain)
             return shop
 
+    def update_shop(self, shop: str, *, name: str | None = None, currency: str | None = None) -> None:
+        """The merchant edits the store's details in the admin: ``shop/update`` is sent."""
+        with self.lock:
+            s = self.shop(shop)
+            if name is not None:
+                s.record["name"] = name
+            if currency is not None:
+                s.record["currencyCode"] = currency
+            s.touch(s.record)
+            self._emit_events(s, [("shop/update", payloads.shop_payload(s))])
+
     def add_location(self, shop: str, name: str, country_code: str, *, active: bool = True,
                      city: str | None = None, zip: str | None = None,
                      address1: str | None = None) -> str:

@@ -38,11 +38,20 @@ class EmulatorCatalog:
     def __init__(self, emulator, domain: str) -> None:
         self.emulator = emulator
         self.domain = domain
-        shop = emulator.shop(domain)
-        self.shop_name = getattr(shop, "name", None) or domain
-        self.currency = getattr(shop, "currency", None) or "EUR"
+        emulator.shop(domain)  # a KeyError now for an unknown shop, not on the first page
         # What "$app:nearstock" resolves to for this app (app--<app id>--nearstock).
         self.namespace = f"app--{emulator.app_id}--{self.APP_NAMESPACE}"
+
+    # Read on every page, like Shopify's shop object: a rename in the admin shows at once.
+    @property
+    def shop_name(self) -> str:
+        with self.emulator.lock:
+            return self.emulator.shop(self.domain).record["name"] or self.domain
+
+    @property
+    def currency(self) -> str:
+        with self.emulator.lock:
+            return self.emulator.shop(self.domain).record["currencyCode"]
 
     def handles(self) -> list[str]:
         with self.emulator.lock:

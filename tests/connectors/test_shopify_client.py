@@ -20,10 +20,11 @@ import pytest
 
 from connectors.call_record import CallRecord
 from connectors.errors import AuthError, PermanentError, RetryableError
+from connectors.shopify import mapping
 from connectors.shopify import operations as ops
 from connectors.shopify.client import ShopifyClient, excerpt, load_document
 from connectors.shopify.throttle import CostThrottle
-from integration.domain.channels import MetafieldInput, TrackingInfo, Variant
+from integration.domain.channels import MetafieldInput, ShopProfile, TrackingInfo, Variant
 
 SHOP = "acme.myshopify.com"
 TOKEN = "shpat_secret_token_value"
@@ -601,6 +602,17 @@ def test_discount_codes_are_customer_scoped_single_use_and_expire(shop):
         ops.create_basic_discount_code(
             shop.client, code="X", title="X", customer_id=customer, starts_at=starts, ends_at=None
         )
+
+
+def test_shop_profile_is_one_bounded_line_and_a_checked_currency(shop):
+    profile = ops.get_shop_profile(shop.client)
+    assert (profile.name, profile.currency) == ("Acme", "EUR")
+    shop.emulator.update_shop(SHOP, name="  Acme\n<b>Outdoor</b>  " + "x" * 400, currency="CHF")
+    profile = ops.get_shop_profile(shop.client)
+    # One line, as long as the column (the templates escape it).
+    assert profile.name.startswith("Acme <b>Outdoor</b> xxx") and len(profile.name) == 255
+    assert profile.currency == "CHF"
+    assert mapping.shop_profile({"name": None, "currencyCode": "eur"}) == ShopProfile(name="", currency=None)
 
 
 def test_bulk_export_streams_variants_with_their_levels(shop):

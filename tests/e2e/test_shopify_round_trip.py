@@ -6,6 +6,8 @@ workers in burst mode.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import time
 from datetime import timedelta
 from urllib.parse import urlencode, urlparse
@@ -30,7 +32,11 @@ from integration.models import (
     WebhookEvent,
 )
 from integration.models.base import utcnow
+from integration.models.notification import Notification
+from integration.notices import compose
+from integration.notices.samples import sample_context
 from integration.shops.shopify_client import client_for
+from jobs.shopify import read_shop_profile
 from sandbox.server import serve
 from sandbox.shopify.app_config import AppConfig
 from tests.conftest import API_SECRET, make_config
@@ -165,3 +171,51 @@ def test_throttled_shop_waits_instead_of_failing(stack):
                               f"throttle-{i}")
     assert time.monotonic() - started < 30
     assert emulator.throttled_count(SHOPIFY_SHOP) - before <= 1
+
+
+def test_the_shop_name_is_read_at_install_and_on_shop_update(stack):
+    """E-mails and pages say the shop's name, as Shopify has it, not its domain."""
+    app, emulator, _catalog, worker = stack
+    emulator.update_shop(SHOPIFY_SHOP, name="Acme Outdoor Berlin")
+    shop = install(app, emulator)
+    worker.run()  # the profile job the install started (and the catalog import)
+    db.session.expire_all()
+    shop = db.session.get(Shop, shop.id)
+    assert (shop.name, shop.currency) == ("Acme Outdoor Berlin", "EUR")
+
+    # The merchant renames the store: shop/update (declared in shopify.app.toml) -> inbox -> the
+    # profile read again.
+    emulator.update_shop(SHOPIFY_SHOP, name="Acme Outdoor")
+    assert emulator.flush_webhooks()
+    worker.run()
+    db.session.expire_all()
+    shop = db.session.get(Shop, shop.id)
+    assert shop.name == "Acme Outdoor"
+
+    # A shipped e-mail is from and about the shop by its name; so is the page its link opens.
+    notice = Notification(shop_id=shop.id, kind="shipped", subject="shipment:1", recipient="ada@example.com",
+                          locale="de", context=sample_context("shipped"))
+    db.session.add(notice)
+    db.session.commit()
+    message = email.message_from_bytes(compose.build_message(notice, shop, order=None).data,
+                                       policy=email.policy.default)
+    assert message["From"].addresses[0].display_name == "Acme Outdoor"
+    html = message.get_body(("html",)).get_content()
+    assert "Acme Outdoor" in html and "acme.myshopify.com" not in html and ">acme<" not in html
+    unsubscribe = message["List-Unsubscribe"].strip("<>")
+    page = app.test_client().get(unsubscribe.removeprefix(app.config["NEARSTOCK"].app_url))
+    assert page.status_code == 200 and "Acme Outdoor" in page.get_data(as_text=True)
+
+
+def test_an_embedded_first_load_installs_and_reads_the_shop_name_too(stack):
+    """Managed install: the admin's first request carries a session token, exchanged for a token."""
+    app, emulator, _catalog, worker = stack
+    emulator.update_shop(SHOPIFY_SHOP, name="Acme Outdoor")
+    token = emulator.issue_session_token(SHOPIFY_SHOP)
+    r = app.test_client().get("/api/shop", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.data
+    worker.run()
+    shop = db.session.execute(select(Shop).where(Shop.domain == SHOPIFY_SHOP)).scalar_one()
+    assert shop.name == "Acme Outdoor"
+    assert read_shop_profile(shop.id) is False  # run again (a retry, a redelivery): nothing changes
+    assert db.session.get(Shop, shop.id).name == "Acme Outdoor"

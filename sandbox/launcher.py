@@ -52,9 +52,10 @@ def main() -> int:
 
     migrate.upgrade(config.database_url)
 
-    emulator = None
+    emulator = storefront = None
     if not config.is_production and "SHOPIFY_API_KEY" not in os.environ and not config.shopify_endpoint:
         emulator = _start_shopify_sandbox(config, env)
+        storefront = _start_storefront(config, emulator)
     amazon = None
     if not config.is_production and not config.amazon_enabled and not config.amazon_endpoint:
         amazon = _start_amazon_sandbox(config, env)
@@ -81,6 +82,8 @@ def main() -> int:
     try:
         code = proc.wait()
     finally:
+        if storefront is not None:
+            storefront.stop()
         if emulator is not None:
             emulator.stop()
         if amazon is not None:
@@ -114,6 +117,27 @@ def _start_shopify_sandbox(config: Config, env: dict[str, str]):
     print(f"  install the demo shop (link valid 5 minutes): {config.app_url}/auth/install?{urlencode(params)}",
           flush=True)
     return emulator
+
+
+def _start_storefront(config: Config, emulator):
+    """The demo shop's storefront, read from the emulator in this process: product pages with the
+    stock status block, whose app proxy requests go to the web process, signed as Shopify signs
+    them. On ``PORT`` + 2 (8002) when free, else on any free port; the URL is printed."""
+    import socket
+
+    from sandbox.shopify.__main__ import DEMO_SHOP
+    from sandbox.storefront import EmulatorCatalog, Storefront
+
+    port = config.port + 2
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except (OSError, OverflowError):  # taken, or PORT + 2 is past 65535
+            port = 0
+    front = Storefront(EmulatorCatalog(emulator, DEMO_SHOP), app_url=config.app_url,
+                       api_secret=config.shopify_api_secret, shop_domain=DEMO_SHOP).start("127.0.0.1", port)
+    print(f"  storefront: {front.url}/ (the demo shop's product pages, with the stock status block)", flush=True)
+    return front
 
 
 def _start_amazon_sandbox(config: Config, env: dict[str, str]):

@@ -1,20 +1,27 @@
 """`make run` on the embedded defaults serves /healthz on loopback only, logs each request as a
 structured line without its query string, runs CLI-enqueued jobs, and Ctrl-C stops every process it
-started."""
+started. Every process it starts agrees on the web's public URL: the webhooks of the demo shop's
+install reach the web process, and so do the storefront's app proxy requests."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import psutil
 import pytest
 import requests
+
+from integration.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -43,25 +50,55 @@ def wait_for_line(path: Path, text: str, timeout: float = 10) -> bool:
     return False
 
 
-def test_make_run_serves_health_and_runs_jobs(tmp_path):
-    port = free_port()
-    env = clean_env(tmp_path, port)
-    log = open(tmp_path / "run.log", "wb")
-    proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
+class MakeRun:
+    """``make run`` in its own process group; ``stop()`` is Ctrl-C (and remembers the children)."""
+
+    def __init__(self, tmp_path: Path, port: int) -> None:
+        self.port, self.log_path = port, tmp_path / "run.log"
+        self.env = clean_env(tmp_path, port)
+        self.children: list[psutil.Process] = []
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=self.env, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def output(self) -> str:
+        return self.log_path.read_text()
+
+    def wait_healthy(self, timeout: float = 120) -> dict:
+        deadline = time.monotonic() + timeout
         body = None
         while time.monotonic() < deadline:
             try:
-                r = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                r = requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2)
                 body = r.json()
                 if r.status_code == 200 and body["workers"]["count"] >= 1:
                     break
             except requests.RequestException:
                 pass
             time.sleep(0.5)
-        assert body and body["status"] == "ok", (tmp_path / "run.log").read_text()[-3000:]
+        assert body and body["status"] == "ok", self.output()[-3000:]
+        return body
+
+    def stop(self) -> None:
+        self.children = psutil.Process(self.proc.pid).children(recursive=True) if self.proc.poll() is None else []
+        os.killpg(self.proc.pid, signal.SIGINT)  # what Ctrl-C does to the foreground process group
+        self.proc.wait(timeout=60)
+        self._log.close()
+
+
+@contextlib.contextmanager
+def make_run(tmp_path: Path):
+    run = MakeRun(tmp_path, free_port())
+    try:
+        yield run
+    finally:
+        run.stop()
+
+
+def test_make_run_serves_health_and_runs_jobs(tmp_path):
+    with make_run(tmp_path) as run:
+        port, env, proc = run.port, run.env, run.proc
+        body = run.wait_healthy()
         assert body["database"]["dialect"] == "sqlite"
         assert (tmp_path / "instance" / "nearstock.sqlite3").exists()
         assert (tmp_path / "instance" / "outbox").is_dir()
@@ -100,11 +137,64 @@ def test_make_run_serves_health_and_runs_jobs(tmp_path):
         children = psutil.Process(proc.pid).children(recursive=True)
         names = " ".join(" ".join(c.cmdline()) for c in children)
         assert "gunicorn" in names and "jobs.worker" in names and "rq cron" in names.replace("/rq ", "rq ")
-    finally:
-        children = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does to the foreground process group
-        proc.wait(timeout=60)
-        log.close()
-    _gone, alive = psutil.wait_procs(children, timeout=30)
+    _gone, alive = psutil.wait_procs(run.children, timeout=30)
     assert alive == [], f"still running after Ctrl-C: {[p.pid for p in alive]}"
     assert "Nearstock stopped." in (tmp_path / "run.log").read_text()
+
+
+def poll(query: str, args: tuple, database: Path, timeout: float = 90):
+    """The first row ``query`` finds in make run's SQLite database, waiting for it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)) as conn:
+            row = conn.execute(query, args).fetchone()
+        if row is not None:
+            return row
+        time.sleep(0.5)
+    return None
+
+
+def test_every_process_uses_the_web_address(tmp_path):
+    """The worker starts the demo shop's catalog import; Shopify's bulk_operations/finish for it
+    (an app webhook of shopify.app.toml) reaches the web process's inbox, not a worker's PORT. The
+    shop's name is read by a worker, and the storefront's proxy requests reach the web too."""
+    shop = "nearstock-demo.myshopify.com"
+    with make_run(tmp_path) as run:
+        run.wait_healthy()
+        output = run.output()
+        app_url = f"http://127.0.0.1:{run.port}"
+        install = re.search(r"install the demo shop \(link valid 5 minutes\): (\S+)", output)
+        storefront = re.search(r"storefront: (\S+)/ ", output)
+        assert install and storefront, output[-3000:]
+        assert install.group(1).startswith(app_url + "/auth/install?")
+        # honcho gives each process its own PORT; all of them read the web's URL.
+        processes = [c for c in psutil.Process(run.proc.pid).children(recursive=True)
+                     if re.search(r"gunicorn|jobs\.worker|rq cron|/rq ", " ".join(c.cmdline()))]
+        environs = [c.environ() for c in processes]
+        assert len({e["PORT"] for e in environs}) >= 4  # web, worker, notify, cron
+        assert {Config.from_env(e).app_url for e in environs} == {app_url}
+
+        # The merchant follows the link: our install, Shopify's consent (approved), our callback.
+        browser = requests.Session()
+        opened = browser.get(install.group(1), timeout=30)
+        assert opened.status_code == 200 and opened.url.startswith(app_url + "/admin?shop=" + shop), opened.url
+        assert [urlparse(r.url).path for r in opened.history] == [
+            "/auth/install", "/admin/oauth/authorize", "/auth/callback"]
+
+        database = tmp_path / "instance" / "nearstock.sqlite3"
+        finished = poll("SELECT status FROM webhook_events WHERE topic = 'bulk_operations/finish' "
+                        "AND shop_domain = ?", (shop,), database)
+        assert finished is not None, run.output()[-3000:]
+        named = poll("SELECT name FROM shops WHERE domain = ? AND name IS NOT NULL", (shop,), database)
+        assert named == ("Nearstock Demo",), run.output()[-3000:]
+
+        # The storefront shows the shop's name and the stock block, whose live refresh goes
+        # through the app proxy to the web process (signed, for an installed shop).
+        page = requests.get(storefront.group(1) + "/products/merino-hoodie", timeout=10)
+        assert page.status_code == 200 and "Nearstock Demo" in page.text and "data-nearstock" in page.text
+        variant = re.search(r'data-variant="(\d+)"', page.text).group(1)
+        live = requests.get(f"{storefront.group(1)}/apps/nearstock/stock",
+                            params={"variant_id": variant, "country": "DE"}, timeout=10)
+        # No warehouse connected yet, so no status: the app says so (not 401/403: signed, installed).
+        assert live.status_code in (200, 404), live.text
+        assert live.status_code == 200 or live.json()["error"]["code"] == "unknown_variant"

@@ -42,6 +42,8 @@ class SeedingMixin(OrderSeedingMixin):
 
     def update_shop(self, shop: str, *, name: str | None = None, currency: str | None = None) -> None:
         """The merchant edits the store's details in the admin: ``shop/update`` is sent."""
+        if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
+            raise ValueError(f"{currency!r} is not an ISO 4217 currency code")
         with self.lock:
             s = self.shop(shop)
             if name is not None:

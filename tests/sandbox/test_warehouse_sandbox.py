@@ -263,3 +263,21 @@ def test_sim_steps_one_parcel_now_and_refuses_finished_ones():
         sim.raise_exception("A", "lost")
     with pytest.raises(ValueError):
         sim.raise_exception("A", "meteor")
+
+
+# -- make run ------------------------------------------------------------------------------------
+
+def test_make_run_hands_the_emulators_to_the_app(tmp_path, capsys):
+    from integration.config import Config
+    from sandbox import launcher
+
+    env: dict[str, str] = {}
+    started = launcher._start_warehouse_sandbox(env)
+    try:
+        config = Config.from_env({"NEARSTOCK_ENV": "development", "NEARSTOCK_INSTANCE_PATH": str(tmp_path), **env})
+        assert config.warehouse_sandbox == started.settings()
+        assert started.control_url in capsys.readouterr().out
+        assert requests.get(started.control_url, timeout=10).status_code == 200
+        assert all(v.sim.clock_speed == 1.0 for v in started.vendors.values())  # the clocks follow real time
+    finally:
+        started.stop()

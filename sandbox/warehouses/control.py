@@ -3,7 +3,7 @@ warehouse and move it along — advance or run its clock, and move one parcel on
 shipped, delivered, or a carrier exception (customs delay, failed attempt, lost…).
 
     GET  /                      the control page
-    GET  /api/state             every warehouse: clock, stock, parcels and their events
+    GET  /api/state             every warehouse in turn: clock, stock, parcels and their events
     POST /api/<vendor>/clock    {"advance": seconds} or {"speed": simulated seconds per second}
     POST /api/<vendor>/parcels  {"reference": …, "action": "pick"|"ship"|"deliver"|"exception", "kind": …}
 
@@ -152,7 +152,7 @@ def create_control_app(sandbox) -> Flask:
 
     @app.get("/api/state")
     def state():
-        return jsonify(vendors={name: _vendor_state(v) for name, v in sandbox.vendors.items()},
+        return jsonify(vendors=[{"name": name, **_vendor_state(v)} for name, v in sandbox.vendors.items()],
                        exceptions=list(EXCEPTIONS))
 
     @app.post("/api/<vendor_name>/clock")

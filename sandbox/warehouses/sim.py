@@ -23,7 +23,8 @@ EXCEPTIONS = ("customs_delay", "delivery_delay", "failed_attempt", "address_prob
               "returned_to_sender")
 TERMINAL_EXCEPTIONS = {"lost", "damaged", "returned_to_sender"}
 MOVING = ("received", "picking", "shipped")  # statuses with a next step still to come
-STEP_GAP = 60.0  # seconds between a parcel's events when the control page moves it on
+STEP_GAP = 1.0  # seconds between a parcel's events when the control page moves it on: distinct
+# timestamps (vendors report whole seconds), and a clock that runs in real time barely gets ahead
 
 
 class SimError(Exception):

@@ -263,13 +263,7 @@ class WarehouseSim:
     def run_clock(self, speed: float = 3600.0, interval: float = 0.2) -> None:
         """Background clock: ``speed`` simulated seconds per real second (1.0 follows real time).
         Called again while running, it only changes the speed."""
-        with self.lock:
-            self.clock_speed = float(speed)
-            if self._clock_thread is not None and self._clock_thread.is_alive():
-                return
-            stop = self._clock_stop = threading.Event()
-
-        def loop():
+        def loop(stop: threading.Event):
             last = time.monotonic()
             while not stop.wait(interval):
                 now = time.monotonic()
@@ -277,8 +271,14 @@ class WarehouseSim:
                 self.advance((now - last) * self.clock_speed)
                 last = now
 
-        self._clock_thread = threading.Thread(target=loop, name="warehouse-clock", daemon=True)
-        self._clock_thread.start()
+        with self.lock:  # one clock thread, however many callers race here
+            self.clock_speed = float(speed)
+            if self._clock_thread is not None and self._clock_thread.is_alive():
+                return
+            self._clock_stop = threading.Event()
+            self._clock_thread = threading.Thread(target=loop, args=(self._clock_stop,), name="warehouse-clock",
+                                                  daemon=True)
+            self._clock_thread.start()
 
     def stop_clock(self) -> None:
         with self.lock:

@@ -3,7 +3,9 @@ mapping, routing rules, shop settings, open alerts and recent outbound orders.
 
 Every route is session-token protected and scoped to ``g.shop``; every id in a path is looked up
 within that shop, so another shop's id answers 404. Credentials are write-only: responses say
-which keys are set, never their values. Errors: ``{"error": {"code", "message", "field"?}}``.
+which keys are set, never their values. (Outside production, when ``make run``'s warehouse
+emulators run, ``GET /warehouse-accounts`` offers their demo accounts: the emulators' own
+credentials, never an account's.) Errors: ``{"error": {"code", "message", "field"?}}``.
 """
 
 from __future__ import annotations

@@ -78,6 +78,9 @@ class Config:
     # Base URL of an SP-API stand-in (the sandbox emulator) serving the consent page, LWA and the
     # API on one host; empty means Amazon's own (Seller Central, api.amazon.com, regional APIs).
     amazon_endpoint: str = ""
+    # The warehouse emulators' demo accounts (outside production only; ``make run`` sets it):
+    # {"control_url": …, "accounts": {provider: {"endpoint": …, "credentials": {…}}}}.
+    warehouse_sandbox: Mapping = field(default_factory=dict)
     log_level: str = "INFO"
     log_json: bool = True
     port: int = 8000
@@ -174,6 +177,7 @@ class Config:
             shopify_endpoint=get("SHOPIFY_ENDPOINT").rstrip("/"),
             smtp_url=get("SMTP_URL"),
             **amazon,
+            warehouse_sandbox=_warehouse_sandbox(get("WAREHOUSE_SANDBOX"), mode),
             log_level=level,
             log_json=(get("LOG_FORMAT") or ("json" if mode == "production" else "console")) == "json",
             port=int(port_raw),
@@ -184,7 +188,7 @@ class Config:
     def public_summary(self) -> dict[str, str]:
         """What can be printed at start-up: no secrets, URLs without passwords."""
         hidden = {"secret_key", "encryption_keys", "shopify_api_secret", "shopify_api_secret_previous",
-                  "amazon_lwa_client_secret", "metrics_token"}
+                  "amazon_lwa_client_secret", "metrics_token", "warehouse_sandbox"}
         out = {}
         for f in fields(self):
             if f.name in hidden or f.name == "extra":
@@ -242,6 +246,32 @@ def _app_url(given: str, port: str) -> str:
     except ValueError:
         raise ConfigError(f"APP_URL has an invalid port, got {given!r}") from None
     return given.rstrip("/")
+
+
+def _warehouse_sandbox(raw: str, mode: str) -> dict:
+    """``WAREHOUSE_SANDBOX``: JSON naming the warehouse emulators' endpoints and demo credentials
+    (what ``python -m sandbox.warehouses`` prints). A development tool: refused in production."""
+    if not raw:
+        return {}
+    if mode == "production":
+        raise ConfigError("WAREHOUSE_SANDBOX (the warehouse emulators) cannot be set when NEARSTOCK_ENV=production")
+    problem = "WAREHOUSE_SANDBOX must be the JSON python -m sandbox.warehouses prints"
+    try:
+        value = json.loads(raw) if len(raw) <= 16384 else None
+    except ValueError:
+        raise ConfigError(problem) from None
+    accounts = value.get("accounts") if isinstance(value, dict) else None
+    control = value.get("control_url", "") if isinstance(value, dict) else None
+    if not isinstance(accounts, dict) or not isinstance(control, str) \
+            or (control and not control.startswith(("http://", "https://"))):
+        raise ConfigError(problem)
+    for name, account in accounts.items():
+        endpoint = account.get("endpoint") if isinstance(account, dict) else None
+        creds = account.get("credentials") if isinstance(account, dict) else None
+        if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")) \
+                or not isinstance(creds, dict) or not all(isinstance(v, str) for v in creds.values()):
+            raise ConfigError(f"{problem} (accounts.{str(name)[:32]} needs an http(s) endpoint and string credentials)")
+    return {"control_url": control, "accounts": accounts}
 
 
 def _strip_password(url: str) -> str:

@@ -59,6 +59,7 @@ def main() -> int:
     amazon = None
     if not config.is_production and not config.amazon_enabled and not config.amazon_endpoint:
         amazon = _start_amazon_sandbox(config, env)
+    warehouses = _start_warehouse_sandbox(env) if not config.is_production and not config.warehouse_sandbox else None
 
     print(f"Nearstock is starting on {config.app_url} (health: {config.app_url}/healthz)", flush=True)
     print(f"  database: {config.public_summary()['database_url']}", flush=True)
@@ -88,6 +89,8 @@ def main() -> int:
             emulator.stop()
         if amazon is not None:
             amazon.stop()
+        if warehouses is not None:
+            warehouses.stop()
         if server is not None:
             server.shutdown()
     print("Nearstock stopped.", flush=True)
@@ -161,6 +164,21 @@ def _start_amazon_sandbox(config: Config, env: dict[str, str]):
                 "AMAZON_LWA_CLIENT_ID": client_id, "AMAZON_LWA_CLIENT_SECRET": client_secret})
     print(f"  amazon:   sandbox emulator on {emulator.url} (demo seller A2NEARSTOCKDEMO, DE + FR)", flush=True)
     return emulator
+
+
+def _start_warehouse_sandbox(env: dict[str, str]):
+    """No warehouse emulators given (``WAREHOUSE_SANDBOX``): run the WINIT, Goodcang and ShipBob
+    emulators in this process with their demo accounts (stock in DE, FR and the US), and hand their
+    endpoints and credentials to the app, whose connect form offers them."""
+    import json
+
+    from sandbox.warehouses.demo import WarehouseSandbox
+
+    sandbox = WarehouseSandbox().start()
+    env["WAREHOUSE_SANDBOX"] = json.dumps(sandbox.settings())
+    print(f"  warehouses: WINIT, Goodcang, ShipBob emulators (demo accounts); control page {sandbox.control_url}",
+          flush=True)
+    return sandbox
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from email import policy
 from email.parser import BytesParser
@@ -27,6 +26,7 @@ from integration.models.notification import Notification, NotificationStatus
 from integration.notices import compose, links, samples
 from integration.notices import outbox as notifications
 from integration.notices import render as rendering
+from integration.views.local_client import from_this_machine
 from integration.views.request_body import read_json_object
 from integration.views.session_auth import require_session
 
@@ -37,8 +37,6 @@ MAX_SETTINGS_BODY = 64 * 1024
 _EML = re.compile(r"^[A-Za-z0-9._-]{1,200}\.eml$")
 # Previews and outbox messages are shown as-is: no scripts, no framing by others.
 _PREVIEW_CSP = "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
-# What a relay adds: a tunnel (ngrok, cloudflared) or a local proxy connects from loopback too.
-_RELAY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 
 
 def _html(body: str, status: int = 200, csp: str = _PREVIEW_CSP) -> Response:
@@ -57,18 +55,8 @@ def _local_development_only() -> None:
     """The previews and the outbox (customers' mail) are tools for whoever runs the app on their
     own machine: 404 in production, and 404 to any other client, so neither the machine's address
     on a shared network nor a tunnel to it shows them to anyone else."""
-    if current_app.config["NEARSTOCK"].is_production or not _from_this_machine():
+    if current_app.config["NEARSTOCK"].is_production or not from_this_machine():
         abort(404)
-
-
-def _from_this_machine() -> bool:
-    try:
-        address = ipaddress.ip_address(request.remote_addr or "")
-    except ValueError:  # a unix socket: no address to trust
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_loopback and not any(name in request.headers for name in _RELAY_HEADERS)
 
 
 def _preview(kind: str, branding: rendering.Branding) -> Response:

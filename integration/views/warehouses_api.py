@@ -3,7 +3,9 @@ mapping, routing rules, shop settings, open alerts and recent outbound orders.
 
 Every route is session-token protected and scoped to ``g.shop``; every id in a path is looked up
 within that shop, so another shop's id answers 404. Credentials are write-only: responses say
-which keys are set, never their values. Errors: ``{"error": {"code", "message", "field"?}}``.
+which keys are set, never their values. (Outside production, when ``make run``'s warehouse
+emulators run, ``GET /warehouse-accounts`` offers their demo accounts: the emulators' own
+credentials, never an account's.) Errors: ``{"error": {"code", "message", "field"?}}``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from integration.shops.alerts import open_alerts
 from integration.views.request_body import read_json_object
 from integration.views.session_auth import require_session
 from integration.warehouses import accounts as warehouse_accounts
-from integration.warehouses import credentials, location_suggestions, routing_rules
+from integration.warehouses import connect_form, location_suggestions, routing_rules
 from integration.warehouses import settings as warehouse_settings
 from integration.warehouses.setup_validation import InvalidError, SetupError
 
@@ -92,8 +94,13 @@ def alert_json(a: Alert) -> dict:
 @bp.get("/warehouse-accounts")
 @require_session
 def accounts():
-    return jsonify(accounts=[account_json(a, n) for a, n in warehouse_accounts.list_accounts(g.shop.id)],
-                   providers=credentials.providers())
+    config = current_app.config["NEARSTOCK"]
+    out = {"accounts": [account_json(a, n) for a, n in warehouse_accounts.list_accounts(g.shop.id)],
+           "providers": connect_form.providers(config, g.shop.id)}
+    sandbox = connect_form.sandbox(config)  # the warehouse emulators' control page (development)
+    if sandbox:
+        out["sandbox"] = sandbox
+    return jsonify(out)
 
 
 @bp.post("/warehouse-accounts")

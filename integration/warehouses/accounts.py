@@ -17,6 +17,7 @@ from integration.domain.warehousing import WarehouseSite
 from integration.extensions import db
 from integration.models import Allocation, OutboundOrder, Warehouse, WarehouseAccount
 from integration.models.upsert import insert
+from integration.warehouses import fba_link
 from integration.warehouses.credentials import credentials, endpoint, list_sites
 from integration.warehouses.providers import provider_names
 from integration.warehouses.setup_validation import (
@@ -62,6 +63,8 @@ def create_account(shop_id: int, data: Mapping, *, allow_any_endpoint: bool) -> 
     name = short_text(data.get("name"), "name", 255) or provider
     creds = credentials(data.get("credentials"))
     url = endpoint(data.get("endpoint"), provider, allow_any=allow_any_endpoint)
+    if provider == fba_link.PROVIDER:
+        creds = fba_link.link_credentials(shop_id, creds, url)
     active = boolean(data.get("active", True), "active")
     sites = list_sites(shop_id, provider, creds, url, account_key=f"new-{shop_id}")
     account = WarehouseAccount(shop_id=shop_id, provider=provider, name=name, credentials=json.dumps(creds),
@@ -96,6 +99,9 @@ def update_account(shop_id: int, account_id: int, data: Mapping, *, allow_any_en
         changes["credentials"] = json.dumps(creds)
     if "endpoint" in data:
         changes["endpoint"] = endpoint(data["endpoint"], account.provider, allow_any=allow_any_endpoint)
+    if account.provider == fba_link.PROVIDER and ("credentials" in changes or "endpoint" in changes):
+        creds = fba_link.link_credentials(shop_id, creds, changes.get("endpoint", account.endpoint))
+        changes["credentials"] = json.dumps(creds)
     if "credentials" in changes or changes.get("endpoint", account.endpoint) != account.endpoint:
         list_sites(shop_id, account.provider, creds, changes.get("endpoint", account.endpoint),
                    account_key=str(account.id))

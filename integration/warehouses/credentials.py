@@ -18,7 +18,7 @@ import structlog
 from connectors.errors import AuthError, ConnectorError, PermanentError, RetryableError
 from integration.domain.warehousing import WarehouseSite
 from integration.models import WarehouseAccount
-from integration.warehouses.providers import build_provider, provider_class, provider_for, provider_names
+from integration.warehouses.providers import build_provider, provider_class, provider_for
 from integration.warehouses.setup_validation import InvalidError, ProviderError, SetupError, short_text
 
 log = structlog.get_logger(__name__)
@@ -29,20 +29,8 @@ MAX_CREDENTIALS_JSON = 16 * 1024
 _CREDENTIAL_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 
 
-# For the admin form only (each provider's module docstring is the reference; the provider itself
-# is the validation): the keys to offer, required ones first.
-PROVIDER_LABELS = {"winit": "WINIT", "goodcang": "Goodcang", "shipbob": "ShipBob"}
-CREDENTIAL_HINTS = {
-    "winit": ("app_key", "token", "platform", "inbound_product_code", "return_product_code", "client_id",
-              "client_secret"),
-    "goodcang": ("app_key", "app_token", "product_link", "category_id", "material"),
-    "shipbob": ("token", "channel_id", "webhook_secret"),
-}
-
-
-def providers() -> list[dict]:
-    return [{"name": n, "label": PROVIDER_LABELS.get(n, n), "credential_keys": list(CREDENTIAL_HINTS.get(n, ()))}
-            for n in provider_names()]
+# How the merchant knows each provider, in the order the connect form offers them.
+PROVIDER_LABELS = {"winit": "WINIT", "goodcang": "Goodcang", "shipbob": "ShipBob", "fba": "Amazon FBA"}
 
 
 def credentials(value, field: str = "credentials") -> dict[str, str]:

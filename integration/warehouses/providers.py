@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from flask import current_app
+
 from connectors.warehouses import registry
 from connectors.warehouses.base import UnknownValue
 from integration.call_log import record_call
@@ -12,6 +14,8 @@ from integration.domain.ports import WarehouseProvider
 from integration.extensions import db, redis
 from integration.models import Warehouse, WarehouseAccount
 from integration.shops.alerts import raise_alert
+from integration.warehouses import fba_link
+from integration.warehouses.demo_accounts import sandbox_endpoint
 
 
 def provider_names() -> list[str]:
@@ -26,7 +30,12 @@ def provider_class(name: str) -> type:
 
 def build_provider(shop_id: int, provider: str, credentials: dict[str, str], *, account_key: str,
                    endpoint: str | None) -> WarehouseProvider:
-    """A connector for these credentials, stored or not (the setup checks them before storing)."""
+    """A connector for these credentials, stored or not (the setup checks them before storing).
+    An FBA account linked to an Amazon account gets that account's credentials and endpoint; an
+    account without an endpoint reaches its provider's emulator when one runs (development)."""
+    if provider == fba_link.PROVIDER and fba_link.LINK_KEY in credentials:
+        credentials, endpoint = fba_link.resolve(shop_id, credentials)
+    endpoint = endpoint or sandbox_endpoint(current_app.config["NEARSTOCK"], provider)
     return registry.build(
         provider, credentials, redis=redis.client, account_key=account_key, endpoint=endpoint,
         on_call=lambda record: record_call(shop_id, record),

@@ -70,8 +70,8 @@ class GoodcangEmulator(GoodcangAccount):
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> GoodcangEmulator:
-        self.server = serve(self.wsgi_app)
+    def start(self, port: int = 0) -> GoodcangEmulator:
+        self.server = serve(self.wsgi_app, port=port)
         self.url = self.server.url
         return self
 

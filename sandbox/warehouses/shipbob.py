@@ -73,8 +73,8 @@ class _Handler(WSGIRequestHandler):
 class _Server(ServerThread):
     """sandbox.server.ServerThread with the handler above (its constructor has no handler hook)."""
 
-    def __init__(self, wsgi_app, host: str = "127.0.0.1") -> None:
-        self._server = make_server(host, 0, wsgi_app, threaded=True, request_handler=_Handler)
+    def __init__(self, wsgi_app, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = make_server(host, port, wsgi_app, threaded=True, request_handler=_Handler)
         self._server.daemon_threads = True
         self.host, self.port = host, self._server.server_port
         self.url = f"http://{host}:{self.port}"
@@ -154,8 +154,8 @@ class ShipBobEmulator:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> ShipBobEmulator:
-        self.server = _Server(self.wsgi_app)
+    def start(self, port: int = 0) -> ShipBobEmulator:
+        self.server = _Server(self.wsgi_app, port=port)
         return self
 
     @property

@@ -4,7 +4,8 @@ picking -> shipped -> carrier events -> delivered on a controllable clock, excep
 Each provider emulator (WINIT, Goodcang, ShipBob) is a protocol layer over one ``WarehouseSim``:
 it checks the vendor's signature and rate limit, translates the vendor's request shapes into
 calls here, and answers in the vendor's shapes. Time only moves when ``advance()`` is called (or
-``run_clock()`` runs a background thread), so tests are deterministic.
+``run_clock()`` runs a background thread), so tests are deterministic. ``step_order()`` and
+``raise_exception()`` move one parcel on at once, for the demo's control page.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ NORMAL_TRACK = ("info_received", "in_transit", "out_for_delivery", "delivered")
 EXCEPTIONS = ("customs_delay", "delivery_delay", "failed_attempt", "address_problem", "lost", "damaged",
               "returned_to_sender")
 TERMINAL_EXCEPTIONS = {"lost", "damaged", "returned_to_sender"}
+MOVING = ("received", "picking", "shipped")  # statuses with a next step still to come
+STEP_GAP = 1.0  # seconds between a parcel's events when the control page moves it on: distinct
+# timestamps (vendors report whole seconds), and a clock that runs in real time barely gets ahead
 
 
 class SimError(Exception):
@@ -29,7 +33,7 @@ class SimError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code  # duplicate_reference, unknown_sku, unknown_warehouse, insufficient_stock,
-        # unknown_order, not_cancellable
+        # unknown_order, not_cancellable, not_moving (the control page only)
 
 
 @dataclass
@@ -120,6 +124,7 @@ class WarehouseSim:
         self.changes: list[tuple[int, str, str]] = []
         self._seq = itertools.count(1)
         self.listeners: list[Callable[[str, dict], None]] = []  # (kind, payload) for webhooks
+        self.clock_speed = 0.0  # simulated seconds per real second while run_clock() runs
         self._clock_thread: threading.Thread | None = None
         self._clock_stop = threading.Event()
 
@@ -247,8 +252,7 @@ class WarehouseSim:
         with self.lock:
             target = self.now + seconds
             while True:
-                due = [o for o in self.orders.values() if o.status in ("received", "picking", "shipped", "exception")
-                       and o.next_at and o.next_at <= target]
+                due = [o for o in self.orders.values() if o.status in MOVING and o.next_at and o.next_at <= target]
                 if not due:
                     break
                 order = min(due, key=lambda o: o.next_at)
@@ -257,16 +261,65 @@ class WarehouseSim:
             self.now = target
 
     def run_clock(self, speed: float = 3600.0, interval: float = 0.2) -> None:
-        """Background accelerated clock: ``speed`` simulated seconds per real second."""
-        def loop():
-            while not self._clock_stop.wait(interval):
-                self.advance(speed * interval)
+        """Background clock: ``speed`` simulated seconds per real second (1.0 follows real time).
+        Called again while running, it only changes the speed."""
+        def loop(stop: threading.Event):
+            last = time.monotonic()
+            while not stop.wait(interval):
+                now = time.monotonic()
+                # Elapsed real time, not the nominal interval: a late wake-up must not slow the clock.
+                self.advance((now - last) * self.clock_speed)
+                last = now
 
-        self._clock_thread = threading.Thread(target=loop, daemon=True)
-        self._clock_thread.start()
+        with self.lock:  # one clock thread, however many callers race here
+            self.clock_speed = float(speed)
+            if self._clock_thread is not None and self._clock_thread.is_alive():
+                return
+            self._clock_stop = threading.Event()
+            self._clock_thread = threading.Thread(target=loop, args=(self._clock_stop,), name="warehouse-clock",
+                                                  daemon=True)
+            self._clock_thread.start()
 
     def stop_clock(self) -> None:
-        self._clock_stop.set()
+        with self.lock:
+            self._clock_stop.set()
+            self.clock_speed = 0.0
+            thread, self._clock_thread = self._clock_thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(2.0)
+
+    # -- one parcel at a time (the demo's control page) ---------------------------------------
+
+    def step_order(self, reference: str) -> SimOrder:
+        """The order's next step (picked, shipped, the next carrier event) happens now, whatever
+        its planned time; every listener hears it as if the clock had reached it. Now is at least
+        ``STEP_GAP`` after the order's last event (the clock moves on that far if needed): events
+        sharing one timestamp would leave their order to whoever sorts them."""
+        with self.lock:
+            order = self.get_order(reference)
+            if order.status not in MOVING or not order.next_at:
+                raise SimError("not_moving", f"order {reference} is {order.status}: nothing more happens to it")
+            last = order.events[-1].at if order.events else order.created_at
+            order.next_at = max(self.now, last + STEP_GAP)
+            self.advance(order.next_at - self.now)
+            return order
+
+    def raise_exception(self, reference: str, kind: str) -> SimOrder:
+        """The carrier reports ``kind`` for this parcel now (shipping it first if it is still in
+        the building); a terminal kind (lost, damaged, returned) ends its journey."""
+        if kind not in EXCEPTIONS:
+            raise ValueError(kind)
+        with self.lock:
+            order = self.get_order(reference)
+            if order.status not in MOVING:
+                raise SimError("not_moving", f"order {reference} is {order.status}: nothing more happens to it")
+            while order.status != "shipped":
+                self.step_order(reference)
+            if kind in TERMINAL_EXCEPTIONS:
+                order.plan = [kind]
+            else:
+                order.plan.insert(0, kind)
+            return self.step_order(reference)
 
     def _step(self, order: SimOrder) -> None:
         order.updated_at = self.now

@@ -74,9 +74,9 @@ class WinitEmulator:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> WinitEmulator:
+    def start(self, port: int = 0) -> WinitEmulator:
         if self._server is None:
-            self._server = serve(self.wsgi_app)
+            self._server = serve(self.wsgi_app, port=port)
         return self
 
     def stop(self) -> None:

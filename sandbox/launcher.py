@@ -96,6 +96,7 @@ def _start_shopify_sandbox(config: Config, env: dict[str, str]):
 
     from connectors.shopify.signatures import query_hmac
     from sandbox.shopify.__main__ import DEMO_SHOP, seed_demo
+    from sandbox.shopify.admin_frame import admin_url
     from sandbox.shopify.emulator import ShopifyEmulator
 
     emulator = ShopifyEmulator(config.shopify_api_key, config.shopify_api_secret, app_url=config.app_url)
@@ -105,6 +106,7 @@ def _start_shopify_sandbox(config: Config, env: dict[str, str]):
     params = {"shop": DEMO_SHOP, "timestamp": str(int(time.time()))}
     params["hmac"] = query_hmac(params, config.shopify_api_secret)
     print(f"  shopify:  sandbox emulator on {emulator.url} (demo shop {DEMO_SHOP})", flush=True)
+    print(f"  shopify admin with the app inside: {admin_url(emulator, DEMO_SHOP)}", flush=True)
     print(f"  install the demo shop (link valid 5 minutes): {config.app_url}/auth/install?{urlencode(params)}",
           flush=True)
     return emulator

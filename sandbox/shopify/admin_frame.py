@@ -60,9 +60,9 @@ def host_param(domain: str) -> str:
     return base64.b64encode(f"admin.shopify.com/store/{handle_of(domain)}".encode()).decode().rstrip("=")
 
 
-def admin_app_url(emulator, domain: str) -> str:
-    """Where a merchant opens the app in this local admin (like admin.shopify.com/store/x/apps/y)."""
-    return f"{emulator.url}/store/{handle_of(domain)}/apps/{emulator.api_key}"
+def admin_url(emulator, domain: str) -> str:
+    """The store's local admin (like admin.shopify.com/store/<handle>): it opens the app, if any."""
+    return f"{emulator.url}/store/{handle_of(domain)}"
 
 
 class AdminFrame:

@@ -98,6 +98,8 @@ def install_by_token_exchange(shop: str, id_token: str) -> None:
     ID token; that token, verified, is exchanged for the offline token (no OAuth redirect), then
     the catalog is imported, as after a code grant.
     https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/token-exchange"""
+    if len(id_token) > 4096:  # the same bound as a session token in a header
+        raise APIError(400, "invalid_id_token", "id_token is too long")
     try:
         session = verification.verify_session_token(f"Bearer {id_token}", request.url, _config())
     except verification.InvalidSessionToken as exc:

@@ -46,6 +46,7 @@ LAUNCH_PARAMS = frozenset({"embedded", "hmac", "host", "id_token", "locale", "se
 PATH_RE = re.compile(r"^[A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]+)*/?$")
 MAX_PATH = 512
 MAX_QUERY_PARAMS = 20
+MAX_QUERY = 2048
 # The languages of the test-order form: the ones the app has notification translations for.
 ORDER_LOCALES = (("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español"),
                  ("it", "Italiano"), ("nl", "Nederlands"), ("ja", "日本語"), ("zh-CN", "中文 (简体)"))
@@ -192,8 +193,8 @@ def register(app: Flask, emulator) -> AdminFrame:
                 raise Refused(404, "no such app on this store")
             if path and (len(path) > MAX_PATH or not PATH_RE.match(path) or ".." in path.split("/")):
                 raise Refused(404, "no such page in the app")
-            if len(request.args) > MAX_QUERY_PARAMS:
-                raise Refused(400, "too many query parameters")
+            if len(request.args) > MAX_QUERY_PARAMS or len(request.query_string) > MAX_QUERY:
+                raise Refused(400, "the query is too long")
         except Refused as exc:
             return _refused(exc)
         app_origin = _page_config(frame, domain)["appOrigin"]

@@ -147,5 +147,10 @@ def test_a_refused_session_token_is_retried_once_with_a_fresh_one(admin):
     assert session.domain == SHOPIFY_SHOP
     assert app_frame.evaluate("[shopify.config.shop, shopify.config.apiKey, shopify.environment.embedded]") == [
         SHOPIFY_SHOP, API_KEY, True]
+
+    # Opened outside the admin, the app's page goes to itself inside the admin (as App Bridge does).
+    page.goto(f"{stack.app_url}/admin?shop={SHOPIFY_SHOP}")
+    expect(page).to_have_url(f"{stack.admin_url}/admin")
+    expect(page.frame_locator("#app-frame").locator("#shop")).to_have_text("acme.myshopify.com · installed")
     assert sorted(problems) == [f"401 {stack.app_url}/api/shop", "console.error: Failed to load resource: the "
                                 "server responded with a status of 401 (Unauthorized)"]

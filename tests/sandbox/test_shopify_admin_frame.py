@@ -129,6 +129,7 @@ def test_the_frame_loads_the_app_with_signed_launch_parameters(admin):
     ("/store/acme/apps/another-key", 404),
     (f"/store/Acme/apps/{SHOPIFY_API_KEY}", 404),
     (f"/store/acme/apps/{SHOPIFY_API_KEY}?" + "&".join(f"p{i}=1" for i in range(30)), 400),
+    (f"/store/acme/apps/{SHOPIFY_API_KEY}?q=" + "x" * 3000, 400),
 ])
 def test_hostile_app_paths_are_refused(admin, path, status):
     installed(admin)

@@ -129,6 +129,7 @@ def test_framed_load_with_a_bad_id_token_installs_nothing(framed_app):
     for token in (forged, other, expired):
         r = client.get(launch(emulator, id_token=token), headers={"Accept": "application/json"})
         assert r.status_code == 401 and r.json["error"]["code"] == "invalid_id_token"
+    assert client.get(launch(emulator, id_token="x" * 5000)).status_code == 400
     unsigned = launch(emulator).replace("hmac=", "hmac=0")
     assert client.get(unsigned).status_code == 401
     assert db.session.execute(select(Shop)).scalar_one_or_none() is None and import_jobs() == []

@@ -45,6 +45,8 @@ AMAZON_APP_VARIABLES = ("AMAZON_APPLICATION_ID", "AMAZON_LWA_CLIENT_ID", "AMAZON
 # A scrape token short enough to guess would make /metrics public in all but name.
 MIN_METRICS_TOKEN = 16
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+# Shopify's App Bridge; a Shopify stand-in serves its own at the same path (see app_bridge_url).
+APP_BRIDGE_CDN = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 
 
 class ConfigError(Exception):
@@ -100,6 +102,22 @@ class Config:
     @property
     def amazon_enabled(self) -> bool:
         return bool(self.amazon_application_id)
+
+    @property
+    def local_admin_origin(self) -> str:
+        """The origin of the local Shopify admin that frames the app (the Shopify emulator's), or
+        empty: in production always, whatever SHOPIFY_ENDPOINT says."""
+        if self.is_production or not self.shopify_endpoint:
+            return ""
+        parts = urlsplit(self.shopify_endpoint)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def app_bridge_url(self) -> str:
+        """The App Bridge script the embedded pages load: Shopify's CDN, or offline (development and
+        tests against the emulator, never production) the stand-in the local admin serves."""
+        origin = self.local_admin_origin
+        return f"{origin}/shopifycloud/app-bridge.js" if origin else APP_BRIDGE_CDN
 
     @property
     def outbox_path(self) -> Path:

@@ -105,6 +105,7 @@ def _start_shopify_sandbox(config: Config, env: dict[str, str]):
 
     from connectors.shopify.signatures import query_hmac
     from sandbox.shopify.__main__ import DEMO_SHOP, seed_demo
+    from sandbox.shopify.admin_frame import admin_url
     from sandbox.shopify.app_config import AppConfig
     from sandbox.shopify.emulator import ShopifyEmulator
 
@@ -117,6 +118,7 @@ def _start_shopify_sandbox(config: Config, env: dict[str, str]):
     params = {"shop": DEMO_SHOP, "timestamp": str(int(time.time()))}
     params["hmac"] = query_hmac(params, config.shopify_api_secret)
     print(f"  shopify:  sandbox emulator on {emulator.url} (demo shop {DEMO_SHOP})", flush=True)
+    print(f"  shopify admin with the app inside: {admin_url(emulator, DEMO_SHOP)}", flush=True)
     print(f"  install the demo shop (link valid 5 minutes): {config.app_url}/auth/install?{urlencode(params)}",
           flush=True)
     return emulator

@@ -75,7 +75,7 @@ def callback():
     raw_state = request.args.get("state", "")
     pending = connect.claim_state(raw_state)
     shop, _account, _created = connect.connect(_config(), pending, request.args, raw_state)
-    response = redirect(embedded_admin_url(shop.domain, ""))
+    response = redirect(embedded_admin_url(shop.domain))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"  # the code must not leak to the next page
     return response

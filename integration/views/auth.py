@@ -1,9 +1,11 @@
-"""Install (authorization code grant) and the OAuth callback.
+"""Install: Shopify-managed (token exchange) or the authorization code grant, and its callback.
 
+https://shopify.dev/docs/apps/build/authentication-authorization/app-installation
 https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
 Every step is verified before anything is trusted: the query HMAC (constant time), the shop
-domain, the timestamp window, and a single-use ``state`` nonce bound to the browser by a cookie
-signed with a key derived from SECRET_KEY.
+domain, the timestamp window, the ID token the admin adds when it frames the app, and for the
+code grant a single-use ``state`` nonce bound to the browser by a cookie signed with a key
+derived from SECRET_KEY.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from integration import job_catalog
 from integration.errors import APIError
 from integration.extensions import queues, redis
 from integration.security import signer
-from integration.shops import installation
+from integration.shops import installation, verification
 from integration.shops.shopify_authorizer import authorizer
 from integration.shops.verification import install_query_is_authentic, is_valid_shop_domain
 
@@ -68,9 +70,13 @@ def install():
     params = _verified_params()
     shop = params["shop"]
     installed = installation.get_installed(shop)
+    home = f"/admin?{urlencode({'shop': shop, 'host': params.get('host', '')})}"
     if installed is not None and installed.access_token and params.get("embedded") == "1":
         # Already installed and opened inside the Shopify admin: show the app.
-        return redirect(f"/admin?{urlencode({'shop': shop, 'host': params.get('host', '')})}")
+        return redirect(home)
+    if params.get("embedded") == "1" and params.get("id_token"):
+        install_by_token_exchange(shop, params["id_token"])
+        return redirect(home)
     nonce = secrets.token_urlsafe(24)
     redirect_uri = f"{_config().app_url}/auth/callback"
     url = authorizer().authorize_url(shop, installation.SCOPES, redirect_uri, nonce)
@@ -85,6 +91,33 @@ def install():
     )
     log.info("auth.install_redirect", shop=shop)
     return response
+
+
+def install_by_token_exchange(shop: str, id_token: str) -> None:
+    """Shopify-managed installation: Shopify installed the app and opens it in the admin with an
+    ID token; that token, verified, is exchanged for the offline token (no OAuth redirect), then
+    the catalog is imported, as after a code grant.
+    https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/token-exchange"""
+    if len(id_token) > 4096:  # the same bound as a session token in a header
+        raise APIError(400, "invalid_id_token", "id_token is too long")
+    try:
+        session = verification.verify_session_token(f"Bearer {id_token}", request.url, _config())
+    except verification.InvalidSessionToken as exc:
+        log.warning("auth.bad_id_token", shop=shop)
+        raise APIError(401, "invalid_id_token", str(exc)) from None
+    if session.domain != shop:
+        log.warning("auth.id_token_for_other_shop", shop=shop)
+        raise APIError(401, "invalid_id_token", "the ID token was issued for another shop")
+    try:
+        tokens = authorizer().exchange_session_token(shop, session.token)
+    except ConnectorError as exc:
+        log.warning("auth.token_exchange_failed", shop=shop, error=str(exc))
+        raise APIError(502, "token_exchange_failed", "Shopify did not accept the ID token") from None
+    installed = installation.store_tokens(shop, tokens, installing=True)
+    # One import per installation, however many first loads race here.
+    queues.enqueue("sync", job_catalog.START_IMPORT, installed.id, unique=True,
+                   job_id=job_catalog.import_id(installed.id, f"install-{int(installed.installed_at.timestamp())}"))
+    log.info("auth.installed", shop=shop, by="token_exchange")
 
 
 @bp.get("/auth/callback")
@@ -116,13 +149,13 @@ def callback():
     queues.enqueue("sync", job_catalog.START_IMPORT, installed.id,
                    job_id=job_catalog.import_id(installed.id, code[-8:]))
     log.info("auth.installed", shop=shop)
-    response = redirect(embedded_admin_url(shop, params.get("host", "")))
+    response = redirect(embedded_admin_url(shop))
     response.delete_cookie(STATE_COOKIE)
     return response
 
 
-def embedded_admin_url(shop: str, host: str) -> str:
+def embedded_admin_url(shop: str) -> str:
     config = _config()
-    if config.shopify_endpoint:  # sandbox: there is no Shopify admin to embed us
-        return f"/admin?{urlencode({'shop': shop, 'host': host})}"
+    if config.shopify_endpoint:  # sandbox: the emulator's local admin, laid out like admin.shopify.com
+        return f"{config.shopify_endpoint}/store/{shop.split('.')[0]}/apps/{config.shopify_api_key}"
     return f"https://{shop}/admin/apps/{config.shopify_api_key}"

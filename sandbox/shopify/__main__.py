@@ -14,6 +14,7 @@ import argparse
 import signal
 import threading
 
+from .admin_frame import admin_url
 from .app_config import PROJECT_TOML, AppConfig, AppConfigError
 from .emulator import ShopifyEmulator
 
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> None:
     emulator.start(args.host, args.port)
     print(f"Shopify emulator on {emulator.url} (shops: {', '.join(emulator.store.shops)})",
           flush=True)
+    for shop in emulator.store.shops:
+        print(f"  admin of {shop}: {admin_url(emulator, shop)}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

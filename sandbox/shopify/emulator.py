@@ -14,10 +14,11 @@ import uuid
 from flask import Flask, Response, redirect, request
 
 from ..server import serve
-from . import bulk, graphql_api
+from . import admin_frame, bulk, graphql_api
 from .app_config import AppConfig
 from .cost import LeakyBucket
 from .oauth import OAuth, OAuthError
+from .refunds import RefundsMixin
 from .seeding import SHOP_RE, SeedingMixin
 from .state import Store, legacy_id
 from .webhooks import Dispatcher, new_webhook_id, subscription_targets, triggered_at
@@ -31,7 +32,7 @@ DEFAULT_SCOPES = ("read_products,write_products,read_inventory,write_inventory,r
                   "read_discounts,write_discounts")
 
 
-class ShopifyEmulator(SeedingMixin):
+class ShopifyEmulator(SeedingMixin, RefundsMixin):
     """One app (``api_key``/``api_secret``) installed on any number of shops.
 
     Beyond the documented arguments: ``scopes`` are granted by token exchange (and by an
@@ -283,6 +284,7 @@ class ShopifyEmulator(SeedingMixin):
                                             mimetype="application/jsonl")
             return Response("NoSuchKey", status=404)
 
+        self.admin = admin_frame.register(app, self)  # the store's local admin, the app framed in it
         return app
 
     def _fault(self, shop: str) -> tuple[Response | None, bool]:

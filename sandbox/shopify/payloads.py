@@ -186,7 +186,8 @@ def order_payload(shop: Shop, order: dict) -> dict:
         "customer": customer_payload(shop, customer), "discount_applications": [],
         "fulfillments": [fulfillment_payload(shop, shop.nodes[f]) for f in order["_fulfillments"]],
         "line_items": [line_item_payload(shop, li, currency) for li in lines], "payment_terms": None,
-        "refunds": [], "shipping_address": address_payload(order["shippingAddress"]), "shipping_lines": [],
+        "refunds": list(order.get("_refunds", ())),  # REST Refunds, as refunds/create sent them
+        "shipping_address": address_payload(order["shippingAddress"]), "shipping_lines": [],
         "returns": [],
     }
 

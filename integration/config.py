@@ -47,6 +47,9 @@ MIN_METRICS_TOKEN = 16
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 # Shopify's App Bridge; a Shopify stand-in serves its own at the same path (see app_bridge_url).
 APP_BRIDGE_CDN = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
+# A compressed schedule (demo, chaos test) still runs its slowest interval job within the hour's
+# first seconds; beyond this the intervals would all collapse to the one-second floor.
+MAX_CRON_SPEEDUP = 3600
 
 
 class ConfigError(Exception):
@@ -93,6 +96,9 @@ class Config:
     metrics_dir: Path | None = None
     # Bearer token /metrics requires; without one, production answers /metrics with 404.
     metrics_token: str = ""
+    # Divides every interval of the cron schedule (jobs/cron.py): a demo or a test sees the
+    # 10-minute poll round in seconds. Always 1 in production, where it would hammer the vendors.
+    cron_speedup: int = 1
     extra: dict = field(default_factory=dict)
 
     @property
@@ -201,6 +207,7 @@ class Config:
             port=int(port_raw),
             metrics_dir=Path(metrics_dir).resolve() if metrics_dir else None,
             metrics_token=metrics_token,
+            cron_speedup=cron_speedup(env),
         )
 
     def public_summary(self) -> dict[str, str]:
@@ -214,6 +221,19 @@ class Config:
             value = getattr(self, f.name)
             out[f.name] = _strip_password(str(value)) if "url" in f.name else str(value)
         return out
+
+
+def cron_speedup(environ: Mapping[str, str] | None = None) -> int:
+    """``NEARSTOCK_CRON_SPEEDUP``, checked. Its own reader because ``rq cron`` imports the schedule
+    before anything else, in any mode, and needs only this."""
+    env = os.environ if environ is None else environ
+    raw = env.get("NEARSTOCK_CRON_SPEEDUP", "").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CRON_SPEEDUP:
+        raise ConfigError(f"NEARSTOCK_CRON_SPEEDUP must be a whole number from 1 to {MAX_CRON_SPEEDUP}, got {raw!r}")
+    mode = env.get("NEARSTOCK_ENV", "production").strip().lower()
+    if int(raw) > 1 and mode == "production":
+        raise ConfigError("NEARSTOCK_CRON_SPEEDUP is for demos and tests: it must be 1 when NEARSTOCK_ENV=production")
+    return int(raw)
 
 
 def _amazon_settings(get) -> dict:

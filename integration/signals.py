@@ -47,7 +47,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 ORDER_CHANGED = "order_changed"
 STOCK_CHANGED = "stock_changed"
@@ -137,22 +137,49 @@ def on_commit(session: Session, callback: Callable[[], Any]) -> None:
     Best effort: the data is committed by then, so a failing callback (Redis down) is logged, not
     raised (raising would only get the sender retried, and a retry finds nothing newer to signal).
     Work that must not be lost needs a periodic sweep that finds what was left undone.
+
+    Savepoints (``begin_nested``): releasing one commits nothing, so the callback still waits for
+    the outermost commit; rolling one back drops only the callbacks registered inside it.
     """
-    session.info.setdefault(_ON_COMMIT, []).append(callback)
+    session.info.setdefault(_ON_COMMIT, []).append((innermost_transaction(session), callback))
+
+
+def innermost_transaction(session: Session) -> SessionTransaction | None:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def rolled_back_with(transaction: SessionTransaction | None, rolled_back: SessionTransaction) -> bool:
+    """Whether work done in ``transaction`` was undone by the rollback of ``rolled_back`` (itself
+    or one of its ancestors). Work done outside any transaction goes with the outermost one."""
+    if transaction is None:
+        return rolled_back.parent is None
+    while transaction is not None:
+        if transaction is rolled_back:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 @event.listens_for(Session, "after_commit")
 def _run_on_commit(session: Session) -> None:
-    for callback in session.info.pop(_ON_COMMIT, ()):
+    # SQLAlchemy also sends after_commit when a savepoint is released (the savepoint is still the
+    # session's nested transaction then), while the outer transaction holds the data back: only
+    # the outermost commit counts.
+    if session.in_nested_transaction():
+        return
+    for _transaction, callback in session.info.pop(_ON_COMMIT, ()):
         try:
             callback()
         except Exception:
             log.exception("signals.on_commit_failed", callback=getattr(callback, "__qualname__", repr(callback)))
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_on_rollback(session: Session) -> None:
-    session.info.pop(_ON_COMMIT, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending = session.info.get(_ON_COMMIT)
+    if pending:
+        session.info[_ON_COMMIT] = [(t, callback) for t, callback in pending
+                                    if not rolled_back_with(t, previous_transaction)]
 
 
 def _check(name: str) -> None:

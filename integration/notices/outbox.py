@@ -115,9 +115,10 @@ BATCH_SIZE = 20  # notices created in one transaction are sent by jobs of up to 
 
 def _batch(session: Session) -> list[int]:
     """The ids created in this transaction; their send jobs are enqueued once, after the commit."""
-    ids = session.info.get(_BATCH)
-    if ids is None:
-        ids = session.info[_BATCH] = []
+    held = session.info.get(_BATCH)
+    if held is None:
+        ids: list[int] = []
+        held = session.info[_BATCH] = (signals.innermost_transaction(session), ids)
 
         def flush() -> None:
             session.info.pop(_BATCH, None)
@@ -130,12 +131,15 @@ def _batch(session: Session) -> list[int]:
                              job_id=job_catalog.send_notifications_id(chunk[0], chunk[-1]), retry=None)
 
         signals.on_commit(session, flush)
-    return ids
+    return held[1]
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_batch(session: Session) -> None:
-    session.info.pop(_BATCH, None)  # its on_commit callback is dropped too (signals.py)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_batch(session: Session, previous_transaction) -> None:
+    # The rollback that drops the flush (signals.on_commit) drops the list it would send.
+    held = session.info.get(_BATCH)
+    if held is not None and signals.rolled_back_with(held[0], previous_transaction):
+        session.info.pop(_BATCH, None)
 
 
 def schedule_send(notification_id: int, *, suffix: str = "", delay: float = 0) -> None:

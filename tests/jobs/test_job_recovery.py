@@ -246,3 +246,24 @@ def test_the_healer_and_rqs_scheduler_take_one_lock(app):
     assert recovery.enqueue_due_jobs(later) == 1
     assert due.id in queues["low"].get_job_ids()
     assert redis.client.get(RQScheduler.get_locking_key("low")) is None
+
+
+def test_cron_speedup_divides_every_interval_of_the_same_schedule(monkeypatch):
+    import importlib
+
+    from rq import cron
+
+    import jobs.cron
+
+    normal = {d["func"].__name__: d.get("interval") for d in cron._job_data_registry}
+    monkeypatch.setenv("NEARSTOCK_ENV", "testing")
+    monkeypatch.setenv("NEARSTOCK_CRON_SPEEDUP", "20")
+    monkeypatch.setattr(cron, "_job_data_registry", [])
+    importlib.reload(jobs.cron)
+    fast = {d["func"].__name__: d.get("interval") for d in cron._job_data_registry}
+    monkeypatch.delenv("NEARSTOCK_CRON_SPEEDUP")
+    importlib.reload(jobs.cron)  # the module as every other test sees it
+    assert fast.keys() == normal.keys()
+    assert fast["poll_open_outbounds"] == 30 and fast["heal_queues"] == 3
+    assert all(fast[name] == (None if interval is None else max(1, interval // 20))
+               for name, interval in normal.items())

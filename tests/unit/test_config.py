@@ -98,3 +98,22 @@ def test_malformed_app_url_is_refused(value):
     with pytest.raises(ConfigError, match="APP_URL") as err:
         Config.from_env(production_env(APP_URL=value))
     assert "pw" not in str(err.value)
+
+
+def test_cron_speedup_compresses_the_schedule_outside_production(tmp_path):
+    env = {"NEARSTOCK_ENV": "development", "NEARSTOCK_INSTANCE_PATH": str(tmp_path)}
+    assert Config.from_env(env).cron_speedup == 1
+    assert Config.from_env({**env, "NEARSTOCK_CRON_SPEEDUP": "20"}).cron_speedup == 20
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "2.5", "fast", "3601"])
+def test_cron_speedup_must_be_a_sane_whole_number(tmp_path, value):
+    env = {"NEARSTOCK_ENV": "testing", "NEARSTOCK_INSTANCE_PATH": str(tmp_path), "NEARSTOCK_CRON_SPEEDUP": value}
+    with pytest.raises(ConfigError, match="NEARSTOCK_CRON_SPEEDUP must be a whole number"):
+        Config.from_env(env)
+
+
+def test_production_refuses_a_compressed_schedule():
+    with pytest.raises(ConfigError, match="must be 1 when NEARSTOCK_ENV=production"):
+        Config.from_env(production_env(NEARSTOCK_CRON_SPEEDUP="10"))
+    assert Config.from_env(production_env(NEARSTOCK_CRON_SPEEDUP="1")).cron_speedup == 1

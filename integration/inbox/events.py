@@ -17,7 +17,6 @@ from datetime import timedelta
 import redis as redis_lib
 import structlog
 from rq import get_current_job
-from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,9 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from connectors.errors import PermanentError, RetryableError
 from connectors.untrusted_input import UntrustedJSONError, parse_json_document
 from integration import job_catalog, job_liveness
-from integration.extensions import DEFAULT_RETRY, db, queues, redis
+from integration.extensions import DEFAULT_RETRY, db, queues
 from integration.inbox import dispatch, group_commit
-from integration.job_serializer import JobSerializer
 from integration.models import EventStatus, WebhookEvent
 from integration.models.base import utcnow
 
@@ -233,26 +231,9 @@ def _mark(event_id: int, status: str, exc: BaseException) -> None:
 
 def _job_erased(job: Job) -> bool:
     try:
-        return _fetch_jobs([job.id])[0] is None
+        return job_liveness.fetch_jobs([job.id])[0] is None
     except redis_lib.RedisError:
         return False  # unreachable is not erased, and no sweep runs before Redis is back
-
-
-def _fetch_jobs(job_ids: list[str]) -> list[Job | None]:
-    """``Job.fetch_many``, reading as gone a job whose hash has no job in it: after Redis restarts
-    empty, a worker's heartbeat or bookkeeping for a job it was running writes a few fields of its
-    hash again, which RQ then refuses to read (NoSuchJobError)."""
-    try:
-        return Job.fetch_many(job_ids, connection=redis.client, serializer=JobSerializer)
-    except NoSuchJobError:
-        return [_fetch_job(job_id) for job_id in job_ids]
-
-
-def _fetch_job(job_id: str) -> Job | None:
-    try:
-        return Job.fetch(job_id, connection=redis.client, serializer=JobSerializer)
-    except NoSuchJobError:
-        return None
 
 
 def _alive(job: Job, now) -> bool:
@@ -262,7 +243,7 @@ def _alive(job: Job, now) -> bool:
 
 
 def _job_alive(job_id: str, now) -> bool:
-    job = _fetch_jobs([job_id])[0]
+    job = job_liveness.fetch_jobs([job_id])[0]
     return job is not None and _alive(job, now)
 
 
@@ -300,7 +281,7 @@ def sweep_stale_events(now=None, limit: int = 500, lost_before=None) -> int:
             continue
         job_id = job_catalog.process_event_id(event_id)
         # One round trip for both (the own job twice when the event was enqueued alone).
-        batch, job = _fetch_jobs([batch_job or job_id, job_id])
+        batch, job = job_liveness.fetch_jobs([batch_job or job_id, job_id])
         if lost_only and (batch is not None or job is not None):
             continue  # its job survived: it is on its way, or the usual sweep's to judge
         if batch_job and batch is not None and _alive(batch, now):  # its webhook batch's job will still run it
@@ -309,7 +290,7 @@ def sweep_stale_events(now=None, limit: int = 500, lost_before=None) -> int:
             continue
         if job is not None:
             job.delete()
-        if queues.enqueue("events", job_catalog.PROCESS_EVENT, event_id, job_id=job_id, unique=True):
+        if job_liveness.enqueue_replacing("events", job_catalog.PROCESS_EVENT, event_id, job_id=job_id):
             requeued += 1
     if requeued:
         log.warning("inbox.swept", requeued=requeued, lost_only=lost_only)

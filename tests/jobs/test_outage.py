@@ -84,6 +84,18 @@ def test_a_batch_whose_job_redis_lost_leaves_its_other_events_to_the_sweep(app, 
         dispatch.unregister("shopify", TOPIC)
 
 
+def test_an_event_whose_own_job_was_written_again_in_part_is_requeued(client, worker, calls, redis_conn):
+    """Redis emptied under the event's job, then the worker's bookkeeping wrote a few fields of
+    its hash again: no job there, and the sweep's unique enqueue under that id must not see one."""
+    assert shopify_webhook(client, TOPIC, {"n": 1}).status_code == 200
+    [job] = queues["events"].get_jobs()
+    redis_conn.flushdb()
+    job.heartbeat(utcnow(), 60)  # RQ's own write of a worker's heartbeat
+    assert inbox.sweep_stale_events(lost_before=utcnow()) == 1
+    worker.run()
+    assert [c["n"] for c in calls] == [1] and statuses() == [EventStatus.DONE]
+
+
 def test_one_worker_of_a_reconnect_wave_sweeps(app, client, calls, redis_conn):
     assert shopify_webhook(client, TOPIC, {"n": 1}).status_code == 200
     redis_conn.flushdb()

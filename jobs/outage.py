@@ -15,6 +15,7 @@ sweeper and ``jobs.recovery.heal_queues`` as after any crash.
 
 from __future__ import annotations
 
+import math
 import random
 import signal
 import threading
@@ -80,6 +81,43 @@ class StopNoted:
     def handle_warm_shutdown_request(self) -> None:
         self.stop_requested = True
         super().handle_warm_shutdown_request()
+
+
+class SchedulerKept:
+    """Mixed into our RQ worker classes: a scheduler (RQ's, in a child process of one worker) is
+    running again within seconds of Redis answering again.
+
+    The scheduler child dies when Redis goes away, while its worker, if idle, rides the outage out
+    in RQ's own reconnect loop; RQ looks for a dead scheduler only at its upkeep, every 10 minutes,
+    and until then every retry waiting for its interval waits too. So at most every
+    ``SCHEDULER_CHECK_S``, and at its first heartbeat after Redis failed it, the worker asks for
+    the scheduler locks with RQ's own upkeep call (``acquire_locks(auto_start=True)``), which
+    starts a scheduler when it gets them and none runs. A worker whose scheduler is alive only
+    refreshes its locks; the others find them taken. This also replaces, within seconds of its
+    locks expiring, a scheduler whose worker was killed."""
+
+    SCHEDULER_CHECK_S = 5.0
+    # RQ's reconnect loop doubles its wait up to 60 s: an idle worker would then notice Redis
+    # back up to a minute late.
+    max_connection_wait_time = BACKOFF_CAP_S
+    _keeps_scheduler = False
+    _scheduler_checked = -math.inf
+
+    def work(self, burst: bool = False, **options) -> bool:
+        # A burst worker's scheduler is one pass at start (RQ's), never a process.
+        self._keeps_scheduler = options.get("with_scheduler", False) and not burst
+        return super().work(burst=burst, **options)
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+        try:
+            super().heartbeat(timeout, pipeline)
+        except UNREACHABLE:
+            self._scheduler_checked = -math.inf  # check as soon as Redis answers again
+            raise
+        if (pipeline is None and self._keeps_scheduler and self.scheduler is not None
+                and time.monotonic() - self._scheduler_checked >= self.SCHEDULER_CHECK_S):
+            self._scheduler_checked = time.monotonic()
+            self.scheduler.acquire_locks(auto_start=True)
 
 
 def run_worker(make_worker: Callable[[], StopNoted], burst: bool = False, **work_options) -> None:

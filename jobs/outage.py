@@ -15,6 +15,7 @@ sweeper and ``jobs.recovery.heal_queues`` as after any crash.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import signal
@@ -26,6 +27,8 @@ from collections.abc import Callable, Iterator
 import redis as redis_lib
 import structlog
 from flask import Flask
+from rq.cron import CronScheduler
+from rq.exceptions import SchedulerNotFound
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -47,6 +50,11 @@ SWEEP_LOCK_S = 20
 # lasts at most the client's timeouts (5 s to connect, 5 s per command, see
 # integration.extensions.connect_redis). Sweeping earlier could add a second job for such an event.
 IN_FLIGHT_S = 12.0
+# How often the cron makes sure Redis is there and did not restart empty: a key of its own, kept
+# while it runs, is gone then.
+CRON_CHECK_S = 5.0
+CRON_MARK = "nearstock:cron"
+CRON_MARK_S = 60
 
 
 def backoff() -> Iterator[float]:
@@ -57,19 +65,24 @@ def backoff() -> Iterator[float]:
         delay = min(delay * 2, BACKOFF_CAP_S)
 
 
-def wait_until_reachable() -> None:
-    """Return once Redis answers PING and the database a query, logging each failed try."""
+def wait_until_reachable(database: bool = True, stop: threading.Event | None = None) -> None:
+    """Return once Redis answers PING and (unless told not to) the database a query, logging each
+    failed try; or as soon as ``stop`` is set."""
     for attempt, delay in enumerate(backoff(), start=1):
         try:
             redis.client.ping()
-            with db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            if database:
+                with db.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
             if attempt > 1:
                 log.warning("outage.reachable_again", attempts=attempt)
             return
         except UNREACHABLE as exc:
             log.warning("outage.unreachable", error=type(exc).__name__, attempt=attempt, retry_in_s=round(delay, 1))
-            time.sleep(delay)
+            if stop is None:
+                time.sleep(delay)
+            elif stop.wait(delay):
+                return
 
 
 class StopNoted:
@@ -153,6 +166,51 @@ def run_worker(make_worker: Callable[[], StopNoted], burst: bool = False, **work
         delay = next(delays)
         log.warning("outage.worker_restarting", worker=worker.name, in_s=round(delay, 1))
         time.sleep(delay)
+
+
+def run_cron(scheduler: CronScheduler, stop: threading.Event) -> None:
+    """RQ's cron loop, through Redis outages, until ``stop`` is set.
+
+    ``CronScheduler.start`` ends on the first Redis error, and ``rq cron`` with it. This is its
+    loop on the scheduler's public methods (enqueue what is due, save, heartbeat, sleep until the
+    next is due), checking Redis at least every ``CRON_CHECK_S``: while Redis is unreachable it
+    waits; once Redis is back, or found to have restarted empty in between (a key of the cron's
+    own is gone), every interval job is due at once, as when a cron starts, so that the sweepers
+    among them heal what an emptied Redis lost. A job due during the outage (a nightly one
+    included) was never enqueued, so it still is due."""
+    mark = f"{CRON_MARK}:{scheduler.name}"
+    registered = False
+    while not stop.is_set():
+        try:
+            # EXPIRE answers 0 for a missing key: one round trip that checks and refreshes.
+            if registered and not scheduler.connection.expire(mark, CRON_MARK_S):
+                log.warning("outage.cron_found_redis_emptied")
+                _due_at_once(scheduler)
+                registered = False
+            if not registered:
+                scheduler.connection.set(mark, scheduler.name, ex=CRON_MARK_S)
+                scheduler.register_birth()
+                registered = True
+            if scheduler.enqueue_jobs():
+                scheduler.save()
+            scheduler.heartbeat()
+        except UNREACHABLE as exc:
+            log.warning("outage.cron_lost", error=type(exc).__name__)
+            wait_until_reachable(database=False, stop=stop)
+            _due_at_once(scheduler)
+            registered = False
+            continue
+        stop.wait(min(scheduler.calculate_sleep_interval(), CRON_CHECK_S))
+    # Unreachable, or already gone with an emptied Redis: the rest expires by itself.
+    with contextlib.suppress(SchedulerNotFound, *UNREACHABLE):
+        scheduler.connection.delete(mark)
+        scheduler.register_death()
+
+
+def _due_at_once(scheduler: CronScheduler) -> None:
+    for job in scheduler.get_jobs():
+        if job.interval:
+            job.next_enqueue_time = utcnow()
 
 
 class RedisWatch(threading.Thread):

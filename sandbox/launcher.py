@@ -70,7 +70,7 @@ def main() -> int:
     # processes once that one-shot exited.
     honcho = [sys.executable, "-m", "honcho", "start", "-f", str(PROJECT_ROOT / "Procfile"),
               "-d", str(PROJECT_ROOT), "-p", str(config.port), "-c", "release=0"]
-    # venv's bin first, so Procfile commands (gunicorn, rq) resolve to the pinned versions.
+    # venv's bin first, so Procfile commands (gunicorn, python, flask) resolve to the pinned versions.
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
     proc = subprocess.Popen(honcho, env=env, cwd=PROJECT_ROOT)  # noqa: S603
 

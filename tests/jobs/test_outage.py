@@ -181,3 +181,16 @@ def test_a_burst_worker_starts_no_scheduler_process(app, monkeypatch):
     job = queues.enqueue("low", "jobs.events.sweep_stale_events")
     worker.work(burst=True, with_scheduler=True)
     assert job.get_status(refresh=True) == JobStatus.FINISHED and started == []
+
+
+def test_a_worker_makes_sure_of_redis_and_the_database_after_a_failed_job_only(app, monkeypatch):
+    """(A real database going away under real workers: tests/e2e/test_db_outage.py.)"""
+    checks = []
+    monkeypatch.setattr(outage, "wait_until_reachable", lambda **options: checks.append(options))
+    ok = queues.enqueue("low", "jobs.events.sweep_stale_events")
+    failing = queues.enqueue("low", "jobs.events.no_such_job")
+    worker = build_worker(worker_class=NearstockSimpleWorker)
+    worker.work(burst=True)
+    assert ok.get_status(refresh=True) == JobStatus.FINISHED
+    assert failing.get_status(refresh=True) == JobStatus.SCHEDULED  # RQ's retry, as for any failure
+    assert checks == [{"between": worker.heartbeat}]  # the worker stays registered while it waits

@@ -94,6 +94,10 @@ class Config:
     # workers, RQ workers) keeps its samples, so any /metrics answer covers them all. None: each
     # process reports its own. prometheus_client reads the same variable itself, at import.
     metrics_dir: Path | None = None
+    # Several hosts (Docker Compose's containers) sharing one volume: each keeps its samples in a
+    # subdirectory of this one (its metrics_dir, named by docker/entrypoint.sh after the hostname,
+    # since process ids repeat across containers), and a scrape sums them all. None: one host.
+    metrics_shared_dir: Path | None = None
     # Bearer token /metrics requires; without one, production answers /metrics with 404.
     metrics_token: str = ""
     # Divides every interval of the cron schedule (jobs/cron.py): a demo or a test sees the
@@ -176,6 +180,11 @@ class Config:
             raise ConfigError(f"PORT must be a TCP port number, got {port_raw!r}")
 
         metrics_dir = get("PROMETHEUS_MULTIPROC_DIR")
+        metrics_shared_dir = get("METRICS_SHARED_DIR")
+        if metrics_shared_dir and (not metrics_dir or
+                                   Path(metrics_dir).resolve().parent != Path(metrics_shared_dir).resolve()):
+            raise ConfigError("PROMETHEUS_MULTIPROC_DIR must be a directory directly inside METRICS_SHARED_DIR "
+                              "(docker/entrypoint.sh sets it to METRICS_SHARED_DIR/<hostname>)")
         metrics_token = get("METRICS_TOKEN")
         if metrics_token and len(metrics_token) < MIN_METRICS_TOKEN:
             raise ConfigError(f"METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters "
@@ -206,6 +215,7 @@ class Config:
             log_json=(get("LOG_FORMAT") or ("json" if mode == "production" else "console")) == "json",
             port=int(port_raw),
             metrics_dir=Path(metrics_dir).resolve() if metrics_dir else None,
+            metrics_shared_dir=Path(metrics_shared_dir).resolve() if metrics_shared_dir else None,
             metrics_token=metrics_token,
             cron_speedup=cron_speedup(env),
         )

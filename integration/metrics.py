@@ -4,6 +4,8 @@ Request latency, job runs and vendor calls are counted by the process they happe
 ``PROMETHEUS_MULTIPROC_DIR`` set (prometheus_client's multiprocess mode) every process of the host,
 gunicorn and RQ workers alike, keeps its samples in files in that directory and a scrape merges
 them, so any web process answers for all of them; without it a process reports only its own.
+With ``METRICS_SHARED_DIR`` (Docker Compose) a scrape merges the directories of every container
+(see :mod:`integration.metrics_files`).
 Queue depths, the inbox lag and the notice backlog are read at scrape time from Redis and the
 database, so they are the same whichever process answers.
 """
@@ -20,7 +22,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from connectors.call_record import CallRecord
 from integration.backlog import NOTICES_CAP, oldest_unprocessed_event_at, unsent_notices
+from integration.config import Config
 from integration.extensions import db, queues
+from integration.metrics_files import hold_lease
 from integration.models.base import utcnow
 
 registry = CollectorRegistry()
@@ -127,23 +131,51 @@ for _collector in SCRAPE_TIME_COLLECTORS:
     registry.register(_collector)
 
 
-def scrape_registry(metrics_dir: Path | None) -> CollectorRegistry:
+class SharedDirCollector:
+    """prometheus_client's multiprocess collector over the directories of every host sharing
+    ``shared``. Files of one process id in two directories are two processes (two containers'
+    pid 1): prometheus_client sums samples by name and labels, whichever file they come from; only
+    its per-process gauge modes (``all``, ``liveall``: a ``pid`` label) would mix them up, and
+    none is used here."""
+
+    def __init__(self, shared: Path) -> None:
+        self.shared = shared
+
+    def collect(self):
+        tries = 3
+        while True:
+            files = [str(path) for path in sorted(self.shared.glob("*/*.db"))]
+            try:
+                return MultiProcessCollector.merge(files, accumulate=True)
+            except FileNotFoundError:  # a gone host's directory removed meanwhile: read again
+                tries -= 1
+                if not tries:
+                    raise
+
+
+def scrape_registry(config: Config) -> CollectorRegistry:
     """What a scrape reports: in multiprocess mode a fresh registry merging every process's files
-    (this process's samples are among them), else this process's own registry."""
-    if metrics_dir is None:
+    (this process's samples are among them; every host's with a shared directory), else this
+    process's own registry."""
+    if config.metrics_dir is None:
         return registry
     merged = CollectorRegistry()
-    MultiProcessCollector(merged, path=str(metrics_dir))
+    if config.metrics_shared_dir is not None:
+        merged.register(SharedDirCollector(config.metrics_shared_dir))
+    else:
+        MultiProcessCollector(merged, path=str(config.metrics_dir))
     for collector in SCRAPE_TIME_COLLECTORS:
         merged.register(collector)
     return merged
 
 
 def init_app(app: Flask) -> None:
-    metrics_dir = app.config["NEARSTOCK"].metrics_dir
-    if metrics_dir is not None:
+    config = app.config["NEARSTOCK"]
+    if config.metrics_dir is not None:
         # A missing directory would fail the first sample written, inside a request or a job.
-        metrics_dir.mkdir(parents=True, exist_ok=True)
+        config.metrics_dir.mkdir(parents=True, exist_ok=True)
+        if config.metrics_shared_dir is not None:
+            hold_lease(config.metrics_dir)  # this host's directory is not a gone one's while this runs
 
     @app.before_request
     def _start_timer():

@@ -27,7 +27,7 @@ def scrape():
         check_bearer(config.metrics_token)
     elif config.is_production:
         raise NotFound()
-    return Response(generate_latest(metrics.scrape_registry(config.metrics_dir)), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(metrics.scrape_registry(config)), mimetype=CONTENT_TYPE_LATEST)
 
 
 def check_bearer(token: str) -> None:

@@ -122,7 +122,7 @@ class DatabaseWaited:
         return False
 
 
-class SchedulerKept:
+class SchedulerKept(StopNoted):
     """Mixed into our RQ worker classes: a scheduler (RQ's, in a child process of one worker) is
     running again within seconds of Redis answering again.
 
@@ -133,7 +133,8 @@ class SchedulerKept:
     the scheduler locks with RQ's own upkeep call (``acquire_locks(auto_start=True)``), which
     starts a scheduler when it gets them and none runs. A worker whose scheduler is alive only
     refreshes its locks; the others find them taken. This also replaces, within seconds of its
-    locks expiring, a scheduler whose worker was killed."""
+    locks expiring, a scheduler whose worker was killed. Never once a stop is requested: RQ stops
+    the scheduler then, and one started after it might miss the stop signal and never end."""
 
     SCHEDULER_CHECK_S = 5.0
     # RQ's reconnect loop doubles its wait up to 60 s: an idle worker would then notice Redis
@@ -153,7 +154,8 @@ class SchedulerKept:
         except UNREACHABLE:
             self._scheduler_checked = -math.inf  # check as soon as Redis answers again
             raise
-        if (pipeline is None and self._keeps_scheduler and self.scheduler is not None and not self.is_horse
+        if (pipeline is None and self._keeps_scheduler and not self.stop_requested and not self.is_horse
+                and self.scheduler is not None
                 and time.monotonic() - self._scheduler_checked >= self.SCHEDULER_CHECK_S):
             self._scheduler_checked = time.monotonic()
             self.scheduler.acquire_locks(auto_start=True)

@@ -28,7 +28,7 @@ from rq.connections import parse_connection
 from integration.extensions import QUEUE_NAMES, queues, redis
 from integration.job_serializer import JobSerializer
 from jobs.failures import classify_failure, count_failure
-from jobs.outage import DatabaseWaited, RedisWatch, SchedulerKept, StopNoted, run_worker
+from jobs.outage import DatabaseWaited, RedisWatch, SchedulerKept, run_worker
 from jobs.runtime import get_app
 
 JOB_MODULES = ("jobs.events", "jobs.shopify", "jobs.warehousing", "jobs.stock", "jobs.amazon", "jobs.notify",
@@ -59,11 +59,11 @@ def own_connection() -> Redis:
     return client_class(connection_pool=ConnectionPool(connection_class=connection_class, **settings))
 
 
-class NearstockSimpleWorker(StopNoted, DatabaseWaited, SchedulerKept, SimpleWorker):
+class NearstockSimpleWorker(DatabaseWaited, SchedulerKept, SimpleWorker):
     pass
 
 
-class NearstockWorker(StopNoted, DatabaseWaited, SchedulerKept, Worker):
+class NearstockWorker(DatabaseWaited, SchedulerKept, Worker):
     pass
 
 

@@ -32,7 +32,7 @@ from integration import create_app
 from integration.extensions import QUEUE_NAMES, db, queues
 from integration.job_serializer import JobSerializer
 from integration.models import EventStatus, WebhookEvent
-from jobs.outage import CRON_CHECK_S
+from jobs.outage import CRON_CHECK_S, SchedulerKept
 from tests.conftest import make_config
 from tests.e2e.test_make_run import free_port
 from tests.helpers import shopify_webhook
@@ -92,6 +92,14 @@ def signal_all(procs: list[subprocess.Popen], signum: int) -> None:
     for proc in procs:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signum)
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def stop_all(procs: list[subprocess.Popen]) -> None:
@@ -269,4 +277,30 @@ def test_the_cron_rides_out_a_redis_restart(tmp_path, database_url, redis_server
         assert cron.wait(timeout=5) == 0, log.read_text()
     finally:
         stop_all([cron])
+        client.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the database plays no part
+def test_a_worker_stopped_mid_job_finishes_it_and_exits_with_its_scheduler(tmp_path, database_url, redis_server):
+    """SIGTERM during a job: RQ stops the scheduler at once and the worker after the job. No
+    scheduler may be started again in between (one started then could miss its stop signal and
+    hold the worker's exit for ever)."""
+    app = create_app(make_config(tmp_path, database_url, redis_server.url))
+    env = {**os.environ, **worker_env(tmp_path, database_url, redis_server.url, LOG_LEVEL="INFO")}
+    log = tmp_path / "workers.log"
+    client = redis_lib.Redis.from_url(redis_server.url)
+    worker = start_worker(env, log)
+    try:
+        assert wait_until(lambda: all(scheduler_locks(client)), 30), log.read_text()
+        with app.app_context():
+            # Longer than the worker's scheduler check interval, so that one is due when it ends.
+            job = queues.enqueue("low", "time.sleep", SchedulerKept.SCHEDULER_CHECK_S + 1)
+            assert wait_until(lambda: job.get_status(refresh=True) == JobStatus.STARTED, 10), log.read_text()
+            time.sleep(SchedulerKept.SCHEDULER_CHECK_S + 0.5)
+            worker.terminate()  # the worker alone, as `docker stop` signals a container's main process
+            assert worker.wait(timeout=15) == 0, log.read_text()
+            assert job.get_status(refresh=True) == JobStatus.FINISHED
+        assert wait_until(lambda: not group_alive(worker.pid), 5), log.read_text()  # its scheduler is gone too
+    finally:
+        stop_all([worker])
         client.close()

@@ -234,8 +234,8 @@ class Config:
 
 
 def cron_speedup(environ: Mapping[str, str] | None = None) -> int:
-    """``NEARSTOCK_CRON_SPEEDUP``, checked. Its own reader because ``rq cron`` imports the schedule
-    before anything else, in any mode, and needs only this."""
+    """``NEARSTOCK_CRON_SPEEDUP``, checked. Its own reader because the schedule (jobs/cron.py) reads
+    it when imported, in any mode, and needs only this."""
     env = os.environ if environ is None else environ
     raw = env.get("NEARSTOCK_CRON_SPEEDUP", "").strip() or "1"
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_CRON_SPEEDUP:

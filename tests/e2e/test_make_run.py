@@ -169,7 +169,7 @@ def test_every_process_uses_the_web_address(tmp_path):
         assert install.group(1).startswith(app_url + "/auth/install?")
         # honcho gives each process its own PORT; all of them read the web's URL.
         processes = [c for c in psutil.Process(run.proc.pid).children(recursive=True)
-                     if re.search(r"gunicorn|jobs\.worker|rq cron|/rq ", " ".join(c.cmdline()))]
+                     if re.search(r"gunicorn|jobs\.worker|jobs\.cron_runner", " ".join(c.cmdline()))]
         environs = [c.environ() for c in processes]
         assert len({e["PORT"] for e in environs}) >= 4  # web, worker, notify, cron
         assert {Config.from_env(e).app_url for e in environs} == {app_url}

@@ -33,10 +33,11 @@ from integration.extensions import db, queues
 from integration.models import Order, OutboundOrder, StockLevel, WebhookEvent
 from integration.models.webhook_event import EventStatus
 from sandbox.server import serve
+from sandbox.shopify.app_config import AppConfig
 from tests.conftest import make_config
 from tests.e2e.test_make_run import free_port
 from tests.e2e.test_outage import OUTAGE_S, RECOVERY_S, ROOT, signal_all, stop_all, wait_until
-from tests.e2e.test_warehouse_flow import APP_TOPICS, BERLIN_ADDRESS, seed_world
+from tests.e2e.test_warehouse_flow import BERLIN_ADDRESS, seed_world
 from tests.shopify_fixtures import SHOPIFY_SHOP
 from tests.test_notif_support import worker_env
 
@@ -128,7 +129,7 @@ def test_workers_ride_out_a_database_outage(tmp_path, database_url, redis_url, r
                                            winit_emulator, make_shipbob_emulator):
     port = free_port()
     app_url = f"http://127.0.0.1:{port}"
-    shopify = make_shopify_emulator(app_url=app_url, app_topics=APP_TOPICS)
+    shopify = make_shopify_emulator(app_url=app_url, app_config=AppConfig.load())  # shopify.app.toml
     app = create_app(make_config(tmp_path, database_url, redis_url, APP_URL=app_url, SHOPIFY_ENDPOINT=shopify.url))
     server = serve(app, port=port)
     direct = make_url(database_url)

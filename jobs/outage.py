@@ -201,13 +201,15 @@ def run_cron(scheduler: CronScheduler, stop: threading.Event) -> None:
 
     ``CronScheduler.start`` ends on the first Redis error, and ``rq cron`` with it. This is its
     loop on the scheduler's public methods (enqueue what is due, save, heartbeat, sleep until the
-    next is due), checking Redis at least every ``CRON_CHECK_S``: while Redis is unreachable it
-    waits; once Redis is back, or found to have restarted empty in between (a key of the cron's
-    own is gone), every interval job is due at once, as when a cron starts, so that the sweepers
-    among them heal what an emptied Redis lost. A job due during the outage (a nightly one
-    included) was never enqueued, so it still is due."""
+    next is due), checking Redis at least every ``CRON_CHECK_S``: while Redis is unreachable, or
+    refuses writes (full, with ``noeviction``), it waits with backoff; once Redis is back, or found
+    to have restarted empty in between (a key of the cron's own is gone), every interval job is
+    due at once, as when a cron starts, so that the sweepers among them heal what an emptied Redis
+    lost. A job due during the outage (a nightly one included) was never enqueued, so it still is
+    due."""
     mark = f"{CRON_MARK}:{scheduler.name}"
     registered = False
+    delays = backoff()
     while not stop.is_set():
         try:
             # EXPIRE answers 0 for a missing key: one round trip that checks and refreshes.
@@ -222,12 +224,14 @@ def run_cron(scheduler: CronScheduler, stop: threading.Event) -> None:
             if scheduler.enqueue_jobs():
                 scheduler.save()
             scheduler.heartbeat()
-        except UNREACHABLE as exc:
+        except redis_lib.RedisError as exc:
             log.warning("outage.cron_lost", error=type(exc).__name__)
+            stop.wait(next(delays))  # a Redis that answers PING but refuses writes: no busy loop
             wait_until_reachable(database=False, stop=stop)
             _due_at_once(scheduler)
             registered = False
             continue
+        delays = backoff()
         stop.wait(min(scheduler.calculate_sleep_interval(), CRON_CHECK_S))
     # Unreachable, or already gone with an emptied Redis: the rest expires by itself.
     with contextlib.suppress(SchedulerNotFound, *UNREACHABLE):

@@ -248,6 +248,15 @@ def enqueued_functions(client: redis_lib.Redis) -> set[str]:
     return {job.func_name for job in Job.fetch_many(ids, connection=client, serializer=JobSerializer) if job}
 
 
+def start_cron(tmp_path, database_url: str, redis_url: str, log: Path) -> subprocess.Popen:
+    """The Procfile's cron, started as the image starts it."""
+    env = {**os.environ, **worker_env(tmp_path, database_url, redis_url, LOG_LEVEL="INFO"),
+           "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])}
+    with log.open("ab") as out:
+        return subprocess.Popen(["/bin/sh", str(ROOT / "docker" / "entrypoint.sh"), "cron"], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the database plays no part
 def test_the_cron_rides_out_a_redis_restart(tmp_path, database_url, redis_server):
     """The Procfile's cron, started as the image starts it, with no worker: it enqueues every
@@ -255,13 +264,9 @@ def test_the_cron_rides_out_a_redis_restart(tmp_path, database_url, redis_server
     process must enqueue them all again within seconds; and stop at once on SIGTERM, even while
     Redis is away (``docker stop`` during an outage)."""
     expected = interval_jobs()
-    env = {**os.environ, **worker_env(tmp_path, database_url, redis_server.url, LOG_LEVEL="INFO"),
-           "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])}
     log = tmp_path / "cron.log"
     client = redis_lib.Redis.from_url(redis_server.url)
-    with log.open("ab") as out:
-        cron = subprocess.Popen(["/bin/sh", str(ROOT / "docker" / "entrypoint.sh"), "cron"], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    cron = start_cron(tmp_path, database_url, redis_server.url, log)
     try:
         assert wait_until(lambda: enqueued_functions(client) == expected, 30), log.read_text()
         redis_server.kill()
@@ -275,6 +280,31 @@ def test_the_cron_rides_out_a_redis_restart(tmp_path, database_url, redis_server
         time.sleep(2 * CRON_CHECK_S)  # it has found Redis gone, and waits for it
         os.killpg(cron.pid, signal.SIGTERM)
         assert cron.wait(timeout=5) == 0, log.read_text()
+    finally:
+        stop_all([cron])
+        client.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the database plays no part
+def test_the_cron_waits_out_a_full_redis(tmp_path, database_url, redis_server):
+    """Redis full, with the ``noeviction`` policy the README asks for: it answers PING and refuses
+    every write. The cron waits (it used to exit) and enqueues its jobs once there is room."""
+    client = redis_lib.Redis.from_url(redis_server.url)
+    client.config_set("maxmemory", client.info("memory")["used_memory"] + 2**20)
+    client.config_set("maxmemory-policy", "noeviction")
+    with contextlib.suppress(redis_lib.exceptions.ResponseError):  # OOM: full
+        for n in range(10_000):
+            client.set(f"ballast:{n}", b"x" * 4096)
+    log = tmp_path / "cron.log"
+    cron = start_cron(tmp_path, database_url, redis_server.url, log)
+    try:
+        assert wait_until(lambda: "outage.cron_lost" in log.read_text(), 30), log.read_text()
+        time.sleep(CRON_CHECK_S)
+        assert cron.poll() is None and enqueued_functions(client) == set(), log.read_text()
+        client.delete(*client.keys("ballast:*"))  # room again
+        assert wait_until(lambda: enqueued_functions(client) == interval_jobs(), RECOVERY_S), log.read_text()
+        os.killpg(cron.pid, signal.SIGTERM)
+        assert cron.wait(timeout=10) == 0, log.read_text()
     finally:
         stop_all([cron])
         client.close()

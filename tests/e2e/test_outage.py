@@ -6,6 +6,10 @@ are acknowledged while the workers are frozen, so their jobs wait in Redis; the 
 and Redis is SIGKILLed at once, taking the waiting jobs with it, and comes back empty on the same
 port 10 s later. Every worker process must still run, and every acknowledged event must be done,
 exactly once, within 30 s of Redis returning (the inbox's usual sweep would take 5-10 minutes).
+
+With the same private ``redis-server``: an idle worker gets RQ's scheduler back and keeps
+listening; the Procfile's cron rides out a restart and a full Redis; a worker stopped mid-job
+exits with its scheduler. (A database outage: tests/e2e/test_db_outage.py.)
 """
 
 from __future__ import annotations

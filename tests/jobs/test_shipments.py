@@ -103,3 +103,14 @@ def test_a_carrier_event_waits_for_the_fulfillment_instead_of_failing_against_it
     delivered = TrackingEvent("TRK1", TrackingStatus.DELIVERED, T0 + timedelta(days=3))
     [late] = shipments.record_tracking(shipment_id, [delivered])
     assert f"fulfillment-event-{late}" in queues["sync"].get_job_ids()
+
+
+def test_a_poll_round_queues_behind_the_work_of_each_order(pushed):
+    from jobs import warehousing
+
+    outbound_id, _ = pushed
+    assert warehousing.poll_open_outbounds() == 1
+    # Workers take the queues in order (events, sync, notify, low): a round of polls, hundreds of
+    # jobs at once, never holds up a fulfillment.
+    assert queues["low"].job_ids == [f"poll-outbound-{outbound_id}"]
+    assert not [job_id for job_id in queues["sync"].job_ids if job_id.startswith("poll-outbound")]

@@ -89,6 +89,10 @@ class AdminFrame:
     def install(self, domain: str) -> None:
         with self._lock:
             self.installed.add(domain)
+        # Approved is installed, as at Shopify: the app's webhooks flow from now on, before its
+        # first load exchanges a session token for an access token.
+        with self.emulator.lock:
+            self.emulator.oauth.installed.add(domain)
 
     def id_token(self, domain: str) -> str:
         return self.emulator.issue_session_token(domain)

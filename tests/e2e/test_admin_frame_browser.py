@@ -82,6 +82,7 @@ def test_test_order_placed_in_the_admin_reaches_the_app(admin):
     from playwright.sync_api import expect
 
     stack, page, problems = admin
+    stack.emulator.admin.install(SHOPIFY_SHOP)  # Shopify delivers the app's webhooks once it is installed
     page.goto(f"{stack.emulator.url}/store/acme/orders")
     page.select_option("#order-lines select", "TEE-BLK-M")
     page.fill("#order-lines input", "2")

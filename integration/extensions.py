@@ -30,7 +30,10 @@ if TYPE_CHECKING:
 # Highest priority first: a worker listening on all of them drains `events` before `low`.
 QUEUE_NAMES = ("events", "sync", "notify", "low")
 # Retry backoff for RetryableError (seconds); a vendor's retry_after stretches the next wait.
-DEFAULT_RETRY = (10, 30, 120, 600, 1800)
+# Short first steps: most vendor failures (a 5xx, a 429) pass in seconds, and an order should not
+# wait minutes because its call failed two or three times in a row (a 20 % fault rate does that to
+# a few orders in a hundred); then longer, to ride out an outage for about an hour in all.
+DEFAULT_RETRY = (5, 15, 30, 60, 120, 300, 600, 1800)
 
 
 def _session_scope() -> int:

@@ -32,7 +32,7 @@ cron.register(shopify.refresh_expiring_tokens, queue_name="low", interval=every(
 # Outbound orders: pushes lost between commit and enqueue, shipments of providers that do not
 # push them, and the handling-time promise.
 cron.register(warehousing.sweep_warehouse_work, queue_name="low", interval=every(300))
-cron.register(warehousing.poll_open_outbounds, queue_name="sync", interval=every(600))
+cron.register(warehousing.poll_open_outbounds, queue_name="low", interval=every(600))
 cron.register(warehousing.check_sla, queue_name="low", interval=every(900))
 # Stock: warehouse inventory every minute (cursor polling; webhooks where offered), and the
 # nightly reconciliation that heals drift on both sides.

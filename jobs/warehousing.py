@@ -54,8 +54,10 @@ def poll_open_outbounds() -> int:
     """Cron: providers that do not push shipments are asked about every open outbound order."""
     ids = outbound.open_outbound_ids()
     # One poll per outbound at a time: a round that overlaps a slow previous one (a backlog)
-    # adds nothing for the outbounds whose poll is still waiting or running.
-    enqueue_unless_alive("sync", job_catalog.POLL_OUTBOUND,
+    # adds nothing for the outbounds whose poll is still waiting or running. On the low queue:
+    # a round is hundreds of jobs at once, and the work of each order (push, fulfil, earn) must
+    # not wait behind it; workers take low when sync is empty.
+    enqueue_unless_alive("low", job_catalog.POLL_OUTBOUND,
                          [(job_catalog.poll_outbound_id(outbound_id), (outbound_id,)) for outbound_id in ids],
                          retry=job_catalog.POLL_RETRY)
     return len(ids)

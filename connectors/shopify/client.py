@@ -181,12 +181,16 @@ class ShopifyClient:
             body = _json_body(response)
             cost_info = (body.get("extensions") or {}).get("cost") or {}
             actual = cost_info.get("actualQueryCost")
-            self.throttle.settle(
-                reservation,
-                ThrottleStatus.from_extensions(body.get("extensions")),
-                actual_cost=float(actual) if isinstance(actual, int | float) else None,
-                charged=not _has_code(body.get("errors") or [], "THROTTLED"),
-            )
+            bucket = ThrottleStatus.from_extensions(body.get("extensions"))
+            if bucket is None and response.status_code == 429:
+                self.throttle.release(reservation)  # refused before it ran: nothing was charged
+            else:
+                self.throttle.settle(
+                    reservation,
+                    bucket,
+                    actual_cost=float(actual) if isinstance(actual, int | float) else None,
+                    charged=not _has_code(body.get("errors") or [], "THROTTLED"),
+                )
             settled = True
             _check_http(response.status_code, body, response, document.name)
             errors = body.get("errors") or []

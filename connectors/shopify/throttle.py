@@ -12,7 +12,8 @@ covers the debt, so concurrent workers queue up in arrival order instead of raci
 ``THROTTLED`` errors. After each response our accounting is corrected by the call's actual cost
 and lowered to Shopify's ``currentlyAvailable`` minus the reservations still in flight (which
 Shopify may not have seen yet); it is never raised above our own accounting, because answers can
-arrive out of order. Reservations expire, so a worker killed mid-call cannot shrink the budget
+arrive out of order, except by the points of calls that got no answer (a timeout, a 5xx), which
+Shopify may or may not have charged. Reservations expire, so a worker killed mid-call cannot shrink the budget
 for ever.
 
 All arithmetic happens in Lua scripts (atomic, Redis server clock), so any number of processes on
@@ -79,8 +80,11 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local s = redis.call('HMGET', KEYS[1], 'max', 'avail', 'rate', 'ts')
-if ARGV[2] == 'refund' then
+local s = redis.call('HMGET', KEYS[1], 'max', 'avail', 'rate', 'ts', 'doubt')
+if ARGV[2] == 'drop' and s[1] then
+  -- Unanswered: the points stay spent, but Shopify may not have charged them.
+  redis.call('HINCRBYFLOAT', KEYS[1], 'doubt', ARGV[3])
+elseif ARGV[2] == 'refund' then
   if s[1] and s[2] then
     local avail = math.min(tonumber(s[1]), tonumber(s[2]) + tonumber(ARGV[3]))
     redis.call('HSET', KEYS[1], 'avail', tostring(avail))
@@ -100,7 +104,12 @@ elseif ARGV[2] == 'sync' then
     local elapsed = now - tonumber(s[4])
     if elapsed > 0 then model = math.min(tonumber(s[1]), model + elapsed * tonumber(s[3])) end
     model = math.min(max, model + tonumber(ARGV[6]))
-    avail = math.min(avail, model)
+    -- Points of unanswered calls come back when Shopify's figure shows it did not charge
+    -- them; never more than those points, so a late answer cannot give back others.
+    local doubt = tonumber(s[5]) or 0
+    local back = math.max(0, math.min(avail - model, doubt))
+    redis.call('HSET', KEYS[1], 'doubt', tostring(doubt - back))
+    avail = math.min(avail, model + back)
   end
   redis.call('HSET', KEYS[1], 'max', tostring(max), 'avail', tostring(avail),
              'rate', ARGV[5], 'ts', tostring(now))
@@ -250,10 +259,11 @@ class CostThrottle:
         With Shopify's throttleStatus the mirror is resynchronised: our accounting is corrected
         by what the call really cost (``actual_cost``; nothing when ``charged`` is False, as for
         a THROTTLED answer) and lowered to Shopify's figure minus the calls still in flight.
-        Without a status (timeout, 5xx) the points stay spent: Shopify may have charged them.
+        Without a status (timeout, 5xx) the points stay spent: Shopify may have charged them. They
+        are held as doubtful, and the next answers' figures give back what Shopify did not charge.
         """
         if status is None:
-            self._settle(keys=self._keys(reservation.shop), args=[reservation.member, "drop"])
+            self._settle(keys=self._keys(reservation.shop), args=[reservation.member, "drop", repr(reservation.cost)])
             return
         if not charged:
             refund = reservation.cost

@@ -31,7 +31,9 @@ from integration.models.base import utcnow
 
 log = structlog.get_logger(__name__)
 
-MAX_ATTEMPTS = 8
+# RQ's attempts of one job (the first and its retries) and two sweeps more: a job that used up
+# its retries leaves the event to the sweeper before the event is given up for good.
+MAX_ATTEMPTS = len(DEFAULT_RETRY) + 3
 STALE_AFTER = timedelta(minutes=10)
 
 

@@ -18,6 +18,7 @@ from integration.extensions import db, queues
 from integration.models import (
     Allocation,
     AllocationStatus,
+    Order,
     OutboundOrder,
     OutboundState,
     Shipment,
@@ -134,7 +135,12 @@ def record_tracking(shipment_id: int, events: list[TrackingEvent]) -> list[int]:
         # Receivers (customer notices, loyalty) write in this same transaction.
         signals.shipment_tracking_changed(shipment.id, shipment.status, shipment.status_reason)
     session.commit()
-    for row_id in new_rows:
-        queues.enqueue("sync", job_catalog.PUSH_FULFILLMENT_EVENT, row_id,
-                       job_id=job_catalog.fulfillment_event_id(row_id), unique=True)
+    # Read again after the commit: a Shopify event waits for the parcel's fulfillment, and
+    # create_fulfillment sends the waiting ones when it is done. Of the two, whichever commits
+    # last sees the other's work, so every event is enqueued at least once and none is enqueued
+    # only to fail "fulfillment not created yet" and wait for its retry.
+    if new_rows and (shipment.shopify_fulfillment_id or session.get(Order, shipment.order_id).channel != "shopify"):
+        for row_id in new_rows:
+            queues.enqueue("sync", job_catalog.PUSH_FULFILLMENT_EVENT, row_id,
+                           job_id=job_catalog.fulfillment_event_id(row_id), unique=True)
     return new_rows

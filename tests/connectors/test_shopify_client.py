@@ -23,7 +23,7 @@ from connectors.errors import AuthError, PermanentError, RetryableError
 from connectors.shopify import mapping
 from connectors.shopify import operations as ops
 from connectors.shopify.client import ShopifyClient, excerpt, load_document
-from connectors.shopify.throttle import CostThrottle
+from connectors.shopify.throttle import CostThrottle, ThrottleStatus
 from integration.domain.channels import MetafieldInput, ShopProfile, TrackingInfo, Variant
 
 SHOP = "acme.myshopify.com"
@@ -231,6 +231,19 @@ def test_http_429_carries_retry_after(stub, make_client):
     with pytest.raises(RetryableError) as caught:
         make_client(stub.url).execute("Locations", {"first": 10})
     assert caught.value.retry_after == 7
+
+
+def test_a_refused_429_costs_no_points_and_a_5xx_is_held_as_doubtful(stub, make_client):
+    client = make_client(stub.url)
+    client.throttle.observe(SHOP, ThrottleStatus(1000.0, 1000.0, 0.001))
+    stub.reply(Reply(429, b"Too Many Requests", headers={"Retry-After": "1"}))
+    with pytest.raises(RetryableError):
+        client.execute("Locations", {"first": 10})
+    assert client.throttle.state(SHOP).available == pytest.approx(1000, abs=0.5)  # given back
+    stub.reply(Reply(502, b"<html>bad gateway</html>"))
+    with pytest.raises(RetryableError):
+        client.execute("Locations", {"first": 10})
+    assert client.throttle.state(SHOP).available < 1000  # Shopify may have run it
 
 
 def test_graphql_errors_are_permanent(stub, make_client):

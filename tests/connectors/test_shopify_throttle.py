@@ -105,6 +105,33 @@ def test_an_unanswered_call_keeps_its_points_spent(throttle):
     assert state.in_flight == 0
 
 
+def test_points_of_an_unanswered_call_come_back_when_shopify_shows_it_did_not_charge_them(throttle):
+    throttle.observe(SHOP, status(maximum=100, current=100, rate=0.001))
+    lost = throttle.reserve(SHOP, 60)
+    throttle.settle(lost, None)  # a 5xx: charged or not, we cannot tell yet
+    assert throttle.state(SHOP).available == pytest.approx(40, abs=0.5)
+    answered = throttle.reserve(SHOP, 10)
+    # Shopify's bucket after the next call: only that call's 10 points are gone.
+    throttle.settle(answered, status(maximum=100, current=90, rate=0.001), actual_cost=10)
+    assert throttle.state(SHOP).available == pytest.approx(90, abs=0.5)
+
+
+def test_doubtful_points_come_back_once_and_no_more(throttle):
+    throttle.observe(SHOP, status(maximum=100, current=100, rate=0.001))
+    spent = throttle.reserve(SHOP, 50)
+    throttle.settle(spent, status(maximum=100, current=50, rate=0.001), actual_cost=50)
+    lost = throttle.reserve(SHOP, 20)
+    throttle.settle(lost, None)
+    assert throttle.state(SHOP).available == pytest.approx(30, abs=0.5)
+    # A late answer computed before both calls says 100: only the 20 doubtful points come back.
+    late = throttle.reserve(SHOP, 0)
+    throttle.settle(late, status(maximum=100, current=100, rate=0.001), actual_cost=0)
+    assert throttle.state(SHOP).available == pytest.approx(50, abs=0.5)
+    again = throttle.reserve(SHOP, 0)
+    throttle.settle(again, status(maximum=100, current=100, rate=0.001), actual_cost=0)
+    assert throttle.state(SHOP).available == pytest.approx(50, abs=0.5)
+
+
 def test_reservations_of_dead_workers_expire(redis_conn):
     throttle = CostThrottle(redis_conn, reservation_ttl=0.2)
     throttle.observe(SHOP, status(maximum=100, current=100, rate=0.001))

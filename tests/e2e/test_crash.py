@@ -109,7 +109,7 @@ def repoll_unshipped() -> None:
     """The poll cron (``poll_open_outbounds``), for the outbounds not known as shipped yet: the
     cron also polls shipped ones for tracking, every round, so the queues would never be idle."""
     unshipped = db.session.execute(select(OutboundOrder.id).where(OutboundOrder.status == "pushed")).scalars()
-    enqueue_unless_alive("sync", "jobs.warehousing.poll_outbound",
+    enqueue_unless_alive("low", "jobs.warehousing.poll_outbound",
                          [(f"poll-outbound-{outbound_id}", (outbound_id,)) for outbound_id in unshipped], retry=None)
 
 

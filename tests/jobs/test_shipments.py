@@ -86,3 +86,31 @@ def test_tracking_duplicates_and_reordering(pushed):
     assert shipment.status == "Delivered" and shipment.delivered_at == delivered.occurred_at
     assert db.session.scalar(select(func.count()).select_from(TrackingEventRow)) == 3
     assert [s["status"] for s in seen] == ["Exception", "Delivered"]  # one signal per real change
+
+
+def test_a_carrier_event_waits_for_the_fulfillment_instead_of_failing_against_it(pushed):
+    outbound_id, _ = pushed
+    reference = db.session.get(OutboundOrder, outbound_id).reference
+    [shipment_id] = shipments.record_outbound_state(outbound_id, shipped(reference))
+    transit = TrackingEvent("TRK1", TrackingStatus.IN_TRANSIT, T0 + timedelta(hours=5))
+    [early] = shipments.record_tracking(shipment_id, [transit])
+    # No fulfillment at Shopify yet: a job now would only fail and wait for its retry.
+    assert f"fulfillment-event-{early}" not in queues["sync"].get_job_ids()
+
+    shipment = db.session.get(Shipment, shipment_id)
+    shipment.shopify_fulfillment_id = "gid://shopify/Fulfillment/1"  # create_fulfillment is done
+    db.session.commit()
+    delivered = TrackingEvent("TRK1", TrackingStatus.DELIVERED, T0 + timedelta(days=3))
+    [late] = shipments.record_tracking(shipment_id, [delivered])
+    assert f"fulfillment-event-{late}" in queues["sync"].get_job_ids()
+
+
+def test_a_poll_round_queues_behind_the_work_of_each_order(pushed):
+    from jobs import warehousing
+
+    outbound_id, _ = pushed
+    assert warehousing.poll_open_outbounds() == 1
+    # Workers take the queues in order (events, sync, notify, low): a round of polls, hundreds of
+    # jobs at once, never holds up a fulfillment.
+    assert queues["low"].job_ids == [f"poll-outbound-{outbound_id}"]
+    assert not [job_id for job_id in queues["sync"].job_ids if job_id.startswith("poll-outbound")]

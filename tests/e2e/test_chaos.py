@@ -4,7 +4,7 @@ Shopify, WINIT, ShipBob and the SMTP server answer one call in five with a fault
 Retry-After, a 5xx, or a slow answer (SMTP: 421 at MAIL, 451 after DATA, a slow DATA). Orders go
 webhook -> allocation -> outbound order (WINIT for the mugs, ShipBob for the lamps) -> shipped ->
 Shopify fulfillment -> "shipped" email -> loyalty points, carried by the production processes:
-three `python -m jobs.worker`, one `python -m jobs.worker notify` and `rq cron jobs.cron`, whose
+three `python -m jobs.worker`, one `python -m jobs.worker notify` and `python -m jobs.cron_runner`, whose
 schedule runs compressed (``NEARSTOCK_CRON_SPEEDUP``), so the 10-minute poll round comes every
 minute. The warehouses' clocks run on their own, picking and shipping as real time passes.
 
@@ -92,7 +92,7 @@ class Processes:
     def start(self) -> None:
         commands = [[sys.executable, "-m", "jobs.worker"]] * 3 + [
             [sys.executable, "-m", "jobs.worker", "notify"],
-            [sys.executable, "-m", "rq.cli", "cron", "--path", ".", "--url", self.env["REDIS_URL"], "jobs.cron"],
+            [sys.executable, "-m", "jobs.cron_runner"],
         ]
         for command in commands:
             with self.log.open("ab") as log:  # the child keeps its own descriptor

@@ -22,6 +22,7 @@ from integration.extensions import db, queues
 from integration.inbox import dispatch, shopify_handlers, warehouse_handlers
 from integration.loyalty import earning, refunds
 from integration.notices import triggers
+from integration.shops import catalog_import
 from integration.stock import amazon_quantities
 from integration.storefront import status as storefront_status
 
@@ -65,8 +66,10 @@ RECEIVERS: dict[str, tuple[Callable[..., Any], ...]] = {
     signals.ALERT_RAISED: (triggers.on_alert_raised,),
     # A customer's first rating of a delivered order: the loyalty points for feedback.
     signals.FEEDBACK_RECEIVED: (earning.on_feedback,),
-    # A shop installed the app, or changed its settings: its name and currency are read again.
-    signals.SHOP_INSTALLED: (start_job("sync", job_catalog.READ_SHOP_PROFILE, "shop_id"),),
+    # A shop installed the app (by any path), or changed its settings: its name and currency are
+    # read again; an installation's catalog is imported once.
+    signals.SHOP_INSTALLED: (start_job("sync", job_catalog.READ_SHOP_PROFILE, "shop_id"),
+                             catalog_import.import_after_install),
     signals.SHOP_UPDATED: (start_job("sync", job_catalog.READ_SHOP_PROFILE, "shop_id"),),
     # Shopify's own view of stock at a location and of a fulfillment's carrier status: stored and
     # announced; no capability reacts to them today.

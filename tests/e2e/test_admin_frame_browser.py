@@ -82,6 +82,10 @@ def test_test_order_placed_in_the_admin_reaches_the_app(admin):
     from playwright.sync_api import expect
 
     stack, page, problems = admin
+    # The store's webhooks go to the app once it is installed: approved, then opened (token exchange).
+    stack.emulator.admin.install(SHOPIFY_SHOP)
+    page.goto(stack.admin_url)
+    expect(page.frame_locator("#app-frame").locator("#shop")).to_have_text("acme.myshopify.com · installed")
     page.goto(f"{stack.emulator.url}/store/acme/orders")
     page.select_option("#order-lines select", "TEE-BLK-M")
     page.fill("#order-lines input", "2")

@@ -104,7 +104,7 @@ def _start_shopify_sandbox(config: Config, env: dict[str, str]):
     from urllib.parse import urlencode
 
     from connectors.shopify.signatures import query_hmac
-    from sandbox.shopify.__main__ import DEMO_SHOP, seed_demo
+    from sandbox.shopify.__main__ import DEMO_SHOP, number_new_objects_by_start_time, seed_demo
     from sandbox.shopify.admin_frame import admin_url
     from sandbox.shopify.app_config import AppConfig
     from sandbox.shopify.emulator import ShopifyEmulator
@@ -113,6 +113,7 @@ def _start_shopify_sandbox(config: Config, env: dict[str, str]):
     emulator = ShopifyEmulator(config.shopify_api_key, config.shopify_api_secret, app_url=config.app_url,
                                app_config=AppConfig.load())
     seed_demo(emulator)
+    number_new_objects_by_start_time(emulator)  # the app's database outlives the emulator's memory
     emulator.start("127.0.0.1", 0)
     env["SHOPIFY_ENDPOINT"] = emulator.url
     params = {"shop": DEMO_SHOP, "timestamp": str(int(time.time()))}

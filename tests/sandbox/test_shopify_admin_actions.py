@@ -4,6 +4,8 @@ app is tests/e2e/test_store_admin_webhooks.py."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.shopify_fixtures import SHOPIFY_SHOP, shopify_graphql
@@ -235,3 +237,15 @@ def test_after_a_restart_the_demo_catalog_keeps_its_ids_and_new_orders_take_new_
     assert again_order["id"] != order["id"]
     assert {line["id"] for line in again_order["lines"]}.isdisjoint(line["id"] for line in order["lines"])
     assert order["legacy_id"] >= 10**12  # 13 digits, like Shopify's ids
+
+
+def test_the_order_page_shows_each_fulfillment_with_its_tracking(store):
+    emulator, catalog, client = store
+    order = place(client)
+    fo = emulator.shop(SHOPIFY_SHOP).nodes[order["id"]]["_fulfillment_orders"][0]
+    shipped = shopify_graphql(emulator, catalog["token"], FULFILL, {"f": {
+        "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo}],
+        "trackingInfo": {"company": "DHL", "number": "JD014600003828"}}}).json()["data"]["fulfillmentCreate"]
+    assert shipped["userErrors"] == []
+    html = client.get("/store/acme/orders").get_data(as_text=True)
+    assert re.search(r'class="fulfillment muted">#\d+\.1 from Berlin · DHL JD014600003828</div>', html), html

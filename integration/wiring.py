@@ -71,6 +71,11 @@ RECEIVERS: dict[str, tuple[Callable[..., Any], ...]] = {
     signals.SHOP_INSTALLED: (start_job("sync", job_catalog.READ_SHOP_PROFILE, "shop_id"),
                              catalog_import.import_after_install),
     signals.SHOP_UPDATED: (start_job("sync", job_catalog.READ_SHOP_PROFILE, "shop_id"),),
+    # A 3PL account connected: its stock is read at once, not at the next poll round (an order
+    # placed meanwhile would find no stock). A warehouse's settings changed: the storefront's
+    # delivery promises are worked out again.
+    signals.WAREHOUSE_ACCOUNT_CONNECTED: (start_job("sync", job_catalog.POLL_INVENTORY, "account_id"),),
+    signals.WAREHOUSE_SETTINGS_CHANGED: (start_job("sync", job_catalog.REFRESH_SHOP, "shop_id"),),
     # Shopify's own view of stock at a location and of a fulfillment's carrier status: stored and
     # announced; no capability reacts to them today.
     signals.STOCK_CHANGED: (),

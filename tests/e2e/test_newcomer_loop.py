@@ -12,8 +12,9 @@ on its control page — and then the whole loop, seen where a newcomer looks:
 
 The clone is of the committed HEAD (``git clone``); ``make run`` in it uses the venv running the
 tests (``make test`` installed it: the clone's ``.venv`` points there), so nothing is downloaded.
-Screenshots of the start page, the admin, the storefront and the e-mail go to a temporary folder,
-or with ``NEARSTOCK_UPDATE_SCREENSHOTS=1`` to ``docs/screenshots/`` (the README shows those).
+Screenshots of the admin (the app, and the order list), the storefront and the e-mail go to a
+temporary folder, or with ``NEARSTOCK_UPDATE_SCREENSHOTS=1`` to ``docs/screenshots/`` (the README
+shows those).
 Skips without Chromium, Playwright or git.
 """
 # ruff: noqa: RUF001 - the pages' texts use typographic dashes and the multiplication sign
@@ -123,7 +124,6 @@ def test_a_newcomer_sees_the_whole_loop_in_a_browser(clone, tmp_path, browser, s
         page.goto(start_url)
         expect(page.locator("#demo-mode")).to_contain_text("runs 10× faster")
         expect(page.locator("#install-status")).to_contain_text("Not installed yet.")
-        page.screenshot(path=str(screenshots / "start.png"))
         storefront_url = page.get_attribute("#link-storefront", "href")
         before = requests.get(storefront_url, timeout=10)
         assert before.status_code == 200 and "In stock in Germany" not in before.text  # no warehouse yet

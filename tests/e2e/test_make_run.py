@@ -195,10 +195,12 @@ def test_every_process_uses_the_web_address(tmp_path):
         run.wait_for(rf"Open http://127\.0\.0\.1:{run.port}/start\n", timeout=60)
         assert requests.get(f"{app_url}/start", timeout=10).status_code == 200
 
-        # The merchant follows the link: our install, Shopify's consent (approved), our callback.
+        # The merchant follows the link: our install, Shopify's consent (approved), our callback,
+        # which opens the app in the store's (local) admin.
         browser = requests.Session()
         opened = browser.get(install.group(1), timeout=30)
-        assert opened.status_code == 200 and opened.url.startswith(app_url + "/admin?shop=" + shop), opened.url
+        assert opened.status_code == 200 and urlparse(opened.url).path.startswith("/store/nearstock-demo/apps/"), \
+            opened.url
         assert [urlparse(r.url).path for r in opened.history] == [
             "/auth/install", "/admin/oauth/authorize", "/auth/callback"]
 

@@ -104,6 +104,8 @@ def set_up(config: Config) -> dict:
     shop = demo_shop(config)
     if shop is None:
         raise DemoError(409, "Install Nearstock in the store's admin first (step 1), then try again.")
+    if not config.shopify_sandbox.get("admin_url"):
+        raise DemoError(409, "The store's admin is not known (SHOPIFY_SANDBOX names no admin_url).")
     if not _imported(shop.id):
         raise DemoError(409, "The store's catalog is still being imported; try again in a few seconds.")
     accounts = {provider: _connect(config, shop, provider) for provider in PROVIDERS}

@@ -112,3 +112,16 @@ def test_the_demo_store_is_set_up_by_a_json_post_only(client):
     r = client.post("/start/demo-store", data="a=1", content_type="application/x-www-form-urlencoded")
     assert r.status_code == 415
     assert client.get("/start/demo-store").status_code == 405
+
+
+def test_without_the_shopify_emulator_the_start_page_still_links_the_outbox(tmp_path, database_url, redis_url,
+                                                                            redis_conn):
+    app = create_app(make_config(tmp_path, database_url, redis_url, NEARSTOCK_ENV="development"))
+    with app.app_context():
+        r = app.test_client().get("/start")
+        html = r.get_data(as_text=True)
+        assert r.status_code == 200 and 'href="/admin/outbox"' in html and "The Shopify emulator is not running" in html
+        assert "demo-mode" not in html and 'id="demo-store"' not in html  # no speed-up, no store to set up
+        assert app.test_client().post("/start/demo-store", json={}).status_code == 409
+        db.session.remove()
+    db.engine.dispose()

@@ -86,6 +86,9 @@ class Config:
     # The warehouse emulators' demo accounts (outside production only; ``make run`` sets it):
     # {"control_url": …, "accounts": {provider: {"endpoint": …, "credentials": {…}}}}.
     warehouse_sandbox: Mapping = field(default_factory=dict)
+    # The Shopify emulator's demo store as ``make run`` starts it (outside production only), for the
+    # start page's links: {"shop": …myshopify.com, "admin_url": …, "storefront_url": …}.
+    shopify_sandbox: Mapping = field(default_factory=dict)
     log_level: str = "INFO"
     log_json: bool = True
     port: int = 8000
@@ -211,6 +214,7 @@ class Config:
             smtp_url=get("SMTP_URL"),
             **amazon,
             warehouse_sandbox=_warehouse_sandbox(get("WAREHOUSE_SANDBOX"), mode),
+            shopify_sandbox=_shopify_sandbox(get("SHOPIFY_SANDBOX"), mode),
             log_level=level,
             log_json=(get("LOG_FORMAT") or ("json" if mode == "production" else "console")) == "json",
             port=int(port_raw),
@@ -320,6 +324,29 @@ def _warehouse_sandbox(raw: str, mode: str) -> dict:
                 or not isinstance(creds, dict) or not all(isinstance(v, str) for v in creds.values()):
             raise ConfigError(f"{problem} (accounts.{str(name)[:32]} needs an http(s) endpoint and string credentials)")
     return {"control_url": control, "accounts": accounts}
+
+
+def _shopify_sandbox(raw: str, mode: str) -> dict:
+    """``SHOPIFY_SANDBOX``: JSON naming the Shopify emulator's demo store, its local admin and its
+    storefront (``make run`` sets it). A development tool: refused in production."""
+    if not raw:
+        return {}
+    if mode == "production":
+        raise ConfigError("SHOPIFY_SANDBOX (the Shopify emulator's demo store) cannot be set "
+                          "when NEARSTOCK_ENV=production")
+    problem = 'SHOPIFY_SANDBOX must be JSON like {"shop": "x.myshopify.com", "admin_url": "http://…", "storefront_url": "http://…"}'
+    try:
+        value = json.loads(raw) if len(raw) <= 4096 else None
+    except ValueError:
+        raise ConfigError(problem) from None
+    if not isinstance(value, dict) or set(value) - {"shop", "admin_url", "storefront_url"}:
+        raise ConfigError(problem)
+    shop = value.get("shop")
+    urls = [value.get(key, "") for key in ("admin_url", "storefront_url")]
+    if not isinstance(shop, str) or not shop.endswith(".myshopify.com") or len(shop) > 255 \
+            or not all(isinstance(url, str) and (not url or url.startswith(("http://", "https://"))) for url in urls):
+        raise ConfigError(problem)
+    return {"shop": shop, "admin_url": urls[0].rstrip("/"), "storefront_url": urls[1].rstrip("/")}
 
 
 def _strip_password(url: str) -> str:

@@ -30,6 +30,11 @@ Who reacts to which signal, and which jobs each starts, is one table: :mod:`inte
     A shop installed the app, or installed it again (in the transaction that stores its tokens).
 ``shop_updated`` (shop_id)
     Shopify reported that an installed shop's settings (name, currency…) changed.
+``warehouse_account_connected`` (account_id)
+    A 3PL account was connected and its warehouses imported (in the transaction that stores it).
+``warehouse_settings_changed`` (shop_id)
+    The merchant changed what routing and delivery promises read of a warehouse or an account
+    (country, transit, handling time, priority, active…), in the transaction that stores it.
 
 Receivers run synchronously, in the sender's thread and database transaction: what they write
 commits or rolls back with the sender's change, and an exception propagates to the sender (a
@@ -59,9 +64,11 @@ ALERT_RAISED = "alert_raised"
 FEEDBACK_RECEIVED = "feedback_received"
 SHOP_INSTALLED = "shop_installed"
 SHOP_UPDATED = "shop_updated"
+WAREHOUSE_ACCOUNT_CONNECTED = "warehouse_account_connected"
+WAREHOUSE_SETTINGS_CHANGED = "warehouse_settings_changed"
 SIGNALS = frozenset({ORDER_CHANGED, STOCK_CHANGED, SHIPMENT_STATUS_CHANGED, SHIPMENT_TRACKING_CHANGED,
                      WAREHOUSE_STOCK_CHANGED, SHIPMENT_CREATED, ALERT_RAISED, FEEDBACK_RECEIVED,
-                     SHOP_INSTALLED, SHOP_UPDATED})
+                     SHOP_INSTALLED, SHOP_UPDATED, WAREHOUSE_ACCOUNT_CONNECTED, WAREHOUSE_SETTINGS_CHANGED})
 
 log = structlog.get_logger(__name__)
 
@@ -128,6 +135,14 @@ def shop_installed(shop_id: int) -> None:
 
 def shop_updated(shop_id: int) -> None:
     send(SHOP_UPDATED, shop_id=shop_id)
+
+
+def warehouse_account_connected(account_id: int) -> None:
+    send(WAREHOUSE_ACCOUNT_CONNECTED, account_id=account_id)
+
+
+def warehouse_settings_changed(shop_id: int) -> None:
+    send(WAREHOUSE_SETTINGS_CHANGED, shop_id=shop_id)
 
 
 def on_commit(session: Session, callback: Callable[[], Any]) -> None:

@@ -22,6 +22,7 @@ from integration.extensions import db, queues
 from integration.inbox import dispatch, shopify_handlers, warehouse_handlers
 from integration.loyalty import earning, refunds
 from integration.notices import triggers
+from integration.shops import catalog_import
 from integration.stock import amazon_quantities
 from integration.storefront import status as storefront_status
 
@@ -65,9 +66,16 @@ RECEIVERS: dict[str, tuple[Callable[..., Any], ...]] = {
     signals.ALERT_RAISED: (triggers.on_alert_raised,),
     # A customer's first rating of a delivered order: the loyalty points for feedback.
     signals.FEEDBACK_RECEIVED: (earning.on_feedback,),
-    # A shop installed the app, or changed its settings: its name and currency are read again.
-    signals.SHOP_INSTALLED: (start_job("sync", job_catalog.READ_SHOP_PROFILE, "shop_id"),),
+    # A shop installed the app (by any path), or changed its settings: its name and currency are
+    # read again; an installation's catalog is imported once.
+    signals.SHOP_INSTALLED: (start_job("sync", job_catalog.READ_SHOP_PROFILE, "shop_id"),
+                             catalog_import.import_after_install),
     signals.SHOP_UPDATED: (start_job("sync", job_catalog.READ_SHOP_PROFILE, "shop_id"),),
+    # A 3PL account connected: its stock is read at once, not at the next poll round (an order
+    # placed meanwhile would find no stock). A warehouse's settings changed: the storefront's
+    # delivery promises are worked out again.
+    signals.WAREHOUSE_ACCOUNT_CONNECTED: (start_job("sync", job_catalog.POLL_INVENTORY, "account_id"),),
+    signals.WAREHOUSE_SETTINGS_CHANGED: (start_job("sync", job_catalog.REFRESH_SHOP, "shop_id"),),
     # Shopify's own view of stock at a location and of a fulfillment's carrier status: stored and
     # announced; no capability reacts to them today.
     signals.STOCK_CHANGED: (),

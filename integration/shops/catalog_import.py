@@ -14,7 +14,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy import select
 
-from integration import job_catalog
+from integration import job_catalog, signals
 from integration.extensions import db, queues
 from integration.models import ImportRun, ImportStatus, InventoryLevel, Location, Shop, ShopStatus, Variant
 from integration.models.base import utcnow
@@ -28,6 +28,18 @@ POLL_EVERY = 30  # seconds between fallback checks of a running bulk operation
 STUCK_AFTER = timedelta(hours=6)
 ACTIVE = (ImportStatus.PENDING, ImportStatus.RUNNING, ImportStatus.PROCESSING)
 
+
+def import_after_install(shop_id: int) -> None:
+    """``shop_installed``: this installation's catalog import, enqueued once the install commits,
+    whichever path installed it (code grant, the framed first load, or a first API call that
+    exchanged its session token). One per installation: the job id names it, so a second signal
+    for the same installation (racing first loads) enqueues nothing."""
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        return
+    job_id = job_catalog.import_id(shop_id, f"install-{int(shop.installed_at.timestamp())}")
+    signals.on_commit(db.session(), lambda: queues.enqueue("sync", job_catalog.START_IMPORT, shop_id,
+                                                           unique=True, job_id=job_id))
 
 
 def _active_run(shop_id: int) -> ImportRun | None:

@@ -54,9 +54,12 @@ def get_installed(domain: str) -> Shop | None:
     ).scalar_one_or_none()
 
 
-def store_tokens(domain: str, tokens: TokenSet, *, installing: bool = False) -> Shop:
+def store_tokens(domain: str, tokens: TokenSet, *, installing: bool = False, anew: bool = False) -> Shop:
     """Insert-or-update the shop with a new token pair, and commit (the caller has read, not
-    written). An install is announced (``shop_installed``) in the same transaction."""
+    written). An install is announced (``shop_installed``) in the same transaction. ``anew``: the
+    shop counts as installed now even though we had it as installed (Shopify refused its token
+    while installing the app again), so the new installation has its own install time — the
+    previous one's late ``app/uninstalled`` is ignored — and its own catalog import."""
     values = {
         "access_token": tokens.access_token,
         "access_token_expires_at": tokens.expires_at,
@@ -71,16 +74,16 @@ def store_tokens(domain: str, tokens: TokenSet, *, installing: bool = False) -> 
     else:
         for key, value in values.items():
             setattr(shop, key, value)
-    installed = installing or shop.status != ShopStatus.INSTALLED
+    installed = installing or anew or shop.status != ShopStatus.INSTALLED
     if installed:
-        if shop.status != ShopStatus.INSTALLED:
+        if anew or shop.status != ShopStatus.INSTALLED:
             shop.installed_at = utcnow()
         shop.status = ShopStatus.INSTALLED
         shop.uninstalled_at = None
         db.session.flush()  # the new shop's id
         signals.shop_installed(shop.id)
     db.session.commit()
-    log.info("shop.tokens_stored", shop=domain, expires_at=str(tokens.expires_at), installing=installing)
+    log.info("shop.tokens_stored", shop=domain, expires_at=str(tokens.expires_at), installing=installing, anew=anew)
     return shop
 
 

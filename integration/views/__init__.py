@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
         proxy_loyalty,
         proxy_stock,
         proxy_track,
+        start_page,
         warehouse_webhooks,
         warehouses_api,
         warehouses_page,
@@ -38,3 +39,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(proxy_stock.bp)
     app.register_blueprint(loyalty_api.bp)
     app.register_blueprint(proxy_loyalty.bp)
+    app.register_blueprint(start_page.bp)  # development only (404 in production)

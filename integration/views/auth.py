@@ -19,12 +19,12 @@ from itsdangerous import BadSignature
 
 from connectors.errors import ConnectorError
 from connectors.untrusted_input import seconds_since
-from integration import job_catalog
 from integration.errors import APIError
-from integration.extensions import queues, redis
+from integration.extensions import redis
 from integration.security import signer
 from integration.shops import installation, verification
 from integration.shops.shopify_authorizer import authorizer
+from integration.shops.token_check import token_revoked
 from integration.shops.verification import install_query_is_authentic, is_valid_shop_domain
 
 bp = Blueprint("auth", __name__)
@@ -72,7 +72,10 @@ def install():
     installed = installation.get_installed(shop)
     home = f"/admin?{urlencode({'shop': shop, 'host': params.get('host', '')})}"
     if installed is not None and installed.access_token and params.get("embedded") == "1":
-        # Already installed and opened inside the Shopify admin: show the app.
+        # Already installed and opened inside the Shopify admin: show the app, once Shopify still
+        # takes our token; if it refuses it, the app was installed anew: exchange the ID token.
+        if params.get("id_token") and token_revoked(installed):
+            install_by_token_exchange(shop, params["id_token"], anew=True)
         return redirect(home)
     if params.get("embedded") == "1" and params.get("id_token"):
         install_by_token_exchange(shop, params["id_token"])
@@ -93,10 +96,11 @@ def install():
     return response
 
 
-def install_by_token_exchange(shop: str, id_token: str) -> None:
+def install_by_token_exchange(shop: str, id_token: str, *, anew: bool = False) -> None:
     """Shopify-managed installation: Shopify installed the app and opens it in the admin with an
-    ID token; that token, verified, is exchanged for the offline token (no OAuth redirect), then
-    the catalog is imported, as after a code grant.
+    ID token; that token, verified, is exchanged for the offline token (no OAuth redirect); the
+    install's signal starts the catalog import, as after a code grant. ``anew``: Shopify refused the
+    token we had (see :mod:`integration.shops.token_check`).
     https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/token-exchange"""
     if len(id_token) > 4096:  # the same bound as a session token in a header
         raise APIError(400, "invalid_id_token", "id_token is too long")
@@ -113,11 +117,8 @@ def install_by_token_exchange(shop: str, id_token: str) -> None:
     except ConnectorError as exc:
         log.warning("auth.token_exchange_failed", shop=shop, error=str(exc))
         raise APIError(502, "token_exchange_failed", "Shopify did not accept the ID token") from None
-    installed = installation.store_tokens(shop, tokens, installing=True)
-    # One import per installation, however many first loads race here.
-    queues.enqueue("sync", job_catalog.START_IMPORT, installed.id, unique=True,
-                   job_id=job_catalog.import_id(installed.id, f"install-{int(installed.installed_at.timestamp())}"))
-    log.info("auth.installed", shop=shop, by="token_exchange")
+    installation.store_tokens(shop, tokens, installing=True, anew=anew)  # shop_installed: the import follows
+    log.info("auth.installed", shop=shop, by="token_exchange", anew=anew)
 
 
 @bp.get("/auth/callback")
@@ -145,9 +146,7 @@ def callback():
     except ConnectorError as exc:
         log.warning("auth.code_exchange_failed", shop=shop, error=str(exc))
         raise APIError(502, "token_exchange_failed", "Shopify did not accept the authorization code") from None
-    installed = installation.store_tokens(shop, tokens, installing=True)
-    queues.enqueue("sync", job_catalog.START_IMPORT, installed.id,
-                   job_id=job_catalog.import_id(installed.id, code[-8:]))
+    installation.store_tokens(shop, tokens, installing=True)  # shop_installed: the catalog import follows
     log.info("auth.installed", shop=shop)
     response = redirect(embedded_admin_url(shop))
     response.delete_cookie(STATE_COOKIE)

@@ -26,7 +26,7 @@ from integration.models.notification import Notification, NotificationStatus
 from integration.notices import compose, links, samples
 from integration.notices import outbox as notifications
 from integration.notices import render as rendering
-from integration.views.local_client import from_this_machine
+from integration.views.local_client import development_only
 from integration.views.request_body import read_json_object
 from integration.views.session_auth import require_session
 
@@ -51,14 +51,6 @@ def _check_kind(kind: str) -> None:
         abort(404)
 
 
-def _local_development_only() -> None:
-    """The previews and the outbox (customers' mail) are tools for whoever runs the app on their
-    own machine: 404 in production, and 404 to any other client, so neither the machine's address
-    on a shared network nor a tunnel to it shows them to anyone else."""
-    if current_app.config["NEARSTOCK"].is_production or not from_this_machine():
-        abort(404)
-
-
 def _preview(kind: str, branding: rendering.Branding) -> Response:
     variant = request.args.get("variant") or None
     if variant is not None and variant not in samples.variants(kind):
@@ -72,8 +64,8 @@ def _preview(kind: str, branding: rendering.Branding) -> Response:
 
 
 @bp.get("/admin/notifications/preview/<kind>")
+@development_only  # the previews and the outbox (customers' mail): see local_client
 def preview(kind: str):
-    _local_development_only()
     _check_kind(kind)
     return _preview(kind, rendering.SAMPLE_BRANDING)
 
@@ -97,8 +89,8 @@ def _templates_json() -> list[dict]:
 
 
 @bp.get("/admin/outbox")
+@development_only
 def outbox():
-    _local_development_only()
     folder = current_app.config["NEARSTOCK"].outbox_path
     files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True)[:200] if folder.exists() else []
     rows = []
@@ -116,8 +108,8 @@ def outbox():
 
 
 @bp.get("/admin/outbox/<name>")
+@development_only
 def outbox_message(name: str):
-    _local_development_only()
     if not _EML.match(name):
         abort(404)
     path = current_app.config["NEARSTOCK"].outbox_path / name

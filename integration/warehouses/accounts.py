@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import structlog
 from sqlalchemy import delete, exists, func, select
 
+from integration import signals
 from integration.domain.warehousing import WarehouseSite
 from integration.extensions import db
 from integration.models import Allocation, OutboundOrder, Warehouse, WarehouseAccount
@@ -72,6 +73,7 @@ def create_account(shop_id: int, data: Mapping, *, allow_any_endpoint: bool) -> 
     db.session.add(account)
     db.session.flush()
     result = _import_sites(account, sites)
+    signals.warehouse_account_connected(account.id)
     db.session.commit()
     log.info("warehouse_account.created", shop_id=shop_id, account_id=account.id, provider=provider)
     return account, result
@@ -105,6 +107,8 @@ def update_account(shop_id: int, account_id: int, data: Mapping, *, allow_any_en
     if "credentials" in changes or changes.get("endpoint", account.endpoint) != account.endpoint:
         list_sites(shop_id, account.provider, creds, changes.get("endpoint", account.endpoint),
                    account_key=str(account.id))
+    if changes.get("active", account.active) != account.active:
+        signals.warehouse_settings_changed(shop_id)  # its warehouses route (and promise) or stop
     for key, value in changes.items():
         setattr(account, key, value)
     db.session.commit()

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from integration import signals
 from integration.extensions import db
 from integration.models import Location, Warehouse
 from integration.warehouses.setup_validation import (
@@ -60,6 +61,8 @@ def update_warehouse(shop_id: int, warehouse_id: int, data: Mapping) -> Warehous
         raise InvalidError("country_code", "set the country this warehouse serves before activating it")
     if "location_shopify_id" in data:
         changes["location_shopify_id"] = _location_for(shop_id, warehouse, data["location_shopify_id"])
+    if any(getattr(warehouse, key) != value for key, value in changes.items()):
+        signals.warehouse_settings_changed(shop_id)  # the storefront's promises follow
     for key, value in changes.items():
         setattr(warehouse, key, value)
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+import time
 
 from .admin_frame import admin_url
 from .app_config import PROJECT_TOML, AppConfig, AppConfigError
@@ -45,6 +46,13 @@ def seed_demo(emulator: ShopifyEmulator, shop: str = DEMO_SHOP) -> dict:
     return {"shop": shop, "locations": [berlin, paris, la]}
 
 
+def number_new_objects_by_start_time(emulator: ShopifyEmulator) -> None:
+    """The seeded shops keep their ids from one start to the next; orders and everything else made
+    while running are numbered from the start time (in milliseconds, 13 digits like Shopify's), so
+    that after a restart nothing new takes the id of something an app kept from the last run."""
+    emulator.store.continue_ids_from(int(time.time() * 1000))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox.shopify", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -73,6 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         emulator.add_shop(shop)
     if args.seed_demo:
         seed_demo(emulator)
+    number_new_objects_by_start_time(emulator)
     emulator.start(args.host, args.port)
     print(f"Shopify emulator on {emulator.url} (shops: {', '.join(emulator.store.shops)})",
           flush=True)

@@ -209,9 +209,18 @@ def order_summary(emulator, domain: str, order_gid: str) -> dict:
                 "country": address.get("countryCodeV2"), "financial_status": order["_financial_status"],
                 "fulfillment_status": payloads.order_fulfillment_status(s, order) or "unfulfilled",
                 "cancelled": bool(order["cancelledAt"]),
+                "fulfillments": [_fulfillment(s, f) for f in order.get("_fulfillments", [])],
                 "lines": [{"id": li["id"], "legacy_id": legacy_id(li["id"]), "sku": li["sku"], "name": li["name"],
                            "quantity": li["quantity"], "current_quantity": li["currentQuantity"],
                            "fulfilled": li["_fulfilled"]} for li in lines]}
+
+
+def _fulfillment(s, fulfillment_gid: str) -> dict:
+    """A fulfillment as the order page lists it: its name, where it shipped from, its tracking."""
+    record = s.nodes[fulfillment_gid]
+    location = s.nodes.get(record["_location"]) or {}
+    return {"name": record["name"], "status": record["displayStatus"], "location": location.get("name"),
+            "tracking": [{"company": t["company"], "number": t["number"]} for t in record["_tracking"]]}
 
 
 # -- HTTP ------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ Shopify's admin loads an embedded app.
     POST /store/<handle>/apps/<api key>/install      the merchant approves the install
     POST /store/<handle>/id-token                    a fresh session token for the framed app
     GET  /store/<handle>/orders | /products          the store's orders (test orders, cancel,
-                                                     refund) and products (stock per location)
+                                                     refund; ?sku=&quantity=&country=&locale=&email=
+                                                     fill the test-order form) and products (stock
+                                                     per location)
     GET  /shopifycloud/app-bridge.js                 the App Bridge stand-in (the CDN's path)
 
 Like admin.shopify.com/store/<handle>/apps/<app>/<path>, the frame loads the app's URL plus the
@@ -140,6 +142,26 @@ class AdminFrame:
         return summaries
 
 
+def order_prefill(args, catalog: dict) -> dict:
+    """The test-order form's values from the page's query (``sku``, ``quantity``, ``country``,
+    ``locale``, ``email``), so a link can open it filled in; a value that is not one the form
+    offers is ignored (the form's default stays)."""
+    out = {"sku": None, "quantity": 1, "country": "DE", "locale": "de", "email": "kunde@example.com"}
+    if args.get("sku") in {v["sku"] for v in catalog["variants"]}:
+        out["sku"] = args["sku"]
+    quantity = args.get("quantity", "")
+    if quantity.isdigit() and 1 <= int(quantity) <= admin_actions.MAX_UNITS:
+        out["quantity"] = int(quantity)
+    if args.get("country") in COUNTRY_NAMES:
+        out["country"] = args["country"]
+    if args.get("locale") in dict(ORDER_LOCALES):
+        out["locale"] = args["locale"]
+    email = args.get("email", "")
+    if len(email) <= 254 and admin_actions.EMAIL_RE.match(email):
+        out["email"] = email
+    return out
+
+
 def _session_id(token: str) -> str:
     """The admin's ``session`` parameter: the session token's ``sid`` claim (read unverified:
     we just signed it)."""
@@ -236,7 +258,8 @@ def register(app: Flask, emulator) -> AdminFrame:
             return _refused(exc)
         countries = sorted(COUNTRY_NAMES.items(), key=lambda item: item[1])
         return page("admin/orders.html", domain, "orders", orders=frame.orders(domain), countries=countries,
-                    locales=ORDER_LOCALES, reasons=CANCEL_REASONS, max_units=admin_actions.MAX_UNITS)
+                    locales=ORDER_LOCALES, reasons=CANCEL_REASONS, max_units=admin_actions.MAX_UNITS,
+                    prefill=order_prefill(request.args, frame.catalog(domain)))
 
     @app.get("/store/<handle>/products", endpoint="admin_products")
     def products(handle):

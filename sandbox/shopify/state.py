@@ -73,6 +73,16 @@ class Store:
     def next_id(self) -> int:
         return next(self._ids)
 
+    def continue_ids_from(self, first: int) -> None:
+        """Number what is created from now on from ``first`` (never backwards). A long-running
+        emulator seeds its demo catalog with the same ids every start, so an app that kept its
+        database across a restart still finds them; what the run creates after that (orders,
+        fulfillments…) is numbered from the start time, so it never reuses an id the app already
+        holds for something else."""
+        with self.lock:
+            current = next(self._ids)
+            self._ids = itertools.count(max(current, first))
+
 
 class Shop:
     def __init__(self, store: Store, domain: str, *, currency: str, country: str, name: str) -> None:

@@ -82,7 +82,10 @@ def test_test_order_placed_in_the_admin_reaches_the_app(admin):
     from playwright.sync_api import expect
 
     stack, page, problems = admin
-    stack.emulator.admin.install(SHOPIFY_SHOP)  # Shopify delivers the app's webhooks once it is installed
+    # The store's webhooks go to the app once it is installed: approved, then opened (token exchange).
+    stack.emulator.admin.install(SHOPIFY_SHOP)
+    page.goto(stack.admin_url)
+    expect(page.frame_locator("#app-frame").locator("#shop")).to_have_text("acme.myshopify.com · installed")
     page.goto(f"{stack.emulator.url}/store/acme/orders")
     page.select_option("#order-lines select", "TEE-BLK-M")
     page.fill("#order-lines input", "2")
@@ -155,3 +158,24 @@ def test_a_refused_session_token_is_retried_once_with_a_fresh_one(admin):
     expect(page.frame_locator("#app-frame").locator("#shop")).to_have_text("acme.myshopify.com · installed")
     assert sorted(problems) == [f"401 {stack.app_url}/api/shop", "console.error: Failed to load resource: the "
                                 "server responded with a status of 401 (Unauthorized)"]
+
+
+def test_loyalty_is_switched_on_from_the_apps_home(admin):
+    from playwright.sync_api import expect
+
+    from integration.loyalty.program import load_rules
+
+    stack, page, problems = admin
+    stack.emulator.admin.install(SHOPIFY_SHOP)
+    page.goto(stack.admin_url)
+    app = page.frame_locator("#app-frame")
+    expect(app.locator("#loyalty")).to_contain_text("Off.")
+    expect(app.locator("#loyalty")).to_contain_text("\u00d72 when the parcel ships from the customer's own country")
+    app.locator("#loyalty-on").click()
+    expect(page.locator("#toasts .toast-message")).to_have_text("Loyalty switched on")
+    expect(app.locator("#loyalty")).to_contain_text("On: 1 point(s) per unit of currency spent")
+    expect(app.locator("#loyalty-on")).to_be_hidden()
+    db.session.expire_all()
+    shop = db.session.execute(select(Shop)).scalar_one()
+    assert load_rules(shop.id).enabled
+    assert problems == []

@@ -1,7 +1,9 @@
 """`make run` on the embedded defaults serves /healthz on loopback only, logs each request as a
 structured line without its query string, runs CLI-enqueued jobs, and Ctrl-C stops every process it
 started. Every process it starts agrees on the web's public URL: the webhooks of the demo shop's
-install reach the web process, and so do the storefront's app proxy requests."""
+install reach the web process, and so do the storefront's app proxy requests. It runs in demo mode
+and prints one address to open, the start page. (The whole newcomer loop from there, in a browser:
+test_newcomer_loop.py.)"""
 
 from __future__ import annotations
 
@@ -34,9 +36,10 @@ def free_port() -> int:
 
 
 def clean_env(tmp_path, port):
+    """A developer's shell: none of the settings make run works out itself (vendors, URLs, demo mode)."""
     env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "REDIS_URL", "NEARSTOCK_ENV", "SMTP_URL", "APP_URL"}
-           and not k.startswith(("SHOPIFY_", "TEST_"))}
+           if k not in {"DATABASE_URL", "REDIS_URL", "NEARSTOCK_ENV", "SMTP_URL", "APP_URL", "NEARSTOCK_CRON_SPEEDUP"}
+           and not k.startswith(("SHOPIFY_", "TEST_", "AMAZON_", "WAREHOUSE_"))}
     env.update(NEARSTOCK_INSTANCE_PATH=str(tmp_path / "instance"), PORT=str(port))
     return env
 
@@ -51,18 +54,30 @@ def wait_for_line(path: Path, text: str, timeout: float = 10) -> bool:
 
 
 class MakeRun:
-    """``make run`` in its own process group; ``stop()`` is Ctrl-C (and remembers the children)."""
+    """``make run`` in its own process group (in ``cwd``, the checkout); ``stop()`` is Ctrl-C (and
+    remembers the children)."""
 
-    def __init__(self, tmp_path: Path, port: int) -> None:
+    def __init__(self, tmp_path: Path, port: int, cwd: Path = ROOT) -> None:
         self.port, self.log_path = port, tmp_path / "run.log"
         self.env = clean_env(tmp_path, port)
         self.children: list[psutil.Process] = []
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=self.env, stdout=self._log,
+        self.proc = subprocess.Popen(["make", "run"], cwd=cwd, env=self.env, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
 
     def output(self) -> str:
         return self.log_path.read_text()
+
+    def wait_for(self, pattern: str, timeout: float = 120) -> re.Match:
+        """The first match of ``pattern`` in the output, waiting for it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(pattern, self.output())
+            if found:
+                return found
+            assert self.proc.poll() is None, self.output()[-3000:]
+            time.sleep(0.3)
+        raise AssertionError(f"no {pattern!r} in make run's output:\n{self.output()[-3000:]}")
 
     def wait_healthy(self, timeout: float = 120) -> dict:
         deadline = time.monotonic() + timeout
@@ -173,12 +188,19 @@ def test_every_process_uses_the_web_address(tmp_path):
         environs = [c.environ() for c in processes]
         assert len({e["PORT"] for e in environs}) >= 4  # web, worker, notify, cron
         assert {Config.from_env(e).app_url for e in environs} == {app_url}
+        # Demo mode for all of them, and the demo store's storefront for the start page.
+        assert {Config.from_env(e).cron_speedup for e in environs} == {10}
+        assert {Config.from_env(e).shopify_sandbox["storefront_url"] for e in environs} == {storefront.group(1)}
+        # The one address to open, printed once the web answers.
+        run.wait_for(rf"Open http://127\.0\.0\.1:{run.port}/start\n", timeout=60)
+        assert requests.get(f"{app_url}/start", timeout=10).status_code == 200
 
-        # The merchant follows the link: our install, Shopify's consent (approved), our callback.
+        # The merchant follows the link: our install, Shopify's consent (approved), our callback,
+        # which opens the app in the store's (local) admin.
         browser = requests.Session()
         opened = browser.get(install.group(1), timeout=30)
-        # ... and lands in the store's admin with the app inside, as after an install at Shopify.
-        assert opened.status_code == 200 and "/store/nearstock-demo/apps/" in opened.url, opened.url
+        assert opened.status_code == 200 and urlparse(opened.url).path.startswith("/store/nearstock-demo/apps/"), \
+            opened.url
         assert [urlparse(r.url).path for r in opened.history] == [
             "/auth/install", "/admin/oauth/authorize", "/auth/callback"]
 

@@ -4,6 +4,8 @@ app is tests/e2e/test_store_admin_webhooks.py."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.shopify_fixtures import SHOPIFY_SHOP, shopify_graphql
@@ -209,3 +211,41 @@ def test_stock_at_an_inactive_location_is_refused(store):
     emulator.shop(SHOPIFY_SHOP).nodes[catalog["lyon"]]["isActive"] = False
     r = client.post(f"{API}/inventory", json={"sku": "TEE-BLK-M", "location_id": catalog["lyon"], "available": 1})
     assert r.status_code == 409
+
+
+def test_after_a_restart_the_demo_catalog_keeps_its_ids_and_new_orders_take_new_ones(make_shopify_emulator):
+    """The app's database outlives make run's emulator: the restarted emulator seeds the same demo
+    catalog ids, and numbers the orders of the new run so none repeats one of the last run."""
+    import time
+
+    from sandbox.shopify.__main__ import DEMO_SHOP, number_new_objects_by_start_time, seed_demo
+
+    def run():
+        emulator = make_shopify_emulator()
+        seeded = seed_demo(emulator)
+        number_new_objects_by_start_time(emulator)
+        client = emulator.wsgi_app.test_client()
+        r = client.post("/store/nearstock-demo/admin/api/orders", json={**ORDER, "lines": [
+            {"sku": "HOODIE-S", "quantity": 1}]})
+        assert r.status_code == 201, r.json
+        return seeded["locations"], emulator.find_variant(DEMO_SHOP, "HOODIE-S")["id"], r.json
+
+    locations, variant, order = run()
+    time.sleep(0.01)
+    again_locations, again_variant, again_order = run()
+    assert (again_locations, again_variant) == (locations, variant)
+    assert again_order["id"] != order["id"]
+    assert {line["id"] for line in again_order["lines"]}.isdisjoint(line["id"] for line in order["lines"])
+    assert order["legacy_id"] >= 10**12  # 13 digits, like Shopify's ids
+
+
+def test_the_order_page_shows_each_fulfillment_with_its_tracking(store):
+    emulator, catalog, client = store
+    order = place(client)
+    fo = emulator.shop(SHOPIFY_SHOP).nodes[order["id"]]["_fulfillment_orders"][0]
+    shipped = shopify_graphql(emulator, catalog["token"], FULFILL, {"f": {
+        "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo}],
+        "trackingInfo": {"company": "DHL", "number": "JD014600003828"}}}).json()["data"]["fulfillmentCreate"]
+    assert shipped["userErrors"] == []
+    html = client.get("/store/acme/orders").get_data(as_text=True)
+    assert re.search(r'class="fulfillment muted">#\d+\.1 from Berlin · DHL JD014600003828</div>', html), html

@@ -161,3 +161,21 @@ def test_app_bridge_stand_in_is_served_at_the_cdn_path(admin):
     body = r.get_data(as_text=True)
     for api in ("idToken", "toast", "ui-nav-menu", "X-Shopify-Retry-Invalid-Session-Request", "shopify-api-key"):
         assert api in body
+
+
+def test_a_link_opens_the_test_order_form_filled_in_and_ignores_what_it_does_not_offer(admin):
+    from tests.shopify_fixtures import seed_shopify_catalog
+
+    emulator, client = admin
+    seed_shopify_catalog(emulator)
+    html = client.get("/store/acme/orders?sku=TEE-WHT-M&quantity=3&country=FR&locale=fr"
+                      "&email=client%40example.com").get_data(as_text=True)
+    assert re.search(r'<option value="TEE-WHT-M" selected>', html)
+    assert 'value="3" required' in html and 'value="client@example.com"' in html
+    assert '<option value="FR" selected>' in html and '<option value="fr" selected>' in html
+
+    hostile = client.get("/store/acme/orders?sku=NOPE&quantity=100000&country=XX&locale=%3Cb%3E"
+                         "&email=%22%3E%3Cscript%3E").get_data(as_text=True)
+    assert "<script>" not in hostile and " selected>" in hostile  # the defaults: Germany, German
+    assert '<option value="DE" selected>' in hostile and '<option value="de" selected>' in hostile
+    assert 'value="1" required' in hostile and 'value="kunde@example.com"' in hostile

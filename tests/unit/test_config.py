@@ -117,3 +117,23 @@ def test_production_refuses_a_compressed_schedule():
     with pytest.raises(ConfigError, match="must be 1 when NEARSTOCK_ENV=production"):
         Config.from_env(production_env(NEARSTOCK_CRON_SPEEDUP="10"))
     assert Config.from_env(production_env(NEARSTOCK_CRON_SPEEDUP="1")).cron_speedup == 1
+
+
+def test_the_shopify_sandbox_names_the_demo_store_outside_production_only(tmp_path):
+    value = {"shop": "nearstock-demo.myshopify.com", "admin_url": "http://127.0.0.1:9001/store/nearstock-demo",
+             "storefront_url": "http://127.0.0.1:8002/"}
+    env = {"NEARSTOCK_ENV": "development", "NEARSTOCK_INSTANCE_PATH": str(tmp_path)}
+    assert Config.from_env(env).shopify_sandbox == {}
+    assert Config.from_env({**env, "SHOPIFY_SANDBOX": json.dumps(value)}).shopify_sandbox == {
+        **value, "storefront_url": "http://127.0.0.1:8002"}
+    with pytest.raises(ConfigError, match=r"SHOPIFY_SANDBOX .*cannot be set when NEARSTOCK_ENV=production"):
+        Config.from_env(production_env(SHOPIFY_SANDBOX=json.dumps(value)))
+
+
+@pytest.mark.parametrize("value", ["[]", "{", '{"shop": "evil.com"}', '{"shop": 1}',
+                                   '{"shop": "a.myshopify.com", "admin_url": "javascript:x"}',
+                                   '{"shop": "a.myshopify.com", "extra": 1}'])
+def test_a_malformed_shopify_sandbox_is_refused(tmp_path, value):
+    env = {"NEARSTOCK_ENV": "development", "NEARSTOCK_INSTANCE_PATH": str(tmp_path), "SHOPIFY_SANDBOX": value}
+    with pytest.raises(ConfigError, match="SHOPIFY_SANDBOX must be JSON"):
+        Config.from_env(env)

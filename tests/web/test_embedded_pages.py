@@ -133,3 +133,79 @@ def test_framed_load_with_a_bad_id_token_installs_nothing(framed_app):
     unsigned = launch(emulator).replace("hmac=", "hmac=0")
     assert client.get(unsigned).status_code == 401
     assert db.session.execute(select(Shop)).scalar_one_or_none() is None and import_jobs() == []
+
+
+def test_a_first_api_call_installs_too_and_starts_the_one_import(framed_app):
+    """The admin may call the API before the framed load's exchange: the session token is exchanged
+    there, and the installation's catalog import starts all the same — once, whichever comes first."""
+    app, emulator = framed_app
+    client = app.test_client()
+    emulator.admin.install(SHOPIFY_SHOP)
+    headers = {"Authorization": f"Bearer {emulator.issue_session_token(SHOPIFY_SHOP)}"}
+    assert client.get("/api/shop", headers=headers).status_code == 200
+    shop = db.session.execute(select(Shop)).scalar_one()
+    assert shop.status == "installed" and emulator.oauth.check(shop.access_token, SHOPIFY_SHOP) is not None
+    assert import_jobs() == [f"import-{shop.id}-install-{int(shop.installed_at.timestamp())}"]
+    assert client.get(launch(emulator)).status_code == 302  # then the framed load: installed already
+    assert client.get("/api/shop", headers=headers).status_code == 200
+    assert len(import_jobs()) == 1
+
+
+def test_a_token_shopify_no_longer_takes_is_exchanged_again_at_the_next_framed_load(framed_app):
+    """Shopify forgot the installation (locally: the emulator restarted): the stored token gets 401.
+    The next framed load exchanges its ID token again, as a new installation with its own import;
+    while Shopify takes the token, the load exchanges nothing."""
+    app, emulator = framed_app
+    client = app.test_client()
+    assert client.get(launch(emulator)).status_code == 302
+    shop = db.session.execute(select(Shop)).scalar_one()
+    old_token, installed_at = shop.access_token, shop.installed_at
+    with emulator.lock:  # what a restarted emulator knows of the app's tokens: nothing
+        emulator.oauth.tokens.clear()
+        emulator.oauth.refresh_tokens.clear()
+    import time as clock
+
+    clock.sleep(1.1)  # the new installation's time differs from the first one's
+    again = client.get(launch(emulator))
+    assert again.status_code == 302 and again.headers["Location"].startswith(f"/admin?shop={SHOPIFY_SHOP}&host=")
+    db.session.expire_all()
+    shop = db.session.execute(select(Shop)).scalar_one()
+    assert shop.access_token != old_token and emulator.oauth.check(shop.access_token, SHOPIFY_SHOP) is not None
+    assert shop.installed_at > installed_at and len(import_jobs()) == 2
+
+    assert client.get(launch(emulator)).status_code == 302  # accepted now: nothing exchanged
+    db.session.expire_all()
+    assert db.session.execute(select(Shop)).scalar_one().access_token == shop.access_token
+    assert len(import_jobs()) == 2
+
+
+def test_a_refused_token_is_replaced_only_with_a_valid_id_token(framed_app):
+    app, emulator = framed_app
+    client = app.test_client()
+    assert client.get(launch(emulator)).status_code == 302
+    old_token = db.session.execute(select(Shop)).scalar_one().access_token
+    with emulator.lock:
+        emulator.oauth.tokens.clear()
+    forged = emulator.issue_session_token(SHOPIFY_SHOP, secret="not-the-app-secret")
+    other = emulator.issue_session_token("other.myshopify.com")
+    for token in (forged, other):
+        r = client.get(launch(emulator, id_token=token), headers={"Accept": "application/json"})
+        assert r.status_code == 401 and r.json["error"]["code"] == "invalid_id_token"
+    db.session.expire_all()
+    assert db.session.execute(select(Shop)).scalar_one().access_token == old_token
+    assert len(import_jobs()) == 1
+
+
+def test_a_shopify_that_does_not_answer_leaves_the_token_alone(framed_app):
+    app, emulator = framed_app
+    client = app.test_client()
+    assert client.get(launch(emulator)).status_code == 302
+    old_token = db.session.execute(select(Shop)).scalar_one().access_token
+    emulator.set_fault_rate(1.0, kinds=("500",))
+    try:
+        assert client.get(launch(emulator)).status_code == 302
+    finally:
+        emulator.set_fault_rate(0.0)
+    db.session.expire_all()
+    assert db.session.execute(select(Shop)).scalar_one().access_token == old_token
+    assert len(import_jobs()) == 1

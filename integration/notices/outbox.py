@@ -66,8 +66,10 @@ TRACKING_KINDS = frozenset(k for k, c in CATEGORY.items() if c == "tracking")
 # up again: only "all" blocks it (the storefront rate-limits sign-ups).
 OPT_OUT_EXEMPT = {"back_in_stock_confirm": ("all",), "merchant_alert": ()}
 
-# Temporary SMTP failures: 30 s, 2 min, 10 min, 30 min, 1 h, 3 h (then the sweeper, then failed).
-SEND_RETRY = (30, 120, 600, 1800, 3600, 10800)
+# Temporary SMTP failures: 10 s, 30 s, 1, 2, 5, 10, 30 min, 1 h, 3 h (then the sweeper, then
+# failed). Short first steps: a relay's 421/451 usually passes in seconds, and a customer's
+# "shipped" e-mail should not wait ten minutes because it met two or three of them in a row.
+SEND_RETRY = (10, 30, 60, 120, 300, 600, 1800, 3600, 10800)
 SEND_JOB_TIMEOUT = 180
 
 

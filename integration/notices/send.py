@@ -60,7 +60,9 @@ from integration.notices.triggers import stale_reason
 log = structlog.get_logger(__name__)
 
 CLAIM_TIMEOUT = timedelta(minutes=10)  # > the send job's timeout: a live claim is never taken over
-MAX_ATTEMPTS = 12  # temporary failures, counted across job retries and sweeps; then failed
+# Temporary failures, counted across job retries and sweeps: one job's attempts and three more
+# for the sweeper, then failed.
+MAX_ATTEMPTS = len(notifications.SEND_RETRY) + 3
 MARKER_TTL = 2 * 24 * 3600  # well past CLAIM_TIMEOUT + a sweep: only a stale claim ever reads it
 RATE_WAIT = 20.0  # seconds a notice may wait for its shop's rate limit; longer: RetryableError
 

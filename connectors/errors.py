@@ -33,9 +33,13 @@ class RetryableError(ConnectorError):
         retry_after: float | None = None,
         system: str = "",
         operation: str = "",
+        refused: bool = False,
     ) -> None:
         super().__init__(message, system=system, operation=operation)
         self.retry_after = retry_after
+        # The vendor turned the call away before running it (a 429): repeating it is safe even
+        # for a write.
+        self.refused = refused
 
 
 class PermanentError(ConnectorError):

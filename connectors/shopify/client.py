@@ -39,6 +39,7 @@ from graphql import DocumentNode, OperationDefinitionNode, OperationType, parse
 from connectors.call_record import CallRecord
 from connectors.errors import AuthError, PermanentError, RetryableError
 from connectors.http import make_session
+from connectors.quick_retry import quickly_retried
 from connectors.shopify import API_VERSION
 from connectors.shopify.throttle import CostThrottle, ThrottleStatus
 
@@ -114,8 +115,10 @@ class ShopifyClient:
         signature, cost = self.throttle.cost_for(document_name, document.ast, variables)
         throttled = 0
         while True:
-            reservation = self.throttle.acquire(self.shop, cost, deadline)
-            body = self._call(document, variables, reservation, handled_codes)
+            def send(cost=cost):
+                return self._call(document, variables, self.throttle.acquire(self.shop, cost, deadline), handled_codes)
+
+            body = quickly_retried(send, repeatable=not document.is_mutation, sleep=self.throttle.sleep)
             cost_info = (body.get("extensions") or {}).get("cost") or {}
             requested = cost_info.get("requestedQueryCost")
             if isinstance(requested, int | float):
@@ -266,6 +269,7 @@ def _check_http(status: int, body: dict, response, operation: str) -> None:
             retry_after=_retry_after(response.headers.get("Retry-After")),
             system=SYSTEM,
             operation=operation,
+            refused=True,
         )
     if status >= 500:
         raise RetryableError(

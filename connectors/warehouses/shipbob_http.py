@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import requests
 
 from connectors.errors import AuthError, PermanentError, RetryableError
+from connectors.quick_retry import quickly_retried
 from connectors.warehouses.base import BaseProvider
 
 from .shipbob_mapping import describe_error, redact, seconds
@@ -40,8 +41,16 @@ class ShipBobHttp(BaseProvider):
     def _call(self, operation: str, method: str, path: str, *, params: dict | None = None, body: Any = None,
               channel: bool = False, allow: tuple[int, ...] = (), external_id: str | None = None
               ) -> tuple[requests.Response, Any]:
-        """One request: rate-limit token, call, CallRecord, error mapping. Statuses in ``allow``
-        are returned to the caller instead of raised."""
+        """One request (reads and refused calls retried quickly, see connectors/quick_retry.py):
+        rate-limit token, call, CallRecord, error mapping. Statuses in ``allow`` are returned to
+        the caller instead of raised."""
+        return quickly_retried(
+            lambda: self._send(operation, method, path, params=params, body=body, channel=channel, allow=allow,
+                               external_id=external_id),
+            repeatable=method == "GET")
+
+    def _send(self, operation: str, method: str, path: str, *, params: dict | None, body: Any, channel: bool,
+              allow: tuple[int, ...], external_id: str | None) -> tuple[requests.Response, Any]:
         headers = {"Authorization": f"Bearer {self.credentials['token']}", "Accept": "application/json"}
         if channel:
             headers["shipbob_channel_id"] = str(self.credentials["channel_id"]).strip()
@@ -76,7 +85,7 @@ class ShipBobHttp(BaseProvider):
             return AuthError(message, code="unauthorized" if status == 401 else "forbidden", **where)
         if status == 429:
             retry_after = seconds(response.headers.get("x-retry-after") or response.headers.get("Retry-After"))
-            return RetryableError(f"rate limited: {message}", retry_after=retry_after, **where)
+            return RetryableError(f"rate limited: {message}", retry_after=retry_after, refused=True, **where)
         if status >= 500 or status == 408:
             return RetryableError(f"HTTP {status}: {message}",
                                   retry_after=seconds(response.headers.get("Retry-After")), **where)

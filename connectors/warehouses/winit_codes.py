@@ -71,8 +71,9 @@ def error_for(code: str, msg: str, *, operation: str) -> ConnectorError:
     if kind == "auth":
         return AuthError(text, field=field, code=code, system=SYSTEM, operation=operation)
     if kind == "retry":
-        return RetryableError(text, retry_after=1.0 if code == THROTTLED else None, system=SYSTEM,
-                              operation=operation)
+        throttled = code == THROTTLED  # turned away before it ran
+        return RetryableError(text, retry_after=1.0 if throttled else None, system=SYSTEM, operation=operation,
+                              refused=throttled)
     if kind == "duplicate":
         return WinitDuplicateError(text, field="reference", code=code, system=SYSTEM, operation=operation)
     if kind == "not_found":

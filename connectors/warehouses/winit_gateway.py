@@ -16,6 +16,7 @@ from typing import Any
 import requests
 
 from connectors.errors import AuthError, PermanentError, RetryableError
+from connectors.quick_retry import quickly_retried
 from connectors.warehouses import winit_codes as codes
 from connectors.warehouses import winit_mapping as wm
 from connectors.warehouses.base import BaseProvider
@@ -23,6 +24,13 @@ from connectors.warehouses.base import BaseProvider
 CACHE_TTL = 3600  # warehouse list and delivery ways change rarely
 REFERENCE_TTL = 400 * 24 * 3600  # our reference -> WINIT numbers
 ATTEMPT_TTL = 30 * 24 * 3600  # a create was sent for this reference: a retry looks it up first
+# Actions that only read: safe to repeat after a 5xx or a timeout. Anything not listed (creates,
+# voids, registrations, and any action added later) is repeated only when WINIT refused it.
+READS = frozenset({
+    "queryDeliveryWay", "queryOutboundOrder", "queryOutboundOrderList", "queryWarehouse", "queryWarehouseStorage",
+    "rma.returnGoodsOrder.queryReturnOderList", "tracking.getOrderVerdorTracking", "winit.inventory.pageInvInouts",
+    "winit.wh.inbound.getOrderDetail", "winit.wh.inbound.getOrderList",
+})
 
 
 class WinitGateway(BaseProvider):
@@ -60,7 +68,12 @@ class WinitGateway(BaseProvider):
         return body
 
     def _call(self, operation: str, action: str, data: Any = None) -> Any:
-        """One rate-limited, recorded gateway call; returns ``data`` of a "0" answer."""
+        """One gateway call (reads and refused calls retried quickly, see
+        connectors/quick_retry.py); returns ``data`` of a "0" answer."""
+        return quickly_retried(lambda: self._send(operation, action, data), repeatable=action in READS)
+
+    def _send(self, operation: str, action: str, data: Any) -> Any:
+        """One rate-limited, recorded gateway call."""
         self.limiter.take()
         body = self._envelope(action, data)
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -79,7 +92,7 @@ class WinitGateway(BaseProvider):
             self._record(operation, status, started, error=f"http {status}", request=excerpt,
                          response=response.text)
             raise RetryableError(f"WINIT {action}: HTTP {status}", retry_after=retry_after, system=self.name,
-                                 operation=operation)
+                                 operation=operation, refused=status == 429)
         try:
             payload = response.json()
         except ValueError:

@@ -459,5 +459,7 @@ def test_unshared_buckets_would_overrun(make_shipbob_emulator, make_shipbob_prov
         t.start()
     for t in threads:
         t.join(30)
-    assert refused and len(emulator.violations) == len(refused)
-    assert all(exc.retry_after and exc.retry_after >= 1 for exc in refused)
+    # Every refusal is a violation; most are waited out inside the call (connectors/quick_retry.py),
+    # the rest reach the caller with ShipBob's wait.
+    assert emulator.violations and len(refused) <= len(emulator.violations)
+    assert all(exc.refused and exc.retry_after and exc.retry_after >= 1 for exc in refused)

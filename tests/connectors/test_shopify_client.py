@@ -211,11 +211,32 @@ def test_server_errors_are_retryable(stub, make_client, status):
 
 
 def test_a_hung_server_times_out_as_retryable(stub, make_client):
-    stub.reply(Reply(200, {"data": {}}, delay=1.0))
+    stub.reply(*[Reply(200, {"data": {}}, delay=1.0)] * 3)
+    slept: list[float] = []
     started = time.monotonic()
     with pytest.raises(RetryableError):
-        make_client(stub.url, timeout=(1.0, 0.2)).execute("Locations", {"first": 10})
-    assert time.monotonic() - started < 1.0
+        make_client(stub.url, timeout=(1.0, 0.2), slept=slept).execute("Locations", {"first": 10})
+    assert time.monotonic() - started < 1.0  # three reads of 0.2 s each, none waited for
+    assert len(stub.requests) == 3 and slept == [0.5, 1.0]  # a read is retried twice inside the call
+
+
+def test_a_failed_read_is_retried_inside_the_call_a_failed_write_is_not(stub, make_client):
+    slept: list[float] = []
+    stub.reply(Reply(502, b"<html>bad gateway</html>"), ok(LOCATIONS))
+    assert make_client(stub.url, slept=slept).execute("Locations", {"first": 10}) == LOCATIONS
+    assert len(stub.requests) == 2 and slept == [0.5]
+    # A mutation may have run before the 502: back to the job, which re-reads state first.
+    stub.reply(Reply(502, b"<html>bad gateway</html>"))
+    with pytest.raises(RetryableError):
+        make_client(stub.url, slept=slept).execute("FulfillmentEventCreate", {
+            "fulfillmentEvent": {"fulfillmentId": "gid://shopify/Fulfillment/1", "status": "IN_TRANSIT"}})
+    assert len(stub.requests) == 3
+    # A 429 did not run: even a mutation is repeated after Shopify's Retry-After.
+    stub.reply(Reply(429, b"Too Many Requests", headers={"Retry-After": "1"}), Reply(502, b"x"))
+    with pytest.raises(RetryableError):
+        make_client(stub.url, slept=slept).execute("FulfillmentEventCreate", {
+            "fulfillmentEvent": {"fulfillmentId": "gid://shopify/Fulfillment/1", "status": "IN_TRANSIT"}})
+    assert len(stub.requests) == 5 and slept[-1] == 1.0
 
 
 def test_a_closed_port_is_retryable(make_client):
@@ -234,13 +255,13 @@ def test_http_429_carries_retry_after(stub, make_client):
 
 
 def test_a_refused_429_costs_no_points_and_a_5xx_is_held_as_doubtful(stub, make_client):
-    client = make_client(stub.url)
+    client = make_client(stub.url, slept=[])
     client.throttle.observe(SHOP, ThrottleStatus(1000.0, 1000.0, 0.001))
-    stub.reply(Reply(429, b"Too Many Requests", headers={"Retry-After": "1"}))
+    stub.reply(*[Reply(429, b"Too Many Requests", headers={"Retry-After": "1"})] * 3)
     with pytest.raises(RetryableError):
         client.execute("Locations", {"first": 10})
     assert client.throttle.state(SHOP).available == pytest.approx(1000, abs=0.5)  # given back
-    stub.reply(Reply(502, b"<html>bad gateway</html>"))
+    stub.reply(*[Reply(502, b"<html>bad gateway</html>")] * 3)
     with pytest.raises(RetryableError):
         client.execute("Locations", {"first": 10})
     assert client.throttle.state(SHOP).available < 1000  # Shopify may have run it

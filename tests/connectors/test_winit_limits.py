@@ -40,7 +40,9 @@ def test_two_threads_stay_under_the_published_rate(winit_emulator, redis_conn):
     assert len(winit_emulator.calls) == 28 and winit_emulator.violations == 0
 
 
-def test_requests_over_the_rate_get_the_throttling_error(winit_emulator, redis_conn):
+def test_requests_over_the_rate_get_the_throttling_error(winit_emulator, redis_conn, monkeypatch):
+    monkeypatch.setattr("connectors.quick_retry.QUICK_RETRIES", 0)  # WINIT's answer itself, not waited out
+
     class NoLimit:
         def take(self, *args, **kwargs):
             return None
@@ -50,5 +52,18 @@ def test_requests_over_the_rate_get_the_throttling_error(winit_emulator, redis_c
     with pytest.raises(RetryableError) as exc:
         for _ in range(40):
             provider.list_warehouses()
-    assert exc.value.retry_after == 1.0 and "400005" in str(exc.value)
+    assert exc.value.retry_after == 1.0 and exc.value.refused and "400005" in str(exc.value)
     assert winit_emulator.violations >= 1
+
+
+def test_a_read_is_retried_inside_the_call_a_create_only_when_refused(winit_emulator, redis_conn, monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr("connectors.quick_retry.time.sleep", slept.append)
+    provider = winit_provider_for(winit_emulator, redis_conn)
+    winit_emulator.faults.set(1.0, ("500",))
+    with pytest.raises(RetryableError):
+        provider.list_warehouses()
+    assert len(winit_emulator.calls_to("queryWarehouse")) == 3 and slept == [0.5, 1.0]
+    slept.clear()
+    winit_emulator.faults.set(0.0)
+    assert provider.list_warehouses()  # and once the fault passes, the read answers

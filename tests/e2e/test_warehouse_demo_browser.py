@@ -5,8 +5,6 @@ delay, delivered — while our connector sees each step. Skips without Chromium 
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from connectors.warehouses import registry
@@ -14,27 +12,13 @@ from integration.domain.warehousing import ExceptionReason, OutboundStatus, Trac
 from integration.extensions import db
 from integration.models import Warehouse
 from sandbox.server import serve
-from sandbox.warehouses.demo import WarehouseSandbox
-from tests.conftest import make_config
 from tests.e2e.test_storefront_browser import browser  # noqa: F401 - the Chromium fixture
 from tests.sandbox.test_warehouse_sandbox import outbound
 from tests.web.test_auth_security import add_shop, session_token
+from tests.web.test_warehouse_connect_form import config, warehouse_sandbox  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.e2e
 SHOP = "a-shop.myshopify.com"
-
-
-@pytest.fixture
-def warehouse_sandbox():
-    sandbox = WarehouseSandbox(clock_speed=0).start()
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def config(tmp_path, database_url, redis_url, redis_conn, warehouse_sandbox):
-    return make_config(tmp_path, database_url, redis_url, NEARSTOCK_ENV="development",
-                       WAREHOUSE_SANDBOX=json.dumps(warehouse_sandbox.settings()))
 
 
 def test_connect_a_demo_warehouse_from_the_form(app, browser, warehouse_sandbox):  # noqa: F811

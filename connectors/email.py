@@ -45,6 +45,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import structlog
 
 from connectors.errors import PermanentError, RetryableError
+from connectors.quick_retry import quickly_retried
 from integration.domain.mail import Outgoing
 
 log = structlog.get_logger(__name__)
@@ -173,10 +174,14 @@ class SmtpMailer:
 
     def send(self, message: EmailMessage | Outgoing, *, before_data: Callable[[], None] | None = None) -> str:
         """Send one message; ``before_data`` runs right before the DATA command (the point after
-        which the server may have the message even if we never see its answer)."""
+        which the server may have the message even if we never see its answer). A 4xx answer (the
+        server did not take it) is tried again at once, twice at most (connectors/quick_retry.py)."""
         out = message if isinstance(message, Outgoing) else Outgoing.from_message(message)
         if not out.sender or not out.recipients or not all(out.recipients):
             raise PermanentError("message has no sender or recipient", system=SYSTEM, operation="send")
+        return quickly_retried(lambda: self._send_once(out, before_data), repeatable=False)
+
+    def _send_once(self, out: Outgoing, before_data: Callable[[], None] | None) -> str:
         reached_data = False
 
         def at_data() -> None:
@@ -234,7 +239,8 @@ class SmtpMailer:
 def _classify(code: int, reply: bytes | str, stage: str) -> Exception:
     text = f"{code} {_text(reply)}"[:500]
     if 400 <= code < 500 or (stage == "rcpt" and code == 552) or code == -1:
-        return RetryableError(text, system=SYSTEM, operation=stage)
+        # An answer of 4xx, even to DATA, says the server did not take the message; -1 is no answer.
+        return RetryableError(text, system=SYSTEM, operation=stage, refused=code != -1)
     return PermanentError(text, system=SYSTEM, operation=stage, code=str(code))
 
 

@@ -115,11 +115,15 @@ def test_connection_is_reused_across_sends(smtp_server):  # noqa: F811
     mailer.close()
 
 
-def test_failures_are_classified(smtp_server):  # noqa: F811
+def test_failures_are_classified(smtp_server, monkeypatch):  # noqa: F811
+    slept: list[float] = []
+    monkeypatch.setattr("connectors.quick_retry.time.sleep", slept.append)
     mailer = SmtpMailer.from_url(smtp_server.url)
     smtp_server.inbox.mode = "421"
-    with pytest.raises(RetryableError, match="421"):
+    with pytest.raises(RetryableError, match="421") as refused:
         mailer.send(message())
+    # The server did not take it: tried again at once, twice, then handed to the job's retry.
+    assert refused.value.refused and smtp_server.inbox.attempts == 3 and slept == [0.5, 1.0]
     smtp_server.inbox.mode = "ok"
     smtp_server.inbox.reject.add("nobody@example.com")
     with pytest.raises(PermanentError, match="550") as exc:
@@ -130,6 +134,25 @@ def test_failures_are_classified(smtp_server):  # noqa: F811
     closed = SmtpMailer.from_url(f"smtp://127.0.0.1:{free_port()}?timeout=2")
     with pytest.raises(RetryableError, match="cannot connect"):
         closed.send(message())
+
+
+def test_a_passing_4xx_is_retried_inside_the_send_and_the_message_sent_once(smtp_server, monkeypatch):  # noqa: F811
+    monkeypatch.setattr("connectors.quick_retry.time.sleep", lambda _: None)
+    mailer = SmtpMailer.from_url(smtp_server.url)
+    markers: list[int] = []
+    tries: list[str] = []
+    real_mail = smtp_server.inbox.handle_MAIL
+
+    async def refuse_once(server, session, envelope, address, mail_options):
+        tries.append(address)
+        if len(tries) == 1:  # the relay's hiccup
+            return "421 4.3.2 Service not available, try again later"
+        return await real_mail(server, session, envelope, address, mail_options)
+
+    smtp_server.inbox.handle_MAIL = refuse_once
+    mailer.send(message(), before_data=lambda: markers.append(1))
+    assert len(tries) == 2 and len(smtp_server.inbox.messages) == 1 and markers == [1]
+    mailer.close()
 
 
 def test_file_mailer_writes_one_eml_per_message(tmp_path):

@@ -171,37 +171,60 @@ def _as_datetime(value: Any) -> datetime | None:
     return None
 
 
+# Babel's formatting is pure (value, format, locale -> text) and costs tens of microseconds a call;
+# notices repeat the same few dates, quantities and amounts over and over (the estimate alone is
+# shown twice per notice), so the results are kept, a bounded number of them.
+@functools.lru_cache(maxsize=2048)
+def _formatted_date(day: date, fmt: str, loc: Locale) -> str:
+    return format_date(day, fmt, locale=loc)
+
+
+@functools.lru_cache(maxsize=2048)
+def _formatted_datetime(moment: datetime, fmt: str, tz: ZoneInfo | None, loc: Locale) -> str:
+    if tz is None:
+        return format_datetime(moment, fmt, locale=loc)
+    return format_datetime(moment, fmt, tzinfo=tz, locale=loc)
+
+
+@functools.lru_cache(maxsize=2048)
+def _formatted_money(text: str, currency: str, loc: Locale) -> str:
+    try:
+        amount = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return text
+    return format_currency(amount, currency, locale=loc)
+
+
+@functools.lru_cache(maxsize=2048)
+def _formatted_number(text: str, loc: Locale) -> str:
+    try:
+        return format_decimal(Decimal(text), locale=loc)
+    except (InvalidOperation, ValueError):
+        return text
+
+
 def _date(value: Any, fmt: str = "long") -> str:
     d = _as_datetime(value)
     if d is None:
         return ""
     if d.tzinfo is not None:
         d = d.astimezone(_st().tz)
-    return format_date(d.date(), fmt, locale=_st().fmt)
+    return _formatted_date(d.date(), fmt, _st().fmt)
 
 
 def _datetime(value: Any, fmt: str = "medium") -> str:
     d = _as_datetime(value)
     if d is None:
         return ""
-    if d.tzinfo is None:
-        return format_datetime(d, fmt, locale=_st().fmt)
-    return format_datetime(d, fmt, tzinfo=_st().tz, locale=_st().fmt)
+    return _formatted_datetime(d, fmt, _st().tz if d.tzinfo is not None else None, _st().fmt)
 
 
 def _money(value: Any, currency: str | None) -> str:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    return format_currency(amount, (currency or "USD").upper(), locale=_st().fmt)
+    return _formatted_money(str(value), (currency or "USD").upper(), _st().fmt)
 
 
 def _number(value: Any) -> str:
-    try:
-        return format_decimal(Decimal(str(value)), locale=_st().fmt)
-    except (InvalidOperation, ValueError):
-        return str(value)
+    return _formatted_number(str(value), _st().fmt)
 
 
 def _country(code: Any) -> str:

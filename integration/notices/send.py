@@ -47,6 +47,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 
 from connectors.errors import PermanentError, RetryableError
 from connectors.ratelimit import TokenBucket
+from integration.domain.ports import Mailer
 from integration.extensions import db, redis
 from integration.models import Order
 from integration.models.base import utcnow
@@ -126,6 +127,7 @@ class Batch:
         self.token = secrets.token_hex(16)
         self._unsent: set[int] = set()  # claimed by this job, DATA not started
         self._answered: tuple[int, str] | None = None  # last sent notice: its answer, for its marker
+        self._mailer: Mailer | None = None  # the process's (mailer_for), looked up once per job
         self._claim()
 
     def _claim(self) -> None:
@@ -219,8 +221,10 @@ class Batch:
             self.release([n.id])  # the caller schedules it for later
             raise
 
-        config = current_app.config["NEARSTOCK"]
-        mailer = mailer_for(config.smtp_url, config.outbox_path)
+        if self._mailer is None:
+            config = current_app.config["NEARSTOCK"]
+            self._mailer = mailer_for(config.smtp_url, config.outbox_path)
+        mailer = self._mailer
         key, token = marker_key(n.id), self.token
 
         def before_data() -> None:

@@ -1,8 +1,11 @@
 """Rendering notices: Jinja2 templates, Babel catalogs, localized dates and money, inlined CSS.
 
 * Templates: ``integration/templates/notifications/<kind>.html`` (one per kind, extending
-  ``_layout.html``; the subject is the template's ``subject`` block). The plain-text part is made
-  from the same HTML (:class:`_TextMaker`), so both parts always say the same thing.
+  ``_layout.html``; the subject is the template's ``subject`` block). They import ``_macros.html``
+  without context: Jinja builds such a module once and keeps it, where an import "with context"
+  was rebuilt for every notice (the macros take what they show as arguments). The plain-text part
+  is made from the same HTML (:func:`plain_text.html_to_text`), so both parts always say the
+  same thing.
 * Strings: ``_()`` / ``ngettext()`` in the templates; catalogs are ``integration/translations/
   <lang>/LC_MESSAGES/messages.po``, compiled to ``.mo`` in memory on first use in each process
   (no build step, never a stale ``.mo``). Extract with

@@ -5,17 +5,20 @@ send goes back to the queue, and the shop's rate limit holds when its tokens are
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
 from integration.extensions import db, queues, redis
 from integration.models.base import utcnow
 from integration.models.notification import Notification
-from integration.notices import outbox
+from integration.notices import links, outbox, samples
+from integration.notices import render as rendering
 from integration.notices import send as notification_send
-from tests.helpers_warehouse import make_shop
+from tests.helpers_warehouse import make_order, make_shop
 from tests.jobs.test_notif_outbox import drain, rows
 from tests.test_notif_support import notif_app, smtp_server  # noqa: F401 - fixtures
+from tests.unit.test_notif_plain_text import visible
 
 CONTEXT = {"product_title": "Mug", "product_url": "https://s.example/p"}
 
@@ -131,3 +134,34 @@ def test_rate_limit_tokens_taken_for_the_batch_still_hold_the_rate(notif_app, sm
     # The burst covers ten; the last two wait for the bucket to refill at one a second.
     assert time.monotonic() - started >= 1.5
     assert len(smtp_server.inbox.messages) == 12
+
+
+def test_every_language_gets_the_order_and_its_links_in_the_text_part(notif_app, smtp_server):  # noqa: F811
+    """Through a real send job and SMTP server: the text part a customer's mail client shows
+    carries the order number, the signed tracking link, the carrier's tracking number and the
+    unsubscribe link, in the customer's language, and everything the HTML part shows."""
+    shop = make_shop()
+    shop.name = "Acme Outdoor"
+    order = make_order(shop, "o-2001", [("MUG", 1)])
+    context = {**samples.sample_context("shipped"), "order_id": order.id, "order_name": "#2001"}
+    ids = {outbox.enqueue_notice(shop.id, "shipped", f"shipment:{i}", f"c{i}@example.com", locale=locale,
+                                 context=context): locale for i, locale in enumerate(rendering.SUPPORTED_LOCALES)}
+    db.session.commit()
+    drain(notif_app)
+    assert smtp_server.inbox.wait_for(len(ids))
+    assert [n.status for n in rows()] == ["sent"] * len(ids)
+    for message in smtp_server.inbox.messages:
+        locale = ids[int(message["X-Nearstock-Notification"].split()[0])]
+        text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        html = message.get_body(("html",)).get_content()
+        assert message["Content-Language"] == locale
+        tracking = re.search(r'href="(https://acme\.myshopify\.com/apps/nearstock/track\?t=[^"]+)"', html).group(1)
+        assert links.read_tracking_token(tracking.split("t=", 1)[1]) == {"s": shop.id, "o": order.id}
+        track_label = rendering.translations(locale).gettext("Track your parcel")
+        unsubscribe = message["List-Unsubscribe"].strip("<>")
+        unsubscribe_label = rendering.translations(locale).gettext("Unsubscribe from these e-mails")
+        for expected in (f"{track_label} <{tracking}>", f"{unsubscribe_label} <{unsubscribe}>", "#2001",
+                         f"JJD000390007795432 <{context['carrier_url']}>"):
+            assert expected in text, f"{locale}: {expected!r} missing from the text part"
+        shown = visible(html)
+        assert all(piece in " ".join(text.split()) for piece in shown.texts), locale

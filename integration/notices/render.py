@@ -247,14 +247,27 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+# What ``_()`` gives a template, per (language, msgid, autoescape): the catalogs are fixed for the
+# process, and a notice asks for some twenty translations.
+_TRANSLATED: dict[tuple[str, str, bool], str] = {}
+
+
+def _translated(st: _State, message: str, autoescape: bool) -> str:
+    if st.lang != DEFAULT_LOCALE and message not in st.ids:
+        st.missing.append(message)
+    key = (st.lang, message, autoescape)
+    rv = _TRANSLATED.get(key)
+    if rv is None:
+        rv = st.translations.gettext(message)
+        rv = _TRANSLATED[key] = Markup(rv) if autoescape else rv  # noqa: S704 - our catalog's text; variables are escaped by %
+    return rv
+
+
 @pass_eval_context
 def _newstyle_gettext(eval_ctx: Any, __string: str, **variables: Any) -> str:
     """jinja2.ext's newstyle gettext: the translation, escaped when autoescaping, always
     %-formatted with ``variables``."""
-    rv = _gettext(__string)
-    if eval_ctx.autoescape:
-        rv = Markup(rv)  # noqa: S704 - our catalog's text; the variables are escaped by %
-    return rv % variables
+    return _translated(_st(), __string, eval_ctx.autoescape) % variables
 
 
 @pass_eval_context
@@ -266,9 +279,19 @@ def _newstyle_ngettext(eval_ctx: Any, __singular: str, __plural: str, __num: int
     return rv % variables
 
 
+class _Environment(Environment):
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``c.order_name`` on a dict: its key first. Jinja tries the attribute first, and the
+        AttributeError every dict raises for it cost a notice some fifty exceptions. (A key named
+        like a dict method, ``c.items``, now means the key.)"""
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 @functools.cache
 def environment() -> Environment:
-    env = Environment(
+    env = _Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=select_autoescape(["html"], default_for_string=True),
         extensions=["jinja2.ext.i18n"],

@@ -248,7 +248,8 @@ def _finalize(value: Any) -> Any:
 
 
 # What ``_()`` gives a template, per (language, msgid, autoescape): the catalogs are fixed for the
-# process, and a notice asks for some twenty translations.
+# process, and a notice asks for some twenty translations. Bounded: the templates only ever pass
+# literal msgids.
 _TRANSLATED: dict[tuple[str, str, bool], str] = {}
 
 

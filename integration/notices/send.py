@@ -43,7 +43,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from flask import current_app
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import bindparam, case, false, select, true, update
 
 from connectors.errors import PermanentError, RetryableError
 from connectors.ratelimit import TokenBucket
@@ -68,10 +68,14 @@ RATE_WAIT = 20.0  # seconds a notice may wait for its shop's rate limit; longer:
 _T = Notification.__table__
 # Built once: a statement object reused with new parameters skips SQLAlchemy's per-call
 # construction and cache-key work (the bulk of a small UPDATE's client-side cost).
+# The claim's status test is a CASE, not "status = 'queued' OR ...": PostgreSQL would answer that
+# with the (status, created_at) index, reading every queued and sending entry of the table, dead
+# ones included until a vacuum (measured: 5 ms of server CPU per claim after 5,000 notices, and
+# growing), where the batch's twenty ids are twenty primary-key lookups.
 _CLAIM = _T.update().where(
     _T.c.id.in_(bindparam("nids", expanding=True)),
-    or_(_T.c.status == NotificationStatus.QUEUED,
-        and_(_T.c.status == NotificationStatus.SENDING, _T.c.claimed_at < bindparam("stale_before"))),
+    case((_T.c.status == NotificationStatus.QUEUED, true()),
+         (_T.c.status == NotificationStatus.SENDING, _T.c.claimed_at < bindparam("stale_before")), else_=false()),
 ).values(status=NotificationStatus.SENDING, claim_token=bindparam("token"), claimed_at=bindparam("at"),
          attempts=_T.c.attempts + 1, updated_at=bindparam("at")).returning(_T.c.id)
 _SENT = _T.update().where(_T.c.id == bindparam("nid"), _T.c.claim_token == bindparam("token")).values(

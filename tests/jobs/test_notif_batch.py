@@ -9,6 +9,9 @@ import re
 import time
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import event, select, text
+
 from integration.extensions import db, queues, redis
 from integration.models.base import utcnow
 from integration.models.notification import Notification
@@ -165,3 +168,43 @@ def test_every_language_gets_the_order_and_its_links_in_the_text_part(notif_app,
             assert expected in text, f"{locale}: {expected!r} missing from the text part"
         shown = visible(html)
         assert all(piece in " ".join(text.split()) for piece in shown.texts), locale
+
+
+def test_the_claim_reads_the_batch_by_primary_key_however_big_the_outbox(notif_app, smtp_server):  # noqa: F811
+    """On PostgreSQL a claim written as "status = 'queued' OR ..." was answered from the status
+    index: every queued and sending entry of the table, dead ones included (5 ms of server CPU per
+    claim after 5,000 notices, growing with the outbox). It must be the batch's own rows only."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the plan read here is PostgreSQL's")
+    shop = make_shop()
+    db.session.execute(text(
+        "INSERT INTO notifications (shop_id, kind, subject, recipient, status, attempts, created_at, updated_at) "
+        "SELECT :shop, 'shipped', 's:' || n, 'c@example.com', CASE WHEN n % 5 = 0 THEN 'queued' ELSE 'sent' END, "
+        "1, now(), now() FROM generate_series(1, 5000) AS n"), {"shop": shop.id})
+    db.session.execute(text("ANALYZE notifications"))
+    ids = db.session.scalars(select(Notification.id).where(Notification.status == "queued").limit(20)).all()
+
+    sent: list = []  # the claim exactly as SQLAlchemy sends it
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        db.session.connection().execute(notification_send._CLAIM, {
+            "nids": ids, "stale_before": utcnow(), "token": "t", "at": utcnow()})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+        db.session.rollback()
+    [(statement, parameters)] = sent
+    # psycopg prepares a statement on its fifth use, and PostgreSQL may then plan it once for any
+    # ids (a generic plan): that is the plan a worker's claim runs with, so that is the one read.
+    names = re.findall(r"%\((\w+)\)s", statement)
+    numbered = iter(range(1, len(names) + 1))
+    db.session.execute(text("PREPARE claim AS " + re.sub(r"%\((\w+)\)s", lambda _m: f"${next(numbered)}", statement)))
+    db.session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+    values = ", ".join(str(v) if isinstance(v, int) else f"'{v}'" for v in (parameters[n] for n in names))
+    plan = "\n".join(db.session.execute(text(f"EXPLAIN EXECUTE claim({values})")).scalars())
+    db.session.execute(text("DEALLOCATE claim"))  # a session's, not the transaction's
+    db.session.rollback()
+    assert "pk_notifications" in plan and "ix_notifications_status" not in plan, plan

@@ -7,7 +7,8 @@ shape (a handful of headers we write ourselves, ``multipart/alternative`` of tex
 both quoted-printable UTF-8), so it is written here in a few string operations instead:
 
 * headers: ASCII text as is; non-ASCII text (subject, display names) as RFC 2047 encoded words
-  (:class:`email.header.Header`, which also folds long ones); an address is never encoded — a
+  (one word when it fits the line, else :class:`email.header.Header`, which folds long ones; both
+  write the same word when it fits); an address is never encoded — a
   non-ASCII address makes the message SMTPUTF8 (``Outgoing.utf8``), as ``policy.SMTPUTF8`` did.
   ``List-Unsubscribe`` is written whole (RFC 2369 wants ``<url>``; encoded words there, which
   the email package produced for the long one-click URL, are not understood by mail clients).
@@ -56,8 +57,15 @@ def _clean(value: str) -> str:
 
 def _unstructured(name: str, value: str) -> str:
     value = _clean(value)
-    if value.isascii() and len(name) + 2 + len(value) <= MAX_HEADER:
-        return value
+    if value.isascii():
+        if len(name) + 2 + len(value) <= MAX_HEADER:
+            return value
+    else:
+        # One encoded word, when it fits on the header's line, is what Header writes then too
+        # (tests/unit/test_notif_mime.py compares them), without Header's folding machinery.
+        word = _UTF8.header_encode(value)
+        if len(name) + 2 + len(word) <= MAX_HEADER:
+            return word
     charset = "us-ascii" if value.isascii() else "utf-8"
     return Header(value, charset, header_name=name).encode(linesep="\r\n")
 

@@ -16,16 +16,34 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from integration.extensions import db
-from integration.models import Order, Shipment, Shop
+from integration.models import Order, Shipment, Shop, ShopSettings
 from integration.models.notification import Notification, NotificationPreference
 
 _N = Notification.__table__
 _ROW_COLUMNS = ("id", "shop_id", "kind", "subject", "recipient", "locale", "context", "status", "claim_token",
                 "claimed_at", "attempts")
 _SHOP_COLUMNS = ("id", "domain", "name", "email", "primary_locale")
+
+
+def _in(column, name: str = "ids"):
+    return column.in_(bindparam(name, expanding=True))
+
+
+# Built once, as the claim is (integration.notices.send): a statement object reused with new
+# parameters skips SQLAlchemy's construction and cache-key work, which was a third of this read.
+_ROWS = select(*(_N.c[c] for c in _ROW_COLUMNS)).where(_in(_N.c.id))
+_SHOPS = select(*(Shop.__table__.c[c] for c in _SHOP_COLUMNS)).where(_in(Shop.__table__.c.id))
+_S = ShopSettings.__table__
+_NOTICES_BY = select(_S.c.shop_id, _S.c.customer_notices_by).where(_in(_S.c.shop_id))
+_P = NotificationPreference.__table__
+_OPT_OUTS = select(_P.c.shop_id, _P.c.email, _P.c.opted_out).where(_in(_P.c.shop_id, "shop_ids"),
+                                                                    _in(_P.c.email, "emails"))
+_SHIPMENTS = select(Shipment.__table__.c["id", "status", "status_reason", "status_at"]).where(
+    _in(Shipment.__table__.c.id))
+_ORDERS = select(Order.__table__.c["id", "shipping_country"]).where(_in(Order.__table__.c.id))
 
 
 @dataclass(frozen=True)
@@ -59,39 +77,30 @@ def _ids(values: Iterable[object]) -> list[int]:
 
 
 def load(notification_ids: list[int]) -> Prefetched:
-    from integration.models import ShopSettings
-
     found = Prefetched()
     conn = db.session.connection()
-    for row in conn.execute(select(*(_N.c[c] for c in _ROW_COLUMNS)).where(_N.c.id.in_(notification_ids))):
+    for row in conn.execute(_ROWS, {"ids": notification_ids}):
         # Transient (never added to a session): plain attribute bags that no commit expires.
         found.rows[row.id] = Notification(**row._mapping)
     if not found.rows:
         return found
     rows = found.rows.values()
     shop_ids = sorted({n.shop_id for n in rows})
-    shops = Shop.__table__
-    for row in conn.execute(select(*(shops.c[c] for c in _SHOP_COLUMNS)).where(shops.c.id.in_(shop_ids))):
+    for row in conn.execute(_SHOPS, {"ids": shop_ids}):
         found.shops[row.id] = Shop(**row._mapping)
-    settings = ShopSettings.__table__
-    found.notices_by = {row.shop_id: row.customer_notices_by or "nearstock" for row in conn.execute(
-        select(settings.c.shop_id, settings.c.customer_notices_by).where(settings.c.shop_id.in_(shop_ids)))}
-    prefs = NotificationPreference.__table__
+    found.notices_by = {row.shop_id: row.customer_notices_by or "nearstock"
+                        for row in conn.execute(_NOTICES_BY, {"ids": shop_ids})}
     emails = sorted({n.recipient.lower() for n in rows if n.recipient})
     if emails:
-        for row in conn.execute(select(prefs.c.shop_id, prefs.c.email, prefs.c.opted_out)
-                                .where(prefs.c.shop_id.in_(shop_ids), prefs.c.email.in_(emails))):
+        for row in conn.execute(_OPT_OUTS, {"shop_ids": shop_ids, "emails": emails}):
             found.opted_out[(row.shop_id, row.email)] = list(row.opted_out or [])
     contexts = [n.context or {} for n in rows]
     shipment_ids = _ids(c.get("shipment_id") for c in contexts if c.get("shipment_id"))
     if shipment_ids:
-        t = Shipment.__table__
-        for row in conn.execute(select(t.c.id, t.c.status, t.c.status_reason, t.c.status_at)
-                                .where(t.c.id.in_(shipment_ids))):
+        for row in conn.execute(_SHIPMENTS, {"ids": shipment_ids}):
             found.shipments[row.id] = ShipmentState(row.status, row.status_reason, row.status_at)
     order_ids = _ids(c.get("order_id") for c in contexts if c.get("order_id"))
     if order_ids:
-        t = Order.__table__
-        for row in conn.execute(select(t.c.id, t.c.shipping_country).where(t.c.id.in_(order_ids))):
+        for row in conn.execute(_ORDERS, {"ids": order_ids}):
             found.orders[row.id] = Order(id=row.id, shipping_country=row.shipping_country)
     return found

@@ -1,8 +1,11 @@
 """Rendering notices: Jinja2 templates, Babel catalogs, localized dates and money, inlined CSS.
 
 * Templates: ``integration/templates/notifications/<kind>.html`` (one per kind, extending
-  ``_layout.html``; the subject is the template's ``subject`` block). The plain-text part is made
-  from the same HTML (:class:`_TextMaker`), so both parts always say the same thing.
+  ``_layout.html``; the subject is the template's ``subject`` block). They import ``_macros.html``
+  without context: Jinja builds such a module once and keeps it, where an import "with context"
+  was rebuilt for every notice (the macros take what they show as arguments). The plain-text part
+  is made from the same HTML (:func:`plain_text.html_to_text`), so both parts always say the
+  same thing.
 * Strings: ``_()`` / ``ngettext()`` in the templates; catalogs are ``integration/translations/
   <lang>/LC_MESSAGES/messages.po``, compiled to ``.mo`` in memory on first use in each process
   (no build step, never a stale ``.mo``). Extract with
@@ -171,37 +174,60 @@ def _as_datetime(value: Any) -> datetime | None:
     return None
 
 
+# Babel's formatting is pure (value, format, locale -> text) and costs tens of microseconds a call;
+# notices repeat the same few dates, quantities and amounts over and over (the estimate alone is
+# shown twice per notice), so the results are kept, a bounded number of them.
+@functools.lru_cache(maxsize=2048)
+def _formatted_date(day: date, fmt: str, loc: Locale) -> str:
+    return format_date(day, fmt, locale=loc)
+
+
+@functools.lru_cache(maxsize=2048)
+def _formatted_datetime(moment: datetime, fmt: str, tz: ZoneInfo | None, loc: Locale) -> str:
+    if tz is None:
+        return format_datetime(moment, fmt, locale=loc)
+    return format_datetime(moment, fmt, tzinfo=tz, locale=loc)
+
+
+@functools.lru_cache(maxsize=2048)
+def _formatted_money(text: str, currency: str, loc: Locale) -> str:
+    try:
+        amount = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return text
+    return format_currency(amount, currency, locale=loc)
+
+
+@functools.lru_cache(maxsize=2048)
+def _formatted_number(text: str, loc: Locale) -> str:
+    try:
+        return format_decimal(Decimal(text), locale=loc)
+    except (InvalidOperation, ValueError):
+        return text
+
+
 def _date(value: Any, fmt: str = "long") -> str:
     d = _as_datetime(value)
     if d is None:
         return ""
     if d.tzinfo is not None:
         d = d.astimezone(_st().tz)
-    return format_date(d.date(), fmt, locale=_st().fmt)
+    return _formatted_date(d.date(), fmt, _st().fmt)
 
 
 def _datetime(value: Any, fmt: str = "medium") -> str:
     d = _as_datetime(value)
     if d is None:
         return ""
-    if d.tzinfo is None:
-        return format_datetime(d, fmt, locale=_st().fmt)
-    return format_datetime(d, fmt, tzinfo=_st().tz, locale=_st().fmt)
+    return _formatted_datetime(d, fmt, _st().tz if d.tzinfo is not None else None, _st().fmt)
 
 
 def _money(value: Any, currency: str | None) -> str:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    return format_currency(amount, (currency or "USD").upper(), locale=_st().fmt)
+    return _formatted_money(str(value), (currency or "USD").upper(), _st().fmt)
 
 
 def _number(value: Any) -> str:
-    try:
-        return format_decimal(Decimal(str(value)), locale=_st().fmt)
-    except (InvalidOperation, ValueError):
-        return str(value)
+    return _formatted_number(str(value), _st().fmt)
 
 
 def _country(code: Any) -> str:
@@ -221,14 +247,28 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+# What ``_()`` gives a template, per (language, msgid, autoescape): the catalogs are fixed for the
+# process, and a notice asks for some twenty translations. Bounded: the templates only ever pass
+# literal msgids.
+_TRANSLATED: dict[tuple[str, str, bool], str] = {}
+
+
+def _translated(st: _State, message: str, autoescape: bool) -> str:
+    if st.lang != DEFAULT_LOCALE and message not in st.ids:
+        st.missing.append(message)
+    key = (st.lang, message, autoescape)
+    rv = _TRANSLATED.get(key)
+    if rv is None:
+        rv = st.translations.gettext(message)
+        rv = _TRANSLATED[key] = Markup(rv) if autoescape else rv  # noqa: S704 - our catalog's text; variables are escaped by %
+    return rv
+
+
 @pass_eval_context
 def _newstyle_gettext(eval_ctx: Any, __string: str, **variables: Any) -> str:
     """jinja2.ext's newstyle gettext: the translation, escaped when autoescaping, always
     %-formatted with ``variables``."""
-    rv = _gettext(__string)
-    if eval_ctx.autoescape:
-        rv = Markup(rv)  # noqa: S704 - our catalog's text; the variables are escaped by %
-    return rv % variables
+    return _translated(_st(), __string, eval_ctx.autoescape) % variables
 
 
 @pass_eval_context
@@ -240,9 +280,19 @@ def _newstyle_ngettext(eval_ctx: Any, __singular: str, __plural: str, __num: int
     return rv % variables
 
 
+class _Environment(Environment):
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``c.order_name`` on a dict: its key first. Jinja tries the attribute first, and the
+        AttributeError every dict raises for it cost a notice some fifty exceptions. (A key named
+        like a dict method, ``c.items``, now means the key.)"""
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 @functools.cache
 def environment() -> Environment:
-    env = Environment(
+    env = _Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=select_autoescape(["html"], default_for_string=True),
         extensions=["jinja2.ext.i18n"],

@@ -43,10 +43,11 @@ from datetime import datetime, timedelta
 
 import structlog
 from flask import current_app
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import bindparam, case, false, select, true, update
 
 from connectors.errors import PermanentError, RetryableError
 from connectors.ratelimit import TokenBucket
+from integration.domain.ports import Mailer
 from integration.extensions import db, redis
 from integration.models import Order
 from integration.models.base import utcnow
@@ -69,10 +70,14 @@ RATE_WAIT = 20.0  # seconds a notice may wait for its shop's rate limit; longer:
 _T = Notification.__table__
 # Built once: a statement object reused with new parameters skips SQLAlchemy's per-call
 # construction and cache-key work (the bulk of a small UPDATE's client-side cost).
+# The claim's status test is a CASE, not "status = 'queued' OR ...": PostgreSQL would answer that
+# with the (status, created_at) index, reading every queued and sending entry of the table, dead
+# ones included until a vacuum (measured: 5 ms of server CPU per claim after 5,000 notices, and
+# growing), where the batch's twenty ids are twenty primary-key lookups.
 _CLAIM = _T.update().where(
     _T.c.id.in_(bindparam("nids", expanding=True)),
-    or_(_T.c.status == NotificationStatus.QUEUED,
-        and_(_T.c.status == NotificationStatus.SENDING, _T.c.claimed_at < bindparam("stale_before"))),
+    case((_T.c.status == NotificationStatus.QUEUED, true()),
+         (_T.c.status == NotificationStatus.SENDING, _T.c.claimed_at < bindparam("stale_before")), else_=false()),
 ).values(status=NotificationStatus.SENDING, claim_token=bindparam("token"), claimed_at=bindparam("at"),
          attempts=_T.c.attempts + 1, updated_at=bindparam("at")).returning(_T.c.id)
 _SENT = _T.update().where(_T.c.id == bindparam("nid"), _T.c.claim_token == bindparam("token")).values(
@@ -128,6 +133,7 @@ class Batch:
         self.token = secrets.token_hex(16)
         self._unsent: set[int] = set()  # claimed by this job, DATA not started
         self._answered: tuple[int, str] | None = None  # last sent notice: its answer, for its marker
+        self._mailer: Mailer | None = None  # the process's (mailer_for), looked up once per job
         self._claim()
 
     def _claim(self) -> None:
@@ -221,8 +227,10 @@ class Batch:
             self.release([n.id])  # the caller schedules it for later
             raise
 
-        config = current_app.config["NEARSTOCK"]
-        mailer = mailer_for(config.smtp_url, config.outbox_path)
+        if self._mailer is None:
+            config = current_app.config["NEARSTOCK"]
+            self._mailer = mailer_for(config.smtp_url, config.outbox_path)
+        mailer = self._mailer
         key, token = marker_key(n.id), self.token
 
         def before_data() -> None:

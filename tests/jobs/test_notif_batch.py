@@ -5,17 +5,23 @@ send goes back to the queue, and the shop's rate limit holds when its tokens are
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select, text
 
 from integration.extensions import db, queues, redis
 from integration.models.base import utcnow
 from integration.models.notification import Notification
-from integration.notices import outbox
+from integration.notices import links, outbox, samples
+from integration.notices import render as rendering
 from integration.notices import send as notification_send
-from tests.helpers_warehouse import make_shop
+from tests.helpers_warehouse import make_order, make_shop
 from tests.jobs.test_notif_outbox import drain, rows
 from tests.test_notif_support import notif_app, smtp_server  # noqa: F401 - fixtures
+from tests.unit.test_notif_plain_text import visible
 
 CONTEXT = {"product_title": "Mug", "product_url": "https://s.example/p"}
 
@@ -131,3 +137,74 @@ def test_rate_limit_tokens_taken_for_the_batch_still_hold_the_rate(notif_app, sm
     # The burst covers ten; the last two wait for the bucket to refill at one a second.
     assert time.monotonic() - started >= 1.5
     assert len(smtp_server.inbox.messages) == 12
+
+
+def test_every_language_gets_the_order_and_its_links_in_the_text_part(notif_app, smtp_server):  # noqa: F811
+    """Through a real send job and SMTP server: the text part a customer's mail client shows
+    carries the order number, the signed tracking link, the carrier's tracking number and the
+    unsubscribe link, in the customer's language, and everything the HTML part shows."""
+    shop = make_shop()
+    shop.name = "Acme Outdoor"
+    order = make_order(shop, "o-2001", [("MUG", 1)])
+    context = {**samples.sample_context("shipped"), "order_id": order.id, "order_name": "#2001"}
+    ids = {outbox.enqueue_notice(shop.id, "shipped", f"shipment:{i}", f"c{i}@example.com", locale=locale,
+                                 context=context): locale for i, locale in enumerate(rendering.SUPPORTED_LOCALES)}
+    db.session.commit()
+    drain(notif_app)
+    assert smtp_server.inbox.wait_for(len(ids))
+    assert [n.status for n in rows()] == ["sent"] * len(ids)
+    for message in smtp_server.inbox.messages:
+        locale = ids[int(message["X-Nearstock-Notification"].split()[0])]
+        text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        html = message.get_body(("html",)).get_content()
+        assert message["Content-Language"] == locale
+        tracking = re.search(r'href="(https://acme\.myshopify\.com/apps/nearstock/track\?t=[^"]+)"', html).group(1)
+        assert links.read_tracking_token(tracking.split("t=", 1)[1]) == {"s": shop.id, "o": order.id}
+        track_label = rendering.translations(locale).gettext("Track your parcel")
+        unsubscribe = message["List-Unsubscribe"].strip("<>")
+        unsubscribe_label = rendering.translations(locale).gettext("Unsubscribe from these e-mails")
+        for expected in (f"{track_label} <{tracking}>", f"{unsubscribe_label} <{unsubscribe}>", "#2001",
+                         f"JJD000390007795432 <{context['carrier_url']}>"):
+            assert expected in text, f"{locale}: {expected!r} missing from the text part"
+        shown = visible(html)
+        assert all(piece in " ".join(text.split()) for piece in shown.texts), locale
+
+
+def test_the_claim_reads_the_batch_by_primary_key_however_big_the_outbox(notif_app, smtp_server):  # noqa: F811
+    """On PostgreSQL a claim written as "status = 'queued' OR ..." was answered from the status
+    index: every queued and sending entry of the table, dead ones included (5 ms of server CPU per
+    claim after 5,000 notices, growing with the outbox). It must be the batch's own rows only."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the plan read here is PostgreSQL's")
+    shop = make_shop()
+    db.session.execute(text(
+        "INSERT INTO notifications (shop_id, kind, subject, recipient, status, attempts, created_at, updated_at) "
+        "SELECT :shop, 'shipped', 's:' || n, 'c@example.com', CASE WHEN n % 5 = 0 THEN 'queued' ELSE 'sent' END, "
+        "1, now(), now() FROM generate_series(1, 5000) AS n"), {"shop": shop.id})
+    db.session.execute(text("ANALYZE notifications"))
+    ids = db.session.scalars(select(Notification.id).where(Notification.status == "queued").limit(20)).all()
+
+    sent: list = []  # the claim exactly as SQLAlchemy sends it
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        db.session.connection().execute(notification_send._CLAIM, {
+            "nids": ids, "stale_before": utcnow(), "token": "t", "at": utcnow()})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+        db.session.rollback()
+    [(statement, parameters)] = sent
+    # psycopg prepares a statement on its fifth use, and PostgreSQL may then plan it once for any
+    # ids (a generic plan): that is the plan a worker's claim runs with, so that is the one read.
+    names = re.findall(r"%\((\w+)\)s", statement)
+    numbered = iter(range(1, len(names) + 1))
+    db.session.execute(text("PREPARE claim AS " + re.sub(r"%\((\w+)\)s", lambda _m: f"${next(numbered)}", statement)))
+    db.session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+    values = ", ".join(str(v) if isinstance(v, int) else f"'{v}'" for v in (parameters[n] for n in names))
+    plan = "\n".join(db.session.execute(text(f"EXPLAIN EXECUTE claim({values})")).scalars())
+    db.session.execute(text("DEALLOCATE claim"))  # a session's, not the transaction's
+    db.session.rollback()
+    assert "pk_notifications" in plan and "ix_notifications_status" not in plan, plan

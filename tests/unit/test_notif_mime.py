@@ -87,3 +87,25 @@ def test_a_non_ascii_address_makes_the_message_smtputf8():
 def test_each_message_has_its_own_boundary():
     first, second = build(notice()), build(notice())
     assert parse(first.data).get_boundary() != parse(second.data).get_boundary()
+
+
+def test_a_non_ascii_subject_is_written_as_the_email_package_writes_it():
+    # The short form (one encoded word) is only taken where Header writes exactly that word.
+    from email.header import Header
+
+    from integration.notices import render as rendering
+    from integration.notices import samples
+    from integration.notices.mime import _clean, _unstructured
+    from integration.notices.outbox import KINDS
+
+    subjects = {rendering.render(kind, {**samples.sample_context(kind, variant), **extra}, locale=locale,
+                                 branding=rendering.SAMPLE_BRANDING).subject
+                for kind in KINDS for variant in samples.variants(kind) for locale in rendering.SUPPORTED_LOCALES
+                for extra in ({}, {"order_name": "#" + "9" * 30, "product_title": "Tasse — Ünïcödé " * 3})}
+    subjects |= {"é", "a" * 55 + "é", "ü" * 40, "x é y", "=?utf-8?q?x?=", "_ ? = é", "\u00a0\u00e9"}
+    non_ascii = [s for s in subjects if not s.isascii()]
+    assert len(non_ascii) > 60
+    for subject in non_ascii:
+        written = Header(_clean(subject), "utf-8", header_name="Subject").encode(linesep="\r\n")
+        assert _unstructured("Subject", subject) == written, subject
+        assert parse(build(notice(subject=subject)).data)["Subject"] == " ".join(subject.split())

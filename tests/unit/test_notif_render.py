@@ -1,5 +1,6 @@
 """Every notice renders in every supported language from real Babel catalogs, with nothing left in
-English, localized dates and money, inlined CSS and a plain-text twin."""
+English, localized dates and money, inlined CSS and a plain-text twin (what the twin says:
+test_notif_plain_text.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from integration.notices import plain_text, samples
 from integration.notices import render as rendering
+from integration.notices import samples
 from integration.notices.outbox import KINDS
 
 TRANSLATIONS = Path(rendering.TRANSLATIONS_DIR)
@@ -131,17 +132,3 @@ def test_catalogs_compile_in_memory():
         t = rendering.translations(lang)
         assert t.gettext("Track your parcel") != "Track your parcel"
     assert rendering.translations("en").gettext("Track your parcel") == "Track your parcel"
-
-
-@pytest.mark.parametrize(("markup", "text"), [
-    ('<style>p > a { color: red }</style><h1>Hi &amp; welcome</h1><p>1 &lt; 2<br/>next</p>',
-     "Hi & welcome\n\n1 < 2\nnext\n"),
-    ('<div data-text="skip">preheader<p>x</p></div><p>Shown <A HREF="https://t.example/?a=1&amp;b=2">Track</A></p>',
-     "Shown Track <https://t.example/?a=1&b=2>\n"),
-    ('<p><a href="mailto:s@x.example">s@x.example</a> <a href="https://x.example">https://x.example</a></p>'
-     "<table><tr><th>Carrier</th><td>DHL</td></tr></table><ul><li>one</li><li>two</li></ul><!-- c -->",
-     "s@x.example https://x.example\n\nCarrier: DHL\n\n- one\n- two\n"),
-])
-def test_plain_text_part(markup, text):
-    # Raw <style> text, entities, skipped elements, upper-case tags, self-closing <br/>, comments.
-    assert plain_text.html_to_text(markup) == text

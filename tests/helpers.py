@@ -58,3 +58,22 @@ def shopify_webhook(client, topic: str, payload, *, shop="acme.myshopify.com", s
     }
     h.update(headers or {})
     return client.post("/webhooks/shopify", data=body, headers=h)
+
+
+def cron_schedule() -> dict[str, dict]:
+    """jobs/cron.py's entries by job function name, read as RQ reads them: the module run afresh
+    into an empty registry (RQ's ``load_config_from_file`` empties the shared one after loading,
+    so whatever an earlier test left there says nothing)."""
+    import importlib
+
+    from rq import cron
+
+    import jobs.cron
+
+    saved = cron._job_data_registry
+    cron._job_data_registry = []
+    try:
+        importlib.reload(jobs.cron)
+        return {d["func"].__name__: d for d in cron._job_data_registry}
+    finally:
+        cron._job_data_registry = saved

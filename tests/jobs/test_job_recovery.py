@@ -26,7 +26,7 @@ from integration.job_serializer import JobSerializer
 from integration.models import EventStatus, OutboundOrder, WebhookEvent
 from jobs import recovery
 from jobs.worker import build_worker
-from tests.helpers import shopify_webhook
+from tests.helpers import cron_schedule, shopify_webhook
 
 TOPIC = "test/recovery"
 LATER = 120  # seconds: past recovery.STUCK_AFTER_S, well within the entries' life (timeout + 60)
@@ -179,12 +179,7 @@ def test_heal_runs_due_retries_when_no_scheduler_is_alive(client, calls, worker)
 
 
 def test_cron_runs_the_healer_every_minute():
-    from rq import cron
-
-    import jobs.cron  # noqa: F401
-
-    entries = {d["func"].__name__: d for d in cron._job_data_registry}
-    assert entries["heal_queues"]["interval"] == 60
+    assert cron_schedule()["heal_queues"]["interval"] == 60
 
 
 def test_warehouse_sweep_adds_no_copy_of_waiting_work_and_replaces_a_lost_job_once(app, worker):
@@ -249,21 +244,13 @@ def test_the_healer_and_rqs_scheduler_take_one_lock(app):
 
 
 def test_cron_speedup_divides_every_interval_of_the_same_schedule(monkeypatch):
-    import importlib
-
-    from rq import cron
-
-    import jobs.cron
-
-    normal = {d["func"].__name__: d.get("interval") for d in cron._job_data_registry}
+    normal = {name: entry.get("interval") for name, entry in cron_schedule().items()}
     monkeypatch.setenv("NEARSTOCK_ENV", "testing")
     monkeypatch.setenv("NEARSTOCK_CRON_SPEEDUP", "20")
-    monkeypatch.setattr(cron, "_job_data_registry", [])
-    importlib.reload(jobs.cron)
-    fast = {d["func"].__name__: d.get("interval") for d in cron._job_data_registry}
+    fast = {name: entry.get("interval") for name, entry in cron_schedule().items()}
     monkeypatch.delenv("NEARSTOCK_CRON_SPEEDUP")
-    importlib.reload(jobs.cron)  # the module as every other test sees it
-    assert fast.keys() == normal.keys()
+    cron_schedule()  # the module as every other test sees it
+    assert fast.keys() == normal.keys() and normal
     assert fast["poll_open_outbounds"] == 30 and fast["heal_queues"] == 3
     assert all(fast[name] == (None if interval is None else max(1, interval // 20))
                for name, interval in normal.items())

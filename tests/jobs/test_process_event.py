@@ -12,7 +12,7 @@ from integration.inbox import dispatch
 from integration.inbox import events as inbox
 from integration.models import EventStatus, WebhookEvent
 from integration.models.base import utcnow
-from tests.helpers import shopify_webhook
+from tests.helpers import cron_schedule, shopify_webhook
 
 TOPIC = "test/topic"
 
@@ -154,9 +154,4 @@ def test_cli_enqueue_only_accepts_job_functions(app, worker):
 
 
 def test_cron_schedule_declares_the_sweeper():
-    from rq import cron
-
-    import jobs.cron  # noqa: F401
-
-    names = [d["func"].__name__ for d in cron._job_data_registry]
-    assert "sweep_stale_events" in names
+    assert "sweep_stale_events" in cron_schedule()

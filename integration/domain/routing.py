@@ -13,15 +13,28 @@ The rules, in order (what a merchant selling abroad from local hubs expects):
 4. When the shop does not split, the best warehouse ships what it can in full and the other lines
    wait as backordered. Whatever is still short in either case is backordered.
 
-Each allocation carries a human-readable reason, shown to the merchant.
+Each allocation carries a human-readable reason and a reason code (:class:`RouteReason`), both
+shown to the merchant; the code is what the admin filters on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 UNKNOWN_TRANSIT = 99
+
+
+class RouteReason:
+    """Why units went where they went, as the merchant asks it ("why from there?")."""
+
+    LOCAL = "local"  # the warehouse is in the buyer's country
+    ONLY_STOCK = "only_stock"  # abroad, and no other warehouse could have shipped these units
+    ABROAD = "abroad"  # abroad, the best of several by the merchant's priority, region and transit
+    SPLIT = "split"  # the order ships from several warehouses
+    BACKORDERED = "backordered"  # no warehouse could take these units
+
+    ALL = (LOCAL, ONLY_STOCK, ABROAD, SPLIT, BACKORDERED)
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,7 @@ class Assignment:
     quantity: int
     warehouse_id: int | None  # None: backordered
     reason: str
+    code: str = ""  # a RouteReason; route() always sets it
 
 
 @dataclass(frozen=True)
@@ -109,8 +123,10 @@ def route(
     for c in ranked:
         if wanted and all(can_ship(c, ln) for ln in wanted):
             why = _why(c, country, "ships the whole order")
-            return RoutingPlan(tuple(Assignment(ln.line_id, ln.sku, ln.quantity, c.id, why) for ln in wanted))
+            plan = [Assignment(ln.line_id, ln.sku, ln.quantity, c.id, why) for ln in wanted]
+            return RoutingPlan(_with_codes(plan, country, ranked, stock))
 
+    before = dict(stock)  # what each warehouse could have shipped, for the reason codes
     # Rule 3: fewest shipments, greedily.
     out: list[Assignment] = []
     remaining = list(wanted)
@@ -149,7 +165,27 @@ def route(
             reason = ("no warehouse has enough stock" if split
                       else "no single warehouse has enough stock and the shop does not split orders")
             out.append(Assignment(ln.line_id, ln.sku, short, None, f"backordered: {reason}"))
-    return RoutingPlan(tuple(out))
+    return RoutingPlan(_with_codes(out, country, ranked, before))
+
+
+def _with_codes(plan: list[Assignment], country: str, ranked: Sequence[Candidate],
+                stock: Mapping[tuple[int, str], int]) -> tuple[Assignment, ...]:
+    """The reason code of each assignment. Several warehouses: split. One warehouse: local when it
+    is in the buyer's country, else "only stock" when no other warehouse allowed to serve the
+    destination held all of its units (``stock`` as it was before routing), else "abroad"."""
+    shipped = [a for a in plan if a.warehouse_id is not None]
+    used = {a.warehouse_id for a in shipped}
+    code = RouteReason.SPLIT
+    if len(used) == 1:
+        [chosen] = [c for c in ranked if c.id in used]
+        wanted: dict[str, int] = {}
+        for a in shipped:
+            wanted[a.sku] = wanted.get(a.sku, 0) + a.quantity
+        others = [c for c in ranked if c.id != chosen.id and all(
+            c.allows(sku, country) and stock.get((c.id, sku), 0) >= qty for sku, qty in wanted.items())]
+        code = (RouteReason.LOCAL if chosen.country_code == country
+                else RouteReason.ABROAD if others else RouteReason.ONLY_STOCK)
+    return tuple(replace(a, code=code if a.warehouse_id is not None else RouteReason.BACKORDERED) for a in plan)
 
 
 def _why(c: Candidate, country: str, what: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integration.models.base import Base, BigId, UTCDateTime, utcnow
@@ -19,6 +19,8 @@ class AllocationStatus:
 
 class Allocation(Base):
     __tablename__ = "allocations"
+    # The admin's order list: "orders with an allocation for this reason".
+    __table_args__ = (Index("ix_allocations_order_id_route_reason", "order_id", "route_reason"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
@@ -29,7 +31,9 @@ class Allocation(Base):
     sku: Mapped[str] = mapped_column(String(255))
     quantity: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=AllocationStatus.RESERVED)
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # the router's sentence, for people
+    # A RouteReason code (local, only_stock, abroad, split, backordered): what the admin filters on.
+    route_reason: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

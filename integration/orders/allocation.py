@@ -171,6 +171,7 @@ def _record(order: Order, plan: RoutingPlan) -> list[int]:
             shop_id=order.shop_id, order_id=order.id, order_line_id=a.line_id, warehouse_id=a.warehouse_id,
             outbound_id=outbound.id if outbound else None, sku=a.sku, quantity=a.quantity,
             status=AllocationStatus.RESERVED if a.warehouse_id else AllocationStatus.BACKORDERED, reason=a.reason,
+            route_reason=a.code,
         ))
     return [o.id for o in outbound_by_warehouse.values()]
 

@@ -13,6 +13,7 @@ def register(app: Flask) -> None:
         loyalty_api,
         metrics,
         notifications,
+        orders_api,
         proxy_loyalty,
         proxy_stock,
         proxy_track,
@@ -38,5 +39,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(proxy_track.bp)
     app.register_blueprint(proxy_stock.bp)
     app.register_blueprint(loyalty_api.bp)
+    app.register_blueprint(orders_api.bp)
     app.register_blueprint(proxy_loyalty.bp)
     app.register_blueprint(start_page.bp)  # development only (404 in production)

@@ -79,3 +79,26 @@ def test_plan_is_complete_and_never_overdraws(qty, stock, split, country):
         assert sum(a.quantity for a in plan.assignments if a.warehouse_id == wid and a.sku == sku) <= units
     if not split:
         assert len(plan.warehouses) <= 1
+
+
+def codes(plan):
+    return sorted({(a.warehouse_id, a.code) for a in plan.assignments}, key=str)
+
+
+def test_reason_codes_say_why_each_warehouse():
+    # Local and in stock.
+    assert codes(route(lines(("A", 1)), "DE", [DE, FR], {(1, "A"): 1, (2, "A"): 1})) == [(1, "local")]
+    # Abroad: the only one holding the whole order (the local one has part of it).
+    assert codes(route(lines(("A", 1), ("B", 1)), "DE", [DE, FR],
+                       {(1, "A"): 5, (2, "A"): 5, (2, "B"): 5})) == [(2, "only_stock")]
+    # Abroad, chosen among several that could.
+    assert codes(route(lines(("A", 1)), "AT", [FR, DE], {(1, "A"): 1, (2, "A"): 1})) == [(1, "abroad")]
+    # A merchant rule that excludes the other warehouse makes this one the only choice.
+    barred = Candidate(2, "Lyon", "FR", "EU", excluded_countries=frozenset({"AT"}))
+    assert codes(route(lines(("A", 1)), "AT", [barred, DE], {(1, "A"): 1, (2, "A"): 1})) == [(1, "only_stock")]
+    # Several warehouses, and what nobody has.
+    plan = route(lines(("A", 7)), "DE", [DE, FR], {(1, "A"): 3, (2, "A"): 2})
+    assert codes(plan) == [(1, "split"), (2, "split"), (None, "backordered")]
+    # No split allowed: one warehouse ships what it can, the rest waits.
+    plan = route(lines(("A", 1), ("B", 1)), "DE", [DE, FR], {(1, "A"): 5, (2, "B"): 5}, split=False)
+    assert codes(plan) == [(1, "local"), (None, "backordered")]

@@ -106,15 +106,6 @@ def filtered_orders(shop_id: int, filters: OrderFilters, now: datetime | None = 
     return query
 
 
-def list_orders(shop_id: int, filters: OrderFilters, page: int, limit: int) -> dict:
-    """One page (1-based) of the filtered list: one query for limit + 1 orders (the extra one only
-    says whether a next page exists), then the batched reads of :func:`describe`."""
-    query = filtered_orders(shop_id, filters).offset((page - 1) * limit).limit(limit + 1)
-    rows = db.session.execute(query).scalars().all()
-    return {"items": describe(rows[:limit]), "page": page, "has_next_page": len(rows) > limit,
-            "has_previous_page": page > 1}
-
-
 def _search(q: str):
     """An e-mail address matches only exactly (no guessing customers' addresses letter by
     letter); anything else is the start of an order name ("#1001", "1001") or of a SKU."""

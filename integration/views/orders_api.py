@@ -8,22 +8,10 @@ from flask import Blueprint, g, jsonify, request
 
 from integration.errors import APIError
 from integration.orders import order_list, timeline
+from integration.views.pagination import page_args, paginate
 from integration.views.session_auth import require_session
 
 bp = Blueprint("orders_api", __name__, url_prefix="/api/orders")
-
-MAX_PAGE = 10_000
-MAX_LIMIT = 100
-DEFAULT_LIMIT = 50
-
-
-def _bounded(name: str, default: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= high:
-        raise APIError(400, "invalid_parameter", f"{name}: must be a whole number from 1 to {high}")
-    return int(raw)
 
 
 @bp.get("")
@@ -32,10 +20,11 @@ def list_orders():
     try:
         filters = order_list.parse_filters(g.shop.id, request.args)
     except order_list.FilterError as exc:
-        raise APIError(400, "invalid_filter", str(exc)) from None
-    page = _bounded("page", 1, MAX_PAGE)
-    limit = _bounded("limit", DEFAULT_LIMIT, MAX_LIMIT)
-    return jsonify(order_list.list_orders(g.shop.id, filters, page, limit))
+        raise APIError(400, "invalid_filter", str(exc), field=exc.field) from None
+    page, limit = page_args()
+    found = paginate(order_list.filtered_orders(g.shop.id, filters), page, limit)
+    # The page's orders with their lines, routes, outbound orders and parcels: batched reads.
+    return jsonify({**found, "items": order_list.describe(found["items"])})
 
 
 @bp.get("/<id:order_id>")

@@ -129,8 +129,8 @@ def smtp_server():
 
 def install(app) -> None:
     """The notices' blueprints (create_app registers them and wires the receivers already)."""
-    from integration.views import notifications as views
     from integration.views import notices_api, proxy_track
+    from integration.views import notifications as views
 
     for blueprint in (views.bp, notices_api.bp, proxy_track.bp):
         if blueprint.name not in app.blueprints:

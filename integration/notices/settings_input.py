@@ -96,7 +96,8 @@ def disabled_kinds(value: Any) -> list[str]:
     unknown = [k for k in value if k not in notifications.KINDS]
     if unknown:
         known = ", ".join(notifications.KINDS)
-        raise InvalidSetting("disabled_kinds", "invalid_kinds", f"disabled_kinds: unknown kind {unknown[0][:40]!r}; known: {known}")
+        raise InvalidSetting("disabled_kinds", "invalid_kinds",
+                             f"disabled_kinds: unknown kind {unknown[0][:40]!r}; known: {known}")
     return [k for k in notifications.KINDS if k in value]  # one order, no repeats
 
 

@@ -56,8 +56,7 @@ def _search(name: str) -> str | None:
 
 def _page(query, to_json) -> dict:
     page, limit = page_args()
-    result = paginate(query, page, limit)
-    return {**result, "items": [to_json(row) for row in result["items"]]}
+    return paginate(query, page, limit, to_json=to_json)
 
 
 # -- templates and previews -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
         health,
         loyalty_api,
         metrics,
+        notices_api,
         notifications,
         proxy_loyalty,
         proxy_stock,
@@ -32,7 +33,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(warehouses_api.bp)
     app.register_blueprint(amazon_connect.bp)
     app.register_blueprint(notifications.bp)
-    app.register_blueprint(notifications.api_bp)
+    app.register_blueprint(notices_api.bp)
     app.register_blueprint(proxy_track.bp)
     app.register_blueprint(proxy_stock.bp)
     app.register_blueprint(loyalty_api.bp)

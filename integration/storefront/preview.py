@@ -28,14 +28,14 @@ INBOUND_IN_DAYS = 10  # "restock on the way": inbound stock expected this many d
 SKU = "PREVIEW"
 
 
-def _warehouse(shop: Shop) -> tuple[Candidate, int]:
+def _warehouse(shop: Shop) -> tuple[Candidate, int, bool]:
     from integration.orders.allocation import candidates
 
     live = sorted(candidates(shop.id), key=lambda c: (c.priority, c.id))
     if not live:
-        return Candidate(id=0, name="", country_code=(shop.country_code or "US").upper()), 24
+        return Candidate(id=0, name="", country_code=(shop.country_code or "US").upper()), 24, True
     hours = db.session.execute(select(Warehouse.handling_hours).where(Warehouse.id == live[0].id)).scalar_one()
-    return live[0], hours or 0
+    return live[0], hours or 0, False
 
 
 def _stock(state: str, threshold: int, warehouse: Candidate, hours: int, today: date) -> WarehouseStock:
@@ -52,7 +52,8 @@ def _stock(state: str, threshold: int, warehouse: Candidate, hours: int, today: 
 def preview(shop: Shop, state: str, language: str, *, settings: Mapping | None = None,
             texts: Mapping[str, str] | None = None, today: date | None = None) -> dict:
     """What the block shows for ``state`` in ``language``: the document record a real variant gets
-    (code, quantity, eta_days, arrives_on, subscribe) and its texts (status, plain, eta).
+    (code, quantity, eta_days, arrives_on, subscribe) and its texts (status, plain, eta); ``market``
+    is the shopper's country, ``sample_warehouse`` says the shop has no live warehouse yet.
     ``settings`` (``allow_preorder``, ``low_stock_threshold``) and ``texts`` (``{key: template}``,
     ``""`` for the default) are unsaved values, checked by the caller; the rest is what is saved."""
     from integration.shops.shop_settings import get_settings
@@ -67,10 +68,10 @@ def preview(shop: Shop, state: str, language: str, *, settings: Mapping | None =
             overrides.setdefault(language, {})[key] = template
         else:
             overrides.get(language, {}).pop(key, None)
-    warehouse, hours = _warehouse(shop)
+    warehouse, hours, sample = _warehouse(shop)
     market = warehouse.country_code
     status = status_for(SKU, market, [_stock(state, threshold, warehouse, hours, today)],
                         Policy(max(0, threshold), bool(allow)), today)
     db.session.rollback()  # read only: no transaction left open
-    return {"state": state, "language": language, "market": market, **status.as_dict(),
+    return {"state": state, "language": language, "market": market, "sample_warehouse": sample, **status.as_dict(),
             **render(status, market, language, overrides)}

@@ -248,7 +248,7 @@ def test_preview_of_a_shop_without_warehouses_promises_no_date(sf, client):
                           query_string={"state": "preorder", "allow_preorder": "true"})
     body = response.get_json()
     # No warehouse, no transit days: nothing can be promised, so a restock is no pre-order.
-    assert (body["code"], body["eta"], body["market"]) == ("out_of_stock", "", "US")
+    assert (body["code"], body["eta"], body["market"], body["sample_warehouse"]) == ("out_of_stock", "", "US", True)
     assert client.get("/api/storefront/preview", headers=auth(OTHER), query_string={"state": "in_stock"}
                       ).get_json()["status"] == "In stock in United States"
 

@@ -132,7 +132,9 @@ function fill() {
 
 async function load() {
   try {
-    const [settings, texts] = await Promise.all([api('/api/storefront/settings'), api('/api/storefront/texts')]);
+    // One after the other: a first call may be the one that installs the shop (token exchange).
+    const settings = await api('/api/storefront/settings');
+    const texts = await api('/api/storefront/texts');
     saved = settings.settings;
     catalog = texts;
     document.getElementById('add-block').setAttribute('href', settings.theme_editor.add_block);

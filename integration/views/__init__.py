@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
         proxy_stock,
         proxy_track,
         start_page,
+        stock_api,
         warehouse_webhooks,
         warehouses_api,
         warehouses_page,
@@ -38,5 +39,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(proxy_track.bp)
     app.register_blueprint(proxy_stock.bp)
     app.register_blueprint(loyalty_api.bp)
+    app.register_blueprint(stock_api.bp)
     app.register_blueprint(proxy_loyalty.bp)
     app.register_blueprint(start_page.bp)  # development only (404 in production)

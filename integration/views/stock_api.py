@@ -35,7 +35,7 @@ def _warehouse_arg() -> int | None:
     try:
         warehouse_id = database_id(raw)
     except ValueError:
-        raise APIError(400, "invalid_warehouse", "warehouse must be a warehouse id") from None
+        raise APIError(400, "invalid_warehouse", "warehouse must be a warehouse id", field="warehouse") from None
     if db.session.execute(select(Warehouse.id).where(Warehouse.id == warehouse_id,
                                                      Warehouse.shop_id == g.shop.id)).scalar() is None:
         raise APIError(404, "warehouse_not_found", "no such warehouse in this shop")
@@ -47,14 +47,15 @@ def _filter_arg() -> str | None:
     if raw == "":
         return None
     if raw not in overview.FILTERS:
-        raise APIError(400, "invalid_filter", f"filter must be one of {', '.join(overview.FILTERS)}")
+        raise APIError(400, "invalid_filter", f"filter must be one of {', '.join(overview.FILTERS)}",
+                       field="filter")
     return raw
 
 
 def _query_arg() -> str | None:
     raw = request.args.get("q", "").strip()
     if len(raw) > overview.MAX_QUERY:
-        raise APIError(400, "invalid_query", f"q must be at most {overview.MAX_QUERY} characters")
+        raise APIError(400, "invalid_query", f"q must be at most {overview.MAX_QUERY} characters", field="q")
     return raw or None
 
 
@@ -65,7 +66,8 @@ def list_stock():
     warehouse_id = _warehouse_arg()
     only, q = _filter_arg(), _query_arg()
     view = overview.StockView.load(g.shop.id, warehouse_id)
-    result = paginate(overview.sku_query(view, only=only, q=q, warehouse_id=warehouse_id), page, limit)
+    result = paginate(overview.sku_query(view, only=only, q=q, warehouse_id=warehouse_id), page, limit,
+                      scalars=False)
     result["items"] = overview.describe(view, result["items"])
     skus = db.session.execute(select(Variant.id).where(Variant.shop_id == g.shop.id, Variant.sku.is_not(None),
                                                        Variant.deleted_at.is_(None)).limit(1)).first() is not None
@@ -99,7 +101,8 @@ def _resolve(key: str) -> tuple[str, str]:
 def sku_history(key: str):
     raw = request.args.get("days", str(DEFAULT_DAYS))
     if not _DAYS.fullmatch(raw) or not 1 <= int(raw) <= daily.MAX_DAYS:
-        raise APIError(400, "invalid_days", f"days must be a whole number from 1 to {daily.MAX_DAYS}")
+        raise APIError(400, "invalid_days", f"days must be a whole number from 1 to {daily.MAX_DAYS}",
+                       field="days")
     sku, title = _resolve(key)
     view = overview.StockView.load(g.shop.id)
     series = daily.history(g.shop.id, sku, [w.id for w in view.warehouses], int(raw))

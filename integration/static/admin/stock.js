@@ -16,16 +16,21 @@ let columns = []; // the warehouses of the current answer (all, or the one filte
 let amazon = false;
 let openSku = null;
 
+// A field's value: the element's property (Polaris), else its attribute (before it upgrades).
+function valueOf(field) {
+  return String(field.value ?? field.getAttribute('value') ?? '').trim();
+}
+
 function query(page) {
   const params = new URLSearchParams({page: String(page), limit: '25'});
-  if (warehouseSelect.value) params.set('warehouse', warehouseSelect.value);
-  if (filterSelect.value) params.set('filter', filterSelect.value);
-  if (search.value.trim()) params.set('q', search.value.trim());
+  if (valueOf(warehouseSelect)) params.set('warehouse', valueOf(warehouseSelect));
+  if (valueOf(filterSelect)) params.set('filter', valueOf(filterSelect));
+  if (valueOf(search)) params.set('q', valueOf(search));
   return params;
 }
 
 function filtered() {
-  return Boolean(warehouseSelect.value || filterSelect.value || search.value.trim());
+  return Boolean(valueOf(warehouseSelect) || valueOf(filterSelect) || valueOf(search));
 }
 
 function badge(state) {
@@ -81,7 +86,7 @@ function noMatchRow() {
 
 async function load(page) {
   const data = await api(`/api/stock?${query(page)}`);
-  if (!warehouseSelect.value) fillWarehouseOptions(data.warehouses);
+  if (!valueOf(warehouseSelect)) fillWarehouseOptions(data.warehouses);
   columns = data.warehouses;
   amazon = data.amazon;
   const nothing = data.items.length === 0 && data.page === 1 && !filtered();
@@ -104,7 +109,7 @@ async function openHistory(item) {
   history.hidden = false;
   const heading = document.getElementById('sku-heading');
   heading.textContent = t('history_of', {sku: item.sku, title: item.title});
-  const days = daysSelect.value || '30';
+  const days = valueOf(daysSelect) || '30';
   try {
     const data = await api(`/api/stock/${encodeURIComponent(item.sku)}/history?days=${days}`);
     clearError();

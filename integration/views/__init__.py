@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
         proxy_stock,
         proxy_track,
         start_page,
+        stock_api,
         storefront_api,
         warehouse_webhooks,
         warehouses_api,
@@ -38,6 +39,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(proxy_track.bp)
     app.register_blueprint(proxy_stock.bp)
     app.register_blueprint(loyalty_api.bp)
+    app.register_blueprint(stock_api.bp)
     app.register_blueprint(storefront_api.bp)
     app.register_blueprint(proxy_loyalty.bp)
     app.register_blueprint(start_page.bp)  # development only (404 in production)

@@ -9,6 +9,7 @@ def register(app: Flask) -> None:
         amazon_connect,
         api,
         auth,
+        feedback_api,
         health,
         loyalty_api,
         metrics,
@@ -41,5 +42,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(loyalty_api.bp)
     app.register_blueprint(stock_api.bp)
     app.register_blueprint(storefront_api.bp)
+    app.register_blueprint(feedback_api.bp)
     app.register_blueprint(proxy_loyalty.bp)
     app.register_blueprint(start_page.bp)  # development only (404 in production)

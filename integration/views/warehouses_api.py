@@ -19,13 +19,15 @@ from integration.shops.alerts import open_alerts
 from integration.views.request_body import read_json_object
 from integration.views.session_auth import require_session
 from integration.warehouses import accounts as warehouse_accounts
-from integration.warehouses import connect_form, location_suggestions, routing_rules
+from integration.warehouses import connect_form, location_suggestions, routing_rules, transit_times
 from integration.warehouses import settings as warehouse_settings
+from integration.warehouses.countries import country_options
 from integration.warehouses.setup_validation import InvalidError, SetupError
 
 bp = Blueprint("warehouses_api", __name__, url_prefix="/api")
 
 MAX_BODY = 64 * 1024
+ADMIN_LOCALES = ("en", "de", "fr", "es", "it", "nl", "ja", "zh_CN")
 
 
 @bp.errorhandler(SetupError)
@@ -42,6 +44,20 @@ def _setup_error(exc: SetupError):
 
 def _allow_any_endpoint() -> bool:
     return not current_app.config["NEARSTOCK"].is_production
+
+
+def _locale() -> str:
+    """The admin's language, as the page passes it (``?locale=``, negotiated when the page was
+    served); English for anything else."""
+    value = (request.args.get("locale") or "")[:16].replace("-", "_")
+    for known in ADMIN_LOCALES:
+        if value.lower() == known.lower() or value.split("_")[0].lower() == known.lower():
+            return known
+    return "en"
+
+
+def _translator():
+    return lambda text: text
 
 
 def _iso(value):
@@ -69,7 +85,8 @@ def warehouse_json(w: Warehouse) -> dict:
     return {
         "id": w.id, "account_id": w.account_id, "code": w.code, "name": w.name,
         "location_shopify_id": w.location_shopify_id, "country_code": w.country_code or None, "region": w.region,
-        "handling_hours": w.handling_hours, "transit_days": w.transit_days or {}, "priority": w.priority,
+        "handling_hours": w.handling_hours, "transit_days": w.transit_days or {},
+        "transit_rows": transit_times.rows(w.transit_days), "priority": w.priority,
         "active": w.active, "updated_at": _iso(w.updated_at),
     }
 
@@ -101,6 +118,25 @@ def accounts():
     if sandbox:
         out["sandbox"] = sandbox
     return jsonify(out)
+
+
+@bp.get("/warehouse-providers")
+@require_session
+def warehouse_providers():
+    """The connect form: each provider's labelled credential fields, in the admin's language."""
+    config = current_app.config["NEARSTOCK"]
+    out = {"providers": connect_form.providers(config, g.shop.id, translate=_translator())}
+    sandbox = connect_form.sandbox(config)
+    if sandbox:
+        out["sandbox"] = sandbox
+    return jsonify(out)
+
+
+@bp.get("/countries")
+@require_session
+def countries():
+    """The country picker's list, named and sorted in the admin's language."""
+    return jsonify(countries=[{"code": code, "name": name} for code, name in country_options(_locale())])
 
 
 @bp.post("/warehouse-accounts")

@@ -414,7 +414,8 @@ def test_update_warehouse(client, warehouse):
     ({"handling_hours": 24.5}, "handling_hours"),
     ({"priority": -1}, "priority"),
     ({"priority": 1001}, "priority"),
-    ({"transit_days": [1, 3]}, "transit_days"),
+    ({"transit_days": [1, 3]}, "transit_days[0]"),  # rows are objects
+    ({"transit_days": "DE:1-3"}, "transit_days"),
     ({"transit_days": {"DE": [3, 1]}}, "transit_days.DE"),
     ({"transit_days": {"DE": [-1, 2]}}, "transit_days.DE"),
     ({"transit_days": {"DE": [1]}}, "transit_days.DE"),
@@ -664,11 +665,11 @@ def test_connect_and_discover_against_the_provider_emulator(client, shops, reque
                     json={"provider": provider, "credentials": wrong, "endpoint": url})
     assert r.status_code == 422 and r.json["error"]["code"] == "credentials_rejected", r.json
     assert wrong[secret_key].encode() not in r.data
-    # A required key missing: refused by the connector before any call.
+    # A required key missing: refused, naming the field, before any call.
     partial = {k: v for k, v in creds.items() if k != secret_key}
     r = client.post("/api/warehouse-accounts", headers=auth(),
                     json={"provider": provider, "credentials": partial, "endpoint": url})
-    assert r.status_code == 422 and r.json["error"]["field"] == "credentials", r.json
+    assert r.status_code == 422 and r.json["error"]["field"] == f"credentials.{secret_key}", r.json
     assert len(db.session.execute(select(WarehouseAccount)).all()) == 1
     logs = db.session.execute(select(IntegrationLog)).scalars().all()
     assert logs and all(creds[secret_key] not in (lg.request_excerpt or "") + (lg.response_excerpt or "")

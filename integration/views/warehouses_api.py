@@ -16,6 +16,7 @@ from integration.models import Alert, RoutingRule, ShopSettings, Warehouse, Ware
 from integration.orders import overview
 from integration.shops import shop_settings
 from integration.shops.alerts import open_alerts
+from integration.views.admin_i18n import admin_locale
 from integration.views.request_body import read_json_object
 from integration.views.session_auth import require_session
 from integration.warehouses import accounts as warehouse_accounts
@@ -27,7 +28,6 @@ from integration.warehouses.setup_validation import InvalidError, SetupError
 bp = Blueprint("warehouses_api", __name__, url_prefix="/api")
 
 MAX_BODY = 64 * 1024
-ADMIN_LOCALES = ("en", "de", "fr", "es", "it", "nl", "ja", "zh_CN")
 
 
 @bp.errorhandler(SetupError)
@@ -47,17 +47,8 @@ def _allow_any_endpoint() -> bool:
 
 
 def _locale() -> str:
-    """The admin's language, as the page passes it (``?locale=``, negotiated when the page was
-    served); English for anything else."""
-    value = (request.args.get("locale") or "")[:16].replace("-", "_")
-    for known in ADMIN_LOCALES:
-        if value.lower() == known.lower() or value.split("_")[0].lower() == known.lower():
-            return known
-    return "en"
-
-
-def _translator():
-    return lambda text: text
+    """The admin's language: the page's module sends it as Accept-Language (``?locale=`` wins)."""
+    return admin_locale(request.args.get("locale") or request.headers.get("Accept-Language"))
 
 
 def _iso(value):
@@ -123,9 +114,10 @@ def accounts():
 @bp.get("/warehouse-providers")
 @require_session
 def warehouse_providers():
-    """The connect form: each provider's labelled credential fields, in the admin's language."""
+    """The connect form: each provider's labelled credential fields (English; the page's strings
+    translate them)."""
     config = current_app.config["NEARSTOCK"]
-    out = {"providers": connect_form.providers(config, g.shop.id, translate=_translator())}
+    out = {"providers": connect_form.providers(config, g.shop.id)}
     sandbox = connect_form.sandbox(config)
     if sandbox:
         out["sandbox"] = sandbox

@@ -6,8 +6,6 @@ fill in."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from integration.config import Config
 from integration.warehouses import fba_link
 from integration.warehouses.credential_fields import fields_for
@@ -16,11 +14,11 @@ from integration.warehouses.demo_accounts import control_url, demo_account
 from integration.warehouses.providers import provider_names
 
 
-def providers(config: Config, shop_id: int, translate: Callable[[str], str] = lambda s: s) -> list[dict]:
+def providers(config: Config, shop_id: int) -> list[dict]:
     known = [name for name in PROVIDER_LABELS if name in provider_names()]
     out = []
     for name in known + sorted(set(provider_names()) - set(known)):
-        fields = [f.as_json(translate) for f in fields_for(name)]
+        fields = [f.as_json() for f in fields_for(name)]
         entry = {"name": name, "label": PROVIDER_LABELS.get(name, name), "fields": fields,
                  "credential_keys": [f["name"] for f in fields],
                  "endpoint": name != fba_link.PROVIDER}  # FBA uses the linked Amazon account's endpoint

@@ -5,7 +5,7 @@ keys (connectors/warehouses/winit.py, goodcang.py, shipbob.py, fba.py); the prov
 the final judge (``credentials.list_sites`` calls it before anything is stored).
 
 A provider without fields here (a connector added later, the tests' fake one) gets the generic
-checks only. Labels and help are English msgids: the API translates them for the admin's locale.
+checks only. Labels and help are English msgids: the warehouses page's strings translate them.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ class CredentialField:
     pattern_message: str = ""
     max_length: int = 255
 
-    def as_json(self, translate=lambda s: s) -> dict:
-        return {"name": self.name, "label": translate(self.label), "type": self.type, "required": self.required,
-                "help": translate(self.help) if self.help else "", "max_length": self.max_length,
-                "options": [{"value": v, "label": translate(lbl)} for v, lbl in self.options]}
+    def as_json(self) -> dict:
+        return {"name": self.name, "label": self.label, "type": self.type, "required": self.required,
+                "help": self.help, "max_length": self.max_length,
+                "options": [{"value": v, "label": lbl} for v, lbl in self.options]}
 
 
 

@@ -16,7 +16,6 @@ from integration.warehouses.countries import COUNTRIES, country_options
 from tests.web.test_warehouse_setup import (  # noqa: F401 - fixtures
     SHOP_A,
     SHOP_B,
-    _blueprints,
     auth,
     connect,
     provider_api,
@@ -201,3 +200,20 @@ def test_countries_are_cldrs_in_the_admins_language(client, shops):
 def test_the_form_lists_need_a_session_token(client, path):
     r = client.get(path)
     assert r.status_code == 401 and r.json["error"]["code"] == "invalid_session"
+
+
+def test_every_field_label_and_help_is_translated_by_the_page(client):
+    """The page translates the API's English labels through its strings (t(field.label)): each
+    label, help and option label must be one of them, or it would show in English."""
+    import json
+    import re
+
+    from integration.warehouses.credential_fields import FIELDS
+
+    html = client.get(f"/admin/warehouses?shop={SHOP_A}&locale=de").get_data(as_text=True)
+    strings = json.loads(re.search(r'<script type="application/json" id="ns-strings">(.*?)</script>', html, re.S)[1])
+    for fields in FIELDS.values():
+        for f in fields:
+            for text in (f.label, f.help, *(label for _, label in f.options if not label[:1].isdigit())):
+                assert text in strings, text
+                assert strings[text] != text or text in ("App Key", "App Token"), text  # German, not English

@@ -164,7 +164,8 @@ def test_page_is_framed_only_by_the_shops_admin(client):
     assert r.status_code == 200 and r.mimetype == "text/html"
     csp = r.headers["Content-Security-Policy"]
     assert f"frame-ancestors https://{SHOP_A} https://admin.shopify.com;" in csp and "object-src 'none'" in csp
-    assert b'name="shopify-api-key" content="test-api-key"' in r.data and b"/api/warehouse-accounts" in r.data
+    assert b'name="shopify-api-key" content="test-api-key"' in r.data and b"admin/warehouses.js" in r.data
+    assert b"prompt(" not in r.data and b"confirm(" not in r.data
     bad = client.get("/admin/warehouses?shop=evil.com%22%3E%3Cscript%3E")
     assert "frame-ancestors 'none';" in bad.headers["Content-Security-Policy"] and b"evil.com" not in bad.data
 

@@ -19,8 +19,12 @@ class AllocationStatus:
 
 class Allocation(Base):
     __tablename__ = "allocations"
-    # The admin's order list: "orders with an allocation for this reason".
-    __table_args__ = (Index("ix_allocations_order_id_route_reason", "order_id", "route_reason"),)
+    __table_args__ = (
+        # (shop_id, sku): a SKU's daily sales per warehouse (the stock page's chart).
+        Index("ix_allocations_shop_id_sku", "shop_id", "sku"),
+        # The admin's order list: "orders with an allocation for this reason".
+        Index("ix_allocations_order_id_route_reason", "order_id", "route_reason"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)

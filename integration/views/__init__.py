@@ -9,15 +9,19 @@ def register(app: Flask) -> None:
         amazon_connect,
         api,
         auth,
+        feedback_api,
         health,
         loyalty_api,
         metrics,
+        notices_api,
         notifications,
         orders_api,
         proxy_loyalty,
         proxy_stock,
         proxy_track,
         start_page,
+        stock_api,
+        storefront_api,
         warehouse_webhooks,
         warehouses_api,
         webhooks,
@@ -33,10 +37,13 @@ def register(app: Flask) -> None:
     app.register_blueprint(warehouses_api.bp)
     app.register_blueprint(amazon_connect.bp)
     app.register_blueprint(notifications.bp)
-    app.register_blueprint(notifications.api_bp)
+    app.register_blueprint(notices_api.bp)
     app.register_blueprint(proxy_track.bp)
     app.register_blueprint(proxy_stock.bp)
     app.register_blueprint(loyalty_api.bp)
     app.register_blueprint(orders_api.bp)
+    app.register_blueprint(stock_api.bp)
+    app.register_blueprint(storefront_api.bp)
+    app.register_blueprint(feedback_api.bp)
     app.register_blueprint(proxy_loyalty.bp)
     app.register_blueprint(start_page.bp)  # development only (404 in production)

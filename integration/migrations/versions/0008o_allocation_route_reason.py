@@ -7,8 +7,8 @@ warehouse" (or the warehouse is in the order's country) is local; anything else 
 an old row's warehouse was the only one with stock cannot be known afterwards (the stock of that
 moment is gone), so old rows never claim only_stock.
 
-Revision ID: 0007o
-Revises: 0006
+Revision ID: 0008o
+Revises: 0007st
 Create Date: 2026-12-14 10:00:00.000000
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007o'
-down_revision = '0006'
+revision = '0008o'
+down_revision = '0007st'
 branch_labels = None
 depends_on = None
 

@@ -113,7 +113,7 @@ def seed_orders(shop_id: int, warehouses: list[int], skus: list[str], orders: in
         for sku, qty in order_lines:
             allocations.append({"shop_id": shop_id, "order_id": order_id, "order_line_id": next(line_ids),
                                 "warehouse_id": warehouse, "outbound_id": outbound_ids[order_id], "sku": sku,
-                                "quantity": qty, "reason": "local",
+                                "quantity": qty, "reason": "local", "route_reason": "local",
                                 "status": AllocationStatus.SHIPPED if shipped else AllocationStatus.RESERVED,
                                 "created_at": now, "updated_at": now})
     _bulk(Allocation, allocations)

@@ -110,5 +110,6 @@ def seed_history(seeded: SeededStock) -> None:
         db.session.add(line)
         db.session.flush()
         db.session.add(Allocation(shop_id=shop_id, order_id=order.id, order_line_id=line.id,
-                                  warehouse_id=warehouse.id, sku="SKU-A", quantity=quantity, status=status))
+                                  warehouse_id=warehouse.id, sku="SKU-A", quantity=quantity, status=status,
+                                  route_reason="local"))
     db.session.commit()

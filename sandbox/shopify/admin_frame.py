@@ -21,8 +21,10 @@ is Shopify-managed: the merchant approves it here, then the app's first load exc
 
 The framed app talks to this page by ``postMessage`` through the stand-in
 (``static/app-bridge.js``): session tokens for ``shopify.idToken()`` and the ``fetch`` it
-authenticates, toasts, the ``ui-nav-menu`` items, the address bar and top-level navigation. The
-page (``static/admin.js``) answers only its own frame, and only from the app's origin.
+authenticates, toasts, the ``<s-app-nav>`` items, the ``<ui-title-bar>``, the contextual save bar,
+the loading bar, the address bar and top-level navigation. The page (``static/admin.js``) answers
+only its own frame, and only from the app's origin. ``/shopifycloud/polaris.js`` is the strict
+Polaris stand-in (``static/polaris*.js``, checked against ``static/polaris-elements.json``).
 """
 
 from __future__ import annotations

@@ -338,9 +338,7 @@
       this._previous.addEventListener('click', () => fire(this, 'previouspage'));
       this._next.addEventListener('click', () => fire(this, 'nextpage'));
       this._pager = el('nav', {className: 's-pager s-internal', 'aria-label': 'Pagination'}, this._previous, ' ', this._next);
-      this.append(this._pager);
-      new MutationObserver(() => { if (this.lastElementChild !== this._pager) this.append(this._pager); })
-        .observe(this, {childList: true});
+      P.keepPart(this, this._pager, false);
     }
     update() {
       this.setAttribute('role', 'table');

@@ -153,6 +153,14 @@
     new MutationObserver(gather).observe(host, {childList: true});
   }
 
+  // Keeps a part the element renders (its heading, a close button) in place when a script
+  // replaces the host's content (banner.textContent = message).
+  function keepPart(host, part, atStart) {
+    function place() { if (part.parentNode !== host) { if (atStart) host.prepend(part); else host.append(part); } }
+    place();
+    new MutationObserver(place).observe(host, {childList: true});
+  }
+
   // -- the base: attributes reflected as properties, render once, update on change ---------------
   class Base extends HTMLElement {
     connectedCallback() {
@@ -190,7 +198,7 @@
   // -- layout and text ----------------------------------------------------------------------------
   function headingAbove(host, tag, className) {
     var h = el(tag, {className: className + ' s-internal'});
-    host.prepend(h);
+    keepPart(host, h, true);
     return h;
   }
   define('s-page', class extends Base {
@@ -277,7 +285,7 @@
         this.hidden = true;
         fire(this, 'afterhide');
       });
-      this.append(this._close);
+      keepPart(this, this._close, false);
     }
     update() {
       this._h.textContent = this.getAttribute('heading') || '';
@@ -290,7 +298,7 @@
     render() {
       this._remove = el('button', {type: 'button', className: 's-internal', 'aria-label': 'Remove'}, '\u00d7');
       this._remove.addEventListener('click', () => fire(this, 'remove'));
-      this.append(this._remove);
+      keepPart(this, this._remove, false);
     }
     update() { this._remove.hidden = !this.hasAttribute('removable'); }
   });
@@ -322,6 +330,6 @@
     }
   });
 
-  window.__polarisStandIn = {define: define, el: el, fire: fire, keepInside: keepInside, nextId: nextId, Base: Base,
+  window.__polarisStandIn = {define: define, el: el, fire: fire, keepInside: keepInside, keepPart: keepPart, nextId: nextId, Base: Base,
                              check: checkTree, space: space};
 })();

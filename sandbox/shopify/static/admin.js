@@ -91,6 +91,8 @@
   function renderNav(items) {
     var nav = $('app-nav');
     if (!nav || !Array.isArray(items)) return;
+    var home = items.filter(function (item) { return item && item.home && appPath(item.href); })[0];
+    homePath = home ? config.appBase + home.href.split('?')[0] : null;
     nav.replaceChildren.apply(nav, items.slice(0, 20).filter(function (item) {
       return item && !item.home && appPath(item.href) && typeof item.label === 'string' && item.label.trim();
     }).map(function (item) {
@@ -98,10 +100,11 @@
     }));
     markCurrent();
   }
+  var homePath = null;  // the app's rel="home" page: the app's own link stands for it
   function markCurrent() {
     var here = location.pathname;
     Array.prototype.forEach.call(document.querySelectorAll('#app-link, #app-nav a'), function (link) {
-      var current = link.id === 'app-link' ? here === config.appBase : link.pathname === here;
+      var current = link.id === 'app-link' ? here === config.appBase || here === homePath : link.pathname === here;
       if (current) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
     });
   }

@@ -151,6 +151,8 @@ def test_fields_tables_and_modals_work_like_polaris(standin):
     page.evaluate("document.getElementById('list').loading = true")
     expect(previous).to_be_disabled()
     expect(page.get_by_role("table")).to_have_attribute("aria-busy", "true")
+    page.evaluate("document.getElementById('list').hidden = true")  # what pagedTable does for an empty list
+    expect(page.get_by_role("table")).to_be_hidden()
 
     # A modal opens from commandFor/command="--show" and closes from "--hide" (and Escape).
     dialog = page.get_by_role("dialog", name="Delete it?")

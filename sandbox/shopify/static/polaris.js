@@ -82,7 +82,6 @@
     '[tone=success]:is(s-badge,s-banner){background:#cdfee1}[tone=critical]:is(s-badge,s-banner){background:#fed1d7}',
     '[tone=warning]:is(s-badge,s-banner){background:#ffeb78}[tone=info]:is(s-badge,s-banner){background:#e0f0ff}',
     's-banner{display:block;border-radius:.75rem;padding:.75rem 1rem;margin-bottom:1rem;background:#e0f0ff}',
-    's-banner[hidden]{display:none}',
     's-divider{display:block;border-top:1px solid #e3e3e3;margin:.5rem 0}',
     's-spinner{display:inline-block;width:20px;height:20px;border:3px solid #d4d4d4;border-top-color:#303030;border-radius:50%;animation:s-spin 1s linear infinite}',
     's-spinner[size=large]{width:44px;height:44px}@keyframes s-spin{to{transform:rotate(360deg)}}',
@@ -113,7 +112,10 @@
     's-image img,s-thumbnail img{max-width:100%}s-thumbnail img{width:40px;height:40px;object-fit:cover;border-radius:.4rem}',
     's-avatar{display:inline-flex;width:28px;height:28px;border-radius:50%;background:#e3e3e3;align-items:center;justify-content:center;font-size:12px;overflow:hidden}',
     's-app-nav,ui-title-bar,ui-save-bar{display:none}'
-  ].join('\n');
+  ].join('\n') +
+    // The display rules above would beat the browser's own [hidden] rule: hidden stays hidden.
+    '\n' + Object.keys(ELEMENTS).map(function (tag) { return tag + '[hidden]'; }).join(',') + '{display:none!important}' +
+    '\n.s-plain{all:unset;display:block;cursor:pointer}.s-plain:focus-visible{outline:2px solid #005bd3}';
   var sheet = new CSSStyleSheet();  // not a <style>: constructed sheets pass a strict style-src
   sheet.replaceSync(CSS);
   document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);

@@ -104,6 +104,7 @@ def test_fields_tables_and_modals_work_like_polaris(standin):
     # Labelled fields in the light DOM, their details tied to the input.
     sender = page.get_by_label("Sender name")
     expect(sender).to_have_value("Acme")
+    expect(page.get_by_label("Mode")).to_have_value("b")  # its value attribute, once its options are parsed
     expect(page.locator("s-text-field[name=sender] .s-details")).to_have_text("Shown in every notice")
     assert page.locator("#" + sender.get_attribute("aria-describedby")).inner_text() == "Shown in every notice"
     page.locator("s-text-field[name=sender] input").fill("Acme Berlin")
@@ -165,6 +166,7 @@ def test_fields_tables_and_modals_work_like_polaris(standin):
     page.get_by_role("button", name="Delete order").click()
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
+    page.wait_for_function("window.seen.length === 4")
     assert seen(page) == [["show"], ["hide"], ["show"], ["hide"]]
     assert problems == []
 
@@ -206,6 +208,7 @@ def test_title_bar_and_save_bar_in_the_admin(standin):
     frame.evaluate("shopify.saveBar.show('bar')")
     expect(save_bar).to_be_visible()
     save_bar.get_by_role("button", name="Keep").click()
+    frame.wait_for_function("window.seen.some((e) => e[0] === 'keep')")  # the click reached the app
     assert frame.evaluate("document.getElementById('bar').showing") is True
     frame.evaluate("shopify.saveBar.hide('bar')")
     expect(save_bar).to_be_hidden()

@@ -105,6 +105,7 @@
     relay(control) {
       ['input', 'change'].forEach((type) => control.addEventListener(type, (event) => {
         event.stopPropagation();  // the host fires it, as the real (shadow DOM) component does
+        this._dirty = true;  // the merchant's value now: a new value attribute no longer replaces it
         this.sync();
         fire(this, type);
       }));
@@ -141,7 +142,6 @@
       }
       formValue() { return this._input.value; }
       reset() { this._dirty = false; this._input.value = this.getAttribute('value') || ''; }
-      sync() { if (this._input.value !== (this.getAttribute('value') || '')) this._dirty = true; super.sync(); }
       get value() { return this._input ? this._input.value : (this.getAttribute('value') || ''); }
       set value(v) {
         if (!this._input) { this.setAttribute('value', v == null ? '' : String(v)); return; }
@@ -190,10 +190,13 @@
       if (this._select.selectedIndex < 0 && this.getAttribute('placeholder')) this._select.selectedIndex = 0;
       this.sync();
     }
-    update() { frameUpdate(this, this._select); if (!this._dirty && this.hasAttribute('value')) this._select.value = this.getAttribute('value'); this.sync(); }
+    update() {
+      frameUpdate(this, this._select);
+      if (!this._dirty && this.hasAttribute('value')) this._select.value = this.getAttribute('value');
+      this.sync();
+    }
     formValue() { return this._select.value; }
     reset() { this._dirty = false; this._build(); }
-    sync() { this._dirty = this._dirty || (this._select.value !== (this.getAttribute('value') || this._select.value)); super.sync(); }
     get value() { return this._select ? this._select.value : this.getAttribute('value'); }
     set value(v) {
       if (!this._select) { this.setAttribute('value', String(v)); return; }
@@ -238,7 +241,6 @@
       }
       formValue() { return this._box.checked ? (this.getAttribute('value') || 'on') : null; }
       reset() { this._dirty = false; this._box.checked = this.hasAttribute('checked'); }
-      sync() { if (this._box.checked !== this.hasAttribute('checked')) this._dirty = true; super.sync(); }
       get checked() { return this._box ? this._box.checked : this.hasAttribute('checked'); }
       set checked(v) {
         if (!this._box) { this.toggleAttribute('checked', Boolean(v)); return; }

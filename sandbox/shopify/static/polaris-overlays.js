@@ -28,7 +28,9 @@
       this._foot = el('div', {className: 's-dialog-foot'});
       this._dialog = el('dialog', {className: 's-dialog s-internal'},
                         el('div', {className: 's-dialog-head'}, this._title, close), this._body, this._foot);
-      this._dialog.addEventListener('close', () => { fire(this, 'hide'); fire(this, 'afterhide'); });
+      // hide as it starts to close (Escape: cancel; hide(): at once), afterhide once it has.
+      this._dialog.addEventListener('cancel', () => this._closing());
+      this._dialog.addEventListener('close', () => { this._closing(); fire(this, 'afterhide'); });
       var isAction = function (node) { return node.nodeType === 1 && ACTION_SLOTS.indexOf(node.slot) >= 0; };
       keepInside(this, this._body, this._dialog, isAction);
       var gatherActions = () => {
@@ -50,10 +52,20 @@
     show() {
       if (!this._dialog || this._dialog.open) return;
       this._dialog.showModal();
+      this._shown = true;
       fire(this, 'show');
       fire(this, 'aftershow');
     }
-    hide() { if (this._dialog && this._dialog.open) this._dialog.close(); }
+    _closing() {
+      if (!this._shown) return;
+      this._shown = false;
+      fire(this, 'hide');
+    }
+    hide() {
+      if (!this._dialog || !this._dialog.open) return;
+      this._closing();
+      this._dialog.close();
+    }
     toggle() { if (this.open) this.hide(); else this.show(); }
   });
 

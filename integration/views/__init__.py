@@ -12,11 +12,14 @@ def register(app: Flask) -> None:
         health,
         loyalty_api,
         metrics,
+        notices_api,
         notifications,
         proxy_loyalty,
         proxy_stock,
         proxy_track,
         start_page,
+        stock_api,
+        storefront_api,
         warehouse_webhooks,
         warehouses_api,
         webhooks,
@@ -32,9 +35,11 @@ def register(app: Flask) -> None:
     app.register_blueprint(warehouses_api.bp)
     app.register_blueprint(amazon_connect.bp)
     app.register_blueprint(notifications.bp)
-    app.register_blueprint(notifications.api_bp)
+    app.register_blueprint(notices_api.bp)
     app.register_blueprint(proxy_track.bp)
     app.register_blueprint(proxy_stock.bp)
     app.register_blueprint(loyalty_api.bp)
+    app.register_blueprint(stock_api.bp)
+    app.register_blueprint(storefront_api.bp)
     app.register_blueprint(proxy_loyalty.bp)
     app.register_blueprint(start_page.bp)  # development only (404 in production)

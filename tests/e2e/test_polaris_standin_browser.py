@@ -47,6 +47,7 @@ PAGE = """<!doctype html>
       <s-table-body><s-table-row><s-table-cell>#1001</s-table-cell></s-table-row></s-table-body>
     </s-table>
     <s-button commandfor="confirm" command="--show">Delete order</s-button>
+    <s-button id="editor" target="_blank">Theme editor</s-button>
     <s-modal id="confirm" heading="Delete it?">
       <s-paragraph>Gone for good.</s-paragraph>
       <s-button slot="primary-action" variant="primary" tone="critical" commandfor="confirm" command="--hide">
@@ -168,6 +169,13 @@ def test_fields_tables_and_modals_work_like_polaris(standin):
     expect(dialog).to_be_hidden()
     page.wait_for_function("window.seen.length === 4")
     assert seen(page) == [["show"], ["hide"], ["show"], ["hide"]]
+
+    # A button given an href (as a page does once it knows the URL) becomes a link, text and all.
+    expect(page.get_by_role("button", name="Theme editor")).to_be_visible()
+    page.evaluate("document.getElementById('editor').setAttribute('href', 'https://example.com/editor')")
+    editor = page.get_by_role("link", name="Theme editor")
+    expect(editor).to_have_attribute("href", "https://example.com/editor")
+    expect(editor).to_have_attribute("target", "_blank")
     assert problems == []
 
 

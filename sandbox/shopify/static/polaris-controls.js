@@ -25,23 +25,34 @@
   function actionElement(tag, className) {
     define(tag, class extends Base {
       render() {
-        // A link when it has an href (a later href on a button still navigates, by click).
-        var inner = this._inner = el(this.getAttribute('href') ? 'a' : 'button', {className: className});
+        this._inner = this._control();
+        keepInside(this, () => this._inner);
+      }
+      // A link when it has an href, else a button; a script that sets or removes the href later
+      // swaps one for the other, content and all.
+      _control() {
+        var inner = el(this.getAttribute('href') ? 'a' : 'button', {className: className});
         inner.addEventListener('click', (event) => {
           var href = this.getAttribute('href');
           if (this.hasAttribute('disabled') || this.hasAttribute('loading')) { event.preventDefault(); return; }
           if (this.getAttribute('commandfor')) { event.preventDefault(); runCommand(this); return; }
-          if (href && (inner.localName !== 'a' || this.getAttribute('target') === '_top' || /^shopify:/.test(href))) {
+          if (href && (this.getAttribute('target') === '_top' || /^shopify:/.test(href))) {
             event.preventDefault();
             navigate(this, href);
           }
         });
-        keepInside(this, inner);
+        return inner;
       }
       update() {
+        if (Boolean(this.getAttribute('href')) !== (this._inner.localName === 'a')) {
+          var old = this._inner;
+          this._inner = this._control();
+          this._inner.append.apply(this._inner, Array.prototype.slice.call(old.childNodes));
+          old.replaceWith(this._inner);
+        }
         var inner = this._inner;
         if (inner.localName === 'a') {
-          if (this.getAttribute('href')) inner.href = this.getAttribute('href'); else inner.removeAttribute('href');
+          inner.href = this.getAttribute('href');
           ['target', 'download'].forEach((a) => {
             if (this.hasAttribute(a)) inner.setAttribute(a, this.getAttribute(a)); else inner.removeAttribute(a);
           });

@@ -144,13 +144,15 @@
   // Keeps an element's authored content inside the wrapper it renders (a <button>, a label...),
   // also when a script later appends to or replaces the host's content. ``container`` is the
   // host's own child that holds ``inner`` (``inner`` itself by default); ``skip`` spares nodes.
+  // ``inner`` may be a function answering the current wrapper (a button that became a link).
   function keepInside(host, inner, container, skip) {
-    container = container || inner;
+    var current = typeof inner === 'function' ? inner : function () { return inner; };
     function gather() {
+      var into = current(), holder = container || into;
       Array.prototype.slice.call(host.childNodes).forEach(function (node) {
-        if (node !== container && !(skip && skip(node))) inner.append(node);
+        if (node !== holder && !(skip && skip(node))) into.append(node);
       });
-      if (container.parentNode !== host) host.append(container);
+      if (holder.parentNode !== host) host.append(holder);
     }
     gather();
     new MutationObserver(gather).observe(host, {childList: true});

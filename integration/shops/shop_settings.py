@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from integration.extensions import db
 from integration.models import ShopSettings
-from integration.models.upsert import insert
+from integration.models.base import utcnow
+from integration.models.upsert import insert, upsert
 from integration.warehouses.setup_validation import InvalidError, boolean, integer, only_fields
 
 CHANNELS = ("shopify", "amazon")
@@ -61,3 +62,11 @@ def update_settings(shop_id: int, data: Mapping) -> ShopSettings:
         setattr(row, key, value)
     db.session.commit()
     return row
+
+
+def mark_storefront_seen(shop_id: int) -> None:
+    """The shop's storefront just called the app proxy: its block is live on a theme. Called on
+    the proxy's installed-shop cache miss (once per shop per few minutes), so the stamp is the
+    last time the storefront was seen, give or take that cache's lifetime. Commits."""
+    upsert(ShopSettings, {"shop_id": shop_id}, {"storefront_seen_at": utcnow()})
+    db.session.commit()

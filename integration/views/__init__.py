@@ -7,9 +7,12 @@ def register(app: Flask) -> None:
     from integration.views import (
         admin,
         amazon_connect,
+        amazon_orders,
         api,
         auth,
+        customer_account,
         health,
+        home_api,
         loyalty_api,
         metrics,
         notifications,
@@ -32,6 +35,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(warehouses_api.bp)
     app.register_blueprint(amazon_connect.bp)
+    app.register_blueprint(amazon_orders.bp)
+    app.register_blueprint(home_api.bp)
+    app.register_blueprint(customer_account.bp)
     app.register_blueprint(warehouses_page.page_bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notifications.api_bp)

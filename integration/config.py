@@ -47,6 +47,8 @@ MIN_METRICS_TOKEN = 16
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 # Shopify's App Bridge; a Shopify stand-in serves its own at the same path (see app_bridge_url).
 APP_BRIDGE_CDN = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
+# Polaris web components, loaded the same way (https://shopify.dev/docs/api/app-home/polaris-web-components).
+POLARIS_CDN = "https://cdn.shopify.com/shopifycloud/polaris.js"
 # A compressed schedule (demo, chaos test) still runs its slowest interval job within the hour's
 # first seconds; beyond this the intervals would all collapse to the one-second floor.
 MAX_CRON_SPEEDUP = 3600
@@ -131,6 +133,12 @@ class Config:
         tests against the emulator, never production) the stand-in the local admin serves."""
         origin = self.local_admin_origin
         return f"{origin}/shopifycloud/app-bridge.js" if origin else APP_BRIDGE_CDN
+
+    @property
+    def polaris_url(self) -> str:
+        """The Polaris web components script, from the same place as :attr:`app_bridge_url`."""
+        origin = self.local_admin_origin
+        return f"{origin}/shopifycloud/polaris.js" if origin else POLARIS_CDN
 
     @property
     def outbox_path(self) -> Path:

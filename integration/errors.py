@@ -17,19 +17,20 @@ JSON_PREFIXES = ("/api/", "/webhooks/", "/proxy/", "/healthz", "/metrics", "/aut
 class APIError(HTTPException):
     """Raise from a view to answer with a specific status, machine code and message."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, field: str | None = None) -> None:
         super().__init__(description=message)
         self.code = status
         self.error_code = code
+        self.field = field  # the form field at fault, so the admin can show the message beside it
 
 
 def wants_json() -> bool:
     return request.path.startswith(JSON_PREFIXES) or request.accept_mimetypes.best == "application/json"
 
 
-def error_response(status: int, code: str, message: str):
+def error_response(status: int, code: str, message: str, field: str | None = None):
     if wants_json():
-        response = jsonify(error={"code": code, "message": message})
+        response = jsonify(error={"code": code, "message": message, **({"field": field} if field else {})})
         response.status_code = status
         return response
     html = render_template("error.html", status=status, message=message, request_id=g.get("request_id"))
@@ -40,7 +41,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         code = getattr(exc, "error_code", None) or (exc.name or "error").lower().replace(" ", "_")
-        response = make_response(error_response(exc.code or 500, code, exc.description or exc.name))
+        response = make_response(error_response(exc.code or 500, code, exc.description or exc.name,
+                                                getattr(exc, "field", None)))
         # Keep what the exception adds (Allow on 405, Retry-After, App Bridge's retry header).
         for name, value in exc.get_headers():
             if name.lower() != "content-type":

@@ -5,7 +5,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from integration.views import (
-        admin,
+        admin_pages,
         amazon_connect,
         amazon_orders,
         api,
@@ -22,7 +22,6 @@ def register(app: Flask) -> None:
         start_page,
         warehouse_webhooks,
         warehouses_api,
-        warehouses_page,
         webhooks,
     )
 
@@ -31,14 +30,13 @@ def register(app: Flask) -> None:
     webhooks.install(app)  # POST /webhooks/shopify, in front of Flask (see the module)
     app.register_blueprint(warehouse_webhooks.bp)
     app.register_blueprint(auth.bp)
-    app.register_blueprint(admin.bp)
+    app.register_blueprint(admin_pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(warehouses_api.bp)
     app.register_blueprint(amazon_connect.bp)
     app.register_blueprint(amazon_orders.bp)
     app.register_blueprint(home_api.bp)
     app.register_blueprint(customer_account.bp)
-    app.register_blueprint(warehouses_page.page_bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notifications.api_bp)
     app.register_blueprint(proxy_track.bp)

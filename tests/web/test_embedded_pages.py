@@ -11,13 +11,13 @@ from sqlalchemy import select
 
 from connectors.shopify.signatures import query_hmac
 from integration import create_app
-from integration.config import APP_BRIDGE_CDN, Config
+from integration.config import APP_BRIDGE_CDN, POLARIS_CDN, Config
 from integration.extensions import db, queues
 from integration.models import Shop
 from tests.conftest import API_SECRET, make_config
 from tests.shopify_fixtures import SHOPIFY_SHOP
 
-PAGES = ["/admin", "/admin/warehouses"]
+PAGES = ["/admin", "/admin/warehouses", "/admin/orders"]
 APP_URL = "http://127.0.0.1:8000"
 
 
@@ -45,7 +45,8 @@ def test_against_the_emulator_pages_load_its_stand_in_and_may_be_framed_by_its_a
     html = r.get_data(as_text=True)
     assert f'<script src="{emulator.url}/shopifycloud/app-bridge.js"></script>' in html
     assert "cdn.shopify.com" not in html
-    assert '<meta name="shopify-api-key" content="test-api-key">' in html and "<ui-nav-menu>" in html
+    assert '<meta name="shopify-api-key" content="test-api-key">' in html and "<s-app-nav>" in html
+    assert f'<script src="{emulator.url}/shopifycloud/polaris.js"></script>' in html
     csp = r.headers["Content-Security-Policy"]
     assert f"frame-ancestors https://{SHOPIFY_SHOP} https://admin.shopify.com {emulator.url};" in csp
     bad = get(app, path, shop="evil.com")
@@ -71,6 +72,7 @@ def test_production_pages_never_reference_the_stand_in(tmp_path, database_url, r
         r = get(app, path)
         html = r.get_data(as_text=True)
         assert r.status_code == 200 and f'<script src="{APP_BRIDGE_CDN}"></script>' in html
+        assert f'<script src="{POLARIS_CDN}"></script>' in html
         assert shopify_emulator.url not in html and "127.0.0.1" not in html
         assert shopify_emulator.url not in r.headers["Content-Security-Policy"]
         db.session.remove()

@@ -109,18 +109,6 @@ def provider_api(monkeypatch):
     api.close()
 
 
-@pytest.fixture(autouse=True)
-def _blueprints(app):
-    """Register the blueprints when the app factory does not (yet)."""
-    from integration.views.warehouses_api import bp
-    from integration.views.warehouses_page import page_bp
-
-    if bp.name not in app.blueprints:
-        app.register_blueprint(bp)
-    if page_bp.name not in app.blueprints:
-        app.register_blueprint(page_bp)
-
-
 @pytest.fixture
 def shops(app):
     a, b = add_shop(SHOP_A), add_shop(SHOP_B)

@@ -21,6 +21,7 @@ def orders():
     page, limit = page_args()
     status = request.args.get("status") or None
     if status is not None and status not in order_list.STATES:
-        raise APIError(400, "invalid_status", f"status must be one of {', '.join(order_list.STATES)}")
-    result = paginate(order_list.orders_query(g.shop.id, status), page, limit)
-    return jsonify({**result, "items": [order_list.order_json(row) for row in result["items"]]})
+        raise APIError(400, "invalid_status", f"status must be one of {', '.join(order_list.STATES)}",
+                       field="status")
+    return jsonify(paginate(order_list.orders_query(g.shop.id, status), page, limit, scalars=False,
+                            to_json=order_list.order_json))

@@ -127,3 +127,23 @@ def test_the_amazon_page_lists_an_imported_order_with_its_confirmation_state(adm
     expect(row).to_contain_text("Not shipped yet")
     expect(app.locator("#orders-empty")).to_be_hidden()
     assert problems == []
+
+
+def test_a_test_notice_sent_from_home_goes_through_the_outbox_and_ticks_its_step(admin):
+    from playwright.sync_api import expect
+
+    stack, page, problems = admin
+    _open(stack, page)
+    stack.worker.run()  # the install's jobs: the catalog import and the shop's profile
+    shop = _installed_shop()
+    assert shop.email == f"owner@{SHOPIFY_SHOP}"  # the owner's address, from the shop's profile
+    app = _open(stack, page)
+    expect(app.locator("#step-test_notice")).to_have_attribute("data-done", "false")
+    app.locator("#test-send").click()
+    expect(page.locator("#toasts .toast-message")).to_have_text(f"Test notice queued for {shop.email}")
+    stack.worker.run()
+    sent = list(stack.app.config["NEARSTOCK"].outbox_path.glob("*.eml"))
+    assert len(sent) == 1 and shop.email.encode() in sent[0].read_bytes()
+    app = _open(stack, page)
+    expect(app.locator("#step-test_notice")).to_have_attribute("data-done", "true")
+    assert problems == []

@@ -3,6 +3,9 @@
 import {api, clearError, formatDateTime, formatNumber, h, showError, t, toast} from './nearstock.js';
 
 const ACTIVE_IMPORT = ['pending', 'running', 'processing'];
+// The languages notices are written in (integration/notices/render.py SUPPORTED_LOCALES).
+const NOTICE_LOCALES = ['en', 'de', 'fr', 'es', 'it', 'nl', 'ja', 'zh-CN'];
+const lang = document.documentElement.lang || 'en';
 
 /** An in-app link keeping the launch parameters an embedded page needs (shop, host, locale). */
 function pageHref(page) {
@@ -106,6 +109,7 @@ function renderHealth(health) {
 }
 
 let waitedForImport = 0;
+let followTimer = null;
 
 function renderImport(run) {
   document.getElementById('import').textContent = run
@@ -121,11 +125,15 @@ async function refresh() {
     renderHealth(home.health);
     document.getElementById('shop').textContent = t('shop_line', {domain: home.shop.domain,
                                                                   status: home.health.shopify.shop_status});
+    if (home.shop.email) {
+      document.getElementById('test-notice-to').textContent = t('test_to', {email: home.shop.email});
+    }
     const run = home.health.shopify.last_import;
     renderImport(run);
     clearError();
     // Follow an import in progress, and the first one, which starts just after the install.
-    if (run ? ACTIVE_IMPORT.includes(run.status) : ++waitedForImport <= 20) setTimeout(refresh, 3000);
+    clearTimeout(followTimer);
+    if (run ? ACTIVE_IMPORT.includes(run.status) : ++waitedForImport <= 20) followTimer = setTimeout(refresh, 3000);
   } catch (error) {
     showError(error.message);
   }
@@ -137,6 +145,62 @@ document.getElementById('reimport').addEventListener('click', async (event) => {
   try {
     await api('/api/imports', {method: 'POST'});
     toast(t('import_started'));
+    // -- test notice: one per click (the key makes a retried request the same notice) -------------
+
+const languageNames = new Intl.DisplayNames([lang], {type: 'language'});
+const localeSelect = document.getElementById('test-locale');
+localeSelect.replaceChildren(...NOTICE_LOCALES.map((code) => h('s-option', {
+  value: code, selected: code === lang || (code === 'zh-CN' && lang.startsWith('zh')),
+}, languageNames.of(code))));
+
+const fieldValue = (el) => el.value ?? el.querySelector('select')?.value ?? '';
+
+document.getElementById('test-send').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  button.setAttribute('loading', '');
+  try {
+    const {notification} = await api('/api/notifications/test', {method: 'POST', body: {
+      kind: fieldValue(document.getElementById('test-kind')) || 'shipped',
+      locale: fieldValue(localeSelect) || 'en',
+      key: crypto.randomUUID(),
+    }});
+    toast(t('test_sent', {email: notification.recipient}));
+    refresh();
+  } catch (error) {
+    toast(error.message, {isError: true});
+  } finally {
+    button.removeAttribute('loading');
+  }
+});
+
+refresh();
+  } catch (error) {
+    toast(error.message, {isError: true});
+  } finally {
+    button.removeAttribute('loading');
+  }
+});
+
+// -- test notice: one per click (the key makes a retried request the same notice) -------------
+
+const languageNames = new Intl.DisplayNames([lang], {type: 'language'});
+const localeSelect = document.getElementById('test-locale');
+localeSelect.replaceChildren(...NOTICE_LOCALES.map((code) => h('s-option', {
+  value: code, selected: code === lang || (code === 'zh-CN' && lang.startsWith('zh')),
+}, languageNames.of(code))));
+
+const fieldValue = (el) => el.value ?? el.querySelector('select')?.value ?? '';
+
+document.getElementById('test-send').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  button.setAttribute('loading', '');
+  try {
+    const {notification} = await api('/api/notifications/test', {method: 'POST', body: {
+      kind: fieldValue(document.getElementById('test-kind')) || 'shipped',
+      locale: fieldValue(localeSelect) || 'en',
+      key: crypto.randomUUID(),
+    }});
+    toast(t('test_sent', {email: notification.recipient}));
     refresh();
   } catch (error) {
     toast(error.message, {isError: true});

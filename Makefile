@@ -33,7 +33,7 @@ bench: $(VENV)/.installed-dev
 	@if [ -n "$(NAME)" ]; then \
 		$(PY) bench/$(NAME).py --quick; \
 	else \
-		for f in bench/*.py; do echo "== $$f"; $(PY) $$f --quick || exit 1; done; \
+		for f in bench/*.py; do grep -q '__main__' $$f || continue; echo "== $$f"; $(PY) $$f --quick || exit 1; done; \
 	fi
 
 migrate: $(VENV)/.installed

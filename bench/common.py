@@ -4,8 +4,10 @@ and the figures line every script ends with."""
 from __future__ import annotations
 
 import http.client
+import json
 import multiprocessing as mp
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -20,6 +22,9 @@ import psutil
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+LIGHTHOUSE = ROOT / "extensions" / "node_modules" / "lighthouse" / "cli" / "index.js"
+CHROMIUM_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-background-networking "
+                  "--disable-component-update --disable-sync --no-first-run")
 
 
 def make_app():
@@ -99,9 +104,9 @@ def embedded_redis_url():
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], *, workers: int = 2, threads: int = 8):
-    """Serve ``app_spec`` with gunicorn (gthread, keep-alive) on a free loopback port."""
-    port = free_port()
+def gunicorn(app_spec: str, env: dict[str, str], *, workers: int = 2, threads: int = 8, port: int | None = None):
+    """Serve ``app_spec`` with gunicorn (gthread, keep-alive) on ``port`` or a free loopback port."""
+    port = port or free_port()
     cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
            "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30",
            "--no-control-socket", "--log-level", "warning", app_spec]
@@ -221,3 +226,37 @@ def figures(**values) -> str:
     for key, value in values.items():
         parts.append(f"{key}={value:.3f}" if isinstance(value, float) else f"{key}={value}")
     return " ".join(parts)
+
+
+# -- Lighthouse ----------------------------------------------------------------------------------
+
+
+def chromium() -> str | None:
+    for name in (os.environ.get("CHROME_PATH"), "chromium", "chromium-browser", "google-chrome"):
+        if name and (found := shutil.which(name)):
+            return found
+    return None
+
+
+def lighthouse_missing() -> str | None:
+    """Why Lighthouse cannot run here, or None."""
+    if shutil.which("node") is None:
+        return "Node.js not installed"
+    if not LIGHTHOUSE.is_file():
+        return "Lighthouse not installed (npm ci --prefix extensions)"
+    if chromium() is None:
+        return "Chromium not installed (apt-get install -y chromium)"
+    return None
+
+
+def lighthouse_report(url: str, *extra: str, save_assets: Path | None = None) -> dict:
+    """Lighthouse's JSON report of ``url`` (performance only, headless Chromium); ``save_assets``
+    also keeps the trace, as ``<save_assets>-0.trace.json``."""
+    output = [f"--output-path={save_assets}.json", "--save-assets"] if save_assets else ["--output-path=stdout"]
+    cmd = ["node", str(LIGHTHOUSE), url, "--only-categories=performance", "--output=json", *output,
+           "--quiet", f"--chrome-flags={CHROMIUM_FLAGS}", "--max-wait-for-load=20000", *extra]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False,
+                            env={**os.environ, "CHROME_PATH": chromium() or ""})
+    if result.returncode != 0:
+        raise RuntimeError(f"lighthouse failed: {result.stderr[-500:]}")
+    return json.loads(Path(f"{save_assets}.json").read_text() if save_assets else result.stdout)

@@ -28,13 +28,10 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import multiprocessing as mp
 import os
 import random
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,15 +39,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ROOT, bench_env, embedded_redis_url, figures, gunicorn, prepare_database, server_rss_mb
+from bench.common import (
+    bench_env,
+    embedded_redis_url,
+    figures,
+    gunicorn,
+    lighthouse_missing,
+    lighthouse_report,
+    prepare_database,
+    server_rss_mb,
+)
 
 SECRET = "bench-secret"
 SHOP = "bench.myshopify.com"
 MARKETS = ("DE", "US", "FR", "JP", "GB")
 LOCALES = ("en", "de", "fr", "ja", "")
 TIMING_HEADER = "X-Bench-Server-Us"
-CHROMIUM_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-background-networking "
-                  "--disable-component-update --disable-sync --no-first-run")
 
 
 # -- the app as gunicorn serves it --------------------------------------------------------------------
@@ -228,33 +232,8 @@ def seed(config, emulator, products: int, per_product: int) -> tuple[list[str], 
 # -- Lighthouse --------------------------------------------------------------------------------------------
 
 
-def lighthouse_missing() -> str | None:
-    if shutil.which("node") is None:
-        return "Node.js not installed"
-    if not (ROOT / "extensions" / "node_modules" / "lighthouse" / "cli" / "index.js").is_file():
-        return "Lighthouse not installed (npm ci --prefix extensions)"
-    if chromium() is None:
-        return "Chromium not installed (apt-get install -y chromium)"
-    return None
-
-
-def chromium() -> str | None:
-    for name in (os.environ.get("CHROME_PATH"), "chromium", "chromium-browser", "google-chrome"):
-        if name and (found := shutil.which(name)):
-            return found
-    return None
-
-
 def lighthouse_score(url: str) -> float:
-    cmd = ["node", str(ROOT / "extensions" / "node_modules" / "lighthouse" / "cli" / "index.js"), url,
-           "--only-categories=performance", "--output=json", "--output-path=stdout", "--quiet",
-           f"--chrome-flags={CHROMIUM_FLAGS}", "--max-wait-for-load=20000"]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False,
-                            env={**os.environ, "CHROME_PATH": chromium() or ""})
-    if result.returncode != 0:
-        raise RuntimeError(f"lighthouse failed: {result.stderr[-500:]}")
-    report = json.loads(result.stdout)
-    return report["categories"]["performance"]["score"] * 100
+    return lighthouse_report(url)["categories"]["performance"]["score"] * 100
 
 
 def lighthouse(storefront_url: str, handle: str, runs: int) -> tuple[float, float, dict]:

@@ -170,6 +170,10 @@ def refresh_shop_id(shop_id: int, window: int) -> str:
     return f"storefront-all-{shop_id}-{window}"
 
 
+def refresh_shop_edit_id(shop_id: int, seq: int) -> str:
+    return f"storefront-all-{shop_id}-e{seq}"
+
+
 # -- ids: notices ----------------------------------------------------------------------------------
 
 def send_notification_id(notification_id: int, suffix: str = "") -> str:

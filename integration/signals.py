@@ -34,7 +34,8 @@ Who reacts to which signal, and which jobs each starts, is one table: :mod:`inte
     A 3PL account was connected and its warehouses imported (in the transaction that stores it).
 ``warehouse_settings_changed`` (shop_id)
     The merchant changed what routing and delivery promises read of a warehouse or an account
-    (country, transit, handling time, priority, active…), in the transaction that stores it.
+    (country, transit, handling time, priority, active…), or the shop's safety stock, channel
+    buffers or low-stock threshold, in the transaction that stores it.
 
 Receivers run synchronously, in the sender's thread and database transaction: what they write
 commits or rolls back with the sender's change, and an exception propagates to the sender (a

@@ -30,6 +30,7 @@ def refresh_statuses(shop_id: int) -> dict:
 @job
 def refresh_shop(shop_id: int) -> int:
     """Every live variant of the shop, queued for the next refresh (settings, texts, nightly)."""
+    cache.release_full_refresh(shop_id)  # an edit from now on queues another run
     storefront.refresh_all_later(shop_id)
     return shop_id
 

@@ -129,10 +129,10 @@ def smtp_server():
 
 def install(app) -> None:
     """The notices' blueprints (create_app registers them and wires the receivers already)."""
+    from integration.views import notices_api, proxy_track
     from integration.views import notifications as views
-    from integration.views import proxy_track
 
-    for blueprint in (views.bp, views.api_bp, proxy_track.bp):
+    for blueprint in (views.bp, notices_api.bp, proxy_track.bp):
         if blueprint.name not in app.blueprints:
             app.register_blueprint(blueprint)
 

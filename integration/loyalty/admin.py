@@ -1,5 +1,6 @@
-"""What people see of the program: a customer's own summary (storefront), a customer's ledger and
-manual adjustments (merchant), program totals (merchant); joining with a birthday (customer)."""
+"""What people see of the program: a customer's own summary (storefront), manual adjustments and
+program totals (merchant), joining with a birthday (customer). The merchant's member list and
+ledgers are in :mod:`integration.loyalty.customers`."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def _recent(model, account_id: int, limit: int, before: int | None = None) -> li
     return list(db.session.execute(query.order_by(model.id.desc()).limit(limit)).scalars())
 
 
-def _tier_progress(account: LoyaltyAccount, rules: domain.ProgramRules, now: datetime) -> dict:
+def tier_progress(account: LoyaltyAccount, rules: domain.ProgramRules, now: datetime) -> dict:
     current = rules.tier(account.tier_id)
     value = loyalty.qualifying(account.id, rules.tier_basis, now)
     upcoming = [t for t in rules.tiers if t.threshold > value and (current is None or t.threshold > current.threshold)]
@@ -85,7 +86,7 @@ def customer_view(shop_id: int, customer_id: str, *, currency: str | None = None
     if account is None:
         return out
     rewards = _recent(LoyaltyReward, account.id, 20)
-    out.update(_tier_progress(account, rules, now))
+    out.update(tier_progress(account, rules, now))
     out.update(balance=account.balance, birthday_set=account.birthday is not None,
                held=sum(r.points for r in rewards if r.status == RewardStatus.PENDING),
                rewards=[reward_json(r) for r in rewards],
@@ -119,37 +120,16 @@ def join(shop_id: int, customer_id: str, *, birthday: str | None = None, now: da
 # -- merchant -----------------------------------------------------------------------------------
 
 
-def ledger(shop_id: int, customer_id: str, *, before: int | None = None, limit: int = 50) -> dict | None:
-    account = loyalty.find_account(shop_id, customer_id)
-    if account is None:
-        return None
-    rules = load_rules(shop_id)
-    entries = _recent(LoyaltyEntry, account.id, limit, before)
-    reasons = {a.entry_id: a for a in db.session.execute(select(LoyaltyAdjustment).where(
-        LoyaltyAdjustment.entry_id.in_([e.id for e in entries]))).scalars()} if entries else {}
-    rows = []
-    for e in entries:
-        row = entry_json(e)
-        row["rule"] = e.rule
-        if e.id in reasons:
-            row["reason"], row["actor"] = reasons[e.id].reason, reasons[e.id].actor
-        rows.append(row)
-    return {
-        "customer_id": customer_id, "balance": account.balance, "lifetime_earned": account.lifetime_earned,
-        **_tier_progress(account, rules, utcnow()),
-        "entries": rows,
-        "next_before": entries[-1].id if len(entries) == limit else None,
-        "rewards": [reward_json(r) for r in _recent(LoyaltyReward, account.id, 50)],
-    }
-
-
 def adjust(shop_id: int, customer_id: str, points: object, reason: object, *, actor: str | None,
            request_key: str | None = None, now: datetime | None = None) -> dict:
     """A manual credit or debit with a required reason, logged with who made it; commits."""
     if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > MAX_ADJUST:
-        raise loyalty.LoyaltyError(400, "invalid_points", f"points must be a non-zero whole number up to {MAX_ADJUST}")
+        raise loyalty.LoyaltyError(422, "invalid_points",
+                                   f"points must be a whole number from -{MAX_ADJUST} to {MAX_ADJUST}, not 0",
+                                   field="points")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
-        raise loyalty.LoyaltyError(400, "reason_required", f"a reason of 1 to {MAX_REASON} characters is required")
+        raise loyalty.LoyaltyError(422, "reason_required", f"a reason of 1 to {MAX_REASON} characters is required",
+                                   field="reason")
     now = now or utcnow()
     rules = load_rules(shop_id)
     account_id = loyalty.ensure_account(shop_id, customer_id, rules=rules, now=now)

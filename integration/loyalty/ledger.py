@@ -50,9 +50,9 @@ CUSTOMER_GID = "gid://shopify/Customer/"
 
 
 class LoyaltyError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.field = status, code, message, field
 
 
 class InsufficientPointsError(LoyaltyError):

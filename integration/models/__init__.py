@@ -23,6 +23,7 @@ from integration.models.order import Order, OrderLine
 from integration.models.shipment import Shipment, TrackingEventRow
 from integration.models.shop import Shop, ShopStatus
 from integration.models.shop_settings import ShopSettings
+from integration.models.stock_daily import StockDaily
 from integration.models.stock_level import StockLevel
 from integration.models.storefront import (
     BackInStockSubscription,
@@ -68,6 +69,7 @@ __all__ = [
     "Shop",
     "ShopSettings",
     "ShopStatus",
+    "StockDaily",
     "StockLevel",
     "StockStatusText",
     "StorefrontSettings",

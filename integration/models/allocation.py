@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integration.models.base import Base, BigId, UTCDateTime, utcnow
@@ -19,6 +19,8 @@ class AllocationStatus:
 
 class Allocation(Base):
     __tablename__ = "allocations"
+    # (shop_id, sku): a SKU's daily sales per warehouse (the stock page's chart).
+    __table_args__ = (Index("ix_allocations_shop_id_sku", "shop_id", "sku"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)

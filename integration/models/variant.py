@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integration.models.base import Base, BigId, UTCDateTime, utcnow
@@ -12,7 +12,8 @@ from integration.models.base import Base, BigId, UTCDateTime, utcnow
 
 class Variant(Base):
     __tablename__ = "variants"
-    __table_args__ = (UniqueConstraint("shop_id", "shopify_id"),)
+    # (shop_id, sku): the stock page lists a shop's SKUs in order, a page at a time.
+    __table_args__ = (UniqueConstraint("shop_id", "shopify_id"), Index("ix_variants_shop_id_sku", "shop_id", "sku"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)

@@ -41,13 +41,19 @@ def message_id(notification_id: int) -> str:
     return f"<notice-{notification_id}.{digest}@{app_domain()}>"
 
 
-def branding_for(shop: Shop) -> rendering.Branding:
+def branding_for(shop: Shop, overrides: dict[str, Any] | None = None) -> rendering.Branding:
+    """The shop's branding; ``overrides`` (validated by :mod:`settings_input`): unsaved values a
+    preview shows in place of the saved ones (None: the default, as if cleared)."""
     s = notifications.settings_for(shop.id)
+    values = {name: getattr(s, name) for name in ("sender_name", "sender_email", "reply_to", "logo_url",
+                                                  "primary_color", "accent_color")}
+    values.update(overrides or {})
     shop_name = shop.name or shop.domain.split(".", 1)[0]
     return rendering.Branding.build(
-        shop_name=shop_name, sender_name=s.sender_name, sender_email=s.sender_email or f"no-reply@{app_domain()}",
-        reply_to=s.reply_to or shop.email, logo_url=s.logo_url, primary_color=s.primary_color,
-        accent_color=s.accent_color)
+        shop_name=shop_name, sender_name=values["sender_name"],
+        sender_email=values["sender_email"] or f"no-reply@{app_domain()}",
+        reply_to=values["reply_to"] or shop.email, logo_url=values["logo_url"],
+        primary_color=values["primary_color"], accent_color=values["accent_color"])
 
 
 def locale_for(n: Notification, shop: Shop) -> str | None:

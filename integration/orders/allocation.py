@@ -36,6 +36,7 @@ from integration.models import (
 from integration.models.base import utcnow
 from integration.shops.alerts import raise_alert
 from integration.shops.shop_settings import get_settings
+from integration.stock.daily import record_levels
 from integration.stock.push import ledger_changed
 
 log = structlog.get_logger(__name__)
@@ -154,6 +155,7 @@ def _reserve(plan: RoutingPlan, safety: int) -> None:
         ).rowcount
         if not took:
             raise ReservationConflictError(f"{sku} at warehouse {warehouse_id}")
+    record_levels(totals)
 
 
 def _record(order: Order, plan: RoutingPlan) -> list[int]:
@@ -228,6 +230,7 @@ def release_outbound(outbound_id: int, *, commit: bool = True) -> int:
                 update(StockLevel).where(StockLevel.warehouse_id == a.warehouse_id, StockLevel.sku == a.sku)
                 .values(reserved=StockLevel.reserved - a.quantity)
             )
+    record_levels((a.warehouse_id, a.sku) for a in allocations)
     if allocations:
         ledger_changed(allocations[0].shop_id, {a.sku for a in allocations})
     if outbound is not None:

@@ -27,6 +27,7 @@ from integration.models import (
 )
 from integration.models.base import utcnow
 from integration.models.upsert import insert
+from integration.stock.daily import record_levels
 from integration.stock.push import ledger_changed
 
 log = structlog.get_logger(__name__)
@@ -93,6 +94,7 @@ def _consume(outbound: OutboundOrder) -> None:
                 .values(reserved=StockLevel.reserved - a.quantity,
                         on_hand=_floor_zero(StockLevel.on_hand - a.quantity), on_hand_as_of=now)
             )
+    record_levels((a.warehouse_id, a.sku) for a in allocations)
 
 
 def _floor_zero(expr):

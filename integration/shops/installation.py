@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import structlog
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connectors.errors import AuthError
@@ -69,11 +70,16 @@ def store_tokens(domain: str, tokens: TokenSet, *, installing: bool = False, ane
     }
     shop = db.session.execute(select(Shop).where(Shop.domain == domain)).scalar_one_or_none()
     if shop is None:
-        shop = Shop(domain=domain, **values)
-        db.session.add(shop)
-    else:
-        for key, value in values.items():
-            setattr(shop, key, value)
+        try:
+            with db.session.begin_nested():
+                shop = Shop(domain=domain, **values)
+                db.session.add(shop)
+        except IntegrityError:
+            # The admin's first load fires several requests at once, each exchanging its own
+            # session token: one of them inserted the shop first, so this one updates that row.
+            shop = db.session.execute(select(Shop).where(Shop.domain == domain)).scalar_one()
+    for key, value in values.items():
+        setattr(shop, key, value)
     installed = installing or anew or shop.status != ShopStatus.INSTALLED
     if installed:
         if anew or shop.status != ShopStatus.INSTALLED:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 
+from integration import signals
 from integration.extensions import db
 from integration.models import ShopSettings
 from integration.models.base import utcnow
@@ -20,6 +21,8 @@ CHANNELS = ("shopify", "amazon")
 NOTICE_SENDERS = ("nearstock", "shopify")
 MAX_UNITS = 1_000_000
 
+# What the storefront status reads: what is available, and from how many units it is "low".
+STOREFRONT_FIELDS = frozenset({"safety_stock", "channel_buffers", "low_stock_threshold"})
 SETTINGS_FIELDS = ("split_orders", "safety_stock", "channel_buffers", "customer_notices_by", "low_stock_threshold")
 
 
@@ -60,6 +63,8 @@ def update_settings(shop_id: int, data: Mapping) -> ShopSettings:
                              .execution_options(populate_existing=True)).scalar_one()
     for key, value in changes.items():
         setattr(row, key, value)
+    if changes.keys() & STOREFRONT_FIELDS:
+        signals.warehouse_settings_changed(shop_id)  # the storefront's statuses are worked out again
     db.session.commit()
     return row
 

@@ -73,12 +73,21 @@ def location(account_id: int, marketplace_id: str) -> str:
     return f"{account_id}:{marketplace_id}"
 
 
+def mfn_quantity(counts: Iterable[tuple[int, int]], safety: int, buffer: int) -> int:
+    """The MFN quantity from the (on_hand, reserved) of one SKU at each selling warehouse."""
+    return max(0, sum(max(0, on_hand - reserved - safety) for on_hand, reserved in counts) - buffer)
+
+
+def sells_on_amazon(provider: str, warehouse_active: bool, account_active: bool) -> bool:
+    return warehouse_active and account_active and provider != FBA_PROVIDER
+
+
 def mfn_quantities(shop_id: int, skus: Sequence[str]) -> dict[str, int]:
     """sku -> MFN quantity from the ledger (0 for a SKU no selling warehouse holds)."""
     settings = db.session.execute(select(ShopSettings).where(ShopSettings.shop_id == shop_id)).scalar_one_or_none()
     safety = max(0, settings.safety_stock or 0) if settings else 0
     buffer = max(0, int((settings.channel_buffers or {}).get(CHANNEL, 0) or 0)) if settings else 0
-    totals = dict.fromkeys(skus, 0)
+    counts: dict[str, list[tuple[int, int]]] = {sku: [] for sku in skus}
     for part in chunks(skus, SQL_CHUNK):
         rows = db.session.execute(
             select(StockLevel.sku, StockLevel.on_hand, StockLevel.reserved)
@@ -88,8 +97,8 @@ def mfn_quantities(shop_id: int, skus: Sequence[str]) -> dict[str, int]:
                    WarehouseAccount.provider != FBA_PROVIDER, StockLevel.sku.in_(part))
         ).all()
         for sku, on_hand, reserved in rows:
-            totals[sku] += max(0, on_hand - reserved - safety)
-    return {sku: max(0, total - buffer) for sku, total in totals.items()}
+            counts[sku].append((on_hand, reserved))
+    return {sku: mfn_quantity(pairs, safety, buffer) for sku, pairs in counts.items()}
 
 
 def known_skus(shop_id: int) -> list[str]:

@@ -35,6 +35,7 @@ from integration.models.base import utcnow
 from integration.models.integration_log import EXCERPT_CHARS
 from integration.models.upsert import insert
 from integration.shops.alerts import raise_alert
+from integration.stock.daily import record_levels
 from integration.stock.push import ledger_changed
 from integration.stock.targets import shop_variants
 
@@ -87,6 +88,7 @@ def apply_stock(warehouse_id: int, records: Iterable[StockRecord], *, as_of: dat
     result = ApplyResult()
     for chunk in chunks(records, CHUNK):
         _apply_chunk(warehouse, chunk, as_of, result)
+    record_levels((warehouse.id, sku) for sku in result.changed)
     _report_rejections(warehouse.shop_id, warehouse.account_id, result.rejected, warehouse=warehouse)
     ledger_changed(warehouse.shop_id, result.changed, push=push)
     log.info("stock.applied", warehouse_id=warehouse_id, changed=len(result.changed), written=result.written,

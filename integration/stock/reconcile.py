@@ -35,6 +35,7 @@ from integration.extensions import db
 from integration.models import Shop, ShopStatus, StockLevel, Warehouse, WarehouseAccount
 from integration.models.base import utcnow
 from integration.shops.shopify_client import store_for
+from integration.stock.daily import record_levels
 from integration.stock.ledger import apply_stock
 from integration.stock.push import PushStats, ledger_changed, record_channel_stock, send, shop_lock
 from integration.stock.targets import Planned, StockContext, channel_rows, targets_for
@@ -216,6 +217,7 @@ def _zero_unreported(warehouse: Warehouse, oldest: datetime, rejected: set, page
                 before = {r.sku: r.on_hand for r in rows}
                 for sku in done:
                     log.info("stock.reconcile.ledger_zeroed", warehouse=warehouse.code, sku=sku, before=before[sku])
+            record_levels((warehouse.id, sku) for sku in done)
             ledger_changed(warehouse.shop_id, done, push=False)
         db.session.commit()
 

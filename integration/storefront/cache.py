@@ -16,6 +16,8 @@ Keys (shop-scoped ones carry the domain, so ``shop/redact`` deletes them with th
     The coalescing of status refreshes: SKUs (``s:<sku>``) and variants (``v:<id>``) waiting for
     the shop's next refresh job, the flag that one is queued, the job sequence, the job lock, the
     budget of cache misses that may trigger a refresh (so random ids cannot flood the queue).
+``nearstock:sf:{<shop_id>}:all-pending`` / ``:all-seq``
+    The same for refreshes of every variant after a settings or wording change.
 """
 
 from __future__ import annotations
@@ -129,6 +131,20 @@ def mark_dirty(shop_id: int, skus: Iterable[str] = (), variant_ids: Iterable[str
     queues.enqueue_in(COALESCE_SECONDS, "sync", job_catalog.REFRESH_STATUSES, shop_id,
                       job_id=job_catalog.refresh_statuses_id(shop_id, seq))
     return True
+
+
+def claim_full_refresh(shop_id: int) -> int | None:
+    """A settings or wording change wants every variant refreshed: the sequence number of a new
+    refresh job to enqueue, or None when one is queued and not started yet (it will read this
+    change). The job calls :func:`release_full_refresh` first, so a change made while it runs gets
+    a job of its own."""
+    if not redis.client.set(_shop_key(shop_id, "all-pending"), "1", nx=True, ex=PENDING_TTL):
+        return None
+    return redis.client.incr(_shop_key(shop_id, "all-seq"))
+
+
+def release_full_refresh(shop_id: int) -> None:
+    redis.client.delete(_shop_key(shop_id, "all-pending"))
 
 
 def clear_pending(shop_id: int) -> None:

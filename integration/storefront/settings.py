@@ -3,7 +3,6 @@ the status texts; every change refreshes every status of the shop after the comm
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from integration.extensions import db, queues
 from integration.models.base import utcnow
 from integration.models.storefront import StockStatusText, StorefrontSettings
 from integration.models.upsert import insert
+from integration.storefront import cache
 from integration.storefront.texts import resolve_locale, validate_override
 
 
@@ -75,7 +75,10 @@ def set_text(shop_id: int, locale: str, key: str, template: str | None) -> None:
 
 
 def queue_full_refresh(shop_id: int) -> None:
-    """After a settings or wording change: every status of the shop, recomputed by a job (a
-    burst of edits within ten seconds is one job)."""
-    queues.enqueue("sync", job_catalog.REFRESH_SHOP, shop_id,
-                   job_id=job_catalog.refresh_shop_id(shop_id, int(time.time() // 10)), unique=True)
+    """After a settings or wording change: every status of the shop, recomputed by a job (edits
+    made while that job waits share it; one made after it started gets its own, so the last
+    edit always reaches the storefront)."""
+    seq = cache.claim_full_refresh(shop_id)
+    if seq is not None:
+        queues.enqueue("sync", job_catalog.REFRESH_SHOP, shop_id,
+                       job_id=job_catalog.refresh_shop_edit_id(shop_id, seq), unique=True)

@@ -11,15 +11,19 @@ def register(app: Flask) -> None:
         api,
         auth,
         customer_account,
+        feedback_api,
         health,
         home_api,
         loyalty_api,
         metrics,
+        notices_api,
         notifications,
         proxy_loyalty,
         proxy_stock,
         proxy_track,
         start_page,
+        stock_api,
+        storefront_api,
         warehouse_webhooks,
         warehouses_api,
         webhooks,
@@ -38,9 +42,12 @@ def register(app: Flask) -> None:
     app.register_blueprint(home_api.bp)
     app.register_blueprint(customer_account.bp)
     app.register_blueprint(notifications.bp)
-    app.register_blueprint(notifications.api_bp)
+    app.register_blueprint(notices_api.bp)
     app.register_blueprint(proxy_track.bp)
     app.register_blueprint(proxy_stock.bp)
     app.register_blueprint(loyalty_api.bp)
+    app.register_blueprint(stock_api.bp)
+    app.register_blueprint(storefront_api.bp)
+    app.register_blueprint(feedback_api.bp)
     app.register_blueprint(proxy_loyalty.bp)
     app.register_blueprint(start_page.bp)  # development only (404 in production)

@@ -36,6 +36,6 @@ for _path, _name in PAGES.items():
     bp.add_url_rule(_path, view_func=_page_view(_name))
 
 
-@bp.get("/admin/orders/<int:order_id>")
+@bp.get("/admin/orders/<id:order_id>")
 def order(order_id: int):
     return render_embedded("admin/order.html", page="orders", order_id=order_id)

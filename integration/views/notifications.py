@@ -3,9 +3,8 @@
 * ``bp`` (no session): template previews with sample data and the development outbox mailbox
   (outside production, for a client on this machine only), and the customer's one-click
   unsubscribe and delivery-rating pages (authorised by their signed token).
-* ``api_bp`` (``/api/notifications``, App Bridge session): the template list, previews with the
-  shop's own branding, the shop's recent notices (failures shown to the merchant), settings,
-  retry of a failed notice.
+
+The merchant's API (``/api/notifications``, App Bridge session) is :mod:`integration.views.notices_api`.
 """
 
 from __future__ import annotations
@@ -14,26 +13,18 @@ import re
 from email import policy
 from email.parser import BytesParser
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from markupsafe import escape
-from sqlalchemy import select
 
-from integration.errors import APIError
 from integration.extensions import db
 from integration.models import Order, Shop
-from integration.models.base import utcnow
-from integration.models.notification import Notification, NotificationStatus
-from integration.notices import compose, links, samples
+from integration.notices import links, samples
 from integration.notices import outbox as notifications
 from integration.notices import render as rendering
 from integration.views.local_client import development_only
-from integration.views.request_body import read_json_object
-from integration.views.session_auth import require_session
 
 bp = Blueprint("notifications", __name__)
-api_bp = Blueprint("notifications_api", __name__, url_prefix="/api/notifications")
 
-MAX_SETTINGS_BODY = 64 * 1024
 _EML = re.compile(r"^[A-Za-z0-9._-]{1,200}\.eml$")
 # Previews and outbox messages are shown as-is: no scripts, no framing by others.
 _PREVIEW_CSP = "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
@@ -46,31 +37,36 @@ def _html(body: str, status: int = 200, csp: str = _PREVIEW_CSP) -> Response:
     return response
 
 
-def _check_kind(kind: str) -> None:
+def check_kind(kind: str) -> None:
     if kind not in notifications.KINDS:
         abort(404)
 
 
-def _preview(kind: str, branding: rendering.Branding) -> Response:
+def preview_response(kind: str, branding: rendering.Branding) -> Response:
+    """One kind rendered with sample data: ``?locale=``, ``?variant=``, ``?part=text|json``."""
     variant = request.args.get("variant") or None
     if variant is not None and variant not in samples.variants(kind):
         abort(404)
     locale = rendering.negotiate(request.args.get("locale"))
     rendered = rendering.render(kind, samples.sample_context(kind, variant), locale=locale, branding=branding,
                                 links=samples.SAMPLE_LINKS, country="DE")
-    if request.args.get("part") == "text":
+    part = request.args.get("part")
+    if part == "text":
         return Response(rendered.text, mimetype="text/plain")
+    if part == "json":  # the admin page: the subject in that language, the HTML for its sandboxed frame
+        return jsonify(kind=kind, locale=rendered.lang, subject=rendered.subject, html=rendered.html,
+                       text=rendered.text)
     return _html(rendered.html)
 
 
 @bp.get("/admin/notifications/preview/<kind>")
 @development_only  # the previews and the outbox (customers' mail): see local_client
 def preview(kind: str):
-    _check_kind(kind)
-    return _preview(kind, rendering.SAMPLE_BRANDING)
+    check_kind(kind)
+    return preview_response(kind, rendering.SAMPLE_BRANDING)
 
 
-def _templates_json() -> list[dict]:
+def templates_json() -> list[dict]:
     out = []
     for kind in notifications.KINDS:
         for variant in samples.variants(kind):
@@ -184,88 +180,3 @@ def feedback():
                                                                  "order_name": order.name},
                                         locale=data.get("l") or order.locale)
     return _html(html, csp="default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
-
-
-# -- admin API ------------------------------------------------------------------------------------------------
-
-
-@api_bp.get("/templates")
-@require_session
-def templates():
-    return jsonify(templates=_templates_json(), locales=list(rendering.SUPPORTED_LOCALES))
-
-
-@api_bp.get("/preview/<kind>")
-@require_session
-def shop_preview(kind: str):
-    _check_kind(kind)
-    return _preview(kind, compose.branding_for(g.shop))
-
-
-def _notification_json(n: Notification) -> dict:
-    return {"id": n.id, "kind": n.kind, "subject": n.subject, "recipient": n.recipient, "status": n.status,
-            "locale": n.locale, "attempts": n.attempts, "error_kind": n.error_kind, "last_error": n.last_error,
-            "provider_message_id": n.provider_message_id, "created_at": n.created_at.isoformat(),
-            "sent_at": n.sent_at.isoformat() if n.sent_at else None}
-
-
-@api_bp.get("")
-@require_session
-def recent():
-    query = select(Notification).where(Notification.shop_id == g.shop.id)
-    status = request.args.get("status")
-    if status:
-        query = query.where(Notification.status == status)
-    rows = db.session.execute(query.order_by(Notification.id.desc()).limit(200)).scalars()
-    return jsonify(notifications=[_notification_json(n) for n in rows])
-
-
-@api_bp.post("/<id:notification_id>/retry")
-@require_session
-def retry(notification_id: int):
-    n = db.session.get(Notification, notification_id)
-    if n is None or n.shop_id != g.shop.id:
-        raise APIError(404, "not_found", "no such notification")
-    if n.status != NotificationStatus.FAILED:
-        raise APIError(409, "not_failed", "only failed notifications can be retried")
-    n.status, n.attempts, n.error_kind, n.last_error, n.updated_at = NotificationStatus.QUEUED, 0, None, None, utcnow()
-    db.session.commit()
-    notifications.schedule_send(n.id, suffix=f"-manual-{int(utcnow().timestamp())}")
-    return jsonify(_notification_json(n)), 202
-
-
-_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
-
-
-@api_bp.get("/settings")
-@require_session
-def get_settings():
-    s = notifications.settings_for(g.shop.id)
-    return jsonify({**{name: getattr(s, name) for name in notifications.SETTINGS_FIELDS},
-                    "kinds": list(notifications.KINDS)})
-
-
-@api_bp.put("/settings")
-@require_session
-def put_settings():
-    body = read_json_object(MAX_SETTINGS_BODY)
-    values = {k: v for k, v in body.items() if k in notifications.SETTINGS_FIELDS}
-    for key in ("primary_color", "accent_color"):
-        if key in values and not (isinstance(values[key], str) and _COLOR.match(values[key])):
-            raise APIError(422, "invalid_color", f"{key} must be a hex colour like #1f6feb")
-    if "disabled_kinds" in values and (not isinstance(values["disabled_kinds"], list)
-                                       or set(values["disabled_kinds"]) - set(notifications.KINDS)):
-        raise APIError(422, "invalid_kinds", "disabled_kinds must list known kinds")
-    for key in ("sender_email", "reply_to"):
-        if values.get(key) and notifications.normalize_email(values[key]) is None:
-            raise APIError(422, "invalid_email", f"{key} is not an e-mail address")
-    if values.get("logo_url") and not re.match(r"^https://[^\s\"'<>]+$", str(values["logo_url"])):
-        raise APIError(422, "invalid_logo_url", "logo_url must be an https URL")
-    for key, low, high in (("quiet_days", 1, 60), ("send_rate_per_minute", 1, 100000)):
-        if key in values and not (isinstance(values[key], int) and low <= values[key] <= high):
-            raise APIError(422, "invalid_number", f"{key} must be between {low} and {high}")
-    if "exception_actions" in values and not isinstance(values["exception_actions"], dict):
-        raise APIError(422, "invalid_actions", "exception_actions must be an object")
-    notifications.update_settings(g.shop.id, values)
-    db.session.commit()
-    return get_settings()

@@ -16,11 +16,13 @@ from integration.models import Alert, RoutingRule, ShopSettings, Warehouse, Ware
 from integration.orders import overview
 from integration.shops import shop_settings
 from integration.shops.alerts import open_alerts
+from integration.views.admin_i18n import admin_locale
 from integration.views.request_body import read_json_object
 from integration.views.session_auth import require_session
 from integration.warehouses import accounts as warehouse_accounts
-from integration.warehouses import connect_form, location_suggestions, routing_rules
+from integration.warehouses import connect_form, location_suggestions, routing_rules, transit_times
 from integration.warehouses import settings as warehouse_settings
+from integration.warehouses.countries import country_options
 from integration.warehouses.setup_validation import InvalidError, SetupError
 
 bp = Blueprint("warehouses_api", __name__, url_prefix="/api")
@@ -42,6 +44,11 @@ def _setup_error(exc: SetupError):
 
 def _allow_any_endpoint() -> bool:
     return not current_app.config["NEARSTOCK"].is_production
+
+
+def _locale() -> str:
+    """The admin's language: the page's module sends it as Accept-Language (``?locale=`` wins)."""
+    return admin_locale(request.args.get("locale") or request.headers.get("Accept-Language"))
 
 
 def _iso(value):
@@ -69,7 +76,8 @@ def warehouse_json(w: Warehouse) -> dict:
     return {
         "id": w.id, "account_id": w.account_id, "code": w.code, "name": w.name,
         "location_shopify_id": w.location_shopify_id, "country_code": w.country_code or None, "region": w.region,
-        "handling_hours": w.handling_hours, "transit_days": w.transit_days or {}, "priority": w.priority,
+        "handling_hours": w.handling_hours, "transit_days": w.transit_days or {},
+        "transit_rows": transit_times.rows(w.transit_days), "priority": w.priority,
         "active": w.active, "updated_at": _iso(w.updated_at),
     }
 
@@ -101,6 +109,26 @@ def accounts():
     if sandbox:
         out["sandbox"] = sandbox
     return jsonify(out)
+
+
+@bp.get("/warehouse-providers")
+@require_session
+def warehouse_providers():
+    """The connect form: each provider's labelled credential fields (English; the page's strings
+    translate them)."""
+    config = current_app.config["NEARSTOCK"]
+    out = {"providers": connect_form.providers(config, g.shop.id)}
+    sandbox = connect_form.sandbox(config)
+    if sandbox:
+        out["sandbox"] = sandbox
+    return jsonify(out)
+
+
+@bp.get("/countries")
+@require_session
+def countries():
+    """The country picker's list, named and sorted in the admin's language."""
+    return jsonify(countries=[{"code": code, "name": name} for code, name in country_options(_locale())])
 
 
 @bp.post("/warehouse-accounts")

@@ -18,7 +18,7 @@ from integration.domain.warehousing import WarehouseSite
 from integration.extensions import db
 from integration.models import Allocation, OutboundOrder, Warehouse, WarehouseAccount
 from integration.models.upsert import insert
-from integration.warehouses import fba_link
+from integration.warehouses import credential_fields, fba_link
 from integration.warehouses.credentials import credentials, endpoint, list_sites
 from integration.warehouses.providers import provider_names
 from integration.warehouses.setup_validation import (
@@ -62,10 +62,15 @@ def create_account(shop_id: int, data: Mapping, *, allow_any_endpoint: bool) -> 
     if provider not in provider_names():
         raise InvalidError("provider", f"must be one of {', '.join(provider_names())}")
     name = short_text(data.get("name"), "name", 255) or provider
+    if isinstance(data.get("credentials"), Mapping) and not data["credentials"]:
+        credential_fields.check_required(provider, {})  # names the first field the provider needs
     creds = credentials(data.get("credentials"))
     url = endpoint(data.get("endpoint"), provider, allow_any=allow_any_endpoint)
     if provider == fba_link.PROVIDER:
         creds = fba_link.link_credentials(shop_id, creds, url)
+    else:
+        credential_fields.check_values(provider, creds)
+        credential_fields.check_required(provider, creds)
     active = boolean(data.get("active", True), "active")
     sites = list_sites(shop_id, provider, creds, url, account_key=f"new-{shop_id}")
     account = WarehouseAccount(shop_id=shop_id, provider=provider, name=name, credentials=json.dumps(creds),
@@ -98,6 +103,9 @@ def update_account(shop_id: int, account_id: int, data: Mapping, *, allow_any_en
             raise InvalidError("credentials", "must be an object")
         merged = {**creds, **{k: v for k, v in given.items() if v is not None}}
         creds = credentials({k: v for k, v in merged.items() if not (k in given and given[k] is None)})
+        if account.provider != fba_link.PROVIDER:  # (an FBA link is checked whole below)
+            credential_fields.check_values(account.provider, {k: creds[k] for k in given if k in creds})
+            credential_fields.check_required(account.provider, creds)
         changes["credentials"] = json.dumps(creds)
     if "endpoint" in data:
         changes["endpoint"] = endpoint(data["endpoint"], account.provider, allow_any=allow_any_endpoint)

@@ -23,8 +23,8 @@ from integration.warehouses.setup_validation import (
     integer,
     only_fields,
     short_text,
-    transit_days,
 )
+from integration.warehouses.transit_times import parse as parse_transit_days
 
 WAREHOUSE_FIELDS = ("name", "location_shopify_id", "country_code", "region", "handling_hours", "transit_days",
                     "priority", "active")
@@ -52,7 +52,7 @@ def update_warehouse(shop_id: int, warehouse_id: int, data: Mapping) -> Warehous
     if "handling_hours" in data:
         changes["handling_hours"] = integer(data["handling_hours"], "handling_hours", 1, 720)
     if "transit_days" in data:
-        changes["transit_days"] = transit_days(data["transit_days"])
+        changes["transit_days"] = parse_transit_days(data["transit_days"])
     if "priority" in data:
         changes["priority"] = integer(data["priority"], "priority", 0, 1000)
     if "active" in data:

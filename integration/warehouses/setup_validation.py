@@ -13,20 +13,8 @@ from collections.abc import Mapping
 from sqlalchemy import select
 
 from integration.extensions import db
+from integration.warehouses.countries import COUNTRIES
 
-# ISO 3166-1 alpha-2, plus XK (Kosovo), which Shopify and carriers use.
-_ISO_3166 = (
-    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY "
-    "BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK "
-    "FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR "
-    "IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK "
-    "ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM "
-    "PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF "
-    "TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW"
-)
-COUNTRIES = frozenset(_ISO_3166.split())
-MAX_TRANSIT_ENTRIES = 250
-MAX_TRANSIT_DAYS = 365
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and newlines allowed (PEM keys)
 
 
@@ -113,22 +101,3 @@ def country(value, field: str = "country_code", *, required: bool = True) -> str
     if not isinstance(value, str) or value.strip().upper() not in COUNTRIES:
         raise InvalidError(field, "must be an ISO 3166-1 alpha-2 country code such as DE or US")
     return value.strip().upper()
-
-
-def transit_days(value, field: str = "transit_days") -> dict[str, list[int]]:
-    """``{"DE": [1, 3], "*": [5, 10]}``: business days [min, max] per destination, "*" for any other."""
-    if not isinstance(value, Mapping):
-        raise InvalidError(field, 'must be an object such as {"DE": [1, 3], "*": [5, 10]}')
-    if len(value) > MAX_TRANSIT_ENTRIES:
-        raise InvalidError(field, f"at most {MAX_TRANSIT_ENTRIES} destinations")
-    out: dict[str, list[int]] = {}
-    for key, days in value.items():
-        dest = "*" if key == "*" else country(key, f"{field}.{str(key)[:8]}")
-        where = f"{field}.{dest}"
-        if not isinstance(days, list | tuple) or len(days) != 2:
-            raise InvalidError(where, "must be [min, max] business days")
-        low, high = (integer(d, where, 0, MAX_TRANSIT_DAYS) for d in days)
-        if low > high:
-            raise InvalidError(where, "min must not exceed max")
-        out[dest] = [low, high]
-    return out

@@ -10,6 +10,7 @@ Shopify's admin loads an embedded app.
                                                      fill the test-order form) and products (stock
                                                      per location)
     GET  /shopifycloud/app-bridge.js                 the App Bridge stand-in (the CDN's path)
+    GET  /shopifycloud/polaris.js                    the strict Polaris web components stand-in
 
 Like admin.shopify.com/store/<handle>/apps/<app>/<path>, the frame loads the app's URL plus the
 path with ``embedded=1``, ``host`` (base64 of ``admin.shopify.com/store/<handle>``), ``shop``,
@@ -20,17 +21,21 @@ is Shopify-managed: the merchant approves it here, then the app's first load exc
 
 The framed app talks to this page by ``postMessage`` through the stand-in
 (``static/app-bridge.js``): session tokens for ``shopify.idToken()`` and the ``fetch`` it
-authenticates, toasts, the ``ui-nav-menu`` items, the address bar and top-level navigation. The
-page (``static/admin.js``) answers only its own frame, and only from the app's origin.
+authenticates, toasts, the ``<s-app-nav>`` items, the ``<ui-title-bar>``, the contextual save bar,
+the loading bar, the address bar and top-level navigation. The page (``static/admin.js``) answers
+only its own frame, and only from the app's origin. ``/shopifycloud/polaris.js`` is the strict
+Polaris stand-in (``static/polaris*.js``, checked against ``static/polaris-elements.json``).
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import jwt
@@ -277,4 +282,26 @@ def register(app: Flask, emulator) -> AdminFrame:
         response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
         return response
 
+    @app.get("/shopifycloud/polaris.js", endpoint="polaris_standin")
+    def polaris():
+        response = Response(polaris_script(), content_type="text/javascript; charset=utf-8")
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+        return response
+
     return frame
+
+
+POLARIS_PARTS = ("polaris.js", "polaris-controls.js", "polaris-overlays.js")
+
+
+def polaris_script() -> str:
+    """The Polaris stand-in as one script, like the CDN's: its parts, with the vendored schema
+    (static/polaris-elements.json) in place of polaris.js' ``/*SCHEMA*/null``, so the strict
+    checks run from the first element on, with no request the app's CSP might refuse."""
+    static = Path(__file__).resolve().parent / STATIC
+    schema = json.loads((static / "polaris-elements.json").read_text(encoding="utf-8"))
+    schema = json.dumps(schema, separators=(",", ":"))
+    parts = [(static / name).read_text(encoding="utf-8") for name in POLARIS_PARTS]
+    parts[0] = parts[0].replace("/*SCHEMA*/null", schema, 1)
+    return "\n".join(parts)

@@ -2,10 +2,12 @@
 
 The chain is the real one: the merchant approves the install in the admin -> the admin frames the
 app's URL with signed launch parameters and an ID token -> the app exchanges that token for an
-offline token (Shopify-managed install) -> the app's page loads the App Bridge stand-in, whose
-fetch adds a session token the app verifies -> its toasts, navigation menu and address bar show in
-the admin. Then the store's own admin places a test order whose webhook reaches the app. Skips
-when Chromium or Playwright is missing (see test_storefront_browser).
+offline token (Shopify-managed install) -> the app's page loads the App Bridge and Polaris
+stand-ins (the Polaris one reports any element or attribute Polaris does not have: a console
+error, so a failure here), App Bridge's fetch adds a session token the app verifies -> its toasts,
+navigation (s-app-nav) and address bar show in the admin. Then the store's own admin places a
+test order whose webhook reaches the app. Skips when Chromium or Playwright is missing (see
+test_storefront_browser).
 """
 
 from __future__ import annotations
@@ -62,10 +64,13 @@ def test_install_from_the_admin_then_the_app_calls_its_api_with_session_tokens(a
     assert (claims["iss"], claims["dest"]) == (f"https://{SHOPIFY_SHOP}/admin", f"https://{SHOPIFY_SHOP}")
     assert claims["exp"] - claims["iat"] == 60
 
-    # The admin's address bar follows the app; its ui-nav-menu items are in the admin's navigation.
+    # The admin's address bar follows the app; its <s-app-nav> links are the admin's navigation:
+    # the rel="home" one is the app's own link (Home), the others are listed under it.
     expect(page).to_have_url(f"{stack.admin_url}/admin")
-    nav = page.locator("#app-nav a")
-    expect(nav).to_have_text(["Warehouses"])
+    expect(page.locator("#app-link")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#app-nav a")).to_have_text(
+        ["Orders", "Stock", "Warehouses", "Storefront", "Notices", "Loyalty", "Feedback", "Amazon"])
+    nav = page.locator("#app-nav a", has_text="Warehouses")
 
     # A toast shown by the app appears in the admin.
     app.locator("#reimport").click()

@@ -22,37 +22,56 @@ SHOP = "a-shop.myshopify.com"
 
 
 def test_connect_a_demo_warehouse_from_the_form(app, browser, warehouse_sandbox):  # noqa: F811
+    """Needs the strict Polaris stand-in (adm-polaris): its fields render a real input inside."""
+    from playwright.sync_api import expect
+
     shop = add_shop(SHOP)
     server = serve(app)
     context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {session_token(SHOP)}"})
     try:
         page = context.new_page()
-        # Offline there is no Shopify CDN; the session token travels in the header set above.
-        page.route("https://cdn.shopify.com/**", lambda route: route.fulfill(body="", content_type="text/javascript"))
         page.goto(f"{server.url}/admin/warehouses?shop={SHOP}")
-        page.wait_for_selector("#acc-provider option", state="attached")
-        assert page.input_value("#acc-provider") == "winit"
-        assert page.get_attribute("#sandbox a", "href") == warehouse_sandbox.control_url
+        expect(page.locator("#accounts-empty")).to_be_visible()  # nothing connected: says what to do
+        assert page.get_attribute("#sandbox-link", "href") == warehouse_sandbox.control_url
+        form = page.locator("#connect-form")
+        expect(form.locator("s-select[name=provider] s-option")).to_have_count(4)
 
-        page.select_option("#acc-provider", "fba")  # no Amazon account yet: explained, not submittable
-        assert "Connect your Amazon account first" in page.text_content("#acc-fba-note")
-        assert page.is_disabled("#acc-submit")
+        form.locator("s-select[name=provider] select").select_option("fba")  # no Amazon account yet
+        expect(page.locator("#connect-no-amazon")).to_be_visible()
+        assert page.get_attribute("#connect-submit", "disabled") is not None
 
-        page.select_option("#acc-provider", "shipbob")
-        page.click("#acc-demo")
-        assert page.input_value("#acc-name") == "ShipBob demo"
-        assert page.input_value("#acc-endpoint") == ""
-        page.click("#acc-submit")
-        page.wait_for_function("document.getElementById('status').textContent.startsWith('Connected')")
-        assert page.text_content("#status") == "Connected: 2 warehouse(s) found, 2 imported"
-        page.wait_for_function("document.querySelectorAll('#warehouses tr').length === 3")  # header + 2 centers
-        assert [c.text_content() for c in page.locator("#warehouses tr td:first-child").all()] == ["10", "22"]
+        form.locator("s-select[name=provider] select").select_option("shipbob")
+        expect(form.locator("s-password-field[name='credentials.token']")).to_have_attribute(
+            "label", "Personal Access Token")
+        page.click("#connect-demo")
+        assert form.locator("s-text-field[name=name] input").input_value() == "ShipBob demo"
+        assert form.locator("s-text-field[name='credentials.channel_id'] input").input_value() == "100102"
+        page.click("#connect-submit")
+        expect(page.locator("#accounts s-table-row")).to_have_count(1)
+        expect(page.locator("#warehouses form")).to_have_count(2)
+
+        # Map a location, set transit days with the structured rows, save, and see it saved.
+        first = page.locator("#warehouses form").first
+        first.locator("s-button", has_text="Add a country").click()
+        first.locator("s-select[name='transit_days[0].country'] select").select_option("US")
+        first.locator("s-number-field[name='transit_days[0].min_days'] input").fill("2")
+        first.locator("s-number-field[name='transit_days[0].max_days'] input").fill("4")
+        first.locator("s-button[type=submit]").click()
+        saved = page.locator("#warehouses form").first
+        expect(saved.locator("s-select[name='transit_days[0].country']")).to_have_count(1)
+        # A bad row is named beside its field.
+        first = page.locator("#warehouses form").first
+        first.locator("s-number-field[name='transit_days[0].max_days'] input").fill("61")
+        first.locator("s-button[type=submit]").click()
+        expect(first.locator("s-number-field[name='transit_days[0].max_days']")).to_have_attribute(
+            "error", "transit_days[0].max_days: the maximum must be between 0 and 60 business days")
     finally:
         context.close()
         server.shutdown()
     db.session.expire_all()
-    countries = {w.country_code for w in db.session.query(Warehouse).filter_by(shop_id=shop.id)}
-    assert countries == {"US"}
+    warehouses = db.session.query(Warehouse).filter_by(shop_id=shop.id).order_by(Warehouse.priority, Warehouse.id).all()
+    assert {w.country_code for w in warehouses} == {"US"}
+    assert warehouses[0].transit_days == {"US": [2, 4]}
 
 
 def test_watch_and_move_a_parcel_on_the_control_page(browser, redis_conn, warehouse_sandbox):  # noqa: F811

@@ -15,6 +15,7 @@ import pytest
 
 from integration.config import Config
 from integration.shops import verification
+from sandbox.shopify import polaris_schema
 from tests.shopify_fixtures import SHOPIFY_API_KEY, SHOPIFY_API_SECRET, SHOPIFY_SHOP
 
 APP_URL = "http://127.0.0.1:8999"
@@ -159,8 +160,21 @@ def test_app_bridge_stand_in_is_served_at_the_cdn_path(admin):
     assert r.status_code == 200 and r.mimetype == "text/javascript"
     assert r.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
     body = r.get_data(as_text=True)
-    for api in ("idToken", "toast", "ui-nav-menu", "X-Shopify-Retry-Invalid-Session-Request", "shopify-api-key"):
+    for api in ("idToken", "toast", "s-app-nav", "ui-title-bar", "ui-save-bar", "data-save-bar",
+                "X-Shopify-Retry-Invalid-Session-Request", "shopify-api-key"):
         assert api in body
+
+
+def test_polaris_stand_in_is_served_at_the_cdn_path_with_its_schema(admin):
+    r = admin[1].get("/shopifycloud/polaris.js")
+    assert r.status_code == 200 and r.content_type == "text/javascript; charset=utf-8"
+    assert r.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+    body = r.get_data(as_text=True)
+    assert "/*SCHEMA*/null" not in body  # the vendored schema is in, so the checks run at once
+    schema = json.loads(body.split("var SCHEMA = ", 1)[1].split(";\n", 1)[0])
+    assert schema == polaris_schema.load()
+    for part in ("customElements.define(tag, cls)", "define('s-select'", "define('s-modal'"):
+        assert part in body
 
 
 def test_a_link_opens_the_test_order_form_filled_in_and_ignores_what_it_does_not_offer(admin):

@@ -90,10 +90,10 @@ def test_join_and_redeem(client, shop):
 def test_admin_needs_a_session_and_validates_rules(client, shop):
     assert client.get("/api/loyalty/program").status_code == 401
     r = client.put("/api/loyalty/program", json={"local_multiplier": "0.5"}, headers=auth())
-    assert r.status_code == 400 and r.get_json()["error"]["field"] == "local_multiplier"
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "local_multiplier"
     r = client.put("/api/loyalty/program", json={"reward_options": [{"points": 10, "amount": "1", "percentage": 1}]},
                    headers=auth())
-    assert r.status_code == 400 and r.get_json()["error"]["field"] == "reward_options[0]"
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "reward_options[0]"
     r = client.put("/api/loyalty/program", json={"points_per_currency": 2, "earn_on": "delivered",
                                                  "member_days": [1, "2026-12-24"],
                                                  "birthday_gift": {"percentage": "0.15"}}, headers=auth())
@@ -108,13 +108,13 @@ def test_admin_needs_a_session_and_validates_rules(client, shop):
     assert queues["low"].count == 1  # members are re-evaluated off the request
     r = client.put("/api/loyalty/tiers", json={"tiers": [{"name": "A", "threshold": 1}, {"name": "A"}]},
                    headers=auth())
-    assert r.status_code == 400
+    assert r.status_code == 422
 
 
 def test_manual_adjustments_need_a_reason_and_are_logged(client, shop):
     url = "/api/loyalty/customers/7/adjustments"
-    assert client.post(url, json={"points": 10}, headers=auth()).status_code == 400
-    assert client.post(url, json={"points": 0, "reason": "x"}, headers=auth()).status_code == 400
+    assert client.post(url, json={"points": 10}, headers=auth()).status_code == 422
+    assert client.post(url, json={"points": 0, "reason": "x"}, headers=auth()).status_code == 422
     body = {"points": 40, "reason": "goodwill: late parcel", "request_key": "adj-00000001"}
     r = client.post(url, json=body, headers=auth())
     assert r.status_code == 201 and r.get_json()["balance"] == 90  # sign-up bonus on the new account

@@ -164,7 +164,8 @@ def test_page_is_framed_only_by_the_shops_admin(client):
     assert r.status_code == 200 and r.mimetype == "text/html"
     csp = r.headers["Content-Security-Policy"]
     assert f"frame-ancestors https://{SHOP_A} https://admin.shopify.com;" in csp and "object-src 'none'" in csp
-    assert b'name="shopify-api-key" content="test-api-key"' in r.data and b"/api/warehouse-accounts" in r.data
+    assert b'name="shopify-api-key" content="test-api-key"' in r.data and b"admin/warehouses.js" in r.data
+    assert b"prompt(" not in r.data and b"confirm(" not in r.data
     bad = client.get("/admin/warehouses?shop=evil.com%22%3E%3Cscript%3E")
     assert "frame-ancestors 'none';" in bad.headers["Content-Security-Policy"] and b"evil.com" not in bad.data
 
@@ -402,7 +403,8 @@ def test_update_warehouse(client, warehouse):
     ({"handling_hours": 24.5}, "handling_hours"),
     ({"priority": -1}, "priority"),
     ({"priority": 1001}, "priority"),
-    ({"transit_days": [1, 3]}, "transit_days"),
+    ({"transit_days": [1, 3]}, "transit_days[0]"),  # rows are objects
+    ({"transit_days": "DE:1-3"}, "transit_days"),
     ({"transit_days": {"DE": [3, 1]}}, "transit_days.DE"),
     ({"transit_days": {"DE": [-1, 2]}}, "transit_days.DE"),
     ({"transit_days": {"DE": [1]}}, "transit_days.DE"),
@@ -652,11 +654,11 @@ def test_connect_and_discover_against_the_provider_emulator(client, shops, reque
                     json={"provider": provider, "credentials": wrong, "endpoint": url})
     assert r.status_code == 422 and r.json["error"]["code"] == "credentials_rejected", r.json
     assert wrong[secret_key].encode() not in r.data
-    # A required key missing: refused by the connector before any call.
+    # A required key missing: refused, naming the field, before any call.
     partial = {k: v for k, v in creds.items() if k != secret_key}
     r = client.post("/api/warehouse-accounts", headers=auth(),
                     json={"provider": provider, "credentials": partial, "endpoint": url})
-    assert r.status_code == 422 and r.json["error"]["field"] == "credentials", r.json
+    assert r.status_code == 422 and r.json["error"]["field"] == f"credentials.{secret_key}", r.json
     assert len(db.session.execute(select(WarehouseAccount)).all()) == 1
     logs = db.session.execute(select(IntegrationLog)).scalars().all()
     assert logs and all(creds[secret_key] not in (lg.request_excerpt or "") + (lg.response_excerpt or "")

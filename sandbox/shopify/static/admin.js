@@ -91,14 +91,48 @@
   function renderNav(items) {
     var nav = $('app-nav');
     if (!nav || !Array.isArray(items)) return;
+    var home = items.filter(function (item) { return item && item.home && appPath(item.href); })[0];
+    homePath = home ? config.appBase + home.href.split('?')[0] : null;
     nav.replaceChildren.apply(nav, items.slice(0, 20).filter(function (item) {
       return item && !item.home && appPath(item.href) && typeof item.label === 'string' && item.label.trim();
     }).map(function (item) {
-      var href = config.appBase + item.href;
-      var link = el('a', {href: href}, text(item.label, 64));
-      if (location.pathname === href.split('?')[0]) link.setAttribute('aria-current', 'page');
-      return el('li', {}, link);
+      return el('li', {}, el('a', {href: config.appBase + item.href}, text(item.label, 64)));
     }));
+    markCurrent();
+  }
+  var homePath = null;  // the app's rel="home" page: the app's own link stands for it
+  function markCurrent() {
+    var here = location.pathname;
+    Array.prototype.forEach.call(document.querySelectorAll('#app-link, #app-nav a'), function (link) {
+      var current = link.id === 'app-link' ? here === config.appBase || here === homePath : link.pathname === here;
+      if (current) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
+    });
+  }
+  // The app's <ui-title-bar>: its title and actions above the frame; a click runs the app's button.
+  function renderTitleBar(msg) {
+    var bar = $('title-bar');
+    if (!bar) return;
+    var actions = Array.isArray(msg.actions) ? msg.actions.slice(0, 10) : [];
+    $('app-title').textContent = text(msg.title, 120);
+    $('title-actions').replaceChildren.apply($('title-actions'), actions.map(function (action, index) {
+      var variant = action && action.variant === 'primary' ? 'primary' : '';
+      return el('button', {type: 'button', className: variant, disabled: Boolean(action && action.disabled),
+                           onclick: function () { reply({type: 'titleBar:action', index: index}); }},
+                text(action && action.label, 64));
+    }));
+    bar.hidden = !msg.title && !actions.length;
+  }
+  // The contextual save bar: shown while the app has unsaved changes; Save and Discard go back to it.
+  function renderSaveBar(msg) {
+    var bar = $('save-bar');
+    if (!bar) return;
+    bar.hidden = msg.showing !== true;
+    $('save-bar-save').textContent = text(msg.saveLabel, 40) || 'Save';
+    $('save-bar-discard').textContent = text(msg.discardLabel, 40) || 'Discard';
+  }
+  if ($('save-bar')) {
+    $('save-bar-save').addEventListener('click', function () { reply({type: 'saveBar:save'}); });
+    $('save-bar-discard').addEventListener('click', function () { reply({type: 'saveBar:discard'}); });
   }
   function navigate(url) {
     if (typeof url !== 'string' || url.length > 4096) return;
@@ -132,8 +166,12 @@
     'toast:hide': function (msg) { hideToast('app-' + text(msg.toastId, 64)); },
     navMenu: function (msg) { renderNav(msg.items); },
     history: function (msg) {
-      if (appPath(msg.path)) history.replaceState(null, '', config.appBase + (msg.path === '/' ? '' : msg.path));
+      if (!appPath(msg.path)) return;
+      history.replaceState(null, '', config.appBase + (msg.path === '/' ? '' : msg.path));
+      markCurrent();
     },
+    titleBar: renderTitleBar,
+    saveBar: renderSaveBar,
     navigate: function (msg) { navigate(msg.url); },
     loading: function (msg) { document.body.classList.toggle('loading', msg.on === true); }
   };

@@ -13,7 +13,10 @@
  *                         X-Shopify-Retry-Invalid-Session-Request: 1 is retried once with a fresh token
  *   shopify.toast         show(message, {duration, isError, action, onAction, onDismiss}) -> id, hide(id)
  *   shopify.loading(on)   the admin's loading bar
- *   <ui-nav-menu>         its links become the app's items in the admin's navigation
+ *   <s-app-nav>           its <s-link href [rel=home]> children become the app's items in the admin's navigation
+ *   <ui-title-bar title>  the admin's title bar; its <button>/<a> children its actions
+ *   save bar              <form data-save-bar>: a change shows the admin's save bar; Save submits the form,
+ *                         Discard resets it; <ui-save-bar id> with shopify.saveBar.show/hide/toggle(id)
  *   navigation            the admin's address bar follows the app's URL (loads, pushState,
  *                         replaceState); open(url, "_top") and shopify://admin/... links navigate the admin
  * Everything goes to the parent admin by postMessage, to the admin's origin only (the origin this
@@ -93,6 +96,10 @@
       if (msg.type === 'toast:dismiss') delete toastCallbacks[msg.toastId];
       var callback = msg.type === 'toast:action' ? callbacks.onAction : callbacks.onDismiss;
       if (typeof callback === 'function') callback();
+    } else if (msg.type === 'saveBar:save' || msg.type === 'saveBar:discard') {
+      onSaveBar(msg.type === 'saveBar:save' ? 'save' : 'discard');
+    } else if (msg.type === 'titleBar:action' && typeof msg.index === 'number') {
+      onTitleAction(msg.index);
     }
   });
 
@@ -201,28 +208,129 @@
     send('navigate', {url: /^shopify:/.test(href) ? href : link.href, target: '_top'});
   });
 
-  // -- <ui-nav-menu> -------------------------------------------------------------------------
-  if (window.customElements && !customElements.get('ui-nav-menu')) {
-    customElements.define('ui-nav-menu', class extends HTMLElement {
+  // -- elements that configure the admin ---------------------------------------------------------
+  // Each is hidden in the app and reports what it holds to the admin, again whenever it changes.
+  function configElement(tag, report, methods) {
+    if (!window.customElements || customElements.get(tag)) return;
+    var cls = class extends HTMLElement {
       connectedCallback() {
-        this.hidden = true;  // it configures the admin's navigation; nothing shows in the app
-        var report = function () {
-          var items = Array.prototype.slice.call(this.children).filter(function (el) {
-            return el.tagName === 'A';
-          }).map(function (a) {
-            return {label: a.textContent.trim(), href: a.getAttribute('href') || '', home: a.rel === 'home'};
-          });
-          if (embedded) send('navMenu', {items: items});
-        }.bind(this);
-        report();
-        this._observer = new MutationObserver(report);
+        this.hidden = true;
+        var send = function () { report(this); }.bind(this);
+        send();
+        this._observer = new MutationObserver(send);
         this._observer.observe(this, {childList: true, subtree: true, attributes: true, characterData: true});
       }
       disconnectedCallback() {
         if (this._observer) this._observer.disconnect();
-        if (embedded) send('navMenu', {items: []});
+        report(null);
       }
+    };
+    Object.keys(methods || {}).forEach(function (name) { cls.prototype[name] = methods[name]; });
+    customElements.define(tag, cls);
+  }
+  function label(node) { return node.textContent.replace(/\s+/g, ' ').trim(); }
+
+  // <s-app-nav> with <s-link href rel="home"> children: the app's items in the admin's navigation.
+  configElement('s-app-nav', function (nav) {
+    var items = nav ? Array.prototype.filter.call(nav.children, function (el) {
+      return el.localName === 's-link';
+    }).map(function (link) {
+      return {label: label(link), href: link.getAttribute('href') || '', home: link.getAttribute('rel') === 'home'};
+    }) : [];
+    if (embedded) send('navMenu', {items: items});
+  });
+
+  // <ui-title-bar title> with <button>/<a> children: the admin's title bar and its actions.
+  var titleBar = null;
+  function titleActions() {
+    return titleBar ? Array.prototype.filter.call(titleBar.children, function (el) {
+      return el.localName === 'button' || el.localName === 'a';
+    }) : [];
+  }
+  configElement('ui-title-bar', function (bar) {
+    titleBar = bar;
+    if (!embedded) return;
+    send('titleBar', {title: bar ? bar.getAttribute('title') || '' : '', actions: titleActions().map(function (el) {
+      return {label: label(el), variant: el.getAttribute('variant') || '', tone: el.getAttribute('tone') || '',
+              disabled: el.hasAttribute('disabled')};
+    })});
+  });
+
+  // -- the contextual save bar ---------------------------------------------------------------
+  // A <form data-save-bar>: a change in it shows the admin's save bar; Save submits the form
+  // (its submit event), Discard resets it; submit and reset hide the bar. A <ui-save-bar id>
+  // shows by shopify.saveBar.show(id) and its <button variant="primary"> / <button> are Save /
+  // Discard.
+  var saveBar = null;  // what the admin's bar acts on: {form} or {element}
+  function showSaveBar(owner, labels) {
+    saveBar = owner;
+    if (embedded) send('saveBar', Object.assign({showing: true}, labels || {}));
+  }
+  function hideSaveBar(owner) {
+    if (!saveBar || (owner && saveBar.form !== owner.form && saveBar.element !== owner.element)) return;
+    saveBar = null;
+    if (embedded) send('saveBar', {showing: false});
+  }
+  function savingForm(event) {
+    var target = event.target instanceof Element ? event.target : null;
+    return target && target.closest('form[data-save-bar]');
+  }
+  ['input', 'change'].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var form = savingForm(event);
+      if (form && !(saveBar && saveBar.form === form)) showSaveBar({form: form});
     });
+  });
+  document.addEventListener('submit', function (event) {
+    if (event.target.matches && event.target.matches('form[data-save-bar]')) hideSaveBar({form: event.target});
+  });
+  document.addEventListener('reset', function (event) {
+    if (event.target.matches && event.target.matches('form[data-save-bar]')) hideSaveBar({form: event.target});
+  });
+  function saveBarButtons(element) {
+    var buttons = Array.prototype.filter.call(element.children, function (el) { return el.localName === 'button'; });
+    return {
+      save: buttons.filter(function (b) { return b.getAttribute('variant') === 'primary'; })[0] || null,
+      discard: buttons.filter(function (b) { return b.getAttribute('variant') !== 'primary'; })[0] || null
+    };
+  }
+  configElement('ui-save-bar', function () {}, {
+    show: function () {
+      var b = saveBarButtons(this);
+      showSaveBar({element: this}, {saveLabel: b.save ? label(b.save) : '', discardLabel: b.discard ? label(b.discard) : ''});
+      this.dispatchEvent(new Event('show'));
+      return Promise.resolve();
+    },
+    hide: function () {
+      var was = saveBar && saveBar.element === this;
+      hideSaveBar({element: this});
+      if (was) this.dispatchEvent(new Event('hide'));
+      return Promise.resolve();
+    },
+    toggle: function () { return saveBar && saveBar.element === this ? this.hide() : this.show(); }
+  });
+  if (customElements.get('ui-save-bar')) {
+    Object.defineProperty(customElements.get('ui-save-bar').prototype, 'showing', {
+      get: function () { return Boolean(saveBar && saveBar.element === this); }
+    });
+  }
+  function saveBarElement(id) {
+    var element = document.getElementById(id);
+    if (!element || element.localName !== 'ui-save-bar') throw new Error('App Bridge: no <ui-save-bar id="' + id + '">');
+    return element;
+  }
+  function onSaveBar(action) {
+    if (!saveBar) return;
+    if (saveBar.form) {
+      if (action === 'save') saveBar.form.requestSubmit(); else saveBar.form.reset();
+    } else {
+      var button = saveBarButtons(saveBar.element)[action];
+      if (button) button.click();
+    }
+  }
+  function onTitleAction(index) {
+    var action = titleActions()[index];
+    if (action && !action.hasAttribute('disabled')) action.click();
   }
 
   window.shopify = {
@@ -231,7 +339,14 @@
     environment: {embedded: embedded, mobile: false, pos: false},
     idToken: idToken,
     toast: toast,
-    loading: function (on) { send('loading', {on: on !== false}); }
+    loading: function (on) { send('loading', {on: on !== false}); },
+    saveBar: {
+      show: function (id) { return saveBarElement(id).show(); },
+      hide: function (id) { return saveBarElement(id).hide(); },
+      toggle: function (id) { return saveBarElement(id).toggle(); },
+      // Nothing to confirm offline: the admin's own leave dialog is not stood in for.
+      leaveConfirmation: function () { return Promise.resolve(); }
+    }
   };
   syncAddress();
 })();

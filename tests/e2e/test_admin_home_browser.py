@@ -14,6 +14,7 @@ from sqlalchemy import select
 from integration.extensions import db
 from integration.models import Shop
 from integration.models.amazon import AmazonAccount, AmazonOrder
+from integration.models.notification import Notification
 from tests.admin_frame_stack import framed  # noqa: F401 - the "framed" fixture
 from tests.e2e.test_storefront_browser import browser  # noqa: F401 - the "browser" fixture
 from tests.helpers_warehouse import make_account, make_order, make_warehouse
@@ -140,8 +141,12 @@ def test_a_test_notice_sent_from_home_goes_through_the_outbox_and_ticks_its_step
     assert shop.email == f"owner@{SHOPIFY_SHOP}"  # the owner's address, from the shop's profile
     app = _open(stack, page)
     expect(app.locator("#step-test_notice")).to_have_attribute("data-done", "false")
+    app.locator("s-select#test-kind select").select_option("points_earned")
+    app.locator("s-select#test-locale select").select_option("ja")
     app.locator("#test-send").click()
     expect(page.locator("#toasts .toast-message")).to_have_text(f"Test notice queued for {shop.email}")
+    notice = db.session.execute(select(Notification)).scalar_one()
+    assert (notice.kind, notice.locale, notice.recipient) == ("points_earned", "ja", shop.email)
     stack.worker.run()
     sent = list(stack.app.config["NEARSTOCK"].outbox_path.glob("*.eml"))
     assert len(sent) == 1 and shop.email.encode() in sent[0].read_bytes()

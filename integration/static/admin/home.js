@@ -3,9 +3,6 @@
 import {api, clearError, formatDateTime, formatNumber, h, showError, t, toast} from './nearstock.js';
 
 const ACTIVE_IMPORT = ['pending', 'running', 'processing'];
-// The languages notices are written in (integration/notices/render.py SUPPORTED_LOCALES).
-const NOTICE_LOCALES = ['en', 'de', 'fr', 'es', 'it', 'nl', 'ja', 'zh-CN'];
-const lang = document.documentElement.lang || 'en';
 
 /** An in-app link keeping the launch parameters an embedded page needs (shop, host, locale). */
 function pageHref(page) {
@@ -145,35 +142,7 @@ document.getElementById('reimport').addEventListener('click', async (event) => {
   try {
     await api('/api/imports', {method: 'POST'});
     toast(t('import_started'));
-    // -- test notice: one per click (the key makes a retried request the same notice) -------------
-
-const languageNames = new Intl.DisplayNames([lang], {type: 'language'});
-const localeSelect = document.getElementById('test-locale');
-localeSelect.replaceChildren(...NOTICE_LOCALES.map((code) => h('s-option', {
-  value: code, selected: code === lang || (code === 'zh-CN' && lang.startsWith('zh')),
-}, languageNames.of(code))));
-
-const fieldValue = (el) => el.value ?? el.querySelector('select')?.value ?? '';
-
-document.getElementById('test-send').addEventListener('click', async (event) => {
-  const button = event.currentTarget;
-  button.setAttribute('loading', '');
-  try {
-    const {notification} = await api('/api/notifications/test', {method: 'POST', body: {
-      kind: fieldValue(document.getElementById('test-kind')) || 'shipped',
-      locale: fieldValue(localeSelect) || 'en',
-      key: crypto.randomUUID(),
-    }});
-    toast(t('test_sent', {email: notification.recipient}));
     refresh();
-  } catch (error) {
-    toast(error.message, {isError: true});
-  } finally {
-    button.removeAttribute('loading');
-  }
-});
-
-refresh();
   } catch (error) {
     toast(error.message, {isError: true});
   } finally {
@@ -183,12 +152,6 @@ refresh();
 
 // -- test notice: one per click (the key makes a retried request the same notice) -------------
 
-const languageNames = new Intl.DisplayNames([lang], {type: 'language'});
-const localeSelect = document.getElementById('test-locale');
-localeSelect.replaceChildren(...NOTICE_LOCALES.map((code) => h('s-option', {
-  value: code, selected: code === lang || (code === 'zh-CN' && lang.startsWith('zh')),
-}, languageNames.of(code))));
-
 const fieldValue = (el) => el.value ?? el.querySelector('select')?.value ?? '';
 
 document.getElementById('test-send').addEventListener('click', async (event) => {
@@ -197,7 +160,7 @@ document.getElementById('test-send').addEventListener('click', async (event) => 
   try {
     const {notification} = await api('/api/notifications/test', {method: 'POST', body: {
       kind: fieldValue(document.getElementById('test-kind')) || 'shipped',
-      locale: fieldValue(localeSelect) || 'en',
+      locale: fieldValue(document.getElementById('test-locale')) || 'en',
       key: crypto.randomUUID(),
     }});
     toast(t('test_sent', {email: notification.recipient}));

@@ -128,6 +128,17 @@ def test_the_amazon_page_lists_an_imported_order_with_its_confirmation_state(adm
     expect(row).to_contain_text("Germany")
     expect(row).to_contain_text("Not shipped yet")
     expect(app.locator("#orders-empty")).to_be_hidden()
+
+    # Disconnecting asks first, in a modal; confirming stops the account.
+    app.locator(f"#account-{account.id} s-button").click()
+    expect(app.locator("#disconnect-text")).to_contain_text("Amazon EU")
+    expect(app.locator("#disconnect-confirm")).to_be_visible()
+    app.locator("#disconnect-confirm").click()
+    expect(page.locator("#toasts .toast-message")).to_have_text("Amazon account disconnected")
+    expect(app.locator("#disconnect-confirm")).to_be_hidden()
+    expect(app.locator(f"#account-{account.id}")).to_contain_text("Disconnected")
+    db.session.expire_all()
+    assert db.session.get(AmazonAccount, account.id).active is False
     assert problems == []
 
 

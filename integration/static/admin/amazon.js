@@ -68,7 +68,8 @@ document.getElementById('disconnect-confirm').addEventListener('click', async (e
   try {
     await api(`/api/amazon/accounts/${disconnecting.id}`, {method: 'DELETE'});
     toast(t('disconnected_toast'));
-    modal.hideOverlay?.();
+    // Polaris' s-modal closes by hideOverlay(); the offline stand-in names it hide().
+    (modal.hideOverlay || modal.hide)?.call(modal);
     disconnecting = null;
     loadAccounts();
   } catch (error) {

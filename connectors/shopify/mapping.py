@@ -28,6 +28,8 @@ from integration.domain.channels import (
 Node = Mapping[str, Any]
 MAX_SHOP_NAME = 255
 CURRENCY = re.compile(r"^[A-Z]{3}$")
+# One plain address (it becomes a To: header), bounded like the column that keeps it.
+OWNER_EMAIL = re.compile(r"[^@\s<>,;\"]{1,64}@[^@\s<>,;\"]{1,255}")
 
 
 def parse_datetime(value: str | None) -> datetime | None:
@@ -179,7 +181,9 @@ def shop_profile(node: Node) -> ShopProfile:
     # Shown in e-mail headers and pages: one line, bounded like the column that keeps it.
     name = " ".join(str(node.get("name") or "").split())[:MAX_SHOP_NAME]
     currency = node.get("currencyCode")
-    return ShopProfile(name=name, currency=currency if isinstance(currency, str) and CURRENCY.match(currency) else None)
+    email = node.get("email")
+    return ShopProfile(name=name, currency=currency if isinstance(currency, str) and CURRENCY.match(currency) else None,
+                       email=email if isinstance(email, str) and OWNER_EMAIL.fullmatch(email) else None)
 
 
 def bulk_operation(node: Node) -> BulkOperation:

@@ -188,6 +188,8 @@ class ShopProfile:
     """Blank when Shopify gave none (then the shop's domain stands in)."""
     currency: str | None = None
     """ISO 4217 code of the shop's currency."""
+    email: str | None = None
+    """The shop owner's address (Shopify writes to the owner there): where test notices go."""
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from integration.models.base import Base, BigId
+from integration.models.base import Base, BigId, UTCDateTime
 
 
 class ShopSettings(Base):
@@ -24,3 +26,6 @@ class ShopSettings(Base):
     # e-mails are suppressed with notifyCustomer=false) or "shopify". Never both.
     customer_notices_by: Mapped[str] = mapped_column(String(16), default="nearstock")
     low_stock_threshold: Mapped[int] = mapped_column(Integer, default=5)
+    # First app proxy call from the shop's storefront (the stock block asks for its status):
+    # the block is on a live theme. The admin's setup guide ticks "turn on the storefront block".
+    storefront_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,7 +1,8 @@
-"""The shop's name and currency as Shopify has them, kept on the shop: e-mails, the tracking and
-unsubscribe pages and prices show them. Read at install and again on ``shop/update``; the body
-of that webhook is not used, since Shopify does not order deliveries and an older copy could
-overwrite a newer name: the job re-reads the shop instead (so running it twice changes nothing).
+"""The shop's name, currency and owner's e-mail as Shopify has them, kept on the shop: e-mails, the
+tracking and unsubscribe pages and prices show them; test notices go to the owner's address. Read
+at install and again on ``shop/update``; the body of that webhook is not used, since Shopify does
+not order deliveries and an older copy could overwrite a newer name: the job re-reads the shop
+instead (so running it twice changes nothing).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ log = structlog.get_logger(__name__)
 
 
 def read_profile(shop_id: int) -> bool:
-    """Store the shop's current name and currency; returns whether either changed."""
+    """Store the shop's current name, currency and e-mail; returns whether any changed."""
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.status != ShopStatus.INSTALLED:
         log.info("shop.profile_skipped", shop_id=shop_id)
@@ -25,8 +26,9 @@ def read_profile(shop_id: int) -> bool:
     # A blank name keeps the one we have (or none: the domain stands in).
     name = profile.name or shop.name
     currency = profile.currency or shop.currency
-    changed = (name, currency) != (shop.name, shop.currency)
-    shop.name, shop.currency = name, currency
+    email = profile.email or shop.email
+    changed = (name, currency, email) != (shop.name, shop.currency, shop.email)
+    shop.name, shop.currency, shop.email = name, currency, email
     db.session.commit()
     log.info("shop.profile_read", shop=shop.domain, changed=changed)
     return changed

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from integration import signals
 from integration.extensions import db
 from integration.models import ShopSettings
-from integration.models.upsert import insert
+from integration.models.base import utcnow
+from integration.models.upsert import insert, upsert
 from integration.warehouses.setup_validation import InvalidError, boolean, integer, only_fields
 
 CHANNELS = ("shopify", "amazon")
@@ -66,3 +67,11 @@ def update_settings(shop_id: int, data: Mapping) -> ShopSettings:
         signals.warehouse_settings_changed(shop_id)  # the storefront's statuses are worked out again
     db.session.commit()
     return row
+
+
+def mark_storefront_seen(shop_id: int) -> None:
+    """The shop's storefront just called the app proxy: its block is live on a theme. Called on
+    the proxy's installed-shop cache miss (once per shop per few minutes), so the stamp is the
+    last time the storefront was seen, give or take that cache's lifetime. Commits."""
+    upsert(ShopSettings, {"shop_id": shop_id}, {"storefront_seen_at": utcnow()})
+    db.session.commit()

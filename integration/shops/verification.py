@@ -3,6 +3,9 @@
 * Session tokens (the embedded admin's ``/api/*``): Shopify's ``shopifyapp`` package checks the
   App Bridge JWT (HS256 signature, ``aud`` = our API key, ``exp``/``nbf`` with 10 s leeway).
   https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens
+* Customer account UI extension tokens (``shopify.sessionToken.get()`` in the extension): the same
+  HS256 JWT checks by ``shopifyapp``; ``dest`` names the shop, ``sub`` the logged-in customer.
+  https://shopify.dev/docs/api/customer-account-ui-extensions/latest/apis/session-token
 * Webhooks, app proxy queries and the install/OAuth redirect query: our HMAC checks in
   :mod:`connectors.shopify.signatures`, each on the exact bytes Shopify signed.
 
@@ -12,6 +15,7 @@ Every check accepts the current app secret and, during a secret rotation, the pr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -30,11 +34,13 @@ if TYPE_CHECKING:
     from integration.config import Config
 
 __all__ = [
+    "CustomerAccountToken",
     "InvalidSessionToken",
     "SessionToken",
     "install_query_is_authentic",
     "is_valid_shop_domain",
     "proxy_query_is_authentic",
+    "verify_customer_account_token",
     "verify_session_token",
     "webhook_is_authentic",
 ]
@@ -81,6 +87,39 @@ def verify_session_token(authorization: str, url: str, config: Config) -> Sessio
     if not is_valid_shop_domain(domain):
         raise InvalidSessionToken("session token names no valid shop")
     return SessionToken(domain, claims.get("sub"), result.id_token.token)
+
+
+@dataclass(frozen=True)
+class CustomerAccountToken:
+    domain: str  # the shop, from ``dest``
+    customer_id: str  # the logged-in customer's gid, from ``sub``
+
+
+_CUSTOMER_GID = re.compile(r"gid://shopify/Customer/[0-9]{1,20}")
+
+
+def verify_customer_account_token(authorization: str, url: str, config: Config) -> CustomerAccountToken:
+    """The shop and customer of a customer account UI extension's ``Authorization: Bearer <token>``,
+    or :class:`InvalidSessionToken`. A token without a customer (``sub`` is only there for a
+    signed-in customer of an app with protected customer data access) is refused too."""
+    app = ShopifyApp(config.shopify_api_key, config.shopify_api_secret,
+                     old_client_secret=config.shopify_api_secret_previous or None)
+    result = app.verify_customer_account_ui_ext_req({"method": "GET", "headers": {"Authorization": authorization},
+                                                     "url": url, "body": ""})
+    if not result.ok or result.id_token is None:
+        raise InvalidSessionToken(f"customer account token rejected: {result.log.code}")
+    claims = result.id_token.claims
+    # shopifyapp checks exp only when the token has one: a token that never expires is not Shopify's.
+    if "exp" not in claims:
+        raise InvalidSessionToken("customer account token rejected: missing_exp")
+    dest = str(claims.get("dest") or "")
+    domain = (urlparse(dest).hostname if "://" in dest else dest) or ""
+    if not is_valid_shop_domain(domain):
+        raise InvalidSessionToken("customer account token names no valid shop")
+    customer = claims.get("sub")
+    if not isinstance(customer, str) or not _CUSTOMER_GID.fullmatch(customer):
+        raise InvalidSessionToken("customer account token names no signed-in customer")
+    return CustomerAccountToken(domain, customer)
 
 
 def webhook_is_authentic(body: bytes, hmac_header: str | None, config: Config) -> bool:

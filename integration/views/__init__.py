@@ -7,10 +7,13 @@ def register(app: Flask) -> None:
     from integration.views import (
         admin_pages,
         amazon_connect,
+        amazon_orders,
         api,
         auth,
+        customer_account,
         feedback_api,
         health,
+        home_api,
         loyalty_api,
         metrics,
         notices_api,
@@ -36,6 +39,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(warehouses_api.bp)
     app.register_blueprint(amazon_connect.bp)
+    app.register_blueprint(amazon_orders.bp)
+    app.register_blueprint(home_api.bp)
+    app.register_blueprint(customer_account.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notices_api.bp)
     app.register_blueprint(proxy_track.bp)

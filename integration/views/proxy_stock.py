@@ -33,6 +33,7 @@ from integration.extensions import db
 from integration.metrics import REQUEST_LATENCY
 from integration.models import Shop
 from integration.shops import installation
+from integration.shops.shop_settings import mark_storefront_seen
 from integration.shops.verification import is_valid_shop_domain, proxy_query_is_authentic
 from integration.storefront import cache
 from integration.storefront.status import market_of
@@ -75,6 +76,8 @@ def storefront_proxy(prefetch=None):
             if shop_id is cache.MISSING:
                 shop = installation.get_installed(domain)
                 shop_id = shop.id if shop else 0
+                if shop_id:
+                    mark_storefront_seen(shop_id)  # the setup guide's "storefront block is on"
                 db.session.rollback()  # no transaction left open by the check
                 cache.remember_installed(domain, shop_id)
             if not shop_id:

@@ -646,7 +646,10 @@ def test_shop_profile_is_one_bounded_line_and_a_checked_currency(shop):
     # One line, as long as the column (the templates escape it).
     assert profile.name.startswith("Acme <b>Outdoor</b> xxx") and len(profile.name) == 255
     assert profile.currency == "CHF"
+    assert profile.email == f"owner@{SHOP}"
     assert mapping.shop_profile({"name": None, "currencyCode": "eur"}) == ShopProfile(name="", currency=None)
+    for bad in ("a@b.c, evil@x.y", "x\r\nBcc: evil@x.y", "no-at-sign", 42, "a@b@c"):
+        assert mapping.shop_profile({"name": "A", "email": bad}).email is None, bad
 
 
 def test_bulk_export_streams_variants_with_their_levels(shop):

@@ -49,10 +49,10 @@ def test_install_from_the_admin_then_the_app_calls_its_api_with_session_tokens(a
     expect(page.locator("h1")).to_have_text("Install Nearstock")
     assert db.session.execute(select(Shop)).scalar_one_or_none() is None
 
-    with page.expect_request(lambda r: r.url == f"{stack.app_url}/api/shop") as api_call:
+    with page.expect_request(lambda r: r.url == f"{stack.app_url}/api/home") as api_call:
         page.click("#install-app")
     app = page.frame_locator("#app-frame")
-    expect(app.locator("#shop")).to_have_text("acme.myshopify.com · installed")  # /api/shop answered
+    expect(app.locator("#shop")).to_have_text("acme.myshopify.com · installed")  # /api/home answered
 
     # Shopify-managed install: the first framed load exchanged its ID token for an offline token.
     shop = db.session.execute(select(Shop)).scalar_one()
@@ -141,7 +141,7 @@ def test_a_refused_session_token_is_retried_once_with_a_fresh_one(admin):
                       headers={"X-Shopify-Retry-Invalid-Session-Request": "1"},
                       body='{"error": {"code": "invalid_session", "message": "session token rejected"}}')
 
-    page.route(f"{stack.app_url}/api/shop", refuse_the_first)
+    page.route(f"{stack.app_url}/api/home", refuse_the_first)
     page.goto(stack.admin_url)
     expect(page.frame_locator("#app-frame").locator("#shop")).to_have_text("acme.myshopify.com · installed")
     assert len(tokens) == 2
@@ -161,26 +161,5 @@ def test_a_refused_session_token_is_retried_once_with_a_fresh_one(admin):
     page.goto(f"{stack.app_url}/admin?shop={SHOPIFY_SHOP}")
     expect(page).to_have_url(f"{stack.admin_url}/admin")
     expect(page.frame_locator("#app-frame").locator("#shop")).to_have_text("acme.myshopify.com · installed")
-    assert sorted(problems) == [f"401 {stack.app_url}/api/shop", "console.error: Failed to load resource: the "
+    assert sorted(problems) == [f"401 {stack.app_url}/api/home", "console.error: Failed to load resource: the "
                                 "server responded with a status of 401 (Unauthorized)"]
-
-
-def test_loyalty_is_switched_on_from_the_apps_home(admin):
-    from playwright.sync_api import expect
-
-    from integration.loyalty.program import load_rules
-
-    stack, page, problems = admin
-    stack.emulator.admin.install(SHOPIFY_SHOP)
-    page.goto(stack.admin_url)
-    app = page.frame_locator("#app-frame")
-    expect(app.locator("#loyalty")).to_contain_text("Off.")
-    expect(app.locator("#loyalty")).to_contain_text("\u00d72 when the parcel ships from the customer's own country")
-    app.locator("#loyalty-on").click()
-    expect(page.locator("#toasts .toast-message")).to_have_text("Loyalty switched on")
-    expect(app.locator("#loyalty")).to_contain_text("On: 1 point(s) per unit of currency spent")
-    expect(app.locator("#loyalty-on")).to_be_hidden()
-    db.session.expire_all()
-    shop = db.session.execute(select(Shop)).scalar_one()
-    assert load_rules(shop.id).enabled
-    assert problems == []

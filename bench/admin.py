@@ -75,9 +75,11 @@ def measure(url: str, trace_dir: Path) -> dict:
     audits = report["audits"]
     trace = json.loads(Path(f"{trace_base}-0.trace.json").read_text())
     events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    shifts = audits.get("layout-shifts", {}).get("details", {}).get("items", [])
     return {"lcp_ms": max(audits["largest-contentful-paint"]["numericValue"], frame_lcp_ms(events)),
             "cls": audits["cumulative-layout-shift"]["numericValue"],
             "tbt_ms": audits["total-blocking-time"]["numericValue"],
+            "shifted": [(round(item.get("score", 0), 3), item.get("node", {}).get("selector", "?")) for item in shifts[:3]],
             "error": report.get("runtimeError", {}).get("message")}
 
 
@@ -88,7 +90,8 @@ def measure_pages(admin_base: str, pages: tuple[str, ...], runs: int, trace_dir:
         for page in pages:
             samples[page].append(measure(f"{admin_base}/{page}", trace_dir))
     return {page: {key: statistics.median(s[key] for s in runs_) for key in ("lcp_ms", "cls", "tbt_ms")}
-            | {"error": next((s["error"] for s in runs_ if s["error"]), None)} for page, runs_ in samples.items()}
+            | {"error": next((s["error"] for s in runs_ if s["error"]), None), "shifted": runs_[-1]["shifted"]}
+            for page, runs_ in samples.items()}
 
 
 def install(emulator) -> None:
@@ -117,8 +120,10 @@ def seed(env: dict[str, str], orders: int, skus: int) -> None:
 
 def print_pages(label: str, results: dict[str, dict]) -> None:
     for page, r in results.items():
+        # What moved, when the page's layout is not stable: the first thing to look at.
+        shifted = f" shifted={r['shifted']}" if r["cls"] > CLS_CEILING else ""
         print(f"{label:9} {page:18} lcp_ms={r['lcp_ms']:.0f} cls={r['cls']:.3f} tbt_ms={r['tbt_ms']:.0f}"
-              + (f" error={r['error']}" if r["error"] else ""))
+              + (f" error={r['error']}" if r["error"] else "") + shifted)
 
 
 def main() -> None:
@@ -126,9 +131,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--runs", type=int, default=0, help="Lighthouse runs per page (default 1 quick, 3 full)")
+    parser.add_argument("--pages", default="", help="comma-separated paths (admin/orders,...); default: all")
     args = parser.parse_args()
     orders, skus = (1_000, 500) if args.quick else (10_000, 5_000)
-    pages = QUICK_PAGES if args.quick else PAGES
+    pages = tuple(args.pages.split(",")) if args.pages else QUICK_PAGES if args.quick else PAGES
     runs = args.runs or (1 if args.quick else 3)
 
     missing = lighthouse_missing()

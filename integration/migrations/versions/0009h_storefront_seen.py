@@ -1,8 +1,8 @@
 """The first storefront (app proxy) call of a shop is recorded, so the admin's setup guide knows
 the storefront block is live.
 
-Revision ID: 0007h
-Revises: 0006
+Revision ID: 0009h
+Revises: 0008o
 Create Date: 2026-12-07 15:30:00.000000
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007h'
-down_revision = '0006'
+revision = '0009h'
+down_revision = '0008o'
 branch_labels = None
 depends_on = None
 

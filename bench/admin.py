@@ -79,7 +79,8 @@ def measure(url: str, trace_dir: Path) -> dict:
     return {"lcp_ms": max(audits["largest-contentful-paint"]["numericValue"], frame_lcp_ms(events)),
             "cls": audits["cumulative-layout-shift"]["numericValue"],
             "tbt_ms": audits["total-blocking-time"]["numericValue"],
-            "shifted": [(round(item.get("score", 0), 3), item.get("node", {}).get("selector", "?")) for item in shifts[:3]],
+            "shifted": [(round(item.get("score", 0), 3), item.get("node", {}).get("selector", "?"))
+                        for item in shifts[:3]],
             "error": report.get("runtimeError", {}).get("message")}
 
 

@@ -65,7 +65,7 @@ def test_connect_a_demo_warehouse_and_map_it_to_a_location(admin, warehouse_sand
     expect(app.locator("#accounts-empty")).to_be_visible()  # nothing connected: says what to do
     expect(app.locator("#sandbox-link a")).to_have_attribute("href", warehouse_sandbox.control_url)
 
-    # The connect form lives in a modal: its fields render (and can be used) once it is open.
+    # The connect form lives in a modal: its fields can be used once it is open.
     form = app.locator("#connect-form")
     expect(form.locator("s-select[name=provider] s-option")).to_have_count(4)
     expect(form).to_be_hidden()

@@ -63,13 +63,24 @@ def seed_store(emulator) -> tuple[str, str]:
     return berlin, lyon
 
 
+def _extra_settings(request) -> dict:
+    """The app settings a test module adds with a ``framed_env`` fixture of its own (e.g. the
+    warehouse emulators' demo accounts); none without one."""
+    try:
+        return request.getfixturevalue("framed_env")
+    except pytest.FixtureLookupError:
+        return {}
+
+
 @pytest.fixture
-def framed(tmp_path, database_url, redis_url, redis_conn, make_shopify_emulator):
+def framed(request, tmp_path, database_url, redis_url, redis_conn, make_shopify_emulator):
+    framed_env = _extra_settings(request)
     port = free_port()
     app_url = f"http://127.0.0.1:{port}"
     emulator = make_shopify_emulator(app_url=app_url, app_config=AppConfig.load())  # shopify.app.toml
     berlin, lyon = seed_store(emulator)
-    app = create_app(make_config(tmp_path, database_url, redis_url, APP_URL=app_url, SHOPIFY_ENDPOINT=emulator.url))
+    app = create_app(make_config(tmp_path, database_url, redis_url, APP_URL=app_url, SHOPIFY_ENDPOINT=emulator.url,
+                                 **framed_env))
     server = serve(app, port=port)
     with app.app_context():
         yield Framed(app, emulator, app_url, berlin, lyon, Drainer(app))

@@ -4,7 +4,8 @@ page), the app installed from the store's local Shopify admin, a demo warehouse 
 mapped, loyalty switched on, an order placed for a German customer, the warehouse's clock advanced
 on its control page — and then the whole loop, seen where a newcomer looks:
 
-* the outbound order at the German warehouse (WINIT DE0001, the control page),
+* the outbound order at the German warehouse (WINIT DE0001, the control page), shipped in
+  Nearstock's database too,
 * the order fulfilled with the warehouse's tracking number in the Shopify admin,
 * the "shipped" e-mail in German in the outbox, and the points e-mail: doubled, local,
 * the storefront's stock block showing the warehouse's stock ("In stock in Germany", arriving in
@@ -105,6 +106,13 @@ def points_earned(database: Path) -> list[tuple[int, dict]]:
     return [(points, json.loads(detail)) for points, detail in rows]
 
 
+def outbound_orders(database: Path) -> list[tuple[str, str]]:
+    """(warehouse code, status) of every outbound order Nearstock holds."""
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)) as conn:
+        return conn.execute("SELECT w.code, o.status FROM outbound_orders o JOIN warehouses w ON w.id = o.warehouse_id"
+                            " ORDER BY o.id").fetchall()
+
+
 def test_a_newcomer_sees_the_whole_loop_in_a_browser(clone, tmp_path, browser, screenshots):  # noqa: F811
     from playwright.sync_api import expect
 
@@ -139,21 +147,41 @@ def test_a_newcomer_sees_the_whole_loop_in_a_browser(clone, tmp_path, browser, s
         expect(app.locator("#import")).to_contain_text("done: 3 locations, 3 variants", timeout=60_000)
         clock.lap("installed, catalog imported")
 
-        # 2. Loyalty on, on the app's home: double points when shipped from the customer's country.
-        app.locator("#loyalty-on").click()
-        expect(admin.locator("#toasts .toast-message")).to_have_text("Loyalty switched on")
+        # 2. Loyalty on, on the Loyalty page: double points when shipped from the customer's country.
+        toasts = admin.locator("#toasts .toast-message")
+        admin.locator("#app-nav a", has_text="Loyalty").click()
+        loyalty = admin.frame_locator("#app-frame")
+        switch = loyalty.locator("s-switch#program-enabled input")
+        expect(switch).to_be_enabled()  # the program has loaded
+        expect(switch).not_to_be_checked()
+        switch.click()
+        expect(toasts.last).to_have_text("Loyalty program is on")
 
-        # 3. A warehouse: WINIT's demo account, filled in by the form; DE0001 mapped to Berlin.
+        # 3. A warehouse: WINIT's demo account, filled in by the connect form; DE0001 mapped to the
+        # location the page suggests (Berlin), with its transit days to Germany.
         admin.locator("#app-nav a", has_text="Warehouses").click()
         warehouses = admin.frame_locator("#app-frame")
-        warehouses.locator("#acc-demo").click()
-        warehouses.locator("#acc-submit").click()
-        expect(warehouses.locator("#status")).to_have_text("Connected: 2 warehouse(s) found, 2 imported")
-        de = warehouses.locator("#warehouses tr", has_text="DE0001")
-        de.get_by_role("button", name="Use").click()
-        de.locator("input.transit").fill("DE:1-2")
-        de.get_by_role("button", name="Save").click()
-        expect(warehouses.locator("#status")).to_have_text("Saved DE0001")
+        expect(warehouses.locator("#accounts-empty")).to_be_visible()
+        warehouses.locator("#connect-open button").click()
+        form = warehouses.locator("#connect-form")
+        form.locator("s-select[name=provider] select").select_option("winit")
+        warehouses.locator("#connect-demo button").click()
+        expect(form.locator("s-text-field[name=name] input")).to_have_value("WINIT demo")
+        warehouses.locator("#connect-submit button").click()
+        expect(toasts.last).to_have_text("Connected: 2 warehouses found, 2 imported")
+        de = warehouses.locator("#warehouses form", has_text="DE0001")
+        location = de.locator("s-select[name=location_shopify_id] select")
+        expect(location).to_have_value("")  # not mapped yet
+        expect(de.locator("s-text", has_text="Suggested:").first).to_contain_text("Berlin warehouse")
+        de.locator("s-button", has_text="Use the suggestion").first.locator("button").click()
+        expect(location.locator("option:checked")).to_have_text("Berlin warehouse (DE)")
+        de.locator("s-button", has_text="Add a country").locator("button").click()
+        de.locator("s-select[name='transit_days[0].country'] select").select_option("DE")
+        de.locator("s-number-field[name='transit_days[0].min_days'] input").fill("1")
+        de.locator("s-number-field[name='transit_days[0].max_days'] input").fill("2")
+        de.locator("s-button[type=submit] button").click()
+        expect(toasts.last).to_have_text("Saved DE0001")
+        expect(location.locator("option:checked")).to_have_text("Berlin warehouse (DE)")  # drawn again, saved
         clock.lap("loyalty on, warehouse connected and mapped")
 
         # The storefront's stock block: the German warehouse's stock, with its delivery time.
@@ -206,11 +234,17 @@ def test_a_newcomer_sees_the_whole_loop_in_a_browser(clone, tmp_path, browser, s
         expect(row.locator(".fulfillment")).to_contain_text(f"from Berlin warehouse · {carrier_tracking}")
         expect(row).to_contain_text("fulfilled")
         clock.lap("shipment read, order fulfilled with tracking")
+        # Nearstock's own record of the outbound order: shipped, from DE0001.
+        database = tmp_path / "instance" / "nearstock.sqlite3"
+        assert eventually(lambda: outbound_orders(database) == [("DE0001", "shipped")], 30), outbound_orders(database)
+        # The shot: the warehouses page, DE0001 mapped to Berlin with its transit days.
         admin.bring_to_front()
         admin.reload()
-        expect(warehouses.locator("#outbound")).to_contain_text("shipped")
-        # The shot: the warehouses (DE0001 mapped to Berlin) down to the outbound order, shipped.
-        warehouses.locator("#warehouses").evaluate("table => table.closest('.card').scrollIntoView({block: 'start'})")
+        warehouses = admin.frame_locator("#app-frame")
+        de = warehouses.locator("#warehouses form", has_text="DE0001")
+        expect(de.locator("s-select[name=location_shopify_id] select option:checked")).to_have_text(
+            "Berlin warehouse (DE)")
+        de.evaluate("form => form.scrollIntoView({block: 'start'})")
         admin.screenshot(path=str(screenshots / "admin.png"))
         orders.screenshot(path=str(screenshots / "admin-orders.png"))
 
@@ -230,7 +264,7 @@ def test_a_newcomer_sees_the_whole_loop_in_a_browser(clone, tmp_path, browser, s
             f"Ihre Bestellung {order_name} ist unterwegs")
         assert eventually(listed("Punkte"), 60, every=2), run.output()[-3000:]
         expect(outbox.locator("a", has_text="Punkte")).to_have_text("Sie haben 158 Punkte gesammelt")  # 79 EUR, doubled
-        [(points, detail)] = points_earned(tmp_path / "instance" / "nearstock.sqlite3")
+        [(points, detail)] = points_earned(database)
         assert points == 158 and detail["local"] is True and detail["warehouse_country"] == "DE"
         outbox.locator("a", has_text="ist unterwegs").click()
         outbox.goto(outbox.url + "?part=html")

@@ -137,6 +137,18 @@ def test_fields_tables_and_modals_work_like_polaris(standin):
     assert page.evaluate("document.querySelector('s-choice-list').values") == ["mon"]
     assert seen(page) == [["reset"]]  # and no input/change: a reset is not the merchant's edit
 
+    # A script that sets new options (select.replaceChildren, as the pages do) keeps the field.
+    page.evaluate("""() => {
+        const select = document.querySelector('s-select');
+        const gamma = document.createElement('s-option');
+        gamma.setAttribute('value', 'c');
+        gamma.textContent = 'Gamma';
+        select.replaceChildren(gamma);
+        select.setAttribute('value', 'c');
+    }""")
+    expect(page.get_by_label("Mode")).to_have_value("c")
+    expect(page.locator("s-select[name=mode] option")).to_have_text(["Gamma"])
+
     # An error shows under the field and marks it invalid.
     page.evaluate("document.querySelector('s-number-field').setAttribute('error', 'Must be 0 or more')")
     expect(page.locator("s-number-field .s-error")).to_have_text("Must be 0 or more")
@@ -168,6 +180,16 @@ def test_fields_tables_and_modals_work_like_polaris(standin):
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     page.wait_for_function("window.seen.length === 4")
+    assert seen(page) == [["show"], ["hide"], ["show"], ["hide"]]
+    # ... and from Polaris' overlay methods, as a page's script opens and closes it.
+    page.evaluate("document.getElementById('confirm').showOverlay()")
+    expect(dialog).to_be_visible()
+    page.evaluate("document.getElementById('confirm').hideOverlay()")
+    expect(dialog).to_be_hidden()
+    page.evaluate("document.getElementById('confirm').toggleOverlay()")
+    expect(dialog).to_be_visible()
+    page.evaluate("document.getElementById('confirm').toggleOverlay()")
+    expect(dialog).to_be_hidden()
     assert seen(page) == [["show"], ["hide"], ["show"], ["hide"]]
 
     # A button given an href (as a page does once it knows the URL) becomes a link, text and all.

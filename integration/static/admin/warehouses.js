@@ -43,15 +43,15 @@ async function run(action, {form} = {}) {
 function credentialField(field, {keep = false, value = ''} = {}) {
   const help = [t(field.help), keep ? t('keep') : '', field.required || keep ? '' : t('optional')].filter(Boolean).join(' ');
   const attrs = {name: `credentials.${field.name}`, label: t(field.label), details: help,
-    required: field.required && !keep, maxlength: field.max_length};
-  if (field.type === 'select') {
+    required: field.required && !keep};
+  if (field.type === 'select') {  // Polaris' s-select has no maxlength: its options bound the value
     const select = h('s-select', attrs);
     const options = field.options.map((o) => [o.value, t(o.label)]);
     setOptions(select, field.required ? options : [['', t('choose')], ...options], value || (field.required && options[0] ? options[0][0] : ''));
     return select;
   }
   const tag = {password: 's-password-field', url: 's-url-field'}[field.type] || 's-text-field';
-  return h(tag, {...attrs, value: value || null, autocomplete: 'off'});
+  return h(tag, {...attrs, maxlength: field.max_length, value: value || null, autocomplete: 'off'});
 }
 
 function readCredentials(container) {

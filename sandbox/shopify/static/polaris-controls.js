@@ -170,8 +170,11 @@
       frame(this, this._select);
       this.relay(this._select);
       this._build();
-      // Options added, removed or changed later rebuild it (not the select's own changes).
       var own = this._select.closest('.s-internal');
+      // A page sets new options with select.replaceChildren(...options), which in Polaris (shadow
+      // DOM) leaves the rendered field alone: here, put it back.
+      P.keepPart(this, own, true);
+      // Options added, removed or changed later rebuild it (not the select's own changes).
       new MutationObserver((records) => {
         if (records.some(function (r) { return !own.contains(r.target); })) this._build();
       }).observe(this, {subtree: true, childList: true, attributes: true, characterData: true,

@@ -67,6 +67,10 @@
       this._dialog.close();
     }
     toggle() { if (this.open) this.hide(); else this.show(); }
+    // Polaris' own method names (BaseOverlayMethods in polaris.d.ts), which the pages call.
+    showOverlay() { this.show(); }
+    hideOverlay() { this.hide(); }
+    toggleOverlay() { this.toggle(); }
   });
 
   define('s-popover', class extends Base {

@@ -11,7 +11,6 @@ from integration import job_catalog
 from integration.extensions import db, queues
 from integration.models import StockLevel, Variant, Warehouse
 from tests.web.test_warehouse_setup import (  # noqa: F401 - fixtures
-    _blueprints,
     auth,
     connect,
     provider_api,

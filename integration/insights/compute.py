@@ -20,7 +20,7 @@ from integration.extensions import db
 from integration.insights import demand, suggestions
 from integration.insights.demand import HISTORY_DAYS, Key, chunked
 from integration.insights.planning_input import LeadTimes, lead_times
-from integration.models import DemandDay, InsightSeries, Promotion, StockLevel, Warehouse
+from integration.models import DemandDay, InsightSeries, Promotion, RestockSuggestion, StockLevel, Warehouse
 from integration.models.base import utcnow
 from integration.models.upsert import insert
 
@@ -51,6 +51,7 @@ class Context:
     stopped: set[tuple[str, str]]
     lead: LeadTimes
     promotions: list
+    ordered: dict[Key, int]  # approved suggestions' units not yet shipped
 
 
 def compute_insights(shop_id: int, only_dirty: bool, *, today: date | None = None) -> Stats:
@@ -62,21 +63,40 @@ def compute_insights(shop_id: int, only_dirty: bool, *, today: date | None = Non
         stats.demand_rows += demand.rebuild(shop_id, today - timedelta(days=demand.REFRESH_DAYS), today,
                                             today=today)
         db.session.commit()
-    ctx = Context(shop_id, today, utcnow(), _countries(shop_id), suggestions.stopped(shop_id),
-                  lead_times(shop_id), _upcoming_promotions(shop_id, today))
-    query = select(InsightSeries.id, InsightSeries.warehouse_id, InsightSeries.sku, InsightSeries.created_at).where(
+    ctx = context(shop_id, today)
+    for chunk in chunked(series_to_compute(shop_id, only_dirty), CHUNK):
+        # A series never computed gets its whole history (a new SKU, or the first run of a shop);
+        # a dirty one its recent days (the nightly run rebuilt those of every series already).
+        new = [(r.warehouse_id, r.sku) for r in chunk if r.computed_at is None]
+        if new:
+            stats.demand_rows += demand.rebuild(shop_id, today - timedelta(days=HISTORY_DAYS), today, new,
+                                                today=today)
+        changed = [(r.warehouse_id, r.sku) for r in chunk if r.computed_at is not None] if only_dirty else []
+        if changed:
+            stats.demand_rows += demand.rebuild(shop_id, today - timedelta(days=demand.REFRESH_DAYS), today, changed,
+                                                today=today)
+        _compute_chunk(ctx, chunk, ranged=not only_dirty, stats=stats)
+        db.session.commit()
+    return stats
+
+
+def context(shop_id: int, today: date) -> Context:
+    return Context(shop_id, today, utcnow(), _countries(shop_id), suggestions.stopped(shop_id),
+                   lead_times(shop_id), _upcoming_promotions(shop_id, today),
+                   suggestions.approved_not_shipped(shop_id))
+
+
+def series_to_compute(shop_id: int, only_dirty: bool) -> list:
+    """(id, warehouse_id, sku, created_at, computed_at) of the shop's (dirty) series, by warehouse
+    and SKU."""
+    query = select(InsightSeries.id, InsightSeries.warehouse_id, InsightSeries.sku, InsightSeries.created_at,
+                   InsightSeries.computed_at).where(
         InsightSeries.shop_id == shop_id)
     if only_dirty:
         query = query.where(InsightSeries.dirty.is_(True))
     series = db.session.execute(query.order_by(InsightSeries.warehouse_id, InsightSeries.sku)).all()
     db.session.commit()
-    for chunk in chunked(series, CHUNK):
-        if only_dirty:  # orders of any day may have changed: their whole window is rebuilt
-            stats.demand_rows += demand.rebuild(shop_id, today - timedelta(days=HISTORY_DAYS), today,
-                                                [(r.warehouse_id, r.sku) for r in chunk], today=today)
-        _compute_chunk(ctx, chunk, ranged=not only_dirty, stats=stats)
-        db.session.commit()
-    return stats
+    return series
 
 
 def _ensure_series(shop_id: int) -> None:
@@ -103,36 +123,56 @@ def _upcoming_promotions(shop_id: int, today: date) -> list:
         Promotion.shop_id == shop_id, Promotion.ends_on >= today)).all())
 
 
-def _range_filter(model, chunk):
-    """Rows of the chunk's series: per warehouse, the chunk's SKU range (DB order, as read)."""
+def chunk_filters(model, chunk, ranged: bool) -> list:
+    """Conditions selecting the rows of the chunk's series: per warehouse, the chunk's SKU range
+    (DB order, as read: a full run, every series in it is wanted) or the keys themselves (an
+    incremental run), 500 a statement. Rows of series outside the chunk are skipped by callers."""
+    if not ranged:
+        return [tuple_(model.warehouse_id, model.sku).in_(part)
+                for part in chunked([(r.warehouse_id, r.sku) for r in chunk])]
     bounds: dict[int, list[str]] = {}
     for row in chunk:
         bounds.setdefault(row.warehouse_id, [row.sku, row.sku])[1] = row.sku
-    return or_(*(and_(model.warehouse_id == w, model.sku >= lo, model.sku <= hi) for w, (lo, hi) in bounds.items()))
+    return [or_(*(and_(model.warehouse_id == w, model.sku >= lo, model.sku <= hi) for w, (lo, hi) in bounds.items()))]
 
 
-def _histories(ctx: Context, chunk, ranged: bool) -> dict[Key, dict[date, float | None]]:
+def read_histories(ctx: Context, chunk, ranged: bool) -> dict[Key, dict[date, float | None]]:
     first = ctx.today - timedelta(days=HISTORY_DAYS)
     query = select(DemandDay.warehouse_id, DemandDay.sku, DemandDay.day, DemandDay.units - DemandDay.cancelled,
                    DemandDay.censored, DemandDay.promo).where(
         DemandDay.shop_id == ctx.shop_id, DemandDay.day >= first, DemandDay.day < ctx.today)
-    keys = [(r.warehouse_id, r.sku) for r in chunk]
-    filters = [_range_filter(DemandDay, chunk)] if ranged else [
-        tuple_(DemandDay.warehouse_id, DemandDay.sku).in_(part) for part in chunked(keys)]
     found: dict[Key, dict[date, float | None]] = defaultdict(dict)
-    for condition in filters:
-        for warehouse_id, sku, day, net, censored, promo in db.session.execute(query.where(condition)):
+    for condition in chunk_filters(DemandDay, chunk, ranged):
+        for warehouse_id, sku, day, net, censored, promo in fetch_rows(query.where(condition)):
             # A censored day's demand is unknown; a promotion's is not the baseline: both skipped.
             found[(warehouse_id, sku)][day] = None if (censored or promo) else float(max(net, 0))
     return found
 
 
+def fetch_rows(statement) -> list[tuple]:
+    """All rows of ``statement`` in the session's transaction. On PostgreSQL straight from the
+    driver's cursor: the nightly run reads millions of history rows, and SQLAlchemy's per-row
+    result handling costs more than the database there (the selected columns need no conversion
+    that psycopg does not do itself)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return list(connection.execute(statement).all())
+    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    with connection.connection.driver_connection.cursor() as cursor:
+        return cursor.execute(str(compiled), compiled.params).fetchall()
+
+
 def history_of(days: dict[date, float | None], start: date, today: date) -> list[float | None]:
     """Net demand per day from the series' first known day (its first row, or its creation day if
     earlier) to yesterday: days before it are not history (the SKU may not have been stocked)."""
-    known = min([start, *days]) if days else start
+    known = min(start, min(days)) if days else start
     first = max(known, today - timedelta(days=HISTORY_DAYS))
-    return [days.get(first + timedelta(days=i), 0.0) for i in range((today - first).days)]
+    history: list[float | None] = [0.0] * (today - first).days
+    for day, value in days.items():
+        index = (day - first).days
+        if 0 <= index < len(history):
+            history[index] = value
+    return history
 
 
 def _uplift(ctx: Context, key: Key, horizon: int) -> float:
@@ -146,15 +186,15 @@ def _uplift(ctx: Context, key: Key, horizon: int) -> float:
 
 
 def _compute_chunk(ctx: Context, chunk, *, ranged: bool, stats: Stats) -> None:
-    histories = _histories(ctx, chunk, ranged)
-    keys = [(r.warehouse_id, r.sku) for r in chunk]
+    histories = read_histories(ctx, chunk, ranged)
     levels = {}
-    for part in chunked(keys):
-        for w, s, on_hand, reserved, inbound in db.session.execute(select(
+    connection = db.session.connection()
+    for condition in chunk_filters(StockLevel, chunk, ranged):
+        for w, s, on_hand, reserved, inbound in connection.execute(select(
                 StockLevel.warehouse_id, StockLevel.sku, StockLevel.on_hand, StockLevel.reserved, StockLevel.inbound
-        ).where(StockLevel.shop_id == ctx.shop_id, tuple_(StockLevel.warehouse_id, StockLevel.sku).in_(part))):
+        ).where(StockLevel.shop_id == ctx.shop_id, condition)).all():
             levels[(w, s)] = (on_hand, reserved, inbound)
-    ordered = suggestions.approved_not_shipped(ctx.shop_id, keys)
+    ordered = ctx.ordered
     rows, wanted = [], {}
     for row in chunk:
         key = (row.warehouse_id, row.sku)
@@ -178,7 +218,8 @@ def _compute_chunk(ctx: Context, chunk, *, ranged: bool, stats: Stats) -> None:
         wanted[key] = suggestions.Wanted(plan.quantity, plan.order_up_to, plan.order_by, float(fc.daily), lead) \
             if plan.quantity > 0 else None
     _write_series(ctx, rows)
-    for name, count in suggestions.apply(ctx.shop_id, wanted).items():
+    current = suggestions.open_rows(ctx.shop_id, chunk_filters(RestockSuggestion, chunk, ranged))
+    for name, count in suggestions.apply(ctx.shop_id, wanted, current).items():
         stats.suggestions[name] += count
     stats.series += len(rows)
 
@@ -190,12 +231,12 @@ def _write_series(ctx: Context, rows: list[dict]) -> None:
     values = ("computed_at", "forecast_daily", "forecast_sd", "available", "days_of_cover", "baseline_daily",
               "recent_daily")
     table = InsightSeries.__table__
-    for part in chunked(rows, 2000):
-        part = [{**r, "dirty": False, "created_at": ctx.started, "updated_at": ctx.started} for r in part]
-        stmt = statement.values(part)
-        db.session.execute(stmt.on_conflict_do_update(
-            index_elements=["warehouse_id", "sku"],
-            set_={**{name: stmt.excluded[name] for name in values},
-                  # Marked again while this run read the old data: stays dirty for the next run.
-                  "dirty": case((table.c.updated_at > ctx.started, True), else_=False)}))
+    statement = statement.on_conflict_do_update(
+        index_elements=["warehouse_id", "sku"],
+        set_={**{name: statement.excluded[name] for name in values},
+              # Marked again while this run read the old data: stays dirty for the next run.
+              "dirty": case((table.c.updated_at > ctx.started, True), else_=False)})
+    # executemany: one cached statement, sent in batches of VALUES (SQLAlchemy's insertmanyvalues).
+    db.session.execute(statement, [{**r, "dirty": False, "created_at": ctx.started, "updated_at": ctx.started}
+                                   for r in rows])
 

@@ -11,6 +11,11 @@
   unknown, not zero. Before a series' first ledger row nothing is known: not censored.
 * Promo: a promotion of the shop covers the day for that SKU and warehouse.
 
+Which windows are rebuilt (:mod:`.compute`): the whole ``HISTORY_DAYS`` of a series never computed
+(a new SKU, a shop's first run), the last ``REFRESH_DAYS`` of every series nightly and of a dirty
+one after a change. So a cancellation of an order older than ``REFRESH_DAYS`` is not subtracted
+(it is rare, and that demand did happen).
+
 Rows are sparse: a day without a row sold nothing, was not censored and had no promotion. A rebuild
 of a window writes exactly the rows it computes (upsert on (warehouse, sku, day), and deletes the
 window's rows that no longer hold anything), so rebuilding twice leaves the same rows.
@@ -213,6 +218,8 @@ def compute(shop_id: int, since: date, until: date, keys: Collection[Key] | None
         if wanted is not None and (warehouse_id, sku) not in wanted:
             continue
         series.add((warehouse_id, sku))
+        if all(available > 0 for _, available in counts):
+            continue  # never out in the window
         censored.update((warehouse_id, sku, day) for day in censored_days(counts, since, until))
     promo: set[DayKey] = set()
     for p in _promotions(shop_id, since, until):
@@ -254,11 +261,11 @@ def rebuild(shop_id: int, since: date, until: date, keys: Collection[Key] | None
     changed = [{"shop_id": shop_id, "warehouse_id": w, "sku": s, "day": d, "units": v[0], "cancelled": v[1],
                 "censored": v[2], "promo": v[3]}
                for (w, s, d), v in rows.items() if (w, s, d) not in stored or stored[(w, s, d)][1] != v]
-    for chunk in chunked(changed, 2000):
-        statement = insert(DemandDay).values(chunk)
+    if changed:
+        statement = insert(DemandDay)
         db.session.execute(statement.on_conflict_do_update(
             index_elements=["warehouse_id", "sku", "day"],
-            set_={name: statement.excluded[name] for name in ("units", "cancelled", "censored", "promo")}))
+            set_={name: statement.excluded[name] for name in ("units", "cancelled", "censored", "promo")}), changed)
     return len(stale) + len(changed)
 
 

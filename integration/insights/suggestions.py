@@ -9,11 +9,11 @@ partial unique index on open rows makes a racing second computation's insert a n
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, text, tuple_, update
+from sqlalchemy import select, text, update
 
 from integration.extensions import db
 from integration.insights.demand import Key, chunked
@@ -33,10 +33,12 @@ class Wanted:
     forecast_daily: float
     lead_time_days: int
 
-    def same_as(self, row) -> bool:
-        return (row.quantity, row.order_up_to, row.order_by, row.lead_time_days) == (
+    def same_as(self, row: tuple) -> bool:
+        """``row``: (id, quantity, order_up_to, order_by, forecast_daily, lead_time_days)."""
+        _, quantity, order_up_to, order_by, forecast_daily, lead_time_days = row
+        return (quantity, order_up_to, order_by, lead_time_days) == (
             self.quantity, self.order_up_to, self.order_by, self.lead_time_days) and abs(
-            row.forecast_daily - self.forecast_daily) < 1e-9
+            forecast_daily - self.forecast_daily) < 1e-9
 
 
 def stopped(shop_id: int) -> set[tuple[str, str]]:
@@ -45,50 +47,58 @@ def stopped(shop_id: int) -> set[tuple[str, str]]:
         TestSaleGate.shop_id == shop_id, TestSaleGate.verdict == "stop"))}
 
 
-def approved_not_shipped(shop_id: int, keys: Collection[Key]) -> dict[Key, int]:
+def approved_not_shipped(shop_id: int) -> dict[Key, int]:
     """Units of approved suggestions not yet turned into an inbound shipment: already ordered,
-    so they count as inbound (the ledger's inbound has them once the shipment exists)."""
+    so they count as inbound (the ledger's inbound has them once the shipment exists). Few rows:
+    read once per run."""
     found: dict[Key, int] = {}
-    for chunk in chunked(keys):
-        rows = db.session.execute(select(RestockSuggestion.warehouse_id, RestockSuggestion.sku,
-                                         RestockSuggestion.quantity).where(
+    for warehouse_id, sku, quantity in db.session.execute(select(
+            RestockSuggestion.warehouse_id, RestockSuggestion.sku, RestockSuggestion.quantity).where(
             RestockSuggestion.shop_id == shop_id, RestockSuggestion.status == "approved",
-            RestockSuggestion.inbound_id.is_(None),
-            tuple_(RestockSuggestion.warehouse_id, RestockSuggestion.sku).in_(chunk)))
-        for warehouse_id, sku, quantity in rows:
-            found[(warehouse_id, sku)] = found.get((warehouse_id, sku), 0) + quantity
+            RestockSuggestion.inbound_id.is_(None))):
+        found[(warehouse_id, sku)] = found.get((warehouse_id, sku), 0) + quantity
     return found
 
 
-def apply(shop_id: int, wanted: Mapping[Key, Wanted | None]) -> dict[str, int]:
-    """Make the open suggestions of these series match ``wanted`` (caller commits)."""
+def open_rows(shop_id: int, conditions: list) -> dict[Key, tuple]:
+    """The open suggestions (id, quantity, order_up_to, order_by, forecast_daily, lead_time_days)
+    of the rows ``conditions`` select."""
+    found: dict[Key, tuple] = {}
+    connection = db.session.connection()
+    for condition in conditions:
+        for row in connection.execute(select(
+                RestockSuggestion.warehouse_id, RestockSuggestion.sku, RestockSuggestion.id, RestockSuggestion.quantity,
+                RestockSuggestion.order_up_to, RestockSuggestion.order_by, RestockSuggestion.forecast_daily,
+                RestockSuggestion.lead_time_days).where(
+                RestockSuggestion.shop_id == shop_id, RestockSuggestion.policy == POLICY,
+                RestockSuggestion.status == OPEN, condition)).all():
+            found[(row[0], row[1])] = tuple(row[2:])
+    return found
+
+
+def apply(shop_id: int, wanted: Mapping[Key, Wanted | None], current: Mapping[Key, tuple]) -> dict[str, int]:
+    """Make the open suggestions of these series (``current``: :func:`open_rows`) match
+    ``wanted`` (caller commits)."""
     stats = {"opened": 0, "superseded": 0, "kept": 0}
-    for chunk in chunked(list(wanted), 1000):
-        current = {(r.warehouse_id, r.sku): r for r in db.session.execute(select(RestockSuggestion).where(
-            RestockSuggestion.shop_id == shop_id, RestockSuggestion.policy == POLICY,
-            RestockSuggestion.status == OPEN,
-            tuple_(RestockSuggestion.warehouse_id, RestockSuggestion.sku).in_(chunk))).scalars()}
-        retire, fresh = [], []
-        for key in chunk:
-            want, row = wanted[key], current.get(key)
-            if row is not None and want is not None and want.same_as(row):
-                stats["kept"] += 1
-                continue
-            if row is not None:
-                retire.append(row.id)
-            if want is not None:
-                fresh.append({"shop_id": shop_id, "warehouse_id": key[0], "sku": key[1], "policy": POLICY,
-                              "quantity": want.quantity, "order_up_to": want.order_up_to,
-                              "order_by": want.order_by, "forecast_daily": want.forecast_daily,
-                              "lead_time_days": want.lead_time_days, "status": OPEN,
-                              "created_at": utcnow(), "updated_at": utcnow()})
-        for ids in chunked(retire):
-            stats["superseded"] += db.session.execute(update(RestockSuggestion).where(
-                RestockSuggestion.id.in_(ids), RestockSuggestion.status == OPEN).values(
-                status="superseded", updated_at=utcnow())).rowcount
-        if fresh:
-            statement = insert(RestockSuggestion).values(fresh).on_conflict_do_nothing(
-                index_elements=["warehouse_id", "sku", "policy"], index_where=text("status = 'open'"))
-            stats["opened"] += db.session.execute(statement).rowcount
-        db.session.expire_all()
+    retire, fresh = [], []
+    for key, want in wanted.items():
+        row = current.get(key)
+        if row is not None and want is not None and want.same_as(row):
+            stats["kept"] += 1
+            continue
+        if row is not None:
+            retire.append(row[0])
+        if want is not None:
+            fresh.append({"shop_id": shop_id, "warehouse_id": key[0], "sku": key[1], "policy": POLICY,
+                          "quantity": want.quantity, "order_up_to": want.order_up_to, "order_by": want.order_by,
+                          "forecast_daily": want.forecast_daily, "lead_time_days": want.lead_time_days,
+                          "status": OPEN, "created_at": utcnow(), "updated_at": utcnow()})
+    for ids in chunked(retire):
+        stats["superseded"] += db.session.execute(update(RestockSuggestion).where(
+            RestockSuggestion.id.in_(ids), RestockSuggestion.status == OPEN).values(
+            status="superseded", updated_at=utcnow()), execution_options={"synchronize_session": False}).rowcount
+    if fresh:
+        statement = insert(RestockSuggestion).on_conflict_do_nothing(
+            index_elements=["warehouse_id", "sku", "policy"], index_where=text("status = 'open'"))
+        stats["opened"] += len(db.session.execute(statement.returning(RestockSuggestion.id), fresh).all())
     return stats

@@ -214,7 +214,7 @@ def _compute_chunk(ctx: Context, chunk, *, ranged: bool, stats: Stats) -> None:
             wanted[key] = None  # the test sale said stop: never restock it in that market
             continue
         plan = replenishment.plan_order(history, on_hand, reserved, inbound, lead, REVIEW_DAYS, SERVICE_LEVEL,
-                                        uplift=_uplift(ctx, key, lead + REVIEW_DAYS))
+                                        uplift=_uplift(ctx, key, lead + REVIEW_DAYS), today=ctx.today)
         wanted[key] = suggestions.Wanted(plan.quantity, plan.order_up_to, plan.order_by, float(fc.daily), lead) \
             if plan.quantity > 0 else None
     _write_series(ctx, rows)

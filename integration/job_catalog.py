@@ -55,6 +55,9 @@ RECONCILE_LOYALTY_ORDER = "jobs.loyalty.reconcile_order"
 ISSUE_REWARD = "jobs.loyalty.issue_reward"
 REEVALUATE_SHOP = "jobs.loyalty.reevaluate_shop"
 
+# -- insights --------------------------------------------------------------------------------------
+COMPUTE_INSIGHTS = "jobs.insights.compute_insights"
+
 
 # -- ids: inbox ------------------------------------------------------------------------------------
 
@@ -196,3 +199,15 @@ def loyalty_order_cancelled_id(order_id: int) -> str:
 
 def issue_reward_id(reward_id: int, suffix: str = "") -> str:
     return f"loyalty-reward-{reward_id}{suffix}"
+
+
+# -- ids: insights ---------------------------------------------------------------------------------
+
+def compute_insights_id(shop_id: int, seq: int) -> str:
+    """The debounced incremental run after changes (one pending per shop: see insights.dirty)."""
+    return f"insights-{shop_id}-{seq}"
+
+
+def compute_all_insights_id(shop_id: int, day: int) -> str:
+    """The nightly run of every series of a shop, once per day."""
+    return f"insights-all-{shop_id}-{day}"

@@ -56,6 +56,12 @@ ISSUE_REWARD = "jobs.loyalty.issue_reward"
 REEVALUATE_SHOP = "jobs.loyalty.reevaluate_shop"
 
 
+# -- insights -------------------------------------------------------------------------------------
+CREATE_INBOUND = "jobs.inbound.create_inbound"
+POLL_INBOUND = "jobs.inbound.poll_inbound"
+CANCEL_INBOUND = "jobs.inbound.cancel_inbound"
+
+
 # -- ids: inbox ------------------------------------------------------------------------------------
 
 def process_event_id(event_id: int) -> str:
@@ -196,3 +202,17 @@ def loyalty_order_cancelled_id(order_id: int) -> str:
 
 def issue_reward_id(reward_id: int, suffix: str = "") -> str:
     return f"loyalty-reward-{reward_id}{suffix}"
+
+
+# -- ids: insights ---------------------------------------------------------------------------------
+
+def create_inbound_id(inbound_id: int) -> str:
+    return f"create-inbound-{inbound_id}"
+
+
+def poll_inbound_id(inbound_id: int) -> str:
+    return f"poll-inbound-{inbound_id}"
+
+
+def cancel_inbound_id(inbound_id: int) -> str:
+    return f"cancel-inbound-{inbound_id}"

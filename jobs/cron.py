@@ -11,7 +11,7 @@ keep their wall-clock times.
 from rq import cron
 
 from integration.config import cron_speedup
-from jobs import amazon, events, loyalty, notify, recovery, shopify, stock, storefront, warehousing
+from jobs import amazon, events, inbound, loyalty, notify, recovery, shopify, stock, storefront, warehousing
 
 SPEEDUP = cron_speedup()
 
@@ -34,6 +34,8 @@ cron.register(shopify.refresh_expiring_tokens, queue_name="low", interval=every(
 cron.register(warehousing.sweep_warehouse_work, queue_name="low", interval=every(300))
 cron.register(warehousing.poll_open_outbounds, queue_name="low", interval=every(600))
 cron.register(warehousing.check_sla, queue_name="low", interval=every(900))
+# Inbound shipments (first leg): followed at the warehouse until received; lost creates re-sent.
+cron.register(inbound.follow_open_inbounds, queue_name="low", interval=every(1800))
 # Stock: warehouse inventory every minute (cursor polling; webhooks where offered), and the
 # nightly reconciliation that heals drift on both sides.
 cron.register(stock.poll_all_inventory, queue_name="sync", interval=every(60))

@@ -104,7 +104,20 @@ class WarehouseProvider(Protocol):
         """Stock records changed since ``cursor`` (None: from the beginning), one page."""
         ...
 
-    def create_inbound(self, request: InboundRequest) -> InboundShipment: ...
+    def create_inbound(self, request: InboundRequest) -> InboundShipment:
+        """Announce the inbound shipment, or return the one already created under
+        ``request.reference`` (a retry never creates a second one)."""
+        ...
+
+    def get_inbound(self, reference: str, external_id: str) -> InboundShipment:
+        """The inbound ``external_id`` created under our ``reference``, its status an
+        :class:`InboundStatus` value; PermanentError when the warehouse has no such inbound."""
+        ...
+
+    def cancel_inbound(self, reference: str, external_id: str) -> InboundShipment:
+        """Withdraw it (providers with Capability.CANCEL_INBOUND; the others raise PermanentError,
+        as does one that has started receiving it)."""
+        ...
 
     def create_return(self, request: ReturnRequest) -> ReturnAuthorization: ...
 

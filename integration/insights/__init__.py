@@ -1,2 +1,1 @@
-"""Insights: the warehouse as market sensor - demand history, shifts, restock and transfer
-suggestions, inbound shipments, test-sale gates."""
+"""Insights: the warehouse as market sensor (issue 22)."""

@@ -33,7 +33,7 @@ AuthError); a port method never returns a vendor dict.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from email.message import EmailMessage
 from typing import ClassVar, Protocol, runtime_checkable
@@ -53,6 +53,7 @@ from integration.domain.channels import (
     Metafield,
     MetafieldInput,
     OrdersPage,
+    ProductTraffic,
     ShipmentPackage,
     ShopProfile,
     TrackingInfo,
@@ -193,6 +194,11 @@ class ShopifyStore(SalesChannel, Protocol):
     def create_fulfillment_event(
         self, fulfillment_id: str, status: str, *, happened_at: datetime | None = None, message: str | None = None,
     ) -> FulfillmentEvent: ...
+
+    def get_product_traffic(self, since: date, until: date) -> list[ProductTraffic]:
+        """Sessions and orders per product and market from ``since`` to ``until`` (inclusive).
+        Needs the ``read_reports`` scope."""
+        ...
 
 
 @runtime_checkable

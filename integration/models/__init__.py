@@ -9,6 +9,17 @@ from integration.models.channel_stock import ChannelStock
 from integration.models.compliance_request import ComplianceRequest
 from integration.models.fulfillment import Fulfillment
 from integration.models.import_run import ImportRun, ImportStatus
+from integration.models.insights import (
+    DemandDay,
+    DemandShift,
+    InboundShipmentRow,
+    InsightSeries,
+    LeadTime,
+    Promotion,
+    RestockSuggestion,
+    TestSaleGate,
+    TransferSuggestion,
+)
 from integration.models.integration_log import IntegrationLog
 from integration.models.inventory_level import InventoryLevel
 from integration.models.location import Location
@@ -48,12 +59,17 @@ __all__ = [
     "Base",
     "ChannelStock",
     "ComplianceRequest",
+    "DemandDay",
+    "DemandShift",
     "EventStatus",
     "Fulfillment",
     "ImportRun",
     "ImportStatus",
+    "InboundShipmentRow",
+    "InsightSeries",
     "IntegrationLog",
     "InventoryLevel",
+    "LeadTime",
     "Location",
     "Notification",
     "NotificationPreference",
@@ -64,6 +80,8 @@ __all__ = [
     "OrderLine",
     "OutboundOrder",
     "OutboundState",
+    "Promotion",
+    "RestockSuggestion",
     "RoutingRule",
     "Shipment",
     "Shop",
@@ -75,7 +93,9 @@ __all__ = [
     "StorefrontSettings",
     "SubscriptionStatus",
     "SyncCursor",
+    "TestSaleGate",
     "TrackingEventRow",
+    "TransferSuggestion",
     "Variant",
     "VariantStockState",
     "Warehouse",

@@ -15,8 +15,9 @@ MAX_DAYS = daily.MAX_DAYS
 DEFAULT_DAYS = 56  # eight weeks: a two-week fall and its baseline both show
 
 
-def series(shop_id: int, warehouse_id: int, sku: str, days: int) -> dict | None:
-    """The chart's data, or None when the shop has neither demand nor a computed series for it."""
+def series(shop_id: int, warehouse_id: int, sku: str, days: int) -> dict:
+    """The chart's data; ``history`` False (and no demand drawn) when the shop has neither demand
+    nor a computed series for it: not yet sold there, or not yet computed."""
     stock = daily.history(shop_id, sku, [warehouse_id], days)
     start, end = stock.days[0], stock.days[-1]
     rows = {r.day: r for r in db.session.execute(
@@ -25,17 +26,20 @@ def series(shop_id: int, warehouse_id: int, sku: str, days: int) -> dict | None:
     computed = db.session.execute(
         select(InsightSeries).where(InsightSeries.shop_id == shop_id, InsightSeries.warehouse_id == warehouse_id,
                                     InsightSeries.sku == sku)).scalar()
-    if not rows and computed is None:
-        return None
+    history = bool(rows) or computed is not None
     demand, censored, promo = [], [], []
     for day in stock.days:
         row = rows.get(day)
         # A day without a row sold nothing while in stock (the computation writes censored days).
         censored.append(bool(row and row.censored))
         promo.append(bool(row and row.promo))
-        demand.append(None if row and row.censored else (row.units - row.cancelled) if row else 0)
+        if not history or (row and row.censored):
+            demand.append(None)
+        else:
+            demand.append(row.units - row.cancelled if row else 0)
     level = computed.forecast_daily if computed else None
     return {
+        "history": history,
         "days": [d.isoformat() for d in stock.days],
         "demand": demand,
         "censored": censored,

@@ -4,7 +4,8 @@ scoped to ``g.shop``: another shop's id answers 404. Errors: ``{"error": {"code"
 * ``GET /api/insights/shifts|suggestions|transfers?page=&limit=&sort=&market=&warehouse=&status=``
   (``sort`` from :data:`integration.insights.lists.SORTS`, ``-`` for descending; ``market`` a
   country code, the warehouse's; a transfer matches on either end)
-* ``GET /api/insights/series/<warehouse id>/<sku>?days=1..90`` (the chart: demand, forecast, stock)
+* ``GET /api/insights/series/<warehouse id>/<sku>?days=1..90`` (the chart: demand, forecast, stock;
+  ``history`` false when nothing is known of it yet)
 * ``POST /api/insights/suggestions/<id>/dismiss``, ``POST /api/insights/transfers/<id>/accept|dismiss``
 * ``GET /api/insights/export.csv?what=suggestions|shifts|transfers|gates&market=&warehouse=``
 """
@@ -106,9 +107,9 @@ def sku_series(warehouse_id: int, sku: str):
                                                            Warehouse.shop_id == g.shop.id)).scalar()
     if warehouse is None:
         raise APIError(404, "warehouse_not_found", "no such warehouse in this shop")
-    data = chart.series(g.shop.id, warehouse_id, sku, int(raw)) if 0 < len(sku) <= MAX_SKU else None
-    if data is None:
-        raise APIError(404, "series_not_found", "no demand history for this SKU at this warehouse")
+    if not 0 < len(sku) <= MAX_SKU:
+        raise APIError(400, "invalid_sku", f"the SKU must be 1 to {MAX_SKU} characters", field="sku")
+    data = chart.series(g.shop.id, warehouse_id, sku, int(raw))
     db.session.commit()
     return jsonify(sku=sku, warehouse=lists.warehouse_json(warehouse), **data)
 

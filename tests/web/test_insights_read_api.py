@@ -92,10 +92,12 @@ def test_series_has_gaps_on_censored_days_and_the_forecast(client, seeded):
     assert body["forecast"] == [5.5] * 28 and body["forecast_daily"] == 5.5
     assert body["stock"][-1] == 20  # the live ledger today
     assert body["warehouse"]["name"] == "Berlin" and body["sku"] == "SKU-A"
-    assert get(client, f"/api/insights/series/{de}/SKU-Z").status_code == 404
+    assert body["history"] is True
+    unknown = get(client, f"/api/insights/series/{de}/SKU-Z?days=7").get_json()
+    assert unknown["history"] is False and unknown["demand"] == [None] * 7  # nothing known: not zero demand
     assert get(client, f"/api/insights/series/{de}/SKU-A?days=91").status_code == 400
     assert get(client, f"/api/insights/series/{de}/SKU-A?days=x").status_code == 400
-    assert get(client, f"/api/insights/series/{de}/{'A' * 300}").status_code == 404
+    assert get(client, f"/api/insights/series/{de}/{'A' * 300}").status_code == 400
 
 
 def test_dismiss_and_transfer_decisions_are_recorded_once(client, seeded):

@@ -46,22 +46,21 @@ function fillFilters(list) {
 
 async function drawChart(kind, warehouse, sku) {
   const box = document.getElementById(`${kind}-chart`);
-  try {
-    const data = await api(`/api/insights/series/${warehouse.id}/${encodeURIComponent(sku)}`);
-    // Censored days are null: uPlot leaves a gap there instead of drawing zero demand.
-    await lineChart(box, {
-      labels: data.days,
-      series: [
-        {name: t('net_demand'), values: data.demand},
-        {name: t('forecast'), values: data.forecast},
-        {name: t('stock'), values: data.stock},
-      ],
-      caption: t('chart_caption', {sku, warehouse: warehouse.name}),
-    });
-  } catch (error) {
-    if (error.status !== 404) throw error;
+  const data = await api(`/api/insights/series/${warehouse.id}/${encodeURIComponent(sku)}`);
+  if (!data.history) {
     box.replaceChildren(h('s-paragraph', {color: 'subdued'}, t('no_chart', {sku, warehouse: warehouse.name})));
+    return;
   }
+  // Censored days are null: uPlot leaves a gap there instead of drawing zero demand.
+  await lineChart(box, {
+    labels: data.days,
+    series: [
+      {name: t('net_demand'), values: data.demand},
+      {name: t('forecast'), values: data.forecast},
+      {name: t('stock'), values: data.stock},
+    ],
+    caption: t('chart_caption', {sku, warehouse: warehouse.name}),
+  });
 }
 
 function chartButton(kind, warehouse, sku) {

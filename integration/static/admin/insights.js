@@ -168,6 +168,8 @@ function makeList(kind) {
       empty.hidden = !none || filtered;
       table.hidden = none && !filtered;
       FIRST[kind] = data.page === 1 && data.items.length ? firstChart(kind, data.items[0]) : null;
+      // An empty list has no chart: its box holds no space (set before the body shows).
+      document.getElementById(`${kind}-chart`).hidden = data.items.length === 0 && data.page === 1;
       const rows = data.items.map(ROWS[kind]);
       return {...data, items: rows.length || !filtered ? rows : [h('s-table-row', {}, cell(t('no_match')))]};
     },

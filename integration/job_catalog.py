@@ -55,6 +55,9 @@ RECONCILE_LOYALTY_ORDER = "jobs.loyalty.reconcile_order"
 ISSUE_REWARD = "jobs.loyalty.issue_reward"
 REEVALUATE_SHOP = "jobs.loyalty.reevaluate_shop"
 
+# -- insights --------------------------------------------------------------------------------------
+COMPUTE_INSIGHTS = "jobs.insights.compute_insights"
+
 
 # -- insights -------------------------------------------------------------------------------------
 CREATE_INBOUND = "jobs.inbound.create_inbound"
@@ -216,3 +219,13 @@ def poll_inbound_id(inbound_id: int) -> str:
 
 def cancel_inbound_id(inbound_id: int) -> str:
     return f"cancel-inbound-{inbound_id}"
+
+
+def compute_insights_id(shop_id: int, seq: int) -> str:
+    """The debounced incremental run after changes (one pending per shop: see insights.dirty)."""
+    return f"insights-{shop_id}-{seq}"
+
+
+def compute_all_insights_id(shop_id: int, day: int) -> str:
+    """The nightly run of every series of a shop, once per day."""
+    return f"insights-all-{shop_id}-{day}"

@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
         feedback_api,
         health,
         home_api,
+        inbound_api,
         insights_api,
         insights_read_api,
         loyalty_api,
@@ -55,5 +56,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(storefront_api.bp)
     app.register_blueprint(feedback_api.bp)
     app.register_blueprint(insights_read_api.bp)
+    app.register_blueprint(inbound_api.bp)
     app.register_blueprint(proxy_loyalty.bp)
     app.register_blueprint(start_page.bp)  # development only (404 in production)

@@ -55,6 +55,9 @@ RECONCILE_LOYALTY_ORDER = "jobs.loyalty.reconcile_order"
 ISSUE_REWARD = "jobs.loyalty.issue_reward"
 REEVALUATE_SHOP = "jobs.loyalty.reevaluate_shop"
 
+# -- insights --------------------------------------------------------------------------------------
+EVALUATE_GATES = "jobs.gates.evaluate_shop_gates"
+
 
 # -- ids: inbox ------------------------------------------------------------------------------------
 
@@ -196,3 +199,10 @@ def loyalty_order_cancelled_id(order_id: int) -> str:
 
 def issue_reward_id(reward_id: int, suffix: str = "") -> str:
     return f"loyalty-reward-{reward_id}{suffix}"
+
+
+# -- ids: insights ---------------------------------------------------------------------------------
+
+def evaluate_gates_id(shop_id: int, day: int) -> str:
+    """One evaluation of a shop's test-sale gates per day (``day``: days since the epoch)."""
+    return f"evaluate-gates-{shop_id}-{day}"

@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
         auth,
         customer_account,
         feedback_api,
+        gates_api,
         health,
         home_api,
         loyalty_api,
@@ -51,5 +52,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(stock_api.bp)
     app.register_blueprint(storefront_api.bp)
     app.register_blueprint(feedback_api.bp)
+    app.register_blueprint(gates_api.bp)
     app.register_blueprint(proxy_loyalty.bp)
     app.register_blueprint(start_page.bp)  # development only (404 in production)

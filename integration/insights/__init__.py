@@ -1,0 +1,1 @@
+"""Insights: the warehouse as market sensor (issue 22)."""

@@ -4,7 +4,7 @@ scoped to ``g.shop`` (another shop's gate is 404, another shop's SKU is 422)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
@@ -23,6 +23,7 @@ bp = Blueprint("gates_api", __name__, url_prefix="/api/insights/gates")
 
 MAX_BODY = 4096
 FIELDS = {"sku", "market", "batch_size", "started_on"}
+MAX_DAYS_BACK, MAX_DAYS_AHEAD = 365, 365  # Shopify's analytics keep a year or so; a plan a year ahead
 
 
 def _filter(name: str, allowed) -> str | None:
@@ -51,14 +52,19 @@ def list_gates():
 
 
 def _start_date(raw) -> date:
+    today = utcnow().date()
     if raw is None:
-        return utcnow().date()
+        return today
     try:
         if not isinstance(raw, str) or len(raw) != 10:
             raise ValueError
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise APIError(422, "invalid", "started_on must be a date YYYY-MM-DD", field="started_on") from None
+    if not today - timedelta(days=MAX_DAYS_BACK) <= day <= today + timedelta(days=MAX_DAYS_AHEAD):
+        raise APIError(422, "invalid", f"started_on must be within {MAX_DAYS_BACK} days of today",
+                       field="started_on")
+    return day
 
 
 @bp.post("")
@@ -96,7 +102,11 @@ def evaluate(gate_id: int):
     except RetryableError:
         db.session.rollback()
         raise APIError(503, "shopify_unavailable", "Shopify's analytics did not answer; try again") from None
-    except (AuthError, PermanentError):
+    except AuthError:
+        db.session.rollback()
+        raise APIError(502, "shopify_auth", "Shopify refused the app's access; open the app again to reconnect"
+                       ) from None
+    except PermanentError:
         db.session.rollback()
         raise APIError(502, "shopify_refused",
                        "Shopify refused the analytics query (the app may need the read_reports access)") from None

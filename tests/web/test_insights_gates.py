@@ -175,7 +175,9 @@ def test_start_validates_every_field(world):
                           ({"batch_size": 0}, "batch_size"), ({"batch_size": 100_001}, "batch_size"),
                           ({"batch_size": "5"}, "batch_size"), ({"batch_size": True}, "batch_size"),
                           ({"batch_size": 2.5}, "batch_size"), ({"started_on": "2026-13-01"}, "started_on"),
-                          ({"started_on": 20260101}, "started_on"), ({"colour": "red"}, "colour")]:
+                          ({"started_on": 20260101}, "started_on"),
+                          ({"started_on": (TODAY - timedelta(days=400)).isoformat()}, "started_on"),
+                          ({"colour": "red"}, "colour")]:
         r = post(world, "", {**ok, **change})
         assert r.status_code == 422, (change, r.data)
         assert r.get_json()["error"]["field"] == field

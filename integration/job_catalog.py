@@ -63,6 +63,7 @@ COMPUTE_INSIGHTS = "jobs.insights.compute_insights"
 CREATE_INBOUND = "jobs.inbound.create_inbound"
 POLL_INBOUND = "jobs.inbound.poll_inbound"
 CANCEL_INBOUND = "jobs.inbound.cancel_inbound"
+EVALUATE_GATES = "jobs.gates.evaluate_shop_gates"
 
 
 # -- ids: inbox ------------------------------------------------------------------------------------
@@ -229,3 +230,8 @@ def compute_insights_id(shop_id: int, seq: int) -> str:
 def compute_all_insights_id(shop_id: int, day: int) -> str:
     """The nightly run of every series of a shop, once per day."""
     return f"insights-all-{shop_id}-{day}"
+
+
+def evaluate_gates_id(shop_id: int, day: int) -> str:
+    """One evaluation of a shop's test-sale gates per day (``day``: days since the epoch)."""
+    return f"evaluate-gates-{shop_id}-{day}"

@@ -11,7 +11,20 @@ keep their wall-clock times.
 from rq import cron
 
 from integration.config import cron_speedup
-from jobs import amazon, events, inbound, insights, loyalty, notify, recovery, shopify, stock, storefront, warehousing
+from jobs import (
+    amazon,
+    events,
+    gates,
+    inbound,
+    insights,
+    loyalty,
+    notify,
+    recovery,
+    shopify,
+    stock,
+    storefront,
+    warehousing,
+)
 
 SPEEDUP = cron_speedup()
 
@@ -68,3 +81,5 @@ cron.register(loyalty.requeue_pending_rewards, queue_name="low", interval=every(
 cron.register(loyalty.member_days, queue_name="low", interval=every(3600))
 cron.register(loyalty.birthdays, queue_name="low", interval=every(21600))
 cron.register(loyalty.roll_tiers, queue_name="low", cron="15 0 1 * *")
+# Insights: test-sale gates still testing, re-evaluated daily from Shopify's analytics.
+cron.register(gates.evaluate_all_gates, queue_name="low", cron="20 4 * * *")

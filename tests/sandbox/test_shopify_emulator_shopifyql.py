@@ -108,3 +108,20 @@ def test_the_connector_raises_on_parse_errors(shopify_emulator, seeded, redis_co
                            endpoint=shopify_emulator.url)
     with pytest.raises(PermanentError, match="ShopifyQL refused"):
         run_table(client, "FROM nowhere SHOW nothing")
+
+
+def test_storefront_product_views_are_sessions_once_per_visitor(shopify_emulator, seeded):
+    from sandbox.storefront import create_storefront
+    from sandbox.storefront.catalog import EmulatorCatalog
+
+    app = create_storefront(EmulatorCatalog(shopify_emulator, SHOPIFY_SHOP), app_url="http://127.0.0.1:9",
+                            api_secret="s", shop_domain=SHOPIFY_SHOP)
+    handle = shopify_emulator.shop(SHOPIFY_SHOP).nodes[seeded["product"]]["handle"]
+    first, second = app.test_client(), app.test_client()
+    for _ in range(3):  # reloads within one session count once
+        assert first.get(f"/products/{handle}?country=FR").status_code == 200
+    assert second.get(f"/products/{handle}?country=FR").status_code == 200
+    assert second.get(f"/products/{handle}?country=ZZ").status_code == 200  # not a market: not counted
+    body = shopify_graphql(shopify_emulator, seeded["token"], FULL, {"q": SESSIONS}).json()
+    rows = body["data"]["shopifyqlQuery"]["tableData"]["rows"]
+    assert {r["session_country"]: r["sessions"] for r in rows} == {"France": "32", "Germany": "120"}

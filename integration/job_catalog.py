@@ -55,6 +55,9 @@ RECONCILE_LOYALTY_ORDER = "jobs.loyalty.reconcile_order"
 ISSUE_REWARD = "jobs.loyalty.issue_reward"
 REEVALUATE_SHOP = "jobs.loyalty.reevaluate_shop"
 
+# -- insights: sensing -----------------------------------------------------------------------------
+SEND_STOCK_DIGESTS = "jobs.sensing.send_stock_digests"
+
 
 # -- ids: inbox ------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ keep their wall-clock times.
 from rq import cron
 
 from integration.config import cron_speedup
-from jobs import amazon, events, loyalty, notify, recovery, shopify, stock, storefront, warehousing
+from jobs import amazon, events, loyalty, notify, recovery, sensing, shopify, stock, storefront, warehousing
 
 SPEEDUP = cron_speedup()
 
@@ -62,3 +62,6 @@ cron.register(loyalty.requeue_pending_rewards, queue_name="low", interval=every(
 cron.register(loyalty.member_days, queue_name="low", interval=every(3600))
 cron.register(loyalty.birthdays, queue_name="low", interval=every(21600))
 cron.register(loyalty.roll_tiers, queue_name="low", cron="15 0 1 * *")
+# Insights: the daily stock digest (low-stock and stock-out alerts by days of cover), once a day
+# per shop (the outbox's unique subject holds it to one even when this runs twice).
+cron.register(sensing.send_stock_digests, queue_name="notify", cron="0 6 * * *")

@@ -36,12 +36,13 @@ from integration.models import Alert, DemandDay, DemandShift, InsightSeries, Lea
 from integration.models.base import utcnow
 from integration.models.insights import OPEN, SHIFT_OPEN
 from integration.models.upsert import insert
-from integration.shops.alerts import raise_alert
+from integration.shops.alerts import DIGEST_KINDS, raise_alert
 
 log = structlog.get_logger(__name__)
 
 DEFAULT_LEAD_TIME_DAYS = 33  # 7 production + 21 line haul + 3 customs + 2 receiving
 HISTORY_DAYS = rules.DEFAULT_RULE.baseline_days + rules.DEFAULT_RULE.recent_days
+CHUNK = 1000  # series per demand query: bounded statements for a nightly run over every series
 SHIFT_KIND = {rules.RISE: "demand_rise", rules.FALL: "demand_fall"}
 
 
@@ -63,12 +64,25 @@ def sense_shop(shop_id: int, series_ids: Sequence[int] | None = None, *, today: 
         select(Warehouse).where(Warehouse.shop_id == shop_id)).scalars()}
     leads = lead_times(shop_id, [(s.warehouse_id, s.sku) for s in series])
     histories = demand_histories(shop_id, series, today)
+    # What is open now, read once for the shop (few rows: only open shifts and stock alerts).
+    shifts: dict[tuple[int, str], dict[str, DemandShift]] = defaultdict(dict)
+    for row in db.session.execute(select(DemandShift).where(
+            DemandShift.shop_id == shop_id, DemandShift.ended_on.is_(None))).scalars():
+        shifts[(row.warehouse_id, row.sku)][row.direction] = row
+    stock_alerts: dict[int, dict[str, int]] = defaultdict(dict)
+    for alert_id, kind, subject in db.session.execute(select(Alert.id, Alert.kind, Alert.subject).where(
+            Alert.shop_id == shop_id, Alert.kind.in_(DIGEST_KINDS), Alert.resolved_at.is_(None))):
+        series_id = subject.split(":")[1] if subject.startswith("series:") else ""
+        if series_id.isdigit():
+            stock_alerts[int(series_id)][kind] = alert_id
     counts = {"series": len(series), "shifts": 0, "shifts_ended": 0, "stock_alerts": 0}
     for s in series:
-        opened, ended = sense_shifts(s, histories[s.id], warehouses.get(s.warehouse_id), today)
+        warehouse = warehouses.get(s.warehouse_id)
+        opened, ended = sense_shifts(s, histories[s.id], warehouse, today, shifts[(s.warehouse_id, s.sku)])
         counts["shifts"] += opened
         counts["shifts_ended"] += ended
-        counts["stock_alerts"] += sense_stock(s, leads[(s.warehouse_id, s.sku)], warehouses.get(s.warehouse_id), today)
+        counts["stock_alerts"] += sense_stock(s, leads[(s.warehouse_id, s.sku)], warehouse, today,
+                                              stock_alerts[s.id])
     counts["transfers"] = plan_transfers(shop_id, {s.sku for s in series}, warehouses, today)
     return counts
 
@@ -102,12 +116,16 @@ def demand_histories(shop_id: int, series: Sequence[InsightSeries], today: date,
     start = today - timedelta(days=days)
     keys = {(s.warehouse_id, s.sku): s.id for s in series}
     out = {s.id: [0.0] * days for s in series}
-    rows = db.session.execute(select(DemandDay).where(
-        DemandDay.shop_id == shop_id, DemandDay.day >= start, DemandDay.day < today,
-        tuple_(DemandDay.warehouse_id, DemandDay.sku).in_(list(keys)))).scalars()
-    for row in rows:
-        history = out[keys[(row.warehouse_id, row.sku)]]
-        history[(row.day - start).days] = None if row.censored else float(max(0, row.units - row.cancelled))
+    pairs = list(keys)
+    for first in range(0, len(pairs), CHUNK):
+        rows = db.session.execute(select(
+            DemandDay.warehouse_id, DemandDay.sku, DemandDay.day, DemandDay.units, DemandDay.cancelled,
+            DemandDay.censored).where(
+            DemandDay.shop_id == shop_id, DemandDay.day >= start, DemandDay.day < today,
+            tuple_(DemandDay.warehouse_id, DemandDay.sku).in_(pairs[first:first + CHUNK])))
+        for warehouse_id, sku, day, units, cancelled, censored in rows:
+            history = out[keys[(warehouse_id, sku)]]
+            history[(day - start).days] = None if censored else float(max(0, units - cancelled))
     return out
 
 
@@ -119,11 +137,9 @@ def _label(series: InsightSeries, warehouse: Warehouse | None) -> str:
 
 
 def sense_shifts(s: InsightSeries, history: list[float | None], warehouse: Warehouse | None,
-                 today: date) -> tuple[int, int]:
-    """End the open shifts that are over, open (and alert) a new one; returns (opened, ended)."""
-    open_shifts = {row.direction: row for row in db.session.execute(select(DemandShift).where(
-        DemandShift.warehouse_id == s.warehouse_id, DemandShift.sku == s.sku, DemandShift.ended_on.is_(None)
-    )).scalars()}
+                 today: date, open_shifts: dict[str, DemandShift]) -> tuple[int, int]:
+    """End the open shifts (by direction) that are over, open (and alert) a new one; returns
+    (opened, ended)."""
     found = rules.detect_shift(history)
     ended = 0
     for direction, row in open_shifts.items():
@@ -178,21 +194,19 @@ def shift_details(s: InsightSeries, shift: rules.Shift, reason: str | None, hist
 # -- stock alerts -------------------------------------------------------------------------------------
 
 
-def sense_stock(s: InsightSeries, lead_time_days: int, warehouse: Warehouse | None, today: date) -> int:
-    """Raise the low-stock or stock-out alert once per episode, resolve it when the episode ends."""
+def sense_stock(s: InsightSeries, lead_time_days: int, warehouse: Warehouse | None, today: date,
+                open_alerts: dict[str, int]) -> int:
+    """Raise the low-stock or stock-out alert once per episode, resolve it when the episode ends.
+    ``open_alerts``: the series' open stock alerts, {kind: alert id}."""
     level = rules.stock_alert(s.available, s.forecast_daily, lead_time_days)
     prefix = f"series:{s.id}:"
-    open_kinds = set(db.session.execute(select(Alert.kind).where(
-        Alert.shop_id == s.shop_id, Alert.kind.in_((rules.LOW_STOCK, rules.STOCK_OUT)),
-        Alert.subject.startswith(prefix, autoescape=True), Alert.resolved_at.is_(None))).scalars())
     # Stock-out is the deeper end of a low-stock episode: the low alert stays open through it.
     keep = {rules.LOW_STOCK: {rules.LOW_STOCK}, rules.STOCK_OUT: {rules.LOW_STOCK, rules.STOCK_OUT}}.get(level, set())
-    over = open_kinds - keep
+    over = [alert_id for kind, alert_id in open_alerts.items() if kind not in keep]
     if over:
-        db.session.execute(update(Alert).where(
-            Alert.shop_id == s.shop_id, Alert.kind.in_(over), Alert.subject.startswith(prefix, autoescape=True),
-            Alert.resolved_at.is_(None)).values(resolved_at=utcnow()))
-    if level is None or level in open_kinds:
+        db.session.execute(update(Alert).where(Alert.id.in_(over), Alert.resolved_at.is_(None))
+                           .values(resolved_at=utcnow()))
+    if level is None or level in open_alerts:
         return 0
     cover = rules.days_of_cover(s.available, s.forecast_daily)
     message = (f"{_label(s, warehouse)}: out of stock, selling {s.forecast_daily:.1f}/day"

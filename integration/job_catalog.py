@@ -64,6 +64,8 @@ CREATE_INBOUND = "jobs.inbound.create_inbound"
 POLL_INBOUND = "jobs.inbound.poll_inbound"
 CANCEL_INBOUND = "jobs.inbound.cancel_inbound"
 EVALUATE_GATES = "jobs.gates.evaluate_shop_gates"
+# -- insights: sensing -----------------------------------------------------------------------------
+SEND_STOCK_DIGESTS = "jobs.sensing.send_stock_digests"
 
 
 # -- ids: inbox ------------------------------------------------------------------------------------

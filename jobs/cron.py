@@ -20,6 +20,7 @@ from jobs import (
     loyalty,
     notify,
     recovery,
+    sensing,
     shopify,
     stock,
     storefront,
@@ -83,3 +84,6 @@ cron.register(loyalty.birthdays, queue_name="low", interval=every(21600))
 cron.register(loyalty.roll_tiers, queue_name="low", cron="15 0 1 * *")
 # Insights: test-sale gates still testing, re-evaluated daily from Shopify's analytics.
 cron.register(gates.evaluate_all_gates, queue_name="low", cron="20 4 * * *")
+# Insights: the daily stock digest (low-stock and stock-out alerts by days of cover), once a day
+# per shop (the outbox's unique subject holds it to one even when this runs twice).
+cron.register(sensing.send_stock_digests, queue_name="notify", cron="0 6 * * *")

@@ -19,6 +19,9 @@ the threshold), so a series on the edge does not open and close a shift every ni
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -208,3 +211,48 @@ def plan_transfers(holdings: Sequence[Holding], today: date, *, margin_days: int
                 planned.append(Transfer(donor.warehouse_id, receiver.warehouse_id, quantity,
                                         add_business_days(today, transit(donor, receiver))))
     return planned
+
+
+# -- the reason low ratings share ---------------------------------------------------------------------
+
+# Words that say nothing about why (en, de, fr, es, it, nl): a shared "product" is not a reason.
+STOP_WORDS = frozenset((
+    "the", "and", "for", "but", "not", "was", "were", "with", "this", "that", "very", "too", "have", "has",
+    "had", "are", "its", "it's", "from", "they", "them", "than", "then", "product", "item", "really", "just",
+    "would", "could", "after", "before", "again", "never", "about", "more", "less", "much", "only", "also",
+    "been", "does", "did", "der", "die", "das", "und", "nicht", "ist", "war", "mit", "ein", "eine", "einem",
+    "einer", "sehr", "auch", "aber", "nach", "noch", "schon", "les", "des", "une", "est", "pas", "pour",
+    "avec", "tres", "mais", "plus", "pas", "que", "qui", "los", "las", "una", "por", "para", "con", "muy",
+    "pero", "mas", "que", "del", "gli", "una", "per", "con", "molto", "non", "che", "del", "della", "het",
+    "een", "van", "niet", "met", "voor", "maar", "zeer", "heel", "erg", "dat",
+))
+MIN_SHARED = 2  # comments that must say it
+_WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
+
+
+def normalize_reason(text: str) -> str:
+    """Case, character width and punctuation folded, spaces collapsed: "Not waterproof!" and
+    "not  waterproof" are one reason."""
+    folded = unicodedata.normalize("NFKC", text or "").casefold()
+    folded = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in folded)
+    return " ".join(folded.split())
+
+
+def shared_reason(comments: Sequence[str | None], max_len: int = 64) -> str | None:
+    """What the low ratings' comments (or return reasons) have in common: the most frequent whole
+    comment when at least two say the same, else the most frequent keyword found in at least two
+    comments and in at least a third of them; None when they share nothing."""
+    texts = [normalize_reason(c) for c in comments if c and normalize_reason(c)]
+    if len(texts) < MIN_SHARED:
+        return None
+    whole, times = Counter(texts).most_common(1)[0]
+    if times >= MIN_SHARED:
+        return whole[:max_len]
+    words = Counter(w for t in texts for w in {m for m in _WORD.findall(t) if m not in STOP_WORDS})
+    if not words:
+        return None
+    top = max(words.values())
+    word = min(w for w, n in words.items() if n == top)  # ties: alphabetical, so reruns agree
+    if top >= MIN_SHARED and top * 3 >= len(texts):
+        return word[:max_len]
+    return None

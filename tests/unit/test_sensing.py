@@ -18,6 +18,7 @@ from integration.domain.sensing import (
     detect_shift,
     need,
     plan_transfers,
+    shared_reason,
     shift_ended,
     stock_alert,
     transfer_days,
@@ -162,3 +163,24 @@ def test_transfer_days_default_and_per_country():
     assert transfer_days(wh(1, 0, transit={"US": [1, 3], "*": [9, 12]}), wh(2, 0)) == 3
     assert transfer_days(wh(1, 0, transit={"*": [9, 12]}), wh(2, 0)) == 5
     assert transfer_days(wh(1, 0, transit={"CA": 2}), wh(2, 0, country="CA")) == 2
+
+
+# -- the reason low ratings share ------------------------------------------------------------------
+
+
+def test_the_same_complaint_in_other_words_is_one_reason():
+    assert shared_reason(["Not waterproof!", "not  waterproof", "Too small"]) == "not waterproof"
+    assert shared_reason(["防水性不足", "防水性不足。", "很好"]) == "防水性不足"
+
+
+def test_a_keyword_shared_by_enough_comments_is_the_reason():
+    comments = ["The zipper broke after a week", "zipper stuck, returned it", "arrived late", "zipper!!"]
+    assert shared_reason(comments) == "zipper"
+
+
+def test_no_reason_when_the_comments_share_nothing():
+    assert shared_reason(["arrived late", "wrong colour", "too expensive"]) is None
+    assert shared_reason(["only one comment"]) is None
+    assert shared_reason([None, "", "   "]) is None
+    # Words that say nothing are never the reason.
+    assert shared_reason(["the product was bad", "this product broke", "product arrived late"]) is None

@@ -6,8 +6,7 @@ with their verdicts, and the market filter narrowing every list. Skips without C
 from __future__ import annotations
 
 import pytest
-from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from integration.extensions import db
 from integration.models import InboundShipmentRow, RestockSuggestion, Shop, TransferSuggestion
@@ -22,10 +21,6 @@ pytestmark = pytest.mark.e2e
 CHOOSE = "(el, value) => { el.value = value; el.dispatchEvent(new Event('change')); }"
 
 
-def _has_route(rule: str) -> bool:
-    return any(r.rule == rule for r in current_app.url_map.iter_rules())
-
-
 def test_shifts_suggestions_transfers_and_gates(admin):  # noqa: F811 - pytest fixture, imported above
     from playwright.sync_api import expect
 
@@ -35,8 +30,6 @@ def test_shifts_suggestions_transfers_and_gates(admin):  # noqa: F811 - pytest f
     expect(page.frame_locator("#app-frame").locator("s-app-nav")).to_have_count(1)
     shop = db.session.execute(select(Shop).where(Shop.domain == SHOPIFY_SHOP)).scalar_one()
     seeded = seed_insights(shop, location=stack.berlin)
-    approve_route = _has_route("/api/insights/suggestions/<id:suggestion_id>/approve")
-    gates_route = _has_route("/api/insights/gates")
 
     page.goto(f"{stack.admin_url}/admin/insights")
     app = page.frame_locator("#app-frame")
@@ -68,14 +61,12 @@ def test_shifts_suggestions_transfers_and_gates(admin):  # noqa: F811 - pytest f
     with page.expect_request(lambda r: r.method == "POST" and r.url.endswith(
             f"/api/insights/suggestions/{seeded.restock_de.id}/approve")):
         modal.locator("#approve-confirm").click()
-    if approve_route:
-        expect(first.locator("s-badge")).to_have_text("Approved")
-        db.session.expire_all()
-        assert db.session.execute(select(func.count()).select_from(InboundShipmentRow).where(
-            InboundShipmentRow.suggestion_id == seeded.restock_de.id)).scalar() == 1
-    else:  # helper "inbound"'s endpoint is not merged yet: the call was made, the 404 is expected
-        modal.locator("s-button[command='--hide']").click()  # refused: the modal stays open until cancelled
-        expect(first.locator("s-badge")).to_have_text("Open")
+    expect(first.locator("s-badge")).to_have_text("Approved")
+    db.session.expire_all()
+    inbound = db.session.execute(select(InboundShipmentRow).where(
+        InboundShipmentRow.suggestion_id == seeded.restock_de.id)).scalars().all()
+    assert len(inbound) == 1
+    assert inbound[0].warehouse_id == seeded.stock.de.id and inbound[0].lines == [["SKU-A", 180]]
 
     dismiss = app.locator(f"#suggestion-{seeded.restock_fr.id} s-button", has_text="Dismiss")
     dismiss.click()
@@ -91,11 +82,26 @@ def test_shifts_suggestions_transfers_and_gates(admin):  # noqa: F811 - pytest f
     db.session.expire_all()
     assert db.session.get(TransferSuggestion, seeded.transfer.id).status == "accepted"
 
-    if gates_route:  # helper "gate"'s list
-        gates = app.locator("#gates-table s-table-body s-table-row")
-        expect(gates).to_have_count(2)
-        expect(app.locator(f"#gate-{seeded.proven.id} s-badge[tone=success]")).to_have_text("Proven")
-        expect(app.locator(f"#gate-{seeded.stop.id} s-badge[tone=critical]")).to_have_text("Stop stocking")
+    gates = app.locator("#gates-table s-table-body s-table-row")
+    expect(gates).to_have_count(2)
+    expect(app.locator(f"#gate-{seeded.proven.id} s-badge[tone=success]")).to_have_text("Proven")
+    expect(app.locator(f"#gate-{seeded.stop.id} s-badge[tone=critical]")).to_have_text("Stop stocking")
+    expect(app.locator(f"#gate-{seeded.proven.id}")).to_contain_text("3.1%")  # conversion
+    form = app.locator("#gate-form")
+    form.locator("s-text-field[name=sku] input").fill("SKU-B")
+    form.locator("s-text-field[name=market] input").fill("nl")
+    form.locator("s-number-field[name=batch_size] input").fill("30")
+    form.locator("s-button[type=submit]").click()
+    expect(gates).to_have_count(3)
+    expect(gates.filter(has_text="SKU-B")).to_contain_text("Keep testing")
+    expect(gates.filter(has_text="SKU-B")).to_contain_text("NL")
+
+    # The export, fetched with the session token and saved: a spreadsheet would not run the reason.
+    with page.expect_download() as download:
+        app.locator("s-button[data-export=shifts]").click()
+    assert download.value.suggested_filename == "insights-shifts.csv"
+    exported = open(download.value.path(), encoding="utf-8").read()
+    assert "SKU-B" in exported and "'=HYPERLINK" in exported
 
     # The market filter narrows every list: France holds the fall (Lyon), its suggestion, the transfer.
     app.locator("s-select[name=market]").evaluate(CHOOSE, "FR")
@@ -104,10 +110,9 @@ def test_shifts_suggestions_transfers_and_gates(admin):  # noqa: F811 - pytest f
     expect(suggestions).to_have_count(1)
     expect(suggestions.first).to_contain_text("Lyon")
     expect(app.locator("#transfers-table s-table-body s-table-row")).to_have_count(1)
+    expect(gates).to_have_count(1)
+    expect(gates.first).to_contain_text("SKU-A")
     app.locator("s-select[name=market]").evaluate(CHOOSE, "NL")
     expect(shifts).to_have_count(1)
     expect(shifts.first).to_have_text("Nothing matches these filters.")
-    # Until helpers "inbound" and "gate" are merged, their endpoints answer 404: only those may.
-    missing = [path for path, there in (("/approve", approve_route), ("/api/insights/gates", gates_route)) if not there]
-    assert [p for p in problems if p.startswith("404 ") and not any(m in p for m in missing)] == []
-    assert [p for p in problems if not p.startswith("404 ") and not (missing and "status of 404" in p)] == []
+    assert problems == [], problems

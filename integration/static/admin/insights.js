@@ -28,7 +28,10 @@ function sortOf(kind) {
 
 function filterParams(page, kind) {
   const params = new URLSearchParams({page: String(page), limit: '10'});
-  if (valueOf(marketSelect)) params.set('market', valueOf(marketSelect));
+  const warehouse = warehouses.find((w) => String(w.id) === valueOf(warehouseSelect));
+  // A gate is per market: with a warehouse picked (and no market), the gates of its market.
+  const market = valueOf(marketSelect) || (kind === 'gates' && warehouse ? warehouse.country_code : '');
+  if (market) params.set('market', market);
   if (valueOf(warehouseSelect) && kind !== 'gates') params.set('warehouse', valueOf(warehouseSelect));
   if (kind && kind !== 'gates' && sortOf(kind)) params.set('sort', sortOf(kind));
   return params;

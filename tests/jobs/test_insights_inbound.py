@@ -68,6 +68,9 @@ def winit_world(app, winit_emulator):
 
 def test_an_approved_suggestion_announces_one_shipment_even_when_its_job_runs_twice(winit_world, worker):
     shop, de, emulator = winit_world
+    emulator.sim.set_stock("DEWH", SKU, 0, inbound=30)  # a shipment announced outside Nearstock
+    stock_sync(de)
+    assert level(de).inbound == 30 and level(de).inbound_eta is None
     suggestion = suggest(shop, de)
 
     row = inbound.approve_suggestion(shop.id, suggestion.id)
@@ -79,7 +82,7 @@ def test_an_approved_suggestion_announces_one_shipment_even_when_its_job_runs_tw
     assert db.session.get(RestockSuggestion, suggestion.id).inbound_id == row.id
     assert Job.fetch(job_catalog.create_inbound_id(row.id), connection=redis.client, serializer=JobSerializer)
     # Pending, not yet at the warehouse: already the ledger's inbound, with its arrival date.
-    assert level(de).inbound == 120 and level(de).inbound_eta.date() == row.intake_booked_for
+    assert level(de).inbound == 150 and level(de).inbound_eta.date() == row.intake_booked_for
 
     worker.run()
     assert inbound.create_at_warehouse(row.id) == "created"  # the job again: nothing new
@@ -90,9 +93,9 @@ def test_an_approved_suggestion_announces_one_shipment_even_when_its_job_runs_tw
     assert done.status == "created" and done.external_id and done.attempts == 1
     assert [i.reference for i in emulator.sim.inbounds.values()] == [row.reference]
 
-    # The warehouse now reports the shipment as its own inbound: still 120, not 240.
+    # The warehouse now reports the shipment in its own inbound: 30 + 120, not 30 + 240.
     stock_sync(de)
-    assert level(de).inbound == 120 and level(de).inbound_eta.date() == row.intake_booked_for
+    assert level(de).inbound == 150 and level(de).inbound_eta.date() == row.intake_booked_for
 
 
 def test_a_job_killed_after_the_warehouse_answered_announces_nothing_twice(winit_world, monkeypatch):

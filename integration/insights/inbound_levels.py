@@ -1,18 +1,21 @@
 """Our inbound shipments in the stock ledger (``stock_levels.inbound`` and ``inbound_eta``).
 
-The warehouse's own stock report already counts an inbound shipment once the warehouse knows it
-(WINIT ``pipelineInventory``, Goodcang ``onway``, ShipBob ``awaiting_quantity``, FBA's inbound
-quantities), together with shipments announced outside Nearstock. So the ledger's inbound is::
+The warehouse's own stock report counts an inbound shipment as soon as the warehouse knows it, and
+stops counting it unit by unit as it is put away (WINIT ``pipelineInventory``, Goodcang ``onway``,
+ShipBob ``awaiting_quantity``, FBA's three inbound quantities; the emulators do the same), together
+with shipments announced outside Nearstock. So the ledger's inbound is::
 
-    max(reported, ours at the warehouse) + ours not yet at the warehouse (pending)
+    reported + ours not yet announced to the warehouse (pending)
 
-- never the sum of the report and ours: that would count one shipment twice. ``max`` still counts
-ours when a report leaves announced shipments out. No connector reports an arrival date, so
-``inbound_eta`` is the earliest expected arrival of our open shipments (the report's if it had one).
+Adding ours once the warehouse knows them would count them twice; so would keeping them after they
+arrived (a partly received shipment is partly on hand already). No connector reports an arrival
+date, so ``inbound_eta`` is the earliest expected arrival of our open shipments (the report's when
+it has one).
 
-The stock sync applies this rule to every record (:func:`contribution`); between syncs, a shipment
-entering or leaving "pending" moves the row by its quantity (:func:`add_pending`), and one leaving
-the warehouse's count (received, cancelled) is settled by reading that stock again.
+The stock sync applies this to every record (:func:`contribution`); between syncs, a shipment
+entering or leaving "pending" without reaching the warehouse moves the row by its quantity
+(:func:`add_pending`). One announced to the warehouse keeps its units in the row until the next
+report, which then counts them itself.
 """
 
 from __future__ import annotations
@@ -34,12 +37,11 @@ OPEN = (PENDING, *AT_WAREHOUSE)
 
 @dataclass(frozen=True)
 class Ours:
-    at_warehouse: int = 0
-    pending: int = 0
-    eta: datetime | None = None
+    pending: int = 0  # units of our shipments not yet announced to the warehouse
+    eta: datetime | None = None  # the earliest expected arrival of our open shipments
 
     def inbound(self, reported: int) -> int:
-        return max(reported, self.at_warehouse) + self.pending
+        return reported + self.pending
 
 
 def contribution(warehouse_id: int, skus: Sequence[str]) -> dict[str, Ours]:
@@ -47,7 +49,7 @@ def contribution(warehouse_id: int, skus: Sequence[str]) -> dict[str, Ours]:
     if not skus:
         return {}
     wanted = set(skus)
-    totals: dict[str, list] = {}  # sku -> [at warehouse, pending, earliest eta]
+    totals: dict[str, list] = {}  # sku -> [pending, earliest eta]
     rows = db.session.execute(select(InboundShipmentRow.status, InboundShipmentRow.lines,
                                      InboundShipmentRow.expected_at).where(
         InboundShipmentRow.warehouse_id == warehouse_id, InboundShipmentRow.status.in_(OPEN)))
@@ -55,11 +57,12 @@ def contribution(warehouse_id: int, skus: Sequence[str]) -> dict[str, Ours]:
         for sku, qty in lines or ():
             if sku not in wanted:
                 continue
-            t = totals.setdefault(sku, [0, 0, None])
-            t[1 if status == PENDING else 0] += int(qty)
-            if expected_at is not None and (t[2] is None or expected_at < t[2]):
-                t[2] = expected_at
-    return {sku: Ours(t[0], t[1], t[2]) for sku, t in totals.items()}
+            t = totals.setdefault(sku, [0, None])
+            if status == PENDING:
+                t[0] += int(qty)
+            if expected_at is not None and (t[1] is None or expected_at < t[1]):
+                t[1] = expected_at
+    return {sku: Ours(t[0], t[1]) for sku, t in totals.items()}
 
 
 def add_pending(shop_id: int, warehouse_id: int, lines: Iterable[Sequence], sign: int) -> list[str]:

@@ -6,6 +6,7 @@ report), the storefront's pre-order date, and is followed until received."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from integration import job_catalog
 from integration.domain.stock_status import StatusCode
+from integration.domain.warehousing import InboundShipment, InboundStatus
 from integration.extensions import db, redis
 from integration.insights import inbound, inbound_tracking
 from integration.insights.inbound import InboundNotFound, InboundRefused
@@ -24,6 +26,7 @@ from integration.stock.ledger import apply_stock
 from integration.storefront.status import StatusContext, compute
 from integration.warehouses import providers
 from integration.warehouses.providers import provider_for_warehouse
+from jobs.inbound import follow_open_inbounds
 from tests.helpers_warehouse import make_account, make_shop, make_warehouse, set_stock
 from tests.winit_fixtures import winit_credentials
 
@@ -65,6 +68,9 @@ def winit_world(app, winit_emulator):
 
 def test_an_approved_suggestion_announces_one_shipment_even_when_its_job_runs_twice(winit_world, worker):
     shop, de, emulator = winit_world
+    emulator.sim.set_stock("DEWH", SKU, 0, inbound=30)  # a shipment announced outside Nearstock
+    stock_sync(de)
+    assert level(de).inbound == 30 and level(de).inbound_eta is None
     suggestion = suggest(shop, de)
 
     row = inbound.approve_suggestion(shop.id, suggestion.id)
@@ -76,7 +82,7 @@ def test_an_approved_suggestion_announces_one_shipment_even_when_its_job_runs_tw
     assert db.session.get(RestockSuggestion, suggestion.id).inbound_id == row.id
     assert Job.fetch(job_catalog.create_inbound_id(row.id), connection=redis.client, serializer=JobSerializer)
     # Pending, not yet at the warehouse: already the ledger's inbound, with its arrival date.
-    assert level(de).inbound == 120 and level(de).inbound_eta.date() == row.intake_booked_for
+    assert level(de).inbound == 150 and level(de).inbound_eta.date() == row.intake_booked_for
 
     worker.run()
     assert inbound.create_at_warehouse(row.id) == "created"  # the job again: nothing new
@@ -87,9 +93,9 @@ def test_an_approved_suggestion_announces_one_shipment_even_when_its_job_runs_tw
     assert done.status == "created" and done.external_id and done.attempts == 1
     assert [i.reference for i in emulator.sim.inbounds.values()] == [row.reference]
 
-    # The warehouse now reports the shipment as its own inbound: still 120, not 240.
+    # The warehouse now reports the shipment in its own inbound: 30 + 120, not 30 + 240.
     stock_sync(de)
-    assert level(de).inbound == 120 and level(de).inbound_eta.date() == row.intake_booked_for
+    assert level(de).inbound == 150 and level(de).inbound_eta.date() == row.intake_booked_for
 
 
 def test_a_job_killed_after_the_warehouse_answered_announces_nothing_twice(winit_world, monkeypatch):
@@ -184,3 +190,42 @@ def test_a_refused_shipment_fails_once_and_leaves_the_ledger(winit_world):
     assert inbound.create_at_warehouse(row.id) == "failed"
     assert level(de).inbound == 0 and level(de).inbound_eta is None
     assert inbound.create_at_warehouse(row.id) == "failed"
+
+
+def test_concurrent_approvals_make_one_shipment_and_count_it_once(winit_world, app):
+    shop, de, _ = winit_world
+    suggestion_id = suggest(shop, de).id
+
+    def approve(_):
+        with app.app_context():
+            try:
+                return inbound.approve_suggestion(shop.id, suggestion_id).id
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        ids = set(pool.map(approve, range(6)))
+    assert len(ids) == 1
+    assert len(db.session.execute(select(InboundShipmentRow)).scalars().all()) == 1
+    assert level(de).inbound == 120
+
+
+def test_state_moves_forward_only_and_the_cron_follows_open_shipments(winit_world, worker):
+    shop, de, emulator = winit_world
+    de.location_shopify_id = None  # not pushed to Shopify in this test: the ledger is what counts
+    db.session.commit()
+    row = inbound.approve_suggestion(shop.id, suggest(shop, de).id)
+    assert inbound.create_at_warehouse(row.id) == "created"
+    moving = InboundShipment(row.reference, row.external_id, InboundStatus.IN_TRANSIT.value)
+    assert inbound_tracking.record_state(row.id, moving) == "in_transit"
+    stale = InboundShipment(row.reference, row.external_id, InboundStatus.CREATED.value)
+    assert inbound_tracking.record_state(row.id, stale) == "in_transit"  # an older answer: no step back
+    assert level(de).inbound == 120  # still on its way
+
+    emulator.sim.receive_inbound(row.reference)
+    assert follow_open_inbounds() == 1
+    worker.run()
+    db.session.expire_all()
+    assert db.session.get(InboundShipmentRow, row.id).status == "received"
+    assert (level(de).on_hand, level(de).inbound) == (120, 0)
+    assert follow_open_inbounds() == 0

@@ -1,6 +1,7 @@
 """A busy shop for bench/admin.py: warehouses, a catalog with stock in each, months of orders with
-their routing, parcels, notices, loyalty members and ratings. Written with bulk inserts (the real
-pipeline would take an hour for 10,000 orders); the rows are the ones the pipeline writes."""
+their routing, parcels, notices, loyalty members and ratings, and the insights computed from them.
+Written with bulk inserts (the real pipeline would take an hour for 10,000 orders); the rows are
+the ones the pipeline writes."""
 
 from __future__ import annotations
 
@@ -13,14 +14,20 @@ from sqlalchemy import insert, select
 from integration.extensions import db
 from integration.models import (
     Allocation,
+    DemandDay,
+    DemandShift,
+    InsightSeries,
     Location,
     Notification,
     Order,
     OrderFeedback,
     OrderLine,
     OutboundOrder,
+    RestockSuggestion,
     Shipment,
     StockLevel,
+    TestSaleGate,
+    TransferSuggestion,
     Variant,
     Warehouse,
     WarehouseAccount,
@@ -153,6 +160,42 @@ def seed_customers(shop_id: int, orders: int, rng: random.Random) -> None:
                            "created_at": now - timedelta(days=n % 60), "updated_at": now}
                           for n, order_id in enumerate(order_ids) if n % 4 == 0])
 
+INSIGHT_SKUS, INSIGHT_DAYS = 200, 56
+
+
+def seed_insights(shop_id: int, warehouses: list[int], skus: list[str], rng: random.Random) -> None:
+    """What the nightly computation leaves for the Insights page: eight weeks of demand (a few
+    stock-out days) for the first SKUs at every warehouse, their forecasts, and the shifts,
+    restock and transfer suggestions and test-sale gates found in them."""
+    today, now = utcnow().date(), utcnow()
+    pairs = [(w, sku) for sku in skus[:INSIGHT_SKUS] for w in warehouses]
+    _bulk(DemandDay, [{"shop_id": shop_id, "warehouse_id": w, "sku": sku, "day": today - timedelta(days=ago),
+                       "units": rng.randint(0, 9), "cancelled": rng.choice((0, 0, 0, 1)),
+                       "censored": rng.random() < 0.05, "promo": False}
+                      for w, sku in pairs for ago in range(INSIGHT_DAYS)])
+    _bulk(InsightSeries, [{"shop_id": shop_id, "warehouse_id": w, "sku": sku, "dirty": False, "computed_at": now,
+                           "forecast_daily": 4.5, "forecast_sd": 1.5, "available": 40, "days_of_cover": 8.9,
+                           "baseline_daily": 4.0, "recent_daily": 5.0, "created_at": now, "updated_at": now}
+                          for w, sku in pairs])
+    _bulk(DemandShift, [{"shop_id": shop_id, "warehouse_id": w, "sku": sku, "direction": ("rise", "fall")[n % 2],
+                         "detected_on": today - timedelta(days=n % 14), "change_pct": (35.0, -32.0)[n % 2],
+                         "baseline_daily": 4.0, "recent_daily": (5.4, 2.7)[n % 2], "created_at": now, "updated_at": now}
+                        for n, (w, sku) in enumerate(pairs[::10])])
+    _bulk(RestockSuggestion, [{"shop_id": shop_id, "warehouse_id": w, "sku": sku, "policy": "nearstock",
+                               "quantity": rng.randint(20, 400), "order_up_to": 450,
+                               "order_by": today + timedelta(days=n % 20), "forecast_daily": 4.5,
+                               "lead_time_days": 33, "status": "open", "created_at": now, "updated_at": now}
+                              for n, (w, sku) in enumerate(pairs[::3])])
+    _bulk(TransferSuggestion, [{"shop_id": shop_id, "sku": sku, "from_warehouse_id": warehouses[0],
+                                "to_warehouse_id": warehouses[1], "quantity": rng.randint(5, 40),
+                                "expected_arrival": today + timedelta(days=4), "status": "open",
+                                "created_at": now, "updated_at": now} for sku in skus[:INSIGHT_SKUS:20]])
+    _bulk(TestSaleGate, [{"shop_id": shop_id, "sku": sku, "market": "NL", "batch_size": 50,
+                          "started_on": today - timedelta(days=30), "sessions": 900, "orders": 9 + n,
+                          "conversion": (9 + n) / 900, "bad_review_rate": 0.03, "return_rate": 0.02,
+                          "verdict": ("testing", "proven", "stop")[n % 3], "created_at": now, "updated_at": now}
+                         for n, sku in enumerate(skus[:20])])
+
 
 def seed_shop(shop_id: int, *, orders: int, skus: int, seed: int = 7) -> None:
     """Everything above for ``shop_id``, in one transaction."""
@@ -161,4 +204,5 @@ def seed_shop(shop_id: int, *, orders: int, skus: int, seed: int = 7) -> None:
     codes = seed_catalog(shop_id, warehouses, skus, rng)
     seed_orders(shop_id, warehouses, codes, orders, rng)
     seed_customers(shop_id, orders, rng)
+    seed_insights(shop_id, warehouses, codes, rng)
     db.session.commit()

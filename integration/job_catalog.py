@@ -59,6 +59,15 @@ REEVALUATE_SHOP = "jobs.loyalty.reevaluate_shop"
 COMPUTE_INSIGHTS = "jobs.insights.compute_insights"
 
 
+# -- insights -------------------------------------------------------------------------------------
+CREATE_INBOUND = "jobs.inbound.create_inbound"
+POLL_INBOUND = "jobs.inbound.poll_inbound"
+CANCEL_INBOUND = "jobs.inbound.cancel_inbound"
+EVALUATE_GATES = "jobs.gates.evaluate_shop_gates"
+# -- insights: sensing -----------------------------------------------------------------------------
+SEND_STOCK_DIGESTS = "jobs.sensing.send_stock_digests"
+
+
 # -- ids: inbox ------------------------------------------------------------------------------------
 
 def process_event_id(event_id: int) -> str:
@@ -203,6 +212,18 @@ def issue_reward_id(reward_id: int, suffix: str = "") -> str:
 
 # -- ids: insights ---------------------------------------------------------------------------------
 
+def create_inbound_id(inbound_id: int) -> str:
+    return f"create-inbound-{inbound_id}"
+
+
+def poll_inbound_id(inbound_id: int) -> str:
+    return f"poll-inbound-{inbound_id}"
+
+
+def cancel_inbound_id(inbound_id: int) -> str:
+    return f"cancel-inbound-{inbound_id}"
+
+
 def compute_insights_id(shop_id: int, seq: int) -> str:
     """The debounced incremental run after changes (one pending per shop: see insights.dirty)."""
     return f"insights-{shop_id}-{seq}"
@@ -211,3 +232,8 @@ def compute_insights_id(shop_id: int, seq: int) -> str:
 def compute_all_insights_id(shop_id: int, day: int) -> str:
     """The nightly run of every series of a shop, once per day."""
     return f"insights-all-{shop_id}-{day}"
+
+
+def evaluate_gates_id(shop_id: int, day: int) -> str:
+    """One evaluation of a shop's test-sale gates per day (``day``: days since the epoch)."""
+    return f"evaluate-gates-{shop_id}-{day}"

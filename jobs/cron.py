@@ -11,7 +11,21 @@ keep their wall-clock times.
 from rq import cron
 
 from integration.config import cron_speedup
-from jobs import amazon, events, insights, loyalty, notify, recovery, shopify, stock, storefront, warehousing
+from jobs import (
+    amazon,
+    events,
+    gates,
+    inbound,
+    insights,
+    loyalty,
+    notify,
+    recovery,
+    sensing,
+    shopify,
+    stock,
+    storefront,
+    warehousing,
+)
 
 SPEEDUP = cron_speedup()
 
@@ -34,6 +48,8 @@ cron.register(shopify.refresh_expiring_tokens, queue_name="low", interval=every(
 cron.register(warehousing.sweep_warehouse_work, queue_name="low", interval=every(300))
 cron.register(warehousing.poll_open_outbounds, queue_name="low", interval=every(600))
 cron.register(warehousing.check_sla, queue_name="low", interval=every(900))
+# Inbound shipments (first leg): followed at the warehouse until received; lost creates re-sent.
+cron.register(inbound.follow_open_inbounds, queue_name="low", interval=every(1800))
 # Stock: warehouse inventory every minute (cursor polling; webhooks where offered), and the
 # nightly reconciliation that heals drift on both sides.
 cron.register(stock.poll_all_inventory, queue_name="sync", interval=every(60))
@@ -66,3 +82,8 @@ cron.register(loyalty.requeue_pending_rewards, queue_name="low", interval=every(
 cron.register(loyalty.member_days, queue_name="low", interval=every(3600))
 cron.register(loyalty.birthdays, queue_name="low", interval=every(21600))
 cron.register(loyalty.roll_tiers, queue_name="low", cron="15 0 1 * *")
+# Insights: test-sale gates still testing, re-evaluated daily from Shopify's analytics.
+cron.register(gates.evaluate_all_gates, queue_name="low", cron="20 4 * * *")
+# Insights: the daily stock digest (low-stock and stock-out alerts by days of cover), once a day
+# per shop (the outbox's unique subject holds it to one even when this runs twice).
+cron.register(sensing.send_stock_digests, queue_name="notify", cron="0 6 * * *")

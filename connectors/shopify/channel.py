@@ -4,7 +4,7 @@ Admin GraphQL client and the operations of :mod:`connectors.shopify.operations`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
 
@@ -21,6 +21,7 @@ from integration.domain.channels import (
     Location,
     Metafield,
     MetafieldInput,
+    ProductTraffic,
     ShopProfile,
     TrackingInfo,
     VariantStock,
@@ -103,3 +104,6 @@ class ShopifyChannel:
     ) -> FulfillmentEvent:
         return operations.create_fulfillment_event(self.client, fulfillment_id, status, happened_at=happened_at,
                                                    message=message)
+
+    def get_product_traffic(self, since: date, until: date) -> list[ProductTraffic]:
+        return operations.get_product_traffic(self.client, since, until)

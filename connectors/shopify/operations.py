@@ -10,6 +10,7 @@ Services do not call these: they hold a :class:`~connectors.shopify.channel.Shop
 which calls them through this namespace.
 """
 
+from connectors.shopify.analytics import get_product_traffic
 from connectors.shopify.bulk import (
     get_bulk_operation,
     iter_bulk_results,
@@ -53,6 +54,7 @@ __all__ = [
     "get_fulfillment_events",
     "get_fulfillment_orders",
     "get_inventory_levels",
+    "get_product_traffic",
     "get_product_variants",
     "get_shop_profile",
     "get_variants",

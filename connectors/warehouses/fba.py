@@ -294,6 +294,12 @@ class FbaProvider(BaseProvider):
     def create_inbound(self, request: InboundRequest) -> InboundShipment:
         raise _unsupported("inbound shipments (use Send to Amazon)")
 
+    def get_inbound(self, reference: str, external_id: str) -> InboundShipment:
+        raise _unsupported("inbound shipments (use Send to Amazon)")
+
+    def cancel_inbound(self, reference: str, external_id: str) -> InboundShipment:
+        raise _unsupported("inbound shipments (use Send to Amazon)")
+
     def create_return(self, request: ReturnRequest) -> ReturnAuthorization:
         raise _unsupported("return authorizations")
 

@@ -47,6 +47,7 @@ from integration.domain.warehousing import (
     Capability,
     InboundRequest,
     InboundShipment,
+    InboundStatus,
     Outbound,
     OutboundRequest,
     OutboundStatus,
@@ -272,6 +273,25 @@ class GoodcangProvider(GoodcangInventory, BaseProvider):
             return InboundShipment(request.reference, str(row["receiving_code"]), status or "unknown")
         code = (body.get("data") or {}).get("receiving_code") or ""
         return InboundShipment(request.reference, str(code), "submitted" if payload["verify"] else "draft")
+
+    def get_inbound(self, reference: str, external_id: str) -> InboundShipment:
+        """``get_grn_list`` filtered by ``receiving_code_arr`` (sdk:warehouse/GrnListPayload.java)."""
+        body = self._call("get_inbound", "inbound_order/get_grn_list",
+                          {"receiving_code_arr": [external_id], "page": 1, "pageSize": 1})
+        rows = [row for row in body.get("data") or () if str(row.get("receiving_code")) == external_id
+                and row.get("reference_no") == reference]
+        if not rows:
+            raise PermanentError(f"Goodcang has no GRN {external_id} for {reference!r}", field="reference",
+                                 code="not_found", system=self.name, operation="get_inbound")
+        word = gm.status_of(codes.GRN_STATUS, rows[0].get("receiving_status"))
+        if word is None:
+            self._unknown("grn.receiving_status", rows[0].get("receiving_status"), reference)
+        state = codes.INBOUND_STATES.get(word or "", InboundStatus.CREATED)
+        return InboundShipment(reference, external_id, state.value)
+
+    def cancel_inbound(self, reference: str, external_id: str) -> InboundShipment:
+        raise PermanentError("Goodcang's open API offers no call to withdraw a GRN", code="unsupported",
+                             system=self.name, operation="cancel_inbound")
 
     def _grn(self, reference: str) -> dict | None:
         """The GRN with this reference_no among those created in the last ``grn_lookback_days``

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from integration.domain.warehousing import ExceptionReason, OutboundStatus, TrackingStatus
+from integration.domain.warehousing import ExceptionReason, InboundStatus, OutboundStatus, TrackingStatus
 
 # -- envelopes ---------------------------------------------------------------------------------
 ASK_SUCCESS = "Success"  # sdk:ResponseAsk.java isSuccess(): "Success".equals(ask)
@@ -73,6 +73,9 @@ GRN_STATUS = {  # sdk:warehouse/GrnInfo.java "receiving_status"
     "0": "draft",  # no public source: assumed
     "1": "submitted",  # no public source: assumed
     "5": "received",  # no public source: assumed
+}
+INBOUND_STATES = {  # those words -> the domain's InboundStatus (no in-transit code is known)
+    "draft": InboundStatus.CREATED, "submitted": InboundStatus.CREATED, "received": InboundStatus.RECEIVED,
 }
 RETURN_STATUS = {  # sdk:warehouse/ReturnOrder.java "asro_status"
     "0": "draft",  # no public source: assumed

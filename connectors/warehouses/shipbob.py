@@ -37,6 +37,7 @@ from integration.domain.warehousing import (
     Capability,
     InboundRequest,
     InboundShipment,
+    InboundStatus,
     Outbound,
     OutboundRequest,
     OutboundStatus,
@@ -53,6 +54,7 @@ from integration.domain.warehousing import (
 from . import shipbob_webhooks
 from .shipbob_http import ShipBobHttp
 from .shipbob_mapping import (
+    WRO_STATES,
     center_site,
     fingerprint,
     iso,
@@ -73,7 +75,7 @@ PENDING_TTL_S = 7 * 86400
 class ShipBobProvider(ShipBobHttp):
     name = "shipbob"
     capabilities = frozenset({Capability.PUSH_SHIPMENTS, Capability.INVENTORY_CURSOR, Capability.INBOUND,
-                              Capability.RETURNS})
+                              Capability.CANCEL_INBOUND, Capability.RETURNS})
     default_endpoint = "https://api.shipbob.com"
     rate_per_second = 140 / 60
     burst = 5.0
@@ -322,6 +324,30 @@ class ShipBobProvider(ShipBobHttp):
                 "boxes": [{"tracking_number": request.tracking_number or request.reference, "box_items": items}]}
         _, wro = self._call("create_inbound", "POST", "/receiving", body=body, external_id=request.reference)
         return InboundShipment(request.reference, str(wro["id"]), wro.get("status") or "")
+
+    def get_inbound(self, reference: str, external_id: str) -> InboundShipment:
+        return self._wro("get_inbound", "GET", f"/receiving/{self._wro_id(external_id)}", reference)
+
+    def cancel_inbound(self, reference: str, external_id: str) -> InboundShipment:
+        """``POST /receiving/{id}:cancel``: only a WRO still awaiting arrival (422 otherwise)."""
+        return self._wro("cancel_inbound", "POST", f"/receiving/{self._wro_id(external_id)}:cancel", reference)
+
+    def _wro_id(self, external_id: str) -> int:
+        if not external_id.isdigit():
+            raise PermanentError("ShipBob WRO ids are numeric", field="external_id", code="bad_request",
+                                 system=self.name, operation="get_inbound")
+        return int(external_id)
+
+    def _wro(self, operation: str, method: str, path: str, reference: str) -> InboundShipment:
+        _, wro = self._call(operation, method, path, external_id=reference)
+        if not isinstance(wro, dict) or wro.get("purchase_order_number") != reference:
+            raise PermanentError(f"ShipBob WRO at {path} is not {reference!r}", field="reference", code="not_found",
+                                 system=self.name, operation=operation)
+        word = str(wro.get("status") or "")
+        state = WRO_STATES.get(word)
+        if state is None:
+            self._unknown("wro.status", word, reference)
+        return InboundShipment(reference, str(wro["id"]), (state or InboundStatus.CREATED).value)
 
     def create_return(self, request: ReturnRequest) -> ReturnAuthorization:
         existing = self._find_return(request.reference)

@@ -25,6 +25,7 @@ from typing import Any
 from connectors.warehouses.countries import normalise_country
 from integration.domain.orders import Address
 from integration.domain.warehousing import (
+    InboundStatus,
     Line,
     Outbound,
     OutboundRequest,
@@ -65,6 +66,22 @@ ORDER_STATUS: dict[str, OutboundStatus] = {
     "PartiallyFulfilled": S.SHIPPED,
     "Fulfilled": S.SHIPPED,
     "Cancelled": S.CANCELLED,
+}
+
+# Warehouse receiving order ``status`` (https://developer.shipbob.com/api/receiving: Awaiting,
+# Arrived, PartiallyArrived, Processing, Completed, Cancelled, and the hub statuses of orders that
+# go through a ShipBob receiving hub) -> the domain's InboundStatus.
+WRO_STATES: dict[str, InboundStatus] = {
+    "Awaiting": InboundStatus.CREATED,
+    "Arrived": InboundStatus.IN_TRANSIT,
+    "PartiallyArrived": InboundStatus.IN_TRANSIT,
+    "Processing": InboundStatus.IN_TRANSIT,
+    "ArrivedAtHub": InboundStatus.IN_TRANSIT,
+    "PartiallyArrivedAtHub": InboundStatus.IN_TRANSIT,
+    "ProcessingAtHub": InboundStatus.IN_TRANSIT,
+    "InternalTransfer": InboundStatus.IN_TRANSIT,
+    "Completed": InboundStatus.RECEIVED,
+    "Cancelled": InboundStatus.CANCELLED,
 }
 
 _SHIPMENT_STATUSES = {status for status, _ in SHIPMENT_STATUS}

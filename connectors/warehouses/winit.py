@@ -46,6 +46,7 @@ from integration.domain.warehousing import (
     Capability,
     InboundRequest,
     InboundShipment,
+    InboundStatus,
     Line,
     Outbound,
     OutboundRequest,
@@ -219,6 +220,21 @@ class WinitProvider(WinitGateway):
             return found
         self._remember("inbound", request.reference, [number])
         return InboundShipment(reference=request.reference, external_id=number, status="created")
+
+    def get_inbound(self, reference: str, external_id: str) -> InboundShipment:
+        """winit.wh.inbound.getOrderDetail (oswh/OrderResponse.java), checked against our reference."""
+        detail = self._call("get_inbound", "winit.wh.inbound.getOrderDetail",
+                            {"orderNo": external_id, "isIncludePackage": "N"}) or {}
+        if detail.get("sellerOrderNo") != reference:
+            raise codes.WinitNotFoundError(f"WINIT inbound {external_id} is not {reference!r}", field="reference",
+                                           code="not_found", system=self.name, operation="get_inbound")
+        word = self._status_of(codes.INBOUND_STATUS, "inbound.status", detail.get("status"), reference)
+        state = codes.INBOUND_STATES.get(word, InboundStatus.CREATED)
+        return InboundShipment(reference=reference, external_id=external_id, status=state.value)
+
+    def cancel_inbound(self, reference: str, external_id: str) -> InboundShipment:
+        raise PermanentError("WINIT inbound orders are voided in the WINIT console, not through the API",
+                             code="unsupported", system=self.name, operation="cancel_inbound")
 
     def create_return(self, request: ReturnRequest) -> ReturnAuthorization:
         part = _part_holding(self._outbound_parts(request.outbound_reference), request.lines)

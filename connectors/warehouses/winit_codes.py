@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from connectors.errors import AuthError, ConnectorError, PermanentError, RetryableError
-from integration.domain.warehousing import ExceptionReason, OutboundStatus, TrackingStatus
+from integration.domain.warehousing import ExceptionReason, InboundStatus, OutboundStatus, TrackingStatus
 
 SYSTEM = "winit"
 
@@ -144,4 +144,12 @@ INBOUND_STATUS = {
     "SHD": "received",  # oswh/OrderResponse.java (已上架)
     "VO": "cancelled",  # oswh/OrderResponse.java (作废)
     "STOP": "stopped",  # oswh/OrderResponse.java (终止)
+}
+# those words -> the domain's InboundStatus: collected or inspected at origin counts as on its way
+INBOUND_STATES = {
+    "draft": InboundStatus.CREATED, "created": InboundStatus.CREATED,
+    "received_for_inspection": InboundStatus.IN_TRANSIT, "inspected": InboundStatus.IN_TRANSIT,
+    "in_transit": InboundStatus.IN_TRANSIT, "partly_arrived": InboundStatus.IN_TRANSIT,
+    "arrived": InboundStatus.IN_TRANSIT, "received": InboundStatus.RECEIVED,
+    "cancelled": InboundStatus.CANCELLED, "stopped": InboundStatus.CANCELLED,
 }

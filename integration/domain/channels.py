@@ -193,6 +193,19 @@ class ShopProfile:
 
 
 @dataclass(frozen=True)
+class ProductTraffic:
+    """Storefront sessions that viewed a product and orders that contained it, in one market over
+    a period (Shopify's analytics: the inputs of a conversion rate)."""
+
+    product_id: str
+    """``gid://shopify/Product/N``."""
+    market: str
+    """ISO 3166 alpha-2 code: the visitor's country for sessions, the billing country for orders."""
+    sessions: int = 0
+    orders: int = 0
+
+
+@dataclass(frozen=True)
 class BulkOperation:
     id: str
     status: str

@@ -33,7 +33,7 @@ AuthError); a port method never returns a vendor dict.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from email.message import EmailMessage
 from typing import ClassVar, Protocol, runtime_checkable
@@ -53,6 +53,7 @@ from integration.domain.channels import (
     Metafield,
     MetafieldInput,
     OrdersPage,
+    ProductTraffic,
     ShipmentPackage,
     ShopProfile,
     TrackingInfo,
@@ -104,7 +105,20 @@ class WarehouseProvider(Protocol):
         """Stock records changed since ``cursor`` (None: from the beginning), one page."""
         ...
 
-    def create_inbound(self, request: InboundRequest) -> InboundShipment: ...
+    def create_inbound(self, request: InboundRequest) -> InboundShipment:
+        """Announce the inbound shipment, or return the one already created under
+        ``request.reference`` (a retry never creates a second one)."""
+        ...
+
+    def get_inbound(self, reference: str, external_id: str) -> InboundShipment:
+        """The inbound ``external_id`` created under our ``reference``, its status an
+        :class:`InboundStatus` value; PermanentError when the warehouse has no such inbound."""
+        ...
+
+    def cancel_inbound(self, reference: str, external_id: str) -> InboundShipment:
+        """Withdraw it (providers with Capability.CANCEL_INBOUND; the others raise PermanentError,
+        as does one that has started receiving it)."""
+        ...
 
     def create_return(self, request: ReturnRequest) -> ReturnAuthorization: ...
 
@@ -180,6 +194,11 @@ class ShopifyStore(SalesChannel, Protocol):
     def create_fulfillment_event(
         self, fulfillment_id: str, status: str, *, happened_at: datetime | None = None, message: str | None = None,
     ) -> FulfillmentEvent: ...
+
+    def get_product_traffic(self, since: date, until: date) -> list[ProductTraffic]:
+        """Sessions and orders per product and market from ``since`` to ``until`` (inclusive).
+        Needs the ``read_reports`` scope."""
+        ...
 
 
 @runtime_checkable

@@ -22,6 +22,7 @@ class Capability(enum.Enum):
     PUSH_SHIPMENTS = "push_shipments"  # sends shipped / tracking webhooks
     INVENTORY_CURSOR = "inventory_cursor"  # can list inventory changed since a cursor
     INBOUND = "inbound"  # accepts advance shipping notices
+    CANCEL_INBOUND = "cancel_inbound"  # an announced inbound shipment can be withdrawn
     RETURNS = "returns"  # accepts return authorisations
 
 
@@ -186,7 +187,17 @@ class InboundRequest:
 class InboundShipment:
     reference: str
     external_id: str
-    status: str
+    status: str  # create_inbound: the vendor's word; get_inbound: an InboundStatus value
+
+
+class InboundStatus(enum.Enum):
+    """Where an inbound shipment stands at the warehouse, as ``get_inbound`` reads every vendor.
+    A status a connector does not know reads as CREATED: stock is never counted as arrived early."""
+
+    CREATED = "created"  # announced; nothing has reached the warehouse yet
+    IN_TRANSIT = "in_transit"  # on its way, arrived or being checked in: not yet stock
+    RECEIVED = "received"  # put away: the units are stock now
+    CANCELLED = "cancelled"  # withdrawn or stopped: nothing more will come
 
 
 @dataclass(frozen=True)

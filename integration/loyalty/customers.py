@@ -7,13 +7,12 @@ Queries here are returned unexecuted where the admin pages them (the view hands 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, select
 
+from integration.csv_export import csv_line
 from integration.extensions import db
 from integration.loyalty import ledger as loyalty
 from integration.loyalty.admin import entry_json, reward_json, tier_progress
@@ -112,25 +111,11 @@ def entries_json(entries: Sequence[LoyaltyEntry]) -> list[dict]:
 # -- CSV ----------------------------------------------------------------------------------------
 
 
-def _cell(value) -> object:
-    """A spreadsheet never runs a cell as a formula: text starting with = + - @ (or a tab or CR)
-    gets a leading apostrophe. Numbers stay numbers."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
-def _csv_line(values: Sequence) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerow([_cell(v) for v in values])
-    return out.getvalue()
-
-
 def export_csv(shop_id: int, what: str, batch: int = EXPORT_BATCH) -> Iterator[str]:
     """The members (``customers``) or every ledger entry (``ledger``) as CSV lines, read in keyset
     batches so memory stays flat however long the history."""
     if what == "customers":
-        yield _csv_line(["customer_id", "email", "balance", "lifetime_earned", "tier", "created_at"])
+        yield csv_line(["customer_id", "email", "balance", "lifetime_earned", "tier", "created_at"])
         stmt = (select(LoyaltyAccount.id, LoyaltyAccount.customer_external_id, LoyaltyAccount.email,
                        LoyaltyAccount.balance, LoyaltyAccount.lifetime_earned, LoyaltyTier.name,
                        LoyaltyAccount.created_at)
@@ -140,10 +125,10 @@ def export_csv(shop_id: int, what: str, batch: int = EXPORT_BATCH) -> Iterator[s
         while rows := db.session.execute(stmt.where(LoyaltyAccount.id > after)
                                          .order_by(LoyaltyAccount.id).limit(batch)).all():
             for row in rows:
-                yield _csv_line([row[1], row[2], row[3], row[4], row[5], _iso(row[6])])
+                yield csv_line([row[1], row[2], row[3], row[4], row[5], _iso(row[6])])
             after = rows[-1][0]
         return
-    yield _csv_line(["entry_id", "customer_id", "kind", "points", "rule", "source", "order_id", "reason",
+    yield csv_line(["entry_id", "customer_id", "kind", "points", "rule", "source", "order_id", "reason",
                      "created_at"])
     stmt = (select(LoyaltyEntry.id, LoyaltyAccount.customer_external_id, LoyaltyEntry.kind, LoyaltyEntry.points,
                    LoyaltyEntry.rule, LoyaltyEntry.source, LoyaltyEntry.order_id, LoyaltyAdjustment.reason,
@@ -155,5 +140,5 @@ def export_csv(shop_id: int, what: str, batch: int = EXPORT_BATCH) -> Iterator[s
     while rows := db.session.execute(stmt.where(LoyaltyEntry.id > after).order_by(LoyaltyEntry.id)
                                      .limit(batch)).all():
         for row in rows:
-            yield _csv_line([*row[:8], _iso(row[8])])
+            yield csv_line([*row[:8], _iso(row[8])])
         after = rows[-1][0]

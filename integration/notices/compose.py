@@ -57,7 +57,7 @@ def branding_for(shop: Shop, overrides: dict[str, Any] | None = None) -> renderi
 
 
 def locale_for(n: Notification, shop: Shop) -> str | None:
-    if n.kind == "merchant_alert":
+    if n.kind in notifications.MERCHANT_KINDS:
         return shop.primary_locale or n.locale
     return n.locale or shop.primary_locale
 
@@ -82,8 +82,8 @@ def build_message(n: Notification, shop: Shop, order: Order | None = _LOOKUP) ->
         subject=rendered.subject, sender_name=brand.sender_name, sender_email=brand.sender_email,
         recipient=n.recipient or "", message_id=message_id(n.id), date=_date_header(),
         kind_header=f"{n.id} {n.kind}", text=rendered.text, html=rendered.html, lang=rendered.lang,
-        reply_to=brand.reply_to if n.kind != "merchant_alert" else None,
-        unsubscribe_url=link_map.get("unsubscribe") if n.kind != "merchant_alert" else None))
+        reply_to=brand.reply_to if n.kind not in notifications.MERCHANT_KINDS else None,
+        unsubscribe_url=link_map.get("unsubscribe") if n.kind not in notifications.MERCHANT_KINDS else None))
 
 
 _date_cache: tuple[int, str] = (-1, "")

@@ -122,6 +122,8 @@ def for_notification(n: Notification, shop: Shop, order: Order | None) -> dict[s
     unsubscribe = unsubscribe_url(n)
     if unsubscribe:
         out["unsubscribe"] = unsubscribe
-    if n.kind == "merchant_alert":
+    from integration.notices.outbox import MERCHANT_KINDS
+
+    if n.kind in MERCHANT_KINDS:
         out["admin"] = admin_url(shop)
     return out

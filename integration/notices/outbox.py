@@ -19,6 +19,8 @@ Context each caller passes (JSON-safe values; all optional unless marked *):
 * ``tier_reached``: tier_name*, balance, perks (list of str)
 * ``perk_issued``: discount_code*, perk (description), expires_at (ISO date), value, currency
 * ``merchant_alert``: built from the alert row by :mod:`integration.notices.triggers`
+* ``stock_digest``: day* (ISO date), items* (kind, sku, warehouse, available, forecast_daily,
+  days_of_cover, lead_time_days), built by :mod:`integration.insights.digest`
 * shipping kinds: built from the shipment by :mod:`integration.notices.triggers`
 
 :func:`feedback_received` announces a customer's first rating of a delivered order (the
@@ -50,7 +52,8 @@ from integration.models.upsert import insert
 log = structlog.get_logger(__name__)
 
 KINDS = ("shipped", "out_for_delivery", "delivered", "failed_attempt", "exception", "still_on_its_way",
-         "back_in_stock", "back_in_stock_confirm", "points_earned", "tier_reached", "perk_issued", "merchant_alert")
+         "back_in_stock", "back_in_stock_confirm", "points_earned", "tier_reached", "perk_issued", "merchant_alert",
+         "stock_digest")
 
 # What a customer can unsubscribe from (one-click List-Unsubscribe acts on the notice's category).
 CATEGORY = {
@@ -58,13 +61,14 @@ CATEGORY = {
     "exception": "tracking", "still_on_its_way": "tracking",
     "back_in_stock": "back_in_stock", "back_in_stock_confirm": "back_in_stock",
     "points_earned": "loyalty", "tier_reached": "loyalty", "perk_issued": "loyalty",
-    "merchant_alert": "merchant",
+    "merchant_alert": "merchant", "stock_digest": "merchant",
 }
 CATEGORIES = ("tracking", "back_in_stock", "loyalty")
 TRACKING_KINDS = frozenset(k for k, c in CATEGORY.items() if c == "tracking")
 # The double opt-in mail is what a customer who once opted out of back-in-stock gets when they sign
 # up again: only "all" blocks it (the storefront rate-limits sign-ups).
-OPT_OUT_EXEMPT = {"back_in_stock_confirm": ("all",), "merchant_alert": ()}
+OPT_OUT_EXEMPT = {"back_in_stock_confirm": ("all",), "merchant_alert": (), "stock_digest": ()}
+MERCHANT_KINDS = frozenset(k for k, c in CATEGORY.items() if c == "merchant")  # to the shop, not a customer
 
 # Temporary SMTP failures: 10 s, 30 s, 1, 2, 5, 10, 30 min, 1 h, 3 h (then the sweeper, then
 # failed). Short first steps: a relay's 421/451 usually passes in seconds, and a customer's

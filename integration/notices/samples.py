@@ -58,6 +58,12 @@ def sample_context(kind: str, variant: str | None = None) -> dict[str, Any]:
     elif kind == "merchant_alert":
         ctx = {"alert_kind": variant or "sla_breached", "alert_subject": "outbound:17",
                "message": "NS-17-DEWH: not shipped within 24 h", "raised_at": "2026-11-23T09:41:00+00:00"}
+    elif kind == "stock_digest":
+        items = [{"kind": "stock_out", "sku": "TENT-2P", "warehouse": "Berlin-Tegel", "available": 0,
+                  "forecast_daily": 4.5, "days_of_cover": 0, "lead_time_days": 33},
+                 {"kind": "low_stock", "sku": "MUG-BLUE", "warehouse": "LA West", "available": 40,
+                  "forecast_daily": 2.0, "days_of_cover": 20, "lead_time_days": 33}]
+        ctx = {"day": "2026-11-23", "items": items[:1] if variant == "one" else items}
     else:
         raise ValueError(f"no sample for {kind!r}")
     return ctx
@@ -72,7 +78,9 @@ def variants(kind: str) -> tuple[str | None, ...]:
     if kind == "points_earned":
         return ("local_warehouse", "feedback", "order")
     if kind == "merchant_alert":
-        return ("sla_breached", "backordered", "outbound_failed", "stock_out", "other")
+        return ("sla_breached", "backordered", "outbound_failed", "stock_out", "demand_rise", "demand_fall", "other")
+    if kind == "stock_digest":
+        return ("one", "many")
     return (None,)
 
 

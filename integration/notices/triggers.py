@@ -32,6 +32,7 @@ from integration.models import Alert, Order, OutboundOrder, Shipment, Shop, Shop
 from integration.models.base import utcnow
 from integration.models.notification import Notification
 from integration.notices import outbox as notifications
+from integration.shops.alerts import DIGEST_KINDS
 
 log = structlog.get_logger(__name__)
 
@@ -190,6 +191,8 @@ def _exception_extra(found, reason: str) -> dict[str, Any]:
 
 
 def alert_notice(alert: Alert) -> int | None:
+    if alert.kind in DIGEST_KINDS:
+        return None  # listed in the daily digest instead
     shop = db.session.get(Shop, alert.shop_id)
     if shop is None or shop.status != ShopStatus.INSTALLED or not shop.email:
         return None
@@ -207,7 +210,8 @@ def email_new_alerts(now: datetime | None = None, window: timedelta = timedelta(
         Notification.shop_id == Alert.shop_id, Notification.kind == "merchant_alert",
         Notification.subject == literal("alert:").concat(cast(Alert.id, String)))
     alerts = db.session.execute(
-        select(Alert).where(Alert.created_at >= now - window, Alert.resolved_at.is_(None), ~emailed.exists())
+        select(Alert).where(Alert.created_at >= now - window, Alert.resolved_at.is_(None), ~emailed.exists(),
+                            Alert.kind.not_in(DIGEST_KINDS))
         .order_by(Alert.id).limit(500)
     ).scalars().all()
     created = sum(1 for alert in alerts if alert_notice(alert))

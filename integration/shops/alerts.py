@@ -15,6 +15,10 @@ from integration.models.upsert import insert
 
 log = structlog.get_logger(__name__)
 
+# Kinds the merchant gets in the daily stock digest (integration/insights/digest.py), not one
+# e-mail each: a bad week would otherwise send one per SKU x warehouse.
+DIGEST_KINDS = frozenset({"low_stock", "stock_out"})
+
 
 def raise_alert(shop_id: int, kind: str, subject: str, message: str, details: dict | None = None) -> bool:
     """Record the alert inside the caller's transaction; True when it is new."""

@@ -40,6 +40,7 @@ SCOPES = (
     "read_discounts",
     "write_discounts",
     "read_customers",
+    "read_reports",  # shopifyqlQuery: sessions and orders per product for the test-sale gates
 )
 REFRESH_MARGIN = timedelta(minutes=5)
 

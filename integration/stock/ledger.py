@@ -6,9 +6,11 @@ reconciliation page). Each record is checked on its own; a bad one is rejected w
 batch proceeds. Accepted records are written with insert-or-get under the (warehouse, sku) unique
 constraint, then a compare-and-set on ``on_hand_as_of``: a snapshot taken before the stored one
 (for instance before a shipment we recorded locally, which already decremented on_hand) changes
-nothing. ``reserved`` belongs to allocation and is never written here. The ledger's ``on_hand`` is
-the provider's *sellable* count (:attr:`StockRecord.sellable`: available plus what the warehouse
-holds for open orders), so frozen, damaged or quarantined units never reach a sales channel.
+nothing. ``inbound`` adds our own inbound shipments to the report's without counting one twice
+(:mod:`integration.insights.inbound_levels`). ``reserved`` belongs to allocation and is never
+written here. The ledger's ``on_hand`` is the provider's *sellable* count
+(:attr:`StockRecord.sellable`: available plus what the warehouse holds for open orders), so
+frozen, damaged or quarantined units never reach a sales channel.
 
 Rejected (a count no merchant would ever see, so most likely a unit or parsing error upstream):
 negative quantities, more than ``MAX_QUANTITY`` units, or a jump to more than ``JUMP_FACTOR``
@@ -30,6 +32,7 @@ from sqlalchemy import bindparam, or_, select, update
 from integration.domain.batching import chunks
 from integration.domain.warehousing import StockRecord
 from integration.extensions import db
+from integration.insights import inbound_levels
 from integration.models import IntegrationLog, StockLevel, Warehouse, WarehouseAccount
 from integration.models.base import utcnow
 from integration.models.integration_log import EXCERPT_CHARS
@@ -48,6 +51,7 @@ CHUNK = 500  # records per statement group (well under SQLite's bound-parameter 
 ALERT_SAMPLE = 50
 
 TABLE = StockLevel.__table__
+NONE_OF_OURS = inbound_levels.Ours()
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,7 @@ def _apply_chunk(warehouse: Warehouse, chunk: Sequence[StockRecord], as_of: date
     existing = {row.sku: row for row in db.session.execute(
         select(TABLE.c.id, TABLE.c.sku, TABLE.c.on_hand, TABLE.c.inbound, TABLE.c.inbound_eta, TABLE.c.on_hand_as_of)
         .where(TABLE.c.warehouse_id == warehouse.id, TABLE.c.sku.in_(list(latest))))}
+    ours = inbound_levels.contribution(warehouse.id, list(latest))  # our shipments: see inbound_levels
     inserts, updates, touches = [], [], {}
     for sku, (record, stamp) in latest.items():
         row = existing.get(sku)
@@ -181,15 +186,17 @@ def _apply_chunk(warehouse: Warehouse, chunk: Sequence[StockRecord], as_of: date
                 f"on_hand jumps from {row.on_hand if row is not None else 0} to {count}"), "invalid"))
             continue
         result.oldest_stamp = min(stamp, result.oldest_stamp) if result.oldest_stamp else stamp
-        values = {"on_hand": count, "inbound": record.inbound, "inbound_eta": record.inbound_eta}
+        mine = ours.get(sku, NONE_OF_OURS)
+        inbound, eta = mine.inbound(record.inbound), record.inbound_eta or mine.eta
+        values = {"on_hand": count, "inbound": inbound, "inbound_eta": eta}
         if row is None or row.on_hand != count:
             result.moves.append((warehouse.code, sku, row.on_hand if row is not None else None, count))
         if row is None:
             inserts.append({"shop_id": warehouse.shop_id, "warehouse_id": warehouse.id, "sku": sku, "reserved": 0,
                             "on_hand_as_of": stamp, **values})
-        elif (row.on_hand, row.inbound, row.inbound_eta) != (count, record.inbound, record.inbound_eta):
+        elif (row.on_hand, row.inbound, row.inbound_eta) != (count, inbound, eta):
             updates.append({"b_id": row.id, "b_stamp": stamp, "b_on_hand": count,
-                            "b_inbound": record.inbound, "b_inbound_eta": record.inbound_eta})
+                            "b_inbound": inbound, "b_inbound_eta": eta})
         else:  # same count, newer snapshot: move the stamp so an older snapshot cannot win later
             touches.setdefault(stamp, []).append(row.id)
     changed: set[str] = set()

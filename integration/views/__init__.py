@@ -12,9 +12,12 @@ def register(app: Flask) -> None:
         auth,
         customer_account,
         feedback_api,
+        gates_api,
         health,
         home_api,
+        inbound_api,
         insights_api,
+        insights_read_api,
         loyalty_api,
         metrics,
         notices_api,
@@ -53,5 +56,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(stock_api.bp)
     app.register_blueprint(storefront_api.bp)
     app.register_blueprint(feedback_api.bp)
+    app.register_blueprint(insights_read_api.bp)
+    app.register_blueprint(inbound_api.bp)
+    app.register_blueprint(gates_api.bp)
     app.register_blueprint(proxy_loyalty.bp)
     app.register_blueprint(start_page.bp)  # development only (404 in production)

@@ -21,6 +21,7 @@ PAGES = {
     "/admin/loyalty": "loyalty",
     "/admin/feedback": "feedback",
     "/admin/amazon": "amazon",
+    "/admin/insights": "insights",
 }
 
 

@@ -15,31 +15,18 @@ from sqlalchemy import select
 
 from integration.errors import APIError
 from integration.extensions import db
-from integration.models import Variant, Warehouse
+from integration.models import Variant
 from integration.stock import daily, overview
 from integration.views.edge_input import database_id
 from integration.views.pagination import page_args, paginate
 from integration.views.session_auth import require_session
+from integration.views.shop_args import warehouse_arg
 
 bp = Blueprint("stock_api", __name__, url_prefix="/api/stock")
 
 MAX_SKU = 255
 DEFAULT_DAYS = 30
 _DAYS = re.compile(r"[0-9]{1,2}")
-
-
-def _warehouse_arg() -> int | None:
-    raw = request.args.get("warehouse", "")
-    if raw == "":
-        return None
-    try:
-        warehouse_id = database_id(raw)
-    except ValueError:
-        raise APIError(400, "invalid_warehouse", "warehouse must be a warehouse id", field="warehouse") from None
-    if db.session.execute(select(Warehouse.id).where(Warehouse.id == warehouse_id,
-                                                     Warehouse.shop_id == g.shop.id)).scalar() is None:
-        raise APIError(404, "warehouse_not_found", "no such warehouse in this shop")
-    return warehouse_id
 
 
 def _filter_arg() -> str | None:
@@ -63,7 +50,7 @@ def _query_arg() -> str | None:
 @require_session
 def list_stock():
     page, limit = page_args()
-    warehouse_id = _warehouse_arg()
+    warehouse_id = warehouse_arg()
     only, q = _filter_arg(), _query_arg()
     view = overview.StockView.load(g.shop.id, warehouse_id)
     result = paginate(overview.sku_query(view, only=only, q=q, warehouse_id=warehouse_id), page, limit,

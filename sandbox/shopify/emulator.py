@@ -20,6 +20,7 @@ from .cost import LeakyBucket
 from .oauth import OAuth, OAuthError
 from .refunds import RefundsMixin
 from .seeding import SHOP_RE, SeedingMixin
+from .shopifyql import ShopifyqlMixin
 from .state import Store, legacy_id
 from .webhooks import Dispatcher, new_webhook_id, subscription_targets, triggered_at
 
@@ -29,10 +30,10 @@ INVALID_TOKEN = {"errors": "[API] Invalid API key or access token (unrecognized 
 DEFAULT_SCOPES = ("read_products,write_products,read_inventory,write_inventory,read_locations,"
                   "read_orders,write_orders,read_merchant_managed_fulfillment_orders,"
                   "write_merchant_managed_fulfillment_orders,write_fulfillments,read_fulfillments,"
-                  "read_discounts,write_discounts")
+                  "read_discounts,write_discounts,read_reports")
 
 
-class ShopifyEmulator(SeedingMixin, RefundsMixin):
+class ShopifyEmulator(SeedingMixin, RefundsMixin, ShopifyqlMixin):
     """One app (``api_key``/``api_secret``) installed on any number of shops.
 
     Beyond the documented arguments: ``scopes`` are granted by token exchange (and by an

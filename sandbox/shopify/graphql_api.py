@@ -28,7 +28,7 @@ from graphql.execution.values import get_variable_values
 
 # Imported for their side effect: each registers its resolvers in RESOLVERS.
 from . import bulk as _bulk  # noqa: F401
-from . import discounts, fulfillment, inventory, metafields, orders, webhooks  # noqa: F401
+from . import discounts, fulfillment, inventory, metafields, orders, shopifyql, webhooks  # noqa: F401
 from .cost import MAX_QUERY_COST, ActualCost, CostCalculator
 from .queries import RESOLVERS
 
@@ -53,6 +53,7 @@ ROOT_SCOPES = {
     "fulfillmentEventCreate": ["write_fulfillments", *_FO_WRITE],
     "discountCodeBasicCreate": ["write_discounts"],
     "discountCodeFreeShippingCreate": ["write_discounts"],
+    "shopifyqlQuery": ["read_reports"],
 }
 
 

@@ -110,6 +110,7 @@ class Shop:
         self.idempotency: dict[tuple[str, str], tuple[str, dict]] = {}
         self.fulfillment_log: list[dict] = []
         self.fulfillment_event_log: list[dict] = []
+        self.product_sessions: dict[tuple, int] = {}  # (day, product gid, country code) -> sessions
 
     # -- records -----------------------------------------------------------------------------
 

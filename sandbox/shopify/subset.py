@@ -41,7 +41,7 @@ SELECTION: dict[str, list[str]] = {
         "shop", "locations", "location", "products", "product", "productVariants",
         "productVariant", "node", "nodes", "inventoryItem", "inventoryLevel", "order", "orders",
         "fulfillment", "fulfillmentOrder", "currentBulkOperation", "bulkOperation",
-        "webhookSubscriptions", "webhookSubscription", "codeDiscountNodeByCode",
+        "webhookSubscriptions", "webhookSubscription", "codeDiscountNodeByCode", "shopifyqlQuery",
     ],
     "Mutation": [
         "inventorySetQuantities", "metafieldsSet", "fulfillmentCreate",
@@ -167,6 +167,13 @@ SELECTION: dict[str, list[str]] = {
     "BulkOperationRunQueryPayload": ["bulkOperation", "userErrors"],
     "BulkOperationCancelPayload": ["bulkOperation", "userErrors"],
     "BulkOperationUserError": ["code", "field", "message"],
+    "ShopifyqlQueryResponse": ["parseErrors", "tableData"],
+    "ShopifyqlTableData": ["columns", "rowMetadata", "rows"],
+    "ShopifyqlTableDataColumn": [
+        "columnOrigin", "dataType", "displayName", "name", "shortDisplayName", "subType",
+    ],
+    "ShopifyqlRowMetadata": ["nullCellTranslations", "rawResourceIds", "topNRemainderColumnNames"],
+    "ShopifyqlNullCellTranslation": ["columnName", "displayText"],
 }
 
 DIRECTIVES = ["idempotent"]

@@ -5,6 +5,9 @@
   (``extensions/stock-status/blocks/stock-status.liquid``) in the section, from the catalog's
   products and metafields. Query: ``variant``, ``country`` (the market, as Shopify's
   localization), ``locale``; ``nearstock=0`` leaves the block out (the Lighthouse baseline).
+  A catalog that can (``record_view``) counts the page as one session of that product in that
+  country, once per visitor session (the ``_shopify_s`` cookie, 30 minutes, as Shopify's): what
+  the emulator's ShopifyQL ``FROM sessions`` reports.
 * ``/apps/nearstock/<path>`` is forwarded to ``{app_url}/proxy/<path>`` the way Shopify's app
   proxy does it: the shopper's query plus ``shop``, ``logged_in_customer_id``, ``path_prefix``
   and ``timestamp``, signed with the app secret (``signature``); any of those sent by the browser
@@ -15,6 +18,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from pathlib import Path
 
@@ -30,6 +34,7 @@ from sandbox.storefront.render import EXTENSION, THEME, block_schema, make_envir
 PROXY_PREFIX = "/apps/nearstock"
 SHOPIFY_PARAMS = ("shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature")
 COUNTRIES = ("DE", "FR", "US", "GB", "NL", "IT", "ES", "JP", "CN")
+SESSION_COOKIE, SESSION_SECONDS = "_shopify_s", 1800
 HOP_HEADERS = ("Content-Type", "Cache-Control", "Retry-After")
 
 
@@ -87,7 +92,15 @@ def create_storefront(catalog, *, app_url: str, api_secret: str, shop_domain: st
         content = section.render(**context, section={"id": "main", "blocks": blocks})
         html = layout.render(**context, content_for_layout=content, content_for_header=header,
                              page_title=product["title"], page_description=f"{product['title']} | {catalog.shop_name}")
-        return Response(html, mimetype="text/html")
+        response = Response(html, mimetype="text/html")
+        record_view = getattr(catalog, "record_view", None)
+        if record_view is not None and country in COUNTRIES:
+            token = request.cookies.get(SESSION_COOKIE) or ""
+            if len(token) != 32 or not token.isalnum():
+                token = secrets.token_hex(16)
+            record_view(token, product["id"], country)
+            response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_SECONDS, httponly=True, samesite="Lax")
+        return response
 
     @app.get("/ext/stock-status/assets/<path:name>")
     def extension_asset(name: str):

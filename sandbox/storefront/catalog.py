@@ -41,6 +41,15 @@ class EmulatorCatalog:
         emulator.shop(domain)  # a KeyError now for an unknown shop, not on the first page
         # What "$app:nearstock" resolves to for this app (app--<app id>--nearstock).
         self.namespace = f"app--{emulator.app_id}--{self.APP_NAMESPACE}"
+        self._viewed: set[tuple[str, int]] = set()  # (visitor session, product number)
+
+    def record_view(self, session: str, product_id: int, country: str) -> None:
+        """A product page seen: one session of that product in ``country`` for ShopifyQL, counted
+        once per visitor session however many times the page is reloaded."""
+        if (session, product_id) in self._viewed:
+            return
+        self._viewed.add((session, product_id))
+        self.emulator.add_product_sessions(self.domain, f"gid://shopify/Product/{product_id}", country, 1)
 
     # Read on every page, like Shopify's shop object: a rename in the admin shows at once.
     @property

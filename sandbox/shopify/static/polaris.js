@@ -235,6 +235,7 @@
     if (host.getAttribute('alignitems')) s.alignItems = host.getAttribute('alignitems');
     if (host.getAttribute('justifycontent')) s.justifyContent = host.getAttribute('justifycontent');
     if (host.getAttribute('inlinesize')) s.inlineSize = host.getAttribute('inlinesize');
+    if (host.getAttribute('minblocksize')) s.minBlockSize = host.getAttribute('minblocksize');
     if (host.getAttribute('background')) s.background = '#f7f7f7';
     if (host.getAttribute('border')) s.border = '1px solid #e3e3e3';
     if (host.getAttribute('borderradius')) s.borderRadius = '.5rem';

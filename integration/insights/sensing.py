@@ -1,0 +1,264 @@
+"""After the computation: demand shifts, stock alerts by days of cover, transfer suggestions.
+
+    from integration.insights.sensing import sense_shop
+
+    sense_shop(shop_id, series_ids, today=date.today())  # in the computation's transaction
+
+The nightly/incremental computation calls :func:`sense_shop` with the series it has just
+computed (``insight_series`` rows with ``forecast_daily``, ``available`` and ``days_of_cover``
+fresh). It writes inside the caller's transaction and never commits, so the computation and what
+it decided commit together; every effect is keyed so a second run on the same day does nothing:
+
+* ``demand_shifts``: one open row per (warehouse, sku, direction) (the partial unique index); the
+  alert ``demand_rise``/``demand_fall`` has subject ``shift:<id>``, so one alert per shift. A shift
+  that ends gets ``ended_on`` and its alert is resolved.
+* ``low_stock``/``stock_out`` alerts: subject ``series:<id>:<first day>``, raised when an episode
+  starts, resolved when it ends; while one is open, no other is raised for that series. They are
+  not e-mailed one by one (:data:`integration.shops.alerts.DIGEST_KINDS`): :func:`send_digests`
+  lists them in one e-mail per shop per day.
+* ``transfer_suggestions``: one open per (sku, from, to); a changed plan supersedes it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select, tuple_, update
+
+from integration.domain import sensing as rules
+from integration.extensions import db
+from integration.insights.feedback_reasons import shared_reason_for
+from integration.models import Alert, DemandDay, DemandShift, InsightSeries, LeadTime, TransferSuggestion, Warehouse
+from integration.models.base import utcnow
+from integration.models.insights import OPEN, SHIFT_OPEN
+from integration.models.upsert import insert
+from integration.shops.alerts import DIGEST_KINDS, raise_alert
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_LEAD_TIME_DAYS = 33  # 7 production + 21 line haul + 3 customs + 2 receiving
+HISTORY_DAYS = rules.DEFAULT_RULE.baseline_days + rules.DEFAULT_RULE.recent_days
+CHUNK = 1000  # series per demand query: bounded statements for a nightly run over every series
+SHIFT_KIND = {rules.RISE: "demand_rise", rules.FALL: "demand_fall"}
+
+
+def sense_shop(shop_id: int, series_ids: Sequence[int] | None = None, *, today: date | None = None) -> dict[str, int]:
+    """Sense the given series of the shop (None: all of them) as of ``today`` (the history ends
+    the day before). No commit. Returns counts of what it did."""
+    today = today or utcnow().date()
+    query = select(InsightSeries).where(InsightSeries.shop_id == shop_id)
+    if series_ids is not None:
+        if not series_ids:
+            return {"series": 0}
+        query = query.where(InsightSeries.id.in_(list(series_ids)))
+    # populate_existing: the computation may have written the rows with bulk statements.
+    series = list(db.session.execute(
+        query.order_by(InsightSeries.id).execution_options(populate_existing=True)).scalars())
+    if not series:
+        return {"series": 0}
+    warehouses = {w.id: w for w in db.session.execute(
+        select(Warehouse).where(Warehouse.shop_id == shop_id)).scalars()}
+    leads = lead_times(shop_id, [(s.warehouse_id, s.sku) for s in series])
+    histories = demand_histories(shop_id, series, today)
+    # What is open now, read once for the shop (few rows: only open shifts and stock alerts).
+    shifts: dict[tuple[int, str], dict[str, DemandShift]] = defaultdict(dict)
+    for row in db.session.execute(select(DemandShift).where(
+            DemandShift.shop_id == shop_id, DemandShift.ended_on.is_(None))).scalars():
+        shifts[(row.warehouse_id, row.sku)][row.direction] = row
+    stock_alerts: dict[int, dict[str, int]] = defaultdict(dict)
+    for alert_id, kind, subject in db.session.execute(select(Alert.id, Alert.kind, Alert.subject).where(
+            Alert.shop_id == shop_id, Alert.kind.in_(DIGEST_KINDS), Alert.resolved_at.is_(None))):
+        series_id = subject.split(":")[1] if subject.startswith("series:") else ""
+        if series_id.isdigit():
+            stock_alerts[int(series_id)][kind] = alert_id
+    counts = {"series": len(series), "shifts": 0, "shifts_ended": 0, "stock_alerts": 0}
+    for s in series:
+        warehouse = warehouses.get(s.warehouse_id)
+        opened, ended = sense_shifts(s, histories[s.id], warehouse, today, shifts[(s.warehouse_id, s.sku)])
+        counts["shifts"] += opened
+        counts["shifts_ended"] += ended
+        counts["stock_alerts"] += sense_stock(s, leads[(s.warehouse_id, s.sku)], warehouse, today,
+                                              stock_alerts[s.id])
+    counts["transfers"] = plan_transfers(shop_id, {s.sku for s in series}, warehouses, today)
+    return counts
+
+
+def sense_series(series: InsightSeries, *, today: date | None = None) -> dict[str, int]:
+    """One series (and the transfers of its SKU): :func:`sense_shop` for a single row."""
+    return sense_shop(series.shop_id, [series.id], today=today)
+
+
+# -- reading -----------------------------------------------------------------------------------------
+
+
+def lead_times(shop_id: int, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """Total lead time per (warehouse, sku): the SKU's row, else the warehouse's default row, else 33."""
+    pairs = set(pairs)
+    rows = db.session.execute(select(LeadTime).where(
+        LeadTime.shop_id == shop_id, LeadTime.warehouse_id.in_({w for w, _ in pairs}))).scalars()
+    per_sku, per_warehouse = {}, {}
+    for row in rows:
+        if row.sku is None:
+            per_warehouse[row.warehouse_id] = row.total_days
+        else:
+            per_sku[(row.warehouse_id, row.sku)] = row.total_days
+    return {p: per_sku.get(p, per_warehouse.get(p[0], DEFAULT_LEAD_TIME_DAYS)) for p in pairs}
+
+
+def demand_histories(shop_id: int, series: Sequence[InsightSeries], today: date,
+                     days: int = HISTORY_DAYS) -> dict[int, list[float | None]]:
+    """Net daily demand per series for the ``days`` days before ``today``; censored days None,
+    days without a row 0 (nothing sold while in stock)."""
+    start = today - timedelta(days=days)
+    keys = {(s.warehouse_id, s.sku): s.id for s in series}
+    out = {s.id: [0.0] * days for s in series}
+    pairs = list(keys)
+    for first in range(0, len(pairs), CHUNK):
+        rows = db.session.execute(select(
+            DemandDay.warehouse_id, DemandDay.sku, DemandDay.day, DemandDay.units, DemandDay.cancelled,
+            DemandDay.censored).where(
+            DemandDay.shop_id == shop_id, DemandDay.day >= start, DemandDay.day < today,
+            tuple_(DemandDay.warehouse_id, DemandDay.sku).in_(pairs[first:first + CHUNK])))
+        for warehouse_id, sku, day, units, cancelled, censored in rows:
+            history = out[keys[(warehouse_id, sku)]]
+            history[(day - start).days] = None if censored else float(max(0, units - cancelled))
+    return out
+
+
+def _label(series: InsightSeries, warehouse: Warehouse | None) -> str:
+    return f"{series.sku} at {(warehouse.name or warehouse.code) if warehouse else series.warehouse_id}"
+
+
+# -- shifts -----------------------------------------------------------------------------------------
+
+
+def sense_shifts(s: InsightSeries, history: list[float | None], warehouse: Warehouse | None,
+                 today: date, open_shifts: dict[str, DemandShift]) -> tuple[int, int]:
+    """End the open shifts (by direction) that are over, open (and alert) a new one; returns
+    (opened, ended)."""
+    found = rules.detect_shift(history)
+    ended = 0
+    for direction, row in open_shifts.items():
+        # A shift the other way also ends it: demand cannot be up and down at once.
+        if rules.shift_ended(direction, history) or (found is not None and found.direction != direction):
+            row.ended_on = today
+            db.session.execute(update(Alert).where(
+                Alert.shop_id == s.shop_id, Alert.kind == SHIFT_KIND[direction], Alert.subject == f"shift:{row.id}",
+                Alert.resolved_at.is_(None)).values(resolved_at=utcnow()))
+            ended += 1
+    if found is None or (found.direction in open_shifts and open_shifts[found.direction].ended_on is None):
+        return 0, ended
+    db.session.flush()  # the ended row leaves the partial unique index before its successor enters
+    reason = shared_reason_for(s.shop_id, s.sku, warehouse.country_code if warehouse else None, today)
+    shift_id = db.session.execute(
+        insert(DemandShift).values(
+            shop_id=s.shop_id, warehouse_id=s.warehouse_id, sku=s.sku, direction=found.direction,
+            detected_on=today, change_pct=found.change_pct, baseline_daily=found.baseline_daily,
+            recent_daily=found.recent_daily, reason=reason, created_at=utcnow(), updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["warehouse_id", "sku", "direction"], index_where=SHIFT_OPEN)
+        .returning(DemandShift.id)
+    ).scalar()
+    if shift_id is None:
+        return 0, ended  # a concurrent run opened it (and raised its alert)
+    raise_alert(s.shop_id, SHIFT_KIND[found.direction], f"shift:{shift_id}", shift_message(s, warehouse, found, reason),
+                details=shift_details(s, found, reason, history, today, shift_id))
+    log.info("insights.shift_opened", shop_id=s.shop_id, shift_id=shift_id, direction=found.direction,
+             change_pct=found.change_pct)
+    return 1, ended
+
+
+def shift_message(s: InsightSeries, warehouse: Warehouse | None, shift: rules.Shift, reason: str | None) -> str:
+    word = "up" if shift.direction == rules.RISE else "down"
+    text = (f"{_label(s, warehouse)}: demand {word} {abs(shift.change_pct):g} % "
+            f"({shift.baseline_daily:g}/day -> {shift.recent_daily:g}/day)")
+    return text + (f"; low ratings mention \"{reason}\"" if reason else "")
+
+
+def shift_details(s: InsightSeries, shift: rules.Shift, reason: str | None, history: list[float | None],
+                  today: date, shift_id: int) -> dict[str, Any]:
+    """What the admin and the e-mail need to draw the chart: every day of the compared windows."""
+    start = today - timedelta(days=len(history))
+    return {
+        "shift_id": shift_id, "warehouse_id": s.warehouse_id, "sku": s.sku, "direction": shift.direction,
+        "change_pct": shift.change_pct, "baseline_daily": shift.baseline_daily, "recent_daily": shift.recent_daily,
+        "reason": reason, "recent_days": rules.DEFAULT_RULE.recent_days,
+        "chart": {"days": [(start + timedelta(days=i)).isoformat() for i in range(len(history))],
+                  "units": history},
+    }
+
+
+# -- stock alerts -------------------------------------------------------------------------------------
+
+
+def sense_stock(s: InsightSeries, lead_time_days: int, warehouse: Warehouse | None, today: date,
+                open_alerts: dict[str, int]) -> int:
+    """Raise the low-stock or stock-out alert once per episode, resolve it when the episode ends.
+    ``open_alerts``: the series' open stock alerts, {kind: alert id}."""
+    level = rules.stock_alert(s.available, s.forecast_daily, lead_time_days)
+    prefix = f"series:{s.id}:"
+    # Stock-out is the deeper end of a low-stock episode: the low alert stays open through it.
+    keep = {rules.LOW_STOCK: {rules.LOW_STOCK}, rules.STOCK_OUT: {rules.LOW_STOCK, rules.STOCK_OUT}}.get(level, set())
+    over = [alert_id for kind, alert_id in open_alerts.items() if kind not in keep]
+    if over:
+        db.session.execute(update(Alert).where(Alert.id.in_(over), Alert.resolved_at.is_(None))
+                           .values(resolved_at=utcnow()))
+    if level is None or level in open_alerts:
+        return 0
+    cover = rules.days_of_cover(s.available, s.forecast_daily)
+    message = (f"{_label(s, warehouse)}: out of stock, selling {s.forecast_daily:.1f}/day"
+               if level == rules.STOCK_OUT else
+               f"{_label(s, warehouse)}: {cover:g} days of cover, lead time {lead_time_days} days")
+    details = {"warehouse_id": s.warehouse_id, "warehouse": (warehouse.name or warehouse.code) if warehouse else None,
+               "sku": s.sku, "available": s.available, "forecast_daily": round(s.forecast_daily, 2),
+               "days_of_cover": cover, "lead_time_days": lead_time_days}
+    return int(raise_alert(s.shop_id, level, f"{prefix}{today.isoformat()}", message, details=details))
+
+
+# -- transfers ------------------------------------------------------------------------------------------
+
+
+def plan_transfers(shop_id: int, skus: set[str], warehouses: dict[int, Warehouse], today: date) -> int:
+    """Recompute the transfer plan of these SKUs over every warehouse of the shop holding them;
+    returns the number of new suggestions."""
+    if not skus:
+        return 0
+    rows = list(db.session.execute(select(InsightSeries).where(
+        InsightSeries.shop_id == shop_id, InsightSeries.sku.in_(skus)).execution_options(populate_existing=True)
+    ).scalars())
+    leads = lead_times(shop_id, [(r.warehouse_id, r.sku) for r in rows])
+    by_sku: dict[str, list[rules.Holding]] = defaultdict(list)
+    for r in rows:
+        w = warehouses.get(r.warehouse_id)
+        if w is None or not w.active:
+            continue
+        by_sku[r.sku].append(rules.Holding(w.id, w.region, w.country_code, r.available, r.forecast_daily,
+                                           leads[(r.warehouse_id, r.sku)], w.transit_days))
+    planned = {(sku, t.from_warehouse_id, t.to_warehouse_id): t
+               for sku, holdings in by_sku.items() for t in rules.plan_transfers(holdings, today)}
+    current = {(r.sku, r.from_warehouse_id, r.to_warehouse_id): r for r in db.session.execute(
+        select(TransferSuggestion).where(TransferSuggestion.shop_id == shop_id, TransferSuggestion.sku.in_(skus),
+                                         TransferSuggestion.status == "open")).scalars()}
+    stale = [r.id for key, r in current.items()
+             if key not in planned or (r.quantity, r.expected_arrival) != (planned[key].quantity,
+                                                                          planned[key].expected_arrival)]
+    if stale:
+        db.session.execute(update(TransferSuggestion).where(
+            TransferSuggestion.id.in_(stale), TransferSuggestion.status == "open"
+        ).values(status="superseded", updated_at=utcnow()))
+    created = 0
+    for (sku, source, target), t in planned.items():
+        if (sku, source, target) in current and current[(sku, source, target)].id not in stale:
+            continue
+        created += db.session.execute(
+            insert(TransferSuggestion).values(
+                shop_id=shop_id, sku=sku, from_warehouse_id=source, to_warehouse_id=target, quantity=t.quantity,
+                expected_arrival=t.expected_arrival, status="open", created_at=utcnow(), updated_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["sku", "from_warehouse_id", "to_warehouse_id"], index_where=OPEN)
+            .returning(TransferSuggestion.id)
+        ).scalar() is not None
+    return created
+

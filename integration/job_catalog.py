@@ -55,8 +55,8 @@ RECONCILE_LOYALTY_ORDER = "jobs.loyalty.reconcile_order"
 ISSUE_REWARD = "jobs.loyalty.issue_reward"
 REEVALUATE_SHOP = "jobs.loyalty.reevaluate_shop"
 
-
-# -- insights -------------------------------------------------------------------------------------
+# -- insights --------------------------------------------------------------------------------------
+COMPUTE_INSIGHTS = "jobs.insights.compute_insights"
 CREATE_INBOUND = "jobs.inbound.create_inbound"
 POLL_INBOUND = "jobs.inbound.poll_inbound"
 CANCEL_INBOUND = "jobs.inbound.cancel_inbound"
@@ -205,6 +205,16 @@ def issue_reward_id(reward_id: int, suffix: str = "") -> str:
 
 
 # -- ids: insights ---------------------------------------------------------------------------------
+
+def compute_insights_id(shop_id: int, seq: int) -> str:
+    """The debounced incremental run after changes (one pending per shop: see insights.dirty)."""
+    return f"insights-{shop_id}-{seq}"
+
+
+def compute_all_insights_id(shop_id: int, day: int) -> str:
+    """The nightly run of every series of a shop, once per day."""
+    return f"insights-all-{shop_id}-{day}"
+
 
 def create_inbound_id(inbound_id: int) -> str:
     return f"create-inbound-{inbound_id}"

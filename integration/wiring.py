@@ -20,6 +20,7 @@ from typing import Any
 from integration import job_catalog, signals
 from integration.extensions import db, queues
 from integration.inbox import dispatch, shopify_handlers, warehouse_handlers
+from integration.insights import dirty as insights_dirty
 from integration.loyalty import earning, refunds
 from integration.notices import triggers
 from integration.shops import catalog_import
@@ -41,16 +42,20 @@ def start_job(queue: str, job_name: str, key: str) -> Callable[..., None]:
 
 RECEIVERS: dict[str, tuple[Callable[..., Any], ...]] = {
     # An order stored or changed (Shopify webhook, Amazon import): route it to warehouses and
-    # reserve stock (or release it when cancelled); a cancellation takes its points back.
+    # reserve stock (or release it when cancelled); a cancellation takes its points back; the
+    # demand series of its warehouses are computed again (debounced).
     signals.ORDER_CHANGED: (
         start_job("sync", job_catalog.SYNC_ORDER, "order_id"),
         earning.on_order_changed,
+        insights_dirty.on_order_changed,
     ),
-    # The ledger moved: Amazon MFN quantities and the storefront status follow (Shopify's own
-    # stock push is scheduled by the ledger itself, in the same commit hook).
+    # The ledger moved: Amazon MFN quantities, the storefront status and the insights (cover,
+    # stock-out days, restock suggestions; debounced) follow (Shopify's own stock push is
+    # scheduled by the ledger itself, in the same commit hook).
     signals.WAREHOUSE_STOCK_CHANGED: (
         amazon_quantities.on_stock_changed,
         storefront_status.on_stock_changed,
+        insights_dirty.on_stock_changed,
     ),
     # A parcel left the warehouse: the "shipped" notice, and its points.
     signals.SHIPMENT_CREATED: (

@@ -11,7 +11,7 @@ keep their wall-clock times.
 from rq import cron
 
 from integration.config import cron_speedup
-from jobs import amazon, events, inbound, loyalty, notify, recovery, shopify, stock, storefront, warehousing
+from jobs import amazon, events, inbound, insights, loyalty, notify, recovery, shopify, stock, storefront, warehousing
 
 SPEEDUP = cron_speedup()
 
@@ -55,6 +55,10 @@ cron.register(notify.notify_quiet_shipments, queue_name="low", interval=every(36
 # Storefront: stock statuses dirtied but never refreshed, and a nightly full refresh.
 cron.register(storefront.sweep_dirty, queue_name="low", interval=every(300))
 cron.register(storefront.refresh_all_shops, queue_name="low", cron="45 3 * * *")
+# Insights: every series nightly (after the stock reconciliation), and dirty series whose
+# debounced run was lost.
+cron.register(insights.compute_all_shops, queue_name="low", cron="15 4 * * *")
+cron.register(insights.sweep_dirty, queue_name="low", interval=every(900))
 # Loyalty: earnings left behind, lot expiry, unused reward codes past expiry (points returned),
 # reward codes whose job was lost, member-day codes, birthdays, monthly tier roll.
 cron.register(loyalty.sweep_unearned, queue_name="low", interval=every(600))

@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
         health,
         home_api,
         inbound_api,
+        insights_api,
         loyalty_api,
         metrics,
         notices_api,
@@ -42,6 +43,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(amazon_connect.bp)
     app.register_blueprint(amazon_orders.bp)
     app.register_blueprint(home_api.bp)
+    app.register_blueprint(insights_api.bp)
     app.register_blueprint(customer_account.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notices_api.bp)

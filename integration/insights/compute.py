@@ -1,0 +1,201 @@
+"""The computation of a shop's series: demand history -> forecast -> cover -> restock suggestion.
+
+Batched: the series are read in chunks of ``CHUNK`` (ordered by warehouse and SKU), each chunk's
+histories in one query (a range of the (warehouse, sku, day) index for a full run, the chunk's
+keys for an incremental one), the policy runs in Python, and the results go back with one bulk
+upsert per chunk. A run clears ``dirty`` only on series not marked again since it started.
+Running it twice writes the same rows (suggestions: see :mod:`.suggestions`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, case, literal, or_, select, true, tuple_
+
+from integration.domain import replenishment
+from integration.extensions import db
+from integration.insights import demand, suggestions
+from integration.insights.demand import HISTORY_DAYS, Key, chunked
+from integration.insights.planning_input import LeadTimes, lead_times
+from integration.models import DemandDay, InsightSeries, Promotion, StockLevel, Warehouse
+from integration.models.base import utcnow
+from integration.models.upsert import insert
+
+CHUNK = 5000
+REVIEW_DAYS = 7  # the merchant looks at the suggestions about weekly
+SERVICE_LEVEL = 0.95
+RECENT_DAYS = 14  # "recent" demand, against the forecast's baseline (demand shifts)
+
+
+@dataclass
+class Stats:
+    series: int = 0
+    demand_rows: int = 0
+    suggestions: dict = field(default_factory=lambda: {"opened": 0, "superseded": 0, "kept": 0})
+
+    def as_dict(self) -> dict:
+        return {"series": self.series, "demand_rows": self.demand_rows, **self.suggestions}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every series of the shop shares, read once per run."""
+
+    shop_id: int
+    today: date
+    started: datetime
+    countries: dict[int, str]
+    stopped: set[tuple[str, str]]
+    lead: LeadTimes
+    promotions: list
+
+
+def compute_insights(shop_id: int, only_dirty: bool, *, today: date | None = None) -> Stats:
+    """Compute the shop's dirty series (``only_dirty``) or all of them; commits per chunk."""
+    today = today or demand.utc_today()
+    stats = Stats()
+    if not only_dirty:
+        _ensure_series(shop_id)
+        stats.demand_rows += demand.rebuild(shop_id, today - timedelta(days=demand.REFRESH_DAYS), today,
+                                            today=today)
+        db.session.commit()
+    ctx = Context(shop_id, today, utcnow(), _countries(shop_id), suggestions.stopped(shop_id),
+                  lead_times(shop_id), _upcoming_promotions(shop_id, today))
+    query = select(InsightSeries.id, InsightSeries.warehouse_id, InsightSeries.sku, InsightSeries.created_at).where(
+        InsightSeries.shop_id == shop_id)
+    if only_dirty:
+        query = query.where(InsightSeries.dirty.is_(True))
+    series = db.session.execute(query.order_by(InsightSeries.warehouse_id, InsightSeries.sku)).all()
+    db.session.commit()
+    for chunk in chunked(series, CHUNK):
+        if only_dirty:  # orders of any day may have changed: their whole window is rebuilt
+            stats.demand_rows += demand.rebuild(shop_id, today - timedelta(days=HISTORY_DAYS), today,
+                                                [(r.warehouse_id, r.sku) for r in chunk], today=today)
+        _compute_chunk(ctx, chunk, ranged=not only_dirty, stats=stats)
+        db.session.commit()
+    return stats
+
+
+def _ensure_series(shop_id: int) -> None:
+    """Every stocked SKU x warehouse has a series (new ones dirty); existing ones are untouched."""
+    table = InsightSeries.__table__
+    now = utcnow()
+    source = select(StockLevel.shop_id, StockLevel.warehouse_id, StockLevel.sku, true(), literal(0.0), literal(0.0),
+                    literal(0), literal(0.0), literal(0.0), literal(now, InsightSeries.created_at.type),
+                    literal(now, InsightSeries.updated_at.type)).where(StockLevel.shop_id == shop_id)
+    columns = ["shop_id", "warehouse_id", "sku", "dirty", "forecast_daily", "forecast_sd", "available",
+               "baseline_daily", "recent_daily", "created_at", "updated_at"]
+    db.session.execute(insert(table).from_select(columns, source).on_conflict_do_nothing(
+        index_elements=["warehouse_id", "sku"]))
+
+
+def _countries(shop_id: int) -> dict[int, str]:
+    return {w: c for w, c in db.session.execute(select(Warehouse.id, Warehouse.country_code).where(
+        Warehouse.shop_id == shop_id))}
+
+
+def _upcoming_promotions(shop_id: int, today: date) -> list:
+    return list(db.session.execute(select(Promotion.sku, Promotion.warehouse_id, Promotion.starts_on,
+                                          Promotion.ends_on, Promotion.uplift_pct).where(
+        Promotion.shop_id == shop_id, Promotion.ends_on >= today)).all())
+
+
+def _range_filter(model, chunk):
+    """Rows of the chunk's series: per warehouse, the chunk's SKU range (DB order, as read)."""
+    bounds: dict[int, list[str]] = {}
+    for row in chunk:
+        bounds.setdefault(row.warehouse_id, [row.sku, row.sku])[1] = row.sku
+    return or_(*(and_(model.warehouse_id == w, model.sku >= lo, model.sku <= hi) for w, (lo, hi) in bounds.items()))
+
+
+def _histories(ctx: Context, chunk, ranged: bool) -> dict[Key, dict[date, float | None]]:
+    first = ctx.today - timedelta(days=HISTORY_DAYS)
+    query = select(DemandDay.warehouse_id, DemandDay.sku, DemandDay.day, DemandDay.units - DemandDay.cancelled,
+                   DemandDay.censored, DemandDay.promo).where(
+        DemandDay.shop_id == ctx.shop_id, DemandDay.day >= first, DemandDay.day < ctx.today)
+    keys = [(r.warehouse_id, r.sku) for r in chunk]
+    filters = [_range_filter(DemandDay, chunk)] if ranged else [
+        tuple_(DemandDay.warehouse_id, DemandDay.sku).in_(part) for part in chunked(keys)]
+    found: dict[Key, dict[date, float | None]] = defaultdict(dict)
+    for condition in filters:
+        for warehouse_id, sku, day, net, censored, promo in db.session.execute(query.where(condition)):
+            # A censored day's demand is unknown; a promotion's is not the baseline: both skipped.
+            found[(warehouse_id, sku)][day] = None if (censored or promo) else float(max(net, 0))
+    return found
+
+
+def history_of(days: dict[date, float | None], start: date, today: date) -> list[float | None]:
+    """Net demand per day from the series' first known day (its first row, or its creation day if
+    earlier) to yesterday: days before it are not history (the SKU may not have been stocked)."""
+    known = min([start, *days]) if days else start
+    first = max(known, today - timedelta(days=HISTORY_DAYS))
+    return [days.get(first + timedelta(days=i), 0.0) for i in range((today - first).days)]
+
+
+def _uplift(ctx: Context, key: Key, horizon: int) -> float:
+    end = ctx.today + timedelta(days=horizon)
+    best = 0
+    for sku, warehouse_id, starts_on, ends_on, pct in ctx.promotions:
+        if (sku is None or sku == key[1]) and (warehouse_id is None or warehouse_id == key[0]) \
+                and starts_on <= end and ends_on >= ctx.today:
+            best = max(best, pct)
+    return best / 100.0
+
+
+def _compute_chunk(ctx: Context, chunk, *, ranged: bool, stats: Stats) -> None:
+    histories = _histories(ctx, chunk, ranged)
+    keys = [(r.warehouse_id, r.sku) for r in chunk]
+    levels = {}
+    for part in chunked(keys):
+        for w, s, on_hand, reserved, inbound in db.session.execute(select(
+                StockLevel.warehouse_id, StockLevel.sku, StockLevel.on_hand, StockLevel.reserved, StockLevel.inbound
+        ).where(StockLevel.shop_id == ctx.shop_id, tuple_(StockLevel.warehouse_id, StockLevel.sku).in_(part))):
+            levels[(w, s)] = (on_hand, reserved, inbound)
+    ordered = suggestions.approved_not_shipped(ctx.shop_id, keys)
+    rows, wanted = [], {}
+    for row in chunk:
+        key = (row.warehouse_id, row.sku)
+        history = history_of(histories.get(key, {}), row.created_at.date(), ctx.today)
+        on_hand, reserved, inbound = levels.get(key, (0, 0, 0))
+        inbound += ordered.get(key, 0)
+        fc = replenishment.forecast(history)
+        recent = [v for v in history[-RECENT_DAYS:] if v is not None]
+        available = on_hand - reserved
+        rows.append({"shop_id": ctx.shop_id, "warehouse_id": key[0], "sku": key[1], "computed_at": ctx.started,
+                     "forecast_daily": float(fc.daily), "forecast_sd": float(fc.sd), "available": available,
+                     "days_of_cover": (max(available, 0) / fc.daily) if fc.daily > 0 else None,
+                     "baseline_daily": float(fc.daily),
+                     "recent_daily": (sum(recent) / len(recent)) if recent else 0.0})
+        lead = ctx.lead.days(key[0], key[1])
+        if (key[1], ctx.countries.get(key[0], "")) in ctx.stopped:
+            wanted[key] = None  # the test sale said stop: never restock it in that market
+            continue
+        plan = replenishment.plan_order(history, on_hand, reserved, inbound, lead, REVIEW_DAYS, SERVICE_LEVEL,
+                                        uplift=_uplift(ctx, key, lead + REVIEW_DAYS))
+        wanted[key] = suggestions.Wanted(plan.quantity, plan.order_up_to, plan.order_by, float(fc.daily), lead) \
+            if plan.quantity > 0 else None
+    _write_series(ctx, rows)
+    for name, count in suggestions.apply(ctx.shop_id, wanted).items():
+        stats.suggestions[name] += count
+    stats.series += len(rows)
+
+
+def _write_series(ctx: Context, rows: list[dict]) -> None:
+    if not rows:
+        return
+    statement = insert(InsightSeries)
+    values = ("computed_at", "forecast_daily", "forecast_sd", "available", "days_of_cover", "baseline_daily",
+              "recent_daily")
+    table = InsightSeries.__table__
+    for part in chunked(rows, 2000):
+        part = [{**r, "dirty": False, "created_at": ctx.started, "updated_at": ctx.started} for r in part]
+        stmt = statement.values(part)
+        db.session.execute(stmt.on_conflict_do_update(
+            index_elements=["warehouse_id", "sku"],
+            set_={**{name: stmt.excluded[name] for name in values},
+                  # Marked again while this run read the old data: stays dirty for the next run.
+                  "dirty": case((table.c.updated_at > ctx.started, True), else_=False)}))
+

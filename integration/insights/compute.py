@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, literal, or_, select, true, tuple_
 
 from integration.domain import replenishment
 from integration.extensions import db
-from integration.insights import demand, suggestions
+from integration.insights import demand, sensing, suggestions
 from integration.insights.demand import HISTORY_DAYS, Key, chunked
 from integration.insights.planning_input import LeadTimes, lead_times
 from integration.models import DemandDay, InsightSeries, Promotion, RestockSuggestion, StockLevel, Warehouse
@@ -35,9 +35,11 @@ class Stats:
     series: int = 0
     demand_rows: int = 0
     suggestions: dict = field(default_factory=lambda: {"opened": 0, "superseded": 0, "kept": 0})
+    sensed: dict = field(default_factory=lambda: defaultdict(int))
 
     def as_dict(self) -> dict:
-        return {"series": self.series, "demand_rows": self.demand_rows, **self.suggestions}
+        return {"series": self.series, "demand_rows": self.demand_rows, **self.suggestions,
+                **{k: v for k, v in self.sensed.items() if k != "series"}}
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,10 @@ def compute_insights(shop_id: int, only_dirty: bool, *, today: date | None = Non
             stats.demand_rows += demand.rebuild(shop_id, today - timedelta(days=demand.REFRESH_DAYS), today, changed,
                                                 today=today)
         _compute_chunk(ctx, chunk, ranged=not only_dirty, stats=stats)
+        # Shifts, stock alerts and transfers read the forecast and availability just written, in
+        # the same transaction: a crash leaves the chunk dirty and both parts are done again.
+        for key, count in sensing.sense_shop(shop_id, [r.id for r in chunk], today=today).items():
+            stats.sensed[key] += count
         db.session.commit()
     return stats
 

@@ -22,7 +22,7 @@ it decided commit together; every effect is keyed so a second run on the same da
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -32,7 +32,8 @@ from sqlalchemy import select, tuple_, update
 from integration.domain import sensing as rules
 from integration.extensions import db
 from integration.insights.feedback_reasons import shared_reason_for
-from integration.models import Alert, DemandDay, DemandShift, InsightSeries, LeadTime, TransferSuggestion, Warehouse
+from integration.insights.planning_input import lead_times
+from integration.models import Alert, DemandDay, DemandShift, InsightSeries, TransferSuggestion, Warehouse
 from integration.models.base import utcnow
 from integration.models.insights import OPEN, SHIFT_OPEN
 from integration.models.upsert import insert
@@ -40,7 +41,6 @@ from integration.shops.alerts import DIGEST_KINDS, raise_alert
 
 log = structlog.get_logger(__name__)
 
-DEFAULT_LEAD_TIME_DAYS = 33  # 7 production + 21 line haul + 3 customs + 2 receiving
 HISTORY_DAYS = rules.DEFAULT_RULE.baseline_days + rules.DEFAULT_RULE.recent_days
 CHUNK = 1000  # series per demand query: bounded statements for a nightly run over every series
 SHIFT_KIND = {rules.RISE: "demand_rise", rules.FALL: "demand_fall"}
@@ -62,7 +62,7 @@ def sense_shop(shop_id: int, series_ids: Sequence[int] | None = None, *, today: 
         return {"series": 0}
     warehouses = {w.id: w for w in db.session.execute(
         select(Warehouse).where(Warehouse.shop_id == shop_id)).scalars()}
-    leads = lead_times(shop_id, [(s.warehouse_id, s.sku) for s in series])
+    leads = lead_times(shop_id)
     histories = demand_histories(shop_id, series, today)
     # What is open now, read once for the shop (few rows: only open shifts and stock alerts).
     shifts: dict[tuple[int, str], dict[str, DemandShift]] = defaultdict(dict)
@@ -81,7 +81,7 @@ def sense_shop(shop_id: int, series_ids: Sequence[int] | None = None, *, today: 
         opened, ended = sense_shifts(s, histories[s.id], warehouse, today, shifts[(s.warehouse_id, s.sku)])
         counts["shifts"] += opened
         counts["shifts_ended"] += ended
-        counts["stock_alerts"] += sense_stock(s, leads[(s.warehouse_id, s.sku)], warehouse, today,
+        counts["stock_alerts"] += sense_stock(s, leads.days(s.warehouse_id, s.sku), warehouse, today,
                                               stock_alerts[s.id])
     counts["transfers"] = plan_transfers(shop_id, {s.sku for s in series}, warehouses, today)
     return counts
@@ -93,20 +93,6 @@ def sense_series(series: InsightSeries, *, today: date | None = None) -> dict[st
 
 
 # -- reading -----------------------------------------------------------------------------------------
-
-
-def lead_times(shop_id: int, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:
-    """Total lead time per (warehouse, sku): the SKU's row, else the warehouse's default row, else 33."""
-    pairs = set(pairs)
-    rows = db.session.execute(select(LeadTime).where(
-        LeadTime.shop_id == shop_id, LeadTime.warehouse_id.in_({w for w, _ in pairs}))).scalars()
-    per_sku, per_warehouse = {}, {}
-    for row in rows:
-        if row.sku is None:
-            per_warehouse[row.warehouse_id] = row.total_days
-        else:
-            per_sku[(row.warehouse_id, row.sku)] = row.total_days
-    return {p: per_sku.get(p, per_warehouse.get(p[0], DEFAULT_LEAD_TIME_DAYS)) for p in pairs}
 
 
 def demand_histories(shop_id: int, series: Sequence[InsightSeries], today: date,
@@ -229,14 +215,14 @@ def plan_transfers(shop_id: int, skus: set[str], warehouses: dict[int, Warehouse
     rows = list(db.session.execute(select(InsightSeries).where(
         InsightSeries.shop_id == shop_id, InsightSeries.sku.in_(skus)).execution_options(populate_existing=True)
     ).scalars())
-    leads = lead_times(shop_id, [(r.warehouse_id, r.sku) for r in rows])
+    leads = lead_times(shop_id)
     by_sku: dict[str, list[rules.Holding]] = defaultdict(list)
     for r in rows:
         w = warehouses.get(r.warehouse_id)
         if w is None or not w.active:
             continue
         by_sku[r.sku].append(rules.Holding(w.id, w.region, w.country_code, r.available, r.forecast_daily,
-                                           leads[(r.warehouse_id, r.sku)], w.transit_days))
+                                           leads.days(r.warehouse_id, r.sku), w.transit_days))
     planned = {(sku, t.from_warehouse_id, t.to_warehouse_id): t
                for sku, holdings in by_sku.items() for t in rules.plan_transfers(holdings, today)}
     current = {(r.sku, r.from_warehouse_id, r.to_warehouse_id): r for r in db.session.execute(

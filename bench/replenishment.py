@@ -4,7 +4,7 @@ Data: ``shared/reference/demand/online_retail_daily.csv`` beside the project (a 
 retailer, 2010-12 .. 2011-12, 38 countries used as markets; see its SOURCE.md). A series is one
 country x SKU; daily demand is units sold minus units cancelled that day, floored at zero, on the
 shop's 305 trading days (it did not trade on Saturdays nor over Christmas). Series with at least
-20 days of demand are simulated (2,873 series, 84 % of the units; ``--quick``: every 10th).
+20 days of demand and 30 simulated days are kept (2,824 series; ``--quick``: every 20th).
 
 Rolling origin: the first ``--warmup`` trading days (90) are history only. From then on each
 series is simulated day by day with lost sales: every ``--review`` days (6, a trading week) the
@@ -13,7 +13,7 @@ inbound); an order arrives ``--lead-time`` days later (12); each day ships min(d
 A day that ends with nothing on hand is censored in the history Nearstock sees (demand is unknown
 beyond what shipped), exactly as ``demand_daily.censored`` marks it; the textbook and the seed read
 recorded sales, as a spreadsheet of sales would (fed the censored history instead, the textbook
-lands on the same curve: 0.803 fill for 30.6k units at 97 % on the quick set). A series starts
+lands on the same curve: 0.803 fill for 30.6k units at 97 % on every 10th series). A series starts
 after the warm-up and a month after its first sale (its history starts with that sale); on the
 first review on hand is set to the policy's own level.
 
@@ -181,7 +181,7 @@ def main() -> None:
     started = time.perf_counter()
     series = load_series(DATA, args.warmup)
     if args.quick:
-        series = series[::10]
+        series = series[::20]
     print(f"series: {len(series)} (country x SKU), trading days: {series[0].size}, "
           f"lead time {args.lead_time}, review {args.review}, warm-up {args.warmup}")
     chunks = [series[i::args.workers * 8] for i in range(args.workers * 8)]

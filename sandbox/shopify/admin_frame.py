@@ -81,6 +81,8 @@ class AdminFrame:
     def __init__(self, emulator) -> None:
         self.emulator = emulator
         self.installed: set[str] = set()
+        # The staff member's admin language per store: Shopify passes it to the app as ``locale``.
+        self.languages: dict[str, str] = {}
         self._lock = threading.Lock()
 
     # -- installation and launch -----------------------------------------------------------
@@ -108,7 +110,9 @@ class AdminFrame:
         """The app's URL for ``path`` as the admin's iframe loads it: signed launch parameters."""
         token = self.id_token(domain)
         params = {k: v for k, v in query.items() if k not in LAUNCH_PARAMS}
-        params.update({"embedded": "1", "host": host_param(domain), "id_token": token, "locale": "en",
+        with self._lock:
+            locale = self.languages.get(domain, "en")
+        params.update({"embedded": "1", "host": host_param(domain), "id_token": token, "locale": locale,
                        "session": _session_id(token), "shop": domain, "timestamp": str(int(time.time()))})
         params["hmac"] = query_hmac(params, self.emulator.api_secret)
         return f"{self.emulator.app_url}/{path}?{urlencode(params)}"
@@ -203,7 +207,8 @@ def register(app: Flask, emulator) -> AdminFrame:
     def page(template: str, domain: str, section: str, frame_src: str | None = None, **context) -> Response:
         config = _page_config(frame, domain, section=section)
         html = render_template(template, config=config, section=section, catalog=frame.catalog(domain),
-                               app_name=frame.app_name, has_app=bool(emulator.app_url), **context)
+                               app_name=frame.app_name, has_app=bool(emulator.app_url), admin_languages=ORDER_LOCALES,
+                               language=frame.languages.get(domain, "en"), **context)
         return _secured(Response(html), frame_src)
 
     @app.get("/store/<handle>", endpoint="admin_home")
@@ -243,6 +248,18 @@ def register(app: Flask, emulator) -> AdminFrame:
             admin_actions.json_body()  # JSON only: a cross-site form cannot install the app
             frame.install(domain)
             return {"installed": True}
+        return admin_actions.answer(run)
+
+    @app.post("/store/<handle>/language", endpoint="admin_language")
+    def language(handle):
+        def run():
+            domain = shop_for(emulator, handle)
+            locale = admin_actions.json_body().get("locale")
+            if locale not in dict(ORDER_LOCALES):
+                raise Refused(422, f"locale must be one of {', '.join(dict(ORDER_LOCALES))}")
+            with frame._lock:
+                frame.languages[domain] = locale
+            return {"locale": locale}
         return admin_actions.answer(run)
 
     @app.post("/store/<handle>/id-token", endpoint="admin_id_token")

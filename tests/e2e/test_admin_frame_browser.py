@@ -69,7 +69,7 @@ def test_install_from_the_admin_then_the_app_calls_its_api_with_session_tokens(a
     expect(page).to_have_url(f"{stack.admin_url}/admin")
     expect(page.locator("#app-link")).to_have_attribute("aria-current", "page")
     expect(page.locator("#app-nav a")).to_have_text(
-        ["Orders", "Stock", "Warehouses", "Storefront", "Notices", "Loyalty", "Feedback", "Amazon"])
+        ["Orders", "Stock", "Warehouses", "Storefront", "Notices", "Loyalty", "Feedback", "Amazon", "Insights"])
     nav = page.locator("#app-nav a", has_text="Warehouses")
 
     # A toast shown by the app appears in the admin.
@@ -163,3 +163,23 @@ def test_a_refused_session_token_is_retried_once_with_a_fresh_one(admin):
     expect(page.frame_locator("#app-frame").locator("#shop")).to_have_text("acme.myshopify.com · installed")
     assert sorted(problems) == [f"401 {stack.app_url}/api/home", "console.error: Failed to load resource: the "
                                 "server responded with a status of 401 (Unauthorized)"]
+
+
+def test_the_app_speaks_the_language_the_staff_member_picks_in_the_admin(admin):
+    from playwright.sync_api import expect
+
+    stack, page, problems = admin
+    page.goto(stack.admin_url)
+    page.click("#install-app")
+    app = page.frame_locator("#app-frame")
+    expect(app.locator("#shop")).to_have_text("acme.myshopify.com · installed")
+
+    # Shopify passes the staff member's admin language as the launch parameter ``locale``.
+    page.select_option("#admin-language", "de")
+    expect(page.locator("#app-nav a").first).to_have_text("Bestellungen")
+    expect(app.locator("html")).to_have_attribute("lang", "de")
+    page.locator("#app-nav a", has_text="Lager").click()
+    expect(page.frame_locator("#app-frame").locator("s-page")).to_have_attribute("heading", "Lager")
+    page.select_option("#admin-language", "ja")
+    expect(page.locator("#app-nav a").first).to_have_text("注文")
+    assert problems == []

@@ -68,6 +68,14 @@
   }
   function fail(error) { showToast('error', error.message, {isError: true}); }
 
+  // -- the staff member's language: the app gets it as the launch parameter ``locale`` -------------
+  var language = $('admin-language');
+  if (language) {
+    language.addEventListener('change', function () {
+      post(config.storeBase + '/language', {locale: language.value}).then(function () { location.reload(); }, fail);
+    });
+  }
+
   // -- installing the app ----------------------------------------------------------------------
   var install = $('install-app');
   if (install) {

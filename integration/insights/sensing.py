@@ -21,6 +21,7 @@ it decided commit together; every effect is keyed so a second run on the same da
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
@@ -208,6 +209,12 @@ def shift_message(s: InsightSeries, warehouse: Warehouse | None, shift: rules.Sh
     return text + (f"; low ratings mention \"{reason}\"" if reason else "")
 
 
+@functools.lru_cache(maxsize=4)
+def _chart_days(start: date, count: int) -> tuple[str, ...]:
+    """The ISO days of a chart: the same for every shift of a run, built once."""
+    return tuple((start + timedelta(days=i)).isoformat() for i in range(count))
+
+
 def shift_details(s: InsightSeries, shift: rules.Shift, reason: str | None, history: list[float | None],
                   today: date, shift_id: int) -> dict[str, Any]:
     """What the admin and the e-mail need to draw the chart: every day of the compared windows."""
@@ -216,8 +223,7 @@ def shift_details(s: InsightSeries, shift: rules.Shift, reason: str | None, hist
         "shift_id": shift_id, "warehouse_id": s.warehouse_id, "sku": s.sku, "direction": shift.direction,
         "change_pct": shift.change_pct, "baseline_daily": shift.baseline_daily, "recent_daily": shift.recent_daily,
         "reason": reason, "recent_days": rules.DEFAULT_RULE.recent_days,
-        "chart": {"days": [(start + timedelta(days=i)).isoformat() for i in range(len(history))],
-                  "units": history},
+        "chart": {"days": list(_chart_days(start, len(history))), "units": history},
     }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from integration import signals
 from integration.extensions import db
-from integration.models import Alert
+from integration.models import Alert, Shop
 from integration.models.upsert import insert
 
 log = structlog.get_logger(__name__)
@@ -40,9 +40,10 @@ def raise_alerts(shop_id: int, alerts: Sequence[tuple[str, str, str, dict | None
         for kind, subject, message, details in alerts]).all()
     created = {(kind, subject): alert_id for alert_id, kind, subject in rows}
     messages = {(kind, subject): message for kind, subject, message, _ in alerts}
-    # One query loads the new rows into the session: the receivers' db.session.get finds them there.
-    loaded = list(db.session.execute(select(Alert).where(Alert.id.in_(list(created.values())))).scalars()) \
-        if len(created) > 1 else []
+    # One query loads the new rows (and the shop) into the session: the receivers' db.session.get
+    # finds them there instead of one query per alert.
+    loaded = [*db.session.execute(select(Alert).where(Alert.id.in_(list(created.values())))).scalars(),
+              db.session.get(Shop, shop_id)] if len(created) > 1 else []
     for (kind, subject), alert_id in created.items():
         signals.send(signals.ALERT_RAISED, alert_id=alert_id)
         log.warning("alert.raised", shop_id=shop_id, kind=kind, subject=subject, message=messages[(kind, subject)])

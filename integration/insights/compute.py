@@ -77,10 +77,10 @@ def compute_insights(shop_id: int, only_dirty: bool, *, today: date | None = Non
         if changed:
             stats.demand_rows += demand.rebuild(shop_id, today - timedelta(days=demand.REFRESH_DAYS), today, changed,
                                                 today=today)
-        _compute_chunk(ctx, chunk, ranged=not only_dirty, stats=stats)
+        sensed = _compute_chunk(ctx, chunk, ranged=not only_dirty, stats=stats)
         # Shifts, stock alerts and transfers read the forecast and availability just written, in
         # the same transaction: a crash leaves the chunk dirty and both parts are done again.
-        for key, count in sensing.sense_shop(shop_id, [r.id for r in chunk], today=today).items():
+        for key, count in sensing.sense_shop(shop_id, [r.id for r in chunk], today=today, histories=sensed).items():
             stats.sensed[key] += count
         db.session.commit()
     return stats
@@ -142,17 +142,37 @@ def chunk_filters(model, chunk, ranged: bool) -> list:
     return [or_(*(and_(model.warehouse_id == w, model.sku >= lo, model.sku <= hi) for w, (lo, hi) in bounds.items()))]
 
 
-def read_histories(ctx: Context, chunk, ranged: bool) -> dict[Key, dict[date, float | None]]:
+Day = tuple[float, bool, bool]  # net demand (never negative), censored, promo
+
+
+def read_histories(ctx: Context, chunk, ranged: bool) -> dict[Key, dict[date, Day]]:
     first = ctx.today - timedelta(days=HISTORY_DAYS)
     query = select(DemandDay.warehouse_id, DemandDay.sku, DemandDay.day, DemandDay.units - DemandDay.cancelled,
                    DemandDay.censored, DemandDay.promo).where(
         DemandDay.shop_id == ctx.shop_id, DemandDay.day >= first, DemandDay.day < ctx.today)
-    found: dict[Key, dict[date, float | None]] = defaultdict(dict)
+    found: dict[Key, dict[date, Day]] = defaultdict(dict)
     for condition in chunk_filters(DemandDay, chunk, ranged):
         for warehouse_id, sku, day, net, censored, promo in fetch_rows(query.where(condition)):
-            # A censored day's demand is unknown; a promotion's is not the baseline: both skipped.
-            found[(warehouse_id, sku)][day] = None if (censored or promo) else float(max(net, 0))
+            found[(warehouse_id, sku)][day] = (float(max(net, 0)), censored, promo)
     return found
+
+
+def policy_days(days: dict[date, Day]) -> dict[date, float | None]:
+    """The days as the forecast reads them: a censored day's demand is unknown, a promotion's is
+    not the baseline: both skipped (None)."""
+    return {day: None if (censored or promo) else net for day, (net, censored, promo) in days.items()}
+
+
+def sensing_history(days: dict[date, Day], today: date) -> list[float | None]:
+    """The days as :mod:`.sensing` reads them (its :func:`~.sensing.demand_histories`, from the
+    rows already read): the last ``sensing.HISTORY_DAYS`` days, censored ones None."""
+    start = today - timedelta(days=sensing.HISTORY_DAYS)
+    history: list[float | None] = [0.0] * sensing.HISTORY_DAYS
+    for day, (net, censored, _promo) in days.items():
+        index = (day - start).days
+        if 0 <= index < sensing.HISTORY_DAYS:
+            history[index] = None if censored else net
+    return history
 
 
 def fetch_rows(statement) -> list[tuple]:
@@ -191,8 +211,10 @@ def _uplift(ctx: Context, key: Key, horizon: int) -> float:
     return best / 100.0
 
 
-def _compute_chunk(ctx: Context, chunk, *, ranged: bool, stats: Stats) -> None:
+def _compute_chunk(ctx: Context, chunk, *, ranged: bool, stats: Stats) -> dict[int, list[float | None]]:
+    """Compute and write the chunk's series; returns their histories as sensing reads them."""
     histories = read_histories(ctx, chunk, ranged)
+    sensed = {row.id: sensing_history(histories.get((row.warehouse_id, row.sku), {}), ctx.today) for row in chunk}
     levels = {}
     connection = db.session.connection()
     for condition in chunk_filters(StockLevel, chunk, ranged):
@@ -204,7 +226,7 @@ def _compute_chunk(ctx: Context, chunk, *, ranged: bool, stats: Stats) -> None:
     rows, wanted = [], {}
     for row in chunk:
         key = (row.warehouse_id, row.sku)
-        history = history_of(histories.get(key, {}), row.created_at.date(), ctx.today)
+        history = history_of(policy_days(histories.get(key, {})), row.created_at.date(), ctx.today)
         on_hand, reserved, inbound = levels.get(key, (0, 0, 0))
         inbound += ordered.get(key, 0)
         fc = replenishment.forecast(history)
@@ -228,6 +250,7 @@ def _compute_chunk(ctx: Context, chunk, *, ranged: bool, stats: Stats) -> None:
     for name, count in suggestions.apply(ctx.shop_id, wanted, current).items():
         stats.suggestions[name] += count
     stats.series += len(rows)
+    return sensed
 
 
 def _write_series(ctx: Context, rows: list[dict]) -> None:

@@ -21,8 +21,9 @@ it decided commit together; every effect is keyed so a second run on the same da
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,13 +32,14 @@ from sqlalchemy import select, tuple_, update
 
 from integration.domain import sensing as rules
 from integration.extensions import db
-from integration.insights.feedback_reasons import shared_reason_for
+from integration.insights.demand import chunked
+from integration.insights.feedback_reasons import complained_markets, shared_reason_for
 from integration.insights.planning_input import lead_times
 from integration.models import Alert, DemandDay, DemandShift, InsightSeries, TransferSuggestion, Warehouse
 from integration.models.base import utcnow
 from integration.models.insights import OPEN, SHIFT_OPEN
 from integration.models.upsert import insert
-from integration.shops.alerts import DIGEST_KINDS, raise_alert
+from integration.shops.alerts import DIGEST_KINDS, raise_alerts
 
 log = structlog.get_logger(__name__)
 
@@ -46,9 +48,12 @@ CHUNK = 1000  # series per demand query: bounded statements for a nightly run ov
 SHIFT_KIND = {rules.RISE: "demand_rise", rules.FALL: "demand_fall"}
 
 
-def sense_shop(shop_id: int, series_ids: Sequence[int] | None = None, *, today: date | None = None) -> dict[str, int]:
+def sense_shop(shop_id: int, series_ids: Sequence[int] | None = None, *, today: date | None = None,
+               histories: Mapping[int, list[float | None]] | None = None) -> dict[str, int]:
     """Sense the given series of the shop (None: all of them) as of ``today`` (the history ends
-    the day before). No commit. Returns counts of what it did."""
+    the day before). ``histories``: the series' :func:`demand_histories` when the caller has
+    them already (the computation read them), else they are read here. No commit. Returns counts
+    of what it did."""
     today = today or utcnow().date()
     query = select(InsightSeries).where(InsightSeries.shop_id == shop_id)
     if series_ids is not None:
@@ -63,7 +68,8 @@ def sense_shop(shop_id: int, series_ids: Sequence[int] | None = None, *, today: 
     warehouses = {w.id: w for w in db.session.execute(
         select(Warehouse).where(Warehouse.shop_id == shop_id)).scalars()}
     leads = lead_times(shop_id)
-    histories = demand_histories(shop_id, series, today)
+    if histories is None:
+        histories = demand_histories(shop_id, series, today)
     # What is open now, read once for the shop (few rows: only open shifts and stock alerts).
     shifts: dict[tuple[int, str], dict[str, DemandShift]] = defaultdict(dict)
     for row in db.session.execute(select(DemandShift).where(
@@ -76,13 +82,22 @@ def sense_shop(shop_id: int, series_ids: Sequence[int] | None = None, *, today: 
         if series_id.isdigit():
             stock_alerts[int(series_id)][kind] = alert_id
     counts = {"series": len(series), "shifts": 0, "shifts_ended": 0, "stock_alerts": 0}
+    ended: list[DemandShift] = []
+    found: list[tuple[InsightSeries, rules.Shift]] = []
+    resolve: list[int] = []
+    raise_: list[tuple[str, str, str, dict]] = []
     for s in series:
-        warehouse = warehouses.get(s.warehouse_id)
-        opened, ended = sense_shifts(s, histories[s.id], warehouse, today, shifts[(s.warehouse_id, s.sku)])
-        counts["shifts"] += opened
-        counts["shifts_ended"] += ended
-        counts["stock_alerts"] += sense_stock(s, leads.days(s.warehouse_id, s.sku), warehouse, today,
-                                              stock_alerts[s.id])
+        shift = shift_changes(s, histories[s.id], today, shifts[(s.warehouse_id, s.sku)], ended)
+        if shift is not None:
+            found.append((s, shift))
+        stock_changes(s, leads.days(s.warehouse_id, s.sku), warehouses.get(s.warehouse_id), today,
+                      stock_alerts[s.id], resolve, raise_)
+    counts["shifts_ended"] = _end_shifts(shop_id, ended)
+    counts["shifts"] = _open_shifts(shop_id, found, histories, warehouses, today)
+    for ids in chunked(resolve):
+        db.session.execute(update(Alert).where(Alert.id.in_(ids), Alert.resolved_at.is_(None))
+                           .values(resolved_at=utcnow()))
+    counts["stock_alerts"] = len(raise_alerts(shop_id, raise_))
     counts["transfers"] = plan_transfers(shop_id, {s.sku for s in series}, warehouses, today)
     return counts
 
@@ -122,39 +137,69 @@ def _label(series: InsightSeries, warehouse: Warehouse | None) -> str:
 # -- shifts -----------------------------------------------------------------------------------------
 
 
-def sense_shifts(s: InsightSeries, history: list[float | None], warehouse: Warehouse | None,
-                 today: date, open_shifts: dict[str, DemandShift]) -> tuple[int, int]:
-    """End the open shifts (by direction) that are over, open (and alert) a new one; returns
-    (opened, ended)."""
+def shift_changes(s: InsightSeries, history: list[float | None], today: date,
+                  open_shifts: dict[str, DemandShift], ended: list[DemandShift]) -> rules.Shift | None:
+    """End the open shifts (by direction) that are over (``ended`` collects them); returns the
+    shift to open, if any."""
     found = rules.detect_shift(history)
-    ended = 0
     for direction, row in open_shifts.items():
         # A shift the other way also ends it: demand cannot be up and down at once.
         if rules.shift_ended(direction, history) or (found is not None and found.direction != direction):
             row.ended_on = today
-            db.session.execute(update(Alert).where(
-                Alert.shop_id == s.shop_id, Alert.kind == SHIFT_KIND[direction], Alert.subject == f"shift:{row.id}",
-                Alert.resolved_at.is_(None)).values(resolved_at=utcnow()))
-            ended += 1
+            ended.append(row)
     if found is None or (found.direction in open_shifts and open_shifts[found.direction].ended_on is None):
-        return 0, ended
-    db.session.flush()  # the ended row leaves the partial unique index before its successor enters
-    reason = shared_reason_for(s.shop_id, s.sku, warehouse.country_code if warehouse else None, today)
-    shift_id = db.session.execute(
-        insert(DemandShift).values(
-            shop_id=s.shop_id, warehouse_id=s.warehouse_id, sku=s.sku, direction=found.direction,
-            detected_on=today, change_pct=found.change_pct, baseline_daily=found.baseline_daily,
-            recent_daily=found.recent_daily, reason=reason, created_at=utcnow(), updated_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["warehouse_id", "sku", "direction"], index_where=SHIFT_OPEN)
-        .returning(DemandShift.id)
-    ).scalar()
-    if shift_id is None:
-        return 0, ended  # a concurrent run opened it (and raised its alert)
-    raise_alert(s.shop_id, SHIFT_KIND[found.direction], f"shift:{shift_id}", shift_message(s, warehouse, found, reason),
-                details=shift_details(s, found, reason, history, today, shift_id))
-    log.info("insights.shift_opened", shop_id=s.shop_id, shift_id=shift_id, direction=found.direction,
-             change_pct=found.change_pct)
-    return 1, ended
+        return None
+    return found
+
+
+def _end_shifts(shop_id: int, ended: list[DemandShift]) -> int:
+    """Resolve the alerts of the shifts that ended; returns how many ended."""
+    subjects = [f"shift:{row.id}" for row in ended]
+    for part in chunked(subjects):
+        db.session.execute(update(Alert).where(
+            Alert.shop_id == shop_id, Alert.kind.in_(list(SHIFT_KIND.values())), Alert.subject.in_(part),
+            Alert.resolved_at.is_(None)).values(resolved_at=utcnow()))
+    return len(ended)
+
+
+def _open_shifts(shop_id: int, found: list[tuple[InsightSeries, rules.Shift]],
+                 histories: Mapping[int, list[float | None]], warehouses: dict[int, Warehouse], today: date) -> int:
+    """Open (and alert) the found shifts, in one statement each; returns how many opened."""
+    if not found:
+        return 0
+    db.session.flush()  # the ended rows leave the partial unique index before their successors enter
+    complained = complained_markets(shop_id, {s.sku for s, _ in found}, today)
+    complained_skus = {sku for sku, _ in complained}
+    reasons = {}
+    for s, _shift in found:
+        warehouse = warehouses.get(s.warehouse_id)
+        market = warehouse.country_code if warehouse else None
+        # Only where a low rating exists at all: the reason is read per shift, most have none.
+        if (s.sku, market) in complained if market else s.sku in complained_skus:
+            reasons[s.id] = shared_reason_for(shop_id, s.sku, market, today)
+    now = utcnow()
+    rows = db.session.execute(
+        insert(DemandShift).on_conflict_do_nothing(index_elements=["warehouse_id", "sku", "direction"],
+                                                   index_where=SHIFT_OPEN)
+        .returning(DemandShift.id, DemandShift.warehouse_id, DemandShift.sku, DemandShift.direction),
+        [{"shop_id": shop_id, "warehouse_id": s.warehouse_id, "sku": s.sku, "direction": shift.direction,
+          "detected_on": today, "change_pct": shift.change_pct, "baseline_daily": shift.baseline_daily,
+          "recent_daily": shift.recent_daily, "reason": reasons.get(s.id), "created_at": now, "updated_at": now}
+         for s, shift in found]).all()
+    # A row not returned: a concurrent run opened it (and raised its alert).
+    opened = {(w, sku, direction): shift_id for shift_id, w, sku, direction in rows}
+    alerts = []
+    for s, shift in found:
+        shift_id = opened.get((s.warehouse_id, s.sku, shift.direction))
+        if shift_id is None:
+            continue
+        reason, warehouse = reasons.get(s.id), warehouses.get(s.warehouse_id)
+        alerts.append((SHIFT_KIND[shift.direction], f"shift:{shift_id}", shift_message(s, warehouse, shift, reason),
+                       shift_details(s, shift, reason, histories[s.id], today, shift_id)))
+        log.info("insights.shift_opened", shop_id=shop_id, shift_id=shift_id, direction=shift.direction,
+                 change_pct=shift.change_pct)
+    raise_alerts(shop_id, alerts)
+    return len(opened)
 
 
 def shift_message(s: InsightSeries, warehouse: Warehouse | None, shift: rules.Shift, reason: str | None) -> str:
@@ -162,6 +207,12 @@ def shift_message(s: InsightSeries, warehouse: Warehouse | None, shift: rules.Sh
     text = (f"{_label(s, warehouse)}: demand {word} {abs(shift.change_pct):g} % "
             f"({shift.baseline_daily:g}/day -> {shift.recent_daily:g}/day)")
     return text + (f"; low ratings mention \"{reason}\"" if reason else "")
+
+
+@functools.lru_cache(maxsize=4)
+def _chart_days(start: date, count: int) -> tuple[str, ...]:
+    """The ISO days of a chart: the same for every shift of a run, built once."""
+    return tuple((start + timedelta(days=i)).isoformat() for i in range(count))
 
 
 def shift_details(s: InsightSeries, shift: rules.Shift, reason: str | None, history: list[float | None],
@@ -172,28 +223,25 @@ def shift_details(s: InsightSeries, shift: rules.Shift, reason: str | None, hist
         "shift_id": shift_id, "warehouse_id": s.warehouse_id, "sku": s.sku, "direction": shift.direction,
         "change_pct": shift.change_pct, "baseline_daily": shift.baseline_daily, "recent_daily": shift.recent_daily,
         "reason": reason, "recent_days": rules.DEFAULT_RULE.recent_days,
-        "chart": {"days": [(start + timedelta(days=i)).isoformat() for i in range(len(history))],
-                  "units": history},
+        "chart": {"days": list(_chart_days(start, len(history))), "units": history},
     }
 
 
 # -- stock alerts -------------------------------------------------------------------------------------
 
 
-def sense_stock(s: InsightSeries, lead_time_days: int, warehouse: Warehouse | None, today: date,
-                open_alerts: dict[str, int]) -> int:
-    """Raise the low-stock or stock-out alert once per episode, resolve it when the episode ends.
-    ``open_alerts``: the series' open stock alerts, {kind: alert id}."""
+def stock_changes(s: InsightSeries, lead_time_days: int, warehouse: Warehouse | None, today: date,
+                  open_alerts: dict[str, int], resolve: list[int], raise_: list[tuple]) -> None:
+    """The low-stock or stock-out alert to raise once per episode (into ``raise_``), the ones to
+    resolve when the episode ended (ids into ``resolve``). ``open_alerts``: the series' open stock
+    alerts, {kind: alert id}."""
     level = rules.stock_alert(s.available, s.forecast_daily, lead_time_days)
     prefix = f"series:{s.id}:"
     # Stock-out is the deeper end of a low-stock episode: the low alert stays open through it.
     keep = {rules.LOW_STOCK: {rules.LOW_STOCK}, rules.STOCK_OUT: {rules.LOW_STOCK, rules.STOCK_OUT}}.get(level, set())
-    over = [alert_id for kind, alert_id in open_alerts.items() if kind not in keep]
-    if over:
-        db.session.execute(update(Alert).where(Alert.id.in_(over), Alert.resolved_at.is_(None))
-                           .values(resolved_at=utcnow()))
+    resolve.extend(alert_id for kind, alert_id in open_alerts.items() if kind not in keep)
     if level is None or level in open_alerts:
-        return 0
+        return
     cover = rules.days_of_cover(s.available, s.forecast_daily)
     message = (f"{_label(s, warehouse)}: out of stock, selling {s.forecast_daily:.1f}/day"
                if level == rules.STOCK_OUT else
@@ -201,7 +249,7 @@ def sense_stock(s: InsightSeries, lead_time_days: int, warehouse: Warehouse | No
     details = {"warehouse_id": s.warehouse_id, "warehouse": (warehouse.name or warehouse.code) if warehouse else None,
                "sku": s.sku, "available": s.available, "forecast_daily": round(s.forecast_daily, 2),
                "days_of_cover": cover, "lead_time_days": lead_time_days}
-    return int(raise_alert(s.shop_id, level, f"{prefix}{today.isoformat()}", message, details=details))
+    raise_.append((level, f"{prefix}{today.isoformat()}", message, details))
 
 
 # -- transfers ------------------------------------------------------------------------------------------

@@ -5,12 +5,14 @@ The notifications pipeline e-mails new alerts to the merchant; the admin lists o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import structlog
 from sqlalchemy import select
 
 from integration import signals
 from integration.extensions import db
-from integration.models import Alert
+from integration.models import Alert, Shop
 from integration.models.upsert import insert
 
 log = structlog.get_logger(__name__)
@@ -22,18 +24,31 @@ DIGEST_KINDS = frozenset({"low_stock", "stock_out"})
 
 def raise_alert(shop_id: int, kind: str, subject: str, message: str, details: dict | None = None) -> bool:
     """Record the alert inside the caller's transaction; True when it is new."""
+    return bool(raise_alerts(shop_id, [(kind, subject, message, details)]))
+
+
+def raise_alerts(shop_id: int, alerts: Sequence[tuple[str, str, str, dict | None]]) -> dict[tuple[str, str], int]:
+    """Record many (kind, subject, message, details) alerts in one statement, inside the caller's
+    transaction; returns {(kind, subject): id} of the new ones (each signalled as one alert)."""
+    if not alerts:
+        return {}
     # RETURNING, not rowcount: psycopg reports -1 for a skipped ON CONFLICT DO NOTHING.
-    alert_id = db.session.execute(
-        insert(Alert)
-        .values(shop_id=shop_id, kind=kind, subject=subject, message=message[:2000], details=details)
-        .on_conflict_do_nothing(index_elements=["shop_id", "kind", "subject"])
-        .returning(Alert.id)
-    ).scalar()
-    inserted = alert_id is not None
-    if inserted:
+    statement = insert(Alert).on_conflict_do_nothing(index_elements=["shop_id", "kind", "subject"]).returning(
+        Alert.id, Alert.kind, Alert.subject)
+    rows = db.session.execute(statement, [
+        {"shop_id": shop_id, "kind": kind, "subject": subject, "message": message[:2000], "details": details}
+        for kind, subject, message, details in alerts]).all()
+    created = {(kind, subject): alert_id for alert_id, kind, subject in rows}
+    messages = {(kind, subject): message for kind, subject, message, _ in alerts}
+    # One query loads the new rows (and the shop) into the session: the receivers' db.session.get
+    # finds them there instead of one query per alert.
+    loaded = [*db.session.execute(select(Alert).where(Alert.id.in_(list(created.values())))).scalars(),
+              db.session.get(Shop, shop_id)] if len(created) > 1 else []
+    for (kind, subject), alert_id in created.items():
         signals.send(signals.ALERT_RAISED, alert_id=alert_id)
-        log.warning("alert.raised", shop_id=shop_id, kind=kind, subject=subject, message=message)
-    return bool(inserted)
+        log.warning("alert.raised", shop_id=shop_id, kind=kind, subject=subject, message=messages[(kind, subject)])
+    del loaded
+    return created
 
 
 def open_alerts(shop_id: int, limit: int = 100) -> list[Alert]:

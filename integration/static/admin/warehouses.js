@@ -323,10 +323,6 @@ async function start() {
   const [providers, countries] = await Promise.all([api('/api/warehouse-providers'), api('/api/countries')]);
   state.providers = providers.providers;
   state.countries = countries.countries;
-  if (providers.sandbox) {
-    $('sandbox-link').setAttribute('href', providers.sandbox.control_url);
-    $('sandbox').hidden = false;
-  }
   const provider = $('connect-form').querySelector('[name=provider]');
   setOptions(provider, state.providers.map((p) => [p.name, p.label]), state.providers[0]?.name);
   provider.addEventListener('change', () => providerChanged());

@@ -202,12 +202,9 @@ def test_tables_and_boxes_keep_their_layout_while_rows_load(standin):
     expect(plain.get_by_role("button", name="Next page")).to_be_hidden()
     search, kind = page.get_by_label("Search").bounding_box(), page.get_by_label("Kind").bounding_box()
     assert abs(search["y"] - kind["y"]) < 2 and kind["x"] > search["x"] + search["width"]
-    # Loading, no rows yet: the rows' room is held and there is nothing to page through yet.
+    # Loading, no rows yet: nothing to page through yet (no pager to push down when rows come).
     pending = page.locator("#pending")
-    expect(pending.locator(".s-rows-loading")).to_be_visible()
     expect(pending.get_by_role("navigation", name="Pagination")).to_be_hidden()
-    held = pending.bounding_box()["height"]
-    assert held > 300
     page.evaluate("""() => {
         const table = document.getElementById('pending');
         const row = document.createElement('s-table-row');
@@ -216,7 +213,6 @@ def test_tables_and_boxes_keep_their_layout_while_rows_load(standin):
         table.hasNextPage = true;
         table.loading = false;
     }""")
-    expect(pending.locator(".s-rows-loading")).to_be_hidden()
     expect(pending.get_by_role("navigation", name="Pagination")).to_be_visible()
     expect(pending.get_by_role("button", name="Next page")).to_be_enabled()
     # Polaris' box sizes.

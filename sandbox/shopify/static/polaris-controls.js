@@ -345,9 +345,10 @@
   // Table semantics by ARIA roles on the parts; with `paginate`, Previous/Next buttons that fire
   // previouspage/nextpage (the page loads the rows), enabled by haspreviouspage/hasnextpage.
   // Laid out so rows arriving move nothing they need not: the `filters` slot sits in a caption
-  // box of its own (its own display kept: a grid stays a grid); while `loading` with no rows yet,
-  // a placeholder holds the rows' space; the pager shows once there is something to page through
-  // (rows, or another page), so it does not jump down when the first rows come in.
+  // box of its own (its own display kept: a grid stays a grid); the pager shows once there is
+  // something to page through (rows, or another page), so it does not jump down when the first
+  // rows come in. (No room is held for rows while loading: how many come is not known, and room
+  // held for ten that collapses to one moves the page as much.)
   define('s-table', class extends Base {
     render() {
       this._previous = el('button', {type: 'button', className: 's-button', 'aria-label': 'Previous page'}, '\u2039');
@@ -355,10 +356,8 @@
       this._previous.addEventListener('click', () => fire(this, 'previouspage'));
       this._next.addEventListener('click', () => fire(this, 'nextpage'));
       this._pager = el('nav', {className: 's-pager s-internal', 'aria-label': 'Pagination'}, this._previous, ' ', this._next);
-      this._placeholder = el('div', {className: 's-rows-loading s-internal', 'aria-hidden': 'true'});
       this._filters = el('div', {className: 's-filters s-internal'});
       P.keepPart(this, this._filters, true);
-      P.keepPart(this, this._placeholder, false);
       P.keepPart(this, this._pager, false);
       var body = () => this.querySelector('s-table-body');
       this._watchBody = () => {
@@ -373,7 +372,7 @@
           if (child.slot === 'filters') this._filters.append(child);
         });
         this._filters.hidden = !this._filters.firstElementChild;
-        this.update();  // rows came or went: the placeholder and the pager follow
+        this.update();  // rows came or went: the pager follows
       };
       place();
       new MutationObserver(place).observe(this, {childList: true});
@@ -384,7 +383,6 @@
       var loading = this.hasAttribute('loading');
       this.setAttribute('role', 'table');
       this.setAttribute('aria-busy', String(loading));
-      this._placeholder.hidden = !(loading && !rows);
       this._pager.hidden = !this.hasAttribute('paginate') ||
         !(rows || this.hasAttribute('haspreviouspage') || this.hasAttribute('hasnextpage'));
       this._previous.disabled = !this.hasAttribute('haspreviouspage') || loading;

@@ -91,10 +91,8 @@
     's-table-header-row,s-table-row{display:table-row}s-table-body{display:table-row-group}',
     's-table-header,s-table-cell{display:table-cell;text-align:left;padding:.5rem;border-bottom:1px solid #ebebeb;vertical-align:top}',
     's-table-header{font-weight:600;color:#616161}.s-filters{display:table-caption;caption-side:top;padding-bottom:.5rem}',
-    // Ten rows' room while the first rows load; the pager under them.
-    '.s-rows-loading{display:table-caption;caption-side:bottom;block-size:23rem}',
     '.s-pager{display:table-caption;caption-side:bottom;text-align:center;padding:.5rem}',
-    '.s-filters[hidden],.s-rows-loading[hidden],.s-pager[hidden]{display:none}',
+    '.s-filters[hidden],.s-pager[hidden]{display:none}',
     '.s-field{display:block;margin:0 0 .75rem}.s-label{display:block;margin-bottom:.25rem}',
     '.s-control{display:flex;align-items:center;gap:.25rem}',
     '.s-control input,.s-control select,.s-control textarea{font:inherit;flex:1;padding:.3rem .5rem;border:1px solid #8a8a8a;border-radius:.5rem;background:#fff;min-width:0}',

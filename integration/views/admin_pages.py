@@ -30,8 +30,14 @@ def _warehouses_context() -> dict:
     return {"warehouse_sandbox": connect_form.sandbox(current_app.config["NEARSTOCK"])}
 
 
+def _amazon_context() -> dict:
+    # Whether the server can connect Amazon at all is known now: the page lays itself out for it
+    # from the start instead of swapping sections once its first call answers.
+    return {"amazon_enabled": current_app.config["NEARSTOCK"].amazon_enabled}
+
+
 # What a page needs from the server beyond the common context (the rest comes from /api/*).
-PAGE_CONTEXT = {"warehouses": _warehouses_context}
+PAGE_CONTEXT = {"warehouses": _warehouses_context, "amazon": _amazon_context}
 
 
 def _page_view(name: str):

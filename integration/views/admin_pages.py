@@ -4,9 +4,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from integration.views.embedded_page import render_embedded
+from integration.warehouses import connect_form
 
 bp = Blueprint("admin_pages", __name__)
 
@@ -25,9 +26,25 @@ PAGES = {
 }
 
 
+def _warehouses_context() -> dict:
+    # The development banner is in the page from the start: shown later, it would push the page down.
+    return {"warehouse_sandbox": connect_form.sandbox(current_app.config["NEARSTOCK"])}
+
+
+def _amazon_context() -> dict:
+    # Whether the server can connect Amazon at all is known now: the page lays itself out for it
+    # from the start instead of swapping sections once its first call answers.
+    return {"amazon_enabled": current_app.config["NEARSTOCK"].amazon_enabled}
+
+
+# What a page needs from the server beyond the common context (the rest comes from /api/*).
+PAGE_CONTEXT = {"warehouses": _warehouses_context, "amazon": _amazon_context}
+
+
 def _page_view(name: str):
     def view():
-        return render_embedded(f"admin/{name}.html", page=name)
+        extra = PAGE_CONTEXT[name]() if name in PAGE_CONTEXT else {}
+        return render_embedded(f"admin/{name}.html", page=name, **extra)
 
     view.__name__ = name
     return view

@@ -4,6 +4,8 @@ charts (canvas) whose table alternative holds the numbers. Skips without Chromiu
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -60,3 +62,23 @@ def test_stock_table_and_a_skus_chart(admin):  # noqa: F811 - pytest fixture, im
     sales = history.locator("#sku-sales-chart details table tbody tr")
     expect(sales.nth(27).locator("td")).to_have_text(["2", "1", "0"])
     assert problems == []
+
+
+def test_in_app_links_keep_the_launch_parameters(admin):  # noqa: F811 - pytest fixture, imported above
+    """A link to another page of the app keeps ``shop`` (and host, locale): without it the target
+    refuses to be framed. The stock page's empty state links from its template; following one
+    lands on the warehouses page, framed."""
+    from playwright.sync_api import expect
+
+    stack, page, problems = admin
+    stack.emulator.admin.install(SHOPIFY_SHOP)
+    page.goto(f"{stack.admin_url}/admin/stock")
+    app = page.frame_locator("#app-frame")
+    connect = app.locator("#stock-empty s-button[variant=primary]")
+    expect(connect).to_be_visible()  # no stock yet: says where to start
+    kept = re.compile(rf"^/admin/warehouses\?(.+&)?shop={re.escape(SHOPIFY_SHOP)}(&|$)")
+    expect(connect).to_have_attribute("href", kept)
+    connect.get_by_role("link").click()
+    expect(app.get_by_role("heading", name="Warehouse accounts")).to_be_visible()
+    assert page.frame_locator("#app-frame").locator("s-page").get_attribute("heading") == "Warehouses"
+    assert not [p for p in problems if "console" in p or "pageerror" in p], problems

@@ -46,6 +46,18 @@ PAGE = """<!doctype html>
       <s-table-header-row><s-table-header>Order</s-table-header></s-table-header-row>
       <s-table-body><s-table-row><s-table-cell>#1001</s-table-cell></s-table-row></s-table-body>
     </s-table>
+    <s-table id="plain">
+      <s-grid slot="filters" gridtemplatecolumns="1fr 1fr" gap="base">
+        <s-text-field name="q" label="Search"></s-text-field><s-select name="kind" label="Kind"></s-select>
+      </s-grid>
+      <s-table-header-row><s-table-header>Rule</s-table-header></s-table-header-row>
+      <s-table-body><s-table-row><s-table-cell>Never DE</s-table-cell></s-table-row></s-table-body>
+    </s-table>
+    <s-table id="pending" paginate loading>
+      <s-table-header-row><s-table-header>Notice</s-table-header></s-table-header-row>
+      <s-table-body></s-table-body>
+    </s-table>
+    <s-box id="held" minblocksize="120px" maxinlinesize="50%"></s-box>
     <s-button commandfor="confirm" command="--show">Delete order</s-button>
     <s-button id="editor" target="_blank">Theme editor</s-button>
     <s-modal id="confirm" heading="Delete it?">
@@ -164,9 +176,9 @@ def test_fields_tables_and_modals_work_like_polaris(standin):
     assert seen(page) == [["nextpage"], ["previouspage"]]
     page.evaluate("document.getElementById('list').loading = true")
     expect(previous).to_be_disabled()
-    expect(page.get_by_role("table")).to_have_attribute("aria-busy", "true")
+    expect(page.locator("#list")).to_have_attribute("aria-busy", "true")
     page.evaluate("document.getElementById('list').hidden = true")  # what pagedTable does for an empty list
-    expect(page.get_by_role("table")).to_be_hidden()
+    expect(page.locator("#list")).to_be_hidden()
 
     # A modal opens from commandFor/command="--show" and closes from "--hide" (and Escape).
     dialog = page.get_by_role("dialog", name="Delete it?")
@@ -198,6 +210,37 @@ def test_fields_tables_and_modals_work_like_polaris(standin):
     editor = page.get_by_role("link", name="Theme editor")
     expect(editor).to_have_attribute("href", "https://example.com/editor")
     expect(editor).to_have_attribute("target", "_blank")
+    assert problems == []
+
+
+def test_tables_and_boxes_keep_their_layout_while_rows_load(standin):
+    """A page's layout must not move when its data arrive (issue 21: CLS <= 0.05)."""
+    from playwright.sync_api import expect
+
+    stack, page, problems = standin
+    page.goto(f"{stack.app_url}/standin")
+    # Without `paginate`, no pager; filters keep their own layout (a grid lays its fields side by side).
+    plain = page.locator("#plain")
+    expect(plain.get_by_role("button", name="Next page")).to_be_hidden()
+    search, kind = page.get_by_label("Search").bounding_box(), page.get_by_label("Kind").bounding_box()
+    assert abs(search["y"] - kind["y"]) < 2 and kind["x"] > search["x"] + search["width"]
+    # Loading, no rows yet: nothing to page through yet (no pager to push down when rows come).
+    pending = page.locator("#pending")
+    expect(pending.get_by_role("navigation", name="Pagination")).to_be_hidden()
+    page.evaluate("""() => {
+        const table = document.getElementById('pending');
+        const row = document.createElement('s-table-row');
+        row.append(Object.assign(document.createElement('s-table-cell'), {textContent: 'Shipped'}));
+        table.querySelector('s-table-body').append(row);
+        table.hasNextPage = true;
+        table.loading = false;
+    }""")
+    expect(pending.get_by_role("navigation", name="Pagination")).to_be_visible()
+    expect(pending.get_by_role("button", name="Next page")).to_be_enabled()
+    # Polaris' box sizes.
+    box = page.evaluate("""() => { const s = getComputedStyle(document.getElementById('held'));
+        return [s.minHeight, s.maxWidth]; }""")
+    assert box == ["120px", "50%"]
     assert problems == []
 
 

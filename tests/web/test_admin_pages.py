@@ -81,3 +81,20 @@ def test_static_files_are_served(client):
     r = client.get("/static/admin/nearstock.js")
     assert r.status_code == 200 and "export async function api" in r.get_data(as_text=True)
     assert client.get("/static/vendor/uplot/uPlot.iife.min.js").status_code == 200
+
+
+def test_the_amazon_page_is_laid_out_for_the_servers_amazon_setting(app, client, monkeypatch):
+    """Known before any call: shown from the first paint, not swapped in once /api answers."""
+    import dataclasses
+
+    def page() -> str:
+        return client.get(f"/admin/amazon?shop={SHOPIFY_SHOP}").get_data(as_text=True)
+
+    off = page()
+    assert '<s-banner id="amazon-disabled" tone="warning">' in off
+    assert re.search(r'<s-section id="amazon-connect"[^>]*\shidden>', off)
+    config = app.config["NEARSTOCK"]
+    monkeypatch.setitem(app.config, "NEARSTOCK", dataclasses.replace(config, amazon_application_id="amzn1.app"))
+    on = page()
+    assert '<s-banner id="amazon-disabled" tone="warning" hidden>' in on
+    assert not re.search(r'<s-section id="amazon-connect"[^>]*\shidden>', on)

@@ -68,13 +68,18 @@ def test_the_form_offers_each_emulators_demo_account_in_development(client, shop
         assert set(account["credentials"]) <= set(providers[name]["credential_keys"])
     assert "demo" not in providers["fba"]
     assert data["sandbox"] == {"control_url": warehouse_sandbox.control_url}
+    # The page says so from its first paint (a banner shown later would push the page down).
+    page = client.get(f"/admin/warehouses?shop={SHOP_A}").get_data(as_text=True)
+    assert f'id="sandbox-link" href="{warehouse_sandbox.control_url}"' in page
 
 
 def test_nothing_demo_is_reachable_in_production(app, client, shops, warehouse_sandbox, monkeypatch):
     production(app, monkeypatch)
     data = offered(client)
     assert "sandbox" not in data and all("demo" not in p for p in data["providers"])
-    text = json.dumps(data) + client.get(f"/admin/warehouses?shop={SHOP_A}").get_data(as_text=True)
+    page = client.get(f"/admin/warehouses?shop={SHOP_A}").get_data(as_text=True)
+    assert 'id="sandbox"' not in page and warehouse_sandbox.control_url not in page
+    text = json.dumps(data) + page
     for account in warehouse_sandbox.accounts().values():
         assert account["endpoint"] not in text
         assert not any(value in text for value in account["credentials"].values())

@@ -1,6 +1,6 @@
 // The feedback page: customers' ratings per warehouse, a weekly chart, and the ratings with their
 // comments (customer text: always written as text, never as HTML), filtered and paged.
-import {api, formatDate, formatNumber, h, lineChart, pagedTable, showError, t} from './nearstock.js';
+import {api, formatDate, formatNumber, h, inAppHref, lineChart, pagedTable, showError, t} from './nearstock.js';
 
 const $ = (selector) => document.querySelector(selector);
 const period = $('#period');
@@ -56,7 +56,7 @@ async function loadSummary() {
 
 function ratingRow(item) {
   return h('s-table-row', {},
-    cell(h('s-link', {href: `/admin/orders/${item.order_id}`}, item.order_name || `#${item.order_id}`)),
+    cell(h('s-link', {href: inAppHref(`/admin/orders/${item.order_id}`)}, item.order_name || `#${item.order_id}`)),
     cell(stars(item.rating)),
     cell(item.comment || ''),
     cell(item.warehouses.length ? item.warehouses.map((w) => w.name).join(', ') : t('no_warehouse')),

@@ -1,19 +1,8 @@
 // The admin home: the setup guide (each step ticked by the shop's real state, with a link to the
 // page that does it), the health of every connection, open alerts, and the catalog import.
-import {api, clearError, formatDateTime, formatNumber, h, showError, t, toast} from './nearstock.js';
+import {api, clearError, formatDateTime, formatNumber, h, inAppHref, showError, t, toast} from './nearstock.js';
 
 const ACTIVE_IMPORT = ['pending', 'running', 'processing'];
-
-/** An in-app link keeping the launch parameters an embedded page needs (shop, host, locale). */
-function pageHref(page) {
-  const here = new URLSearchParams(location.search);
-  const keep = new URLSearchParams();
-  for (const name of ['shop', 'host', 'locale', 'embedded']) {
-    if (here.has(name)) keep.set(name, here.get(name));
-  }
-  const query = keep.toString();
-  return `/admin/${page}${query ? `?${query}` : ''}`;
-}
 
 function stepHelp(step) {
   if (step.id === 'map_locations') {
@@ -33,7 +22,7 @@ function renderSteps(setup) {
       h('s-text', {accessibilityvisibility: 'exclusive'}, step.done ? t('done') : t('to_do')),
       h('s-text', {type: 'strong'}, t(`step_${step.id}`)),
       h('s-text', {color: 'subdued'}, stepHelp(step)),
-      h('s-link', {href: pageHref(step.page)}, t(`go_${step.page}`))))));
+      h('s-link', {href: inAppHref(`/admin/${step.page}`)}, t(`go_${step.page}`))))));
 }
 
 function statusBadge(status, active = true) {
@@ -93,7 +82,7 @@ function renderHealth(health) {
   const cards = [shopifyCard(health.shopify)];
   if (health.warehouses.length) cards.push(...health.warehouses.map(warehouseCard));
   else cards.push(h('s-paragraph', {id: 'health-no-warehouse'}, t('no_warehouse'), ' ',
-    h('s-link', {href: pageHref('warehouses')}, t('go_warehouses'))));
+    h('s-link', {href: inAppHref('/admin/warehouses')}, t('go_warehouses'))));
   if (health.amazon.length) cards.push(...health.amazon.map(amazonCard));
   else cards.push(h('s-paragraph', {}, t('no_amazon')));
   document.getElementById('health').replaceChildren(...cards);

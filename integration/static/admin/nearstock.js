@@ -67,6 +67,26 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// -- links inside the app -------------------------------------------------------------------------
+
+// Launch parameters a page of the app needs again when the merchant moves to another one inside
+// the frame: the shop (the page may only be framed by its admin), the host and the admin's language.
+const KEPT = ['shop', 'host', 'embedded', 'locale'];
+
+/** `path` of this app, with the launch parameters the current page was opened with. */
+export function inAppHref(path) {
+  const here = new URLSearchParams(location.search);
+  const url = new URL(path, location.origin);
+  for (const name of KEPT) if (here.has(name)) url.searchParams.set(name, here.get(name));
+  return url.pathname + url.search + url.hash;
+}
+
+// The templates' own links to other pages (`href="/admin/..."`) get the launch parameters too.
+// Not the app nav: the admin itself opens those with the parameters.
+for (const link of document.querySelectorAll('s-page [href^="/admin"]')) {
+  link.setAttribute('href', inAppHref(link.getAttribute('href')));
+}
+
 export function toast(message, {isError = false} = {}) {
   window.shopify?.toast.show(message, {isError});
 }

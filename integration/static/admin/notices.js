@@ -15,8 +15,12 @@ let saved = {};
 
 // -- kinds --------------------------------------------------------------------------------------
 
+/** The kind's switch (the template's, or a new one for a kind it does not list), set and live. */
 function kindSwitch({kind, enabled}) {
-  const control = h('s-switch', {label: kindLabel(kind), name: `kind_${kind}`, checked: enabled});
+  const control = document.querySelector(`#kinds s-switch[name="kind_${CSS.escape(kind)}"]`)
+    || h('s-switch', {label: kindLabel(kind), name: `kind_${kind}`});
+  control.checked = enabled;
+  control.removeAttribute('disabled');
   control.addEventListener('change', async () => {
     const wanted = Boolean(control.checked);
     control.setAttribute('disabled', '');

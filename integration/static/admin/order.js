@@ -1,6 +1,6 @@
 // One order: where each line ships from and why, its warehouse orders, and its timeline.
-import {api, formatDateTime, h, showError, t} from './nearstock.js';
-import {inAppHref, parcel, reasonBadge, shipBy, statusBadge} from './order_parts.js';
+import {api, formatDateTime, h, inAppHref, showError, t} from './nearstock.js';
+import {parcel, reasonBadge, shipBy, statusBadge} from './order_parts.js';
 
 const orderId = Number(location.pathname.split('/').pop());
 const $ = (id) => document.getElementById(id);

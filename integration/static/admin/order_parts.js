@@ -1,5 +1,5 @@
 // What the orders list and one order's page both show: status, routing and ship-by badges, a
-// parcel's tracking link, and links that stay inside the embedded admin.
+// parcel's tracking link.
 import {formatDateTime, h, t} from './nearstock.js';
 
 const STATUS_TONE = {
@@ -8,18 +8,6 @@ const STATUS_TONE = {
 };
 const REASON_TONE = {local: 'success', only_stock: 'info', abroad: 'neutral', split: 'caution', backordered: 'critical'};
 const SLA_TONE = {on_time: 'success', late: 'warning', due: 'info', overdue: 'critical'};
-// Launch parameters a page of the app needs again when the merchant moves to another one inside
-// the frame: the shop (the page may only be framed by its admin) and the admin's language.
-const KEPT = ['shop', 'host', 'embedded', 'locale'];
-
-/** `path` of this app, with the launch parameters the current page was opened with. */
-export function inAppHref(path) {
-  const here = new URLSearchParams(location.search);
-  const url = new URL(path, location.origin);
-  for (const name of KEPT) if (here.has(name)) url.searchParams.set(name, here.get(name));
-  return url.pathname + url.search;
-}
-
 export const statusBadge = (status) => h('s-badge', {tone: STATUS_TONE[status] || 'neutral'}, t(`status_${status}`));
 export const reasonBadge = (reason) => h('s-badge', {tone: REASON_TONE[reason] || 'neutral'}, t(`reason_${reason}`));
 

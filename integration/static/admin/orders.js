@@ -1,6 +1,6 @@
 // The orders list: filters and search on the server, one page at a time.
-import {api, formatDateTime, h, pagedTable, showError, t} from './nearstock.js';
-import {inAppHref, parcel, reasonBadge, shipBy, statusBadge} from './order_parts.js';
+import {api, formatDateTime, h, inAppHref, pagedTable, showError, t} from './nearstock.js';
+import {parcel, reasonBadge, shipBy, statusBadge} from './order_parts.js';
 
 const table = document.getElementById('orders-table');
 const empty = document.getElementById('orders-empty');

@@ -21,6 +21,27 @@ function countryOptions(withAny) {
   return [...(withAny ? [['*', t(withAny)]] : []), ...state.countries.map((c) => [c.code, c.name])];
 }
 
+// A country select holds ~250 options; a shop with many warehouses and transit rows has dozens of
+// them. Those already on the page at load get only their current choice and the whole list on
+// first focus or press (before the list opens), so the page answers at once.
+function countrySelect(attrs, options, value, {lazy = true} = {}) {
+  const select = h('s-select', attrs);
+  if (!lazy) {
+    setOptions(select, options, value || '');
+    return select;
+  }
+  const chosen = options.find(([v]) => v === (value || '')) || options[0];
+  setOptions(select, [chosen], chosen[0]);
+  const fill = () => {
+    select.removeEventListener('focus', fill);
+    select.removeEventListener('pointerdown', fill);
+    setOptions(select, options, select.value);
+  };
+  select.addEventListener('focus', fill);
+  select.addEventListener('pointerdown', fill);
+  return select;
+}
+
 function hide(modal) {
   $(modal).hideOverlay?.();
 }
@@ -159,10 +180,10 @@ function showAccounts() {
 
 // -- warehouses ----------------------------------------------------------------------------------
 
-function transitRow(row) {
+function transitRow(row, {lazy = false} = {}) {
   const box = h('s-stack', {direction: 'inline', gap: 'base', 'data-transit-row': ''});
-  const country = h('s-select', {label: t('country')});
-  setOptions(country, [['', t('choose')], ...countryOptions('any_other_country')], row.country || '');
+  const country = countrySelect({label: t('country')}, [['', t('choose')], ...countryOptions('any_other_country')],
+    row.country, {lazy});
   box.append(country,
     h('s-number-field', {label: t('min_days'), min: 0, max: 60, step: 1, value: row.min_days ?? 1}),
     h('s-number-field', {label: t('max_days'), min: 0, max: 60, step: 1, value: row.max_days ?? 3}),
@@ -200,9 +221,9 @@ function warehouseForm(w) {
     h('s-text', {tone: 'neutral'}, t('suggested', {name: s.name, reasons: s.reasons.join(', ')})),
     h('s-button', {variant: 'tertiary', onclick: () => { location.value = s.location_shopify_id; location.setAttribute('value', s.location_shopify_id); }},
       t('use_suggestion'))));
-  const country = h('s-select', {name: 'country_code', label: t('served_country')});
-  setOptions(country, [['', t('choose')], ...countryOptions(null)], w.country_code || '');
-  const transit = h('s-stack', {gap: 'small', 'data-transit': ''}, ...w.transit_rows.map(transitRow));
+  const country = countrySelect({name: 'country_code', label: t('served_country')},
+    [['', t('choose')], ...countryOptions(null)], w.country_code);
+  const transit = h('s-stack', {gap: 'small', 'data-transit': ''}, ...w.transit_rows.map((row) => transitRow(row, {lazy: true})));
   renumber(transit);
   const form = h('form', {'data-warehouse': w.id},
     h('s-stack', {gap: 'base'},
@@ -302,10 +323,6 @@ async function start() {
   const [providers, countries] = await Promise.all([api('/api/warehouse-providers'), api('/api/countries')]);
   state.providers = providers.providers;
   state.countries = countries.countries;
-  if (providers.sandbox) {
-    $('sandbox-link').setAttribute('href', providers.sandbox.control_url);
-    $('sandbox').hidden = false;
-  }
   const provider = $('connect-form').querySelector('[name=provider]');
   setOptions(provider, state.providers.map((p) => [p.name, p.label]), state.providers[0]?.name);
   provider.addEventListener('change', () => providerChanged());

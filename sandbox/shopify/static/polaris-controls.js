@@ -347,6 +347,11 @@
   // -- the table --------------------------------------------------------------------------------
   // Table semantics by ARIA roles on the parts; with `paginate`, Previous/Next buttons that fire
   // previouspage/nextpage (the page loads the rows), enabled by haspreviouspage/hasnextpage.
+  // Laid out so rows arriving move nothing they need not: the `filters` slot sits in a caption
+  // box of its own (its own display kept: a grid stays a grid); the pager shows once there is
+  // something to page through (rows, or another page), so it does not jump down when the first
+  // rows come in. (No room is held for rows while loading: how many come is not known, and room
+  // held for ten that collapses to one moves the page as much.)
   define('s-table', class extends Base {
     render() {
       this._previous = el('button', {type: 'button', className: 's-button', 'aria-label': 'Previous page'}, '\u2039');
@@ -354,14 +359,37 @@
       this._previous.addEventListener('click', () => fire(this, 'previouspage'));
       this._next.addEventListener('click', () => fire(this, 'nextpage'));
       this._pager = el('nav', {className: 's-pager s-internal', 'aria-label': 'Pagination'}, this._previous, ' ', this._next);
+      this._filters = el('div', {className: 's-filters s-internal'});
+      P.keepPart(this, this._filters, true);
       P.keepPart(this, this._pager, false);
+      var body = () => this.querySelector('s-table-body');
+      this._watchBody = () => {
+        var current = body();
+        if (current && current !== this._watched) {
+          this._watched = current;
+          new MutationObserver(() => this.update()).observe(current, {childList: true});
+        }
+      };
+      var place = () => {
+        Array.prototype.forEach.call(this.children, (child) => {
+          if (child.slot === 'filters') this._filters.append(child);
+        });
+        this._filters.hidden = !this._filters.firstElementChild;
+        this.update();  // rows came or went: the pager follows
+      };
+      place();
+      new MutationObserver(place).observe(this, {childList: true});
     }
     update() {
+      this._watchBody();
+      var rows = Boolean(this.querySelector('s-table-body > s-table-row'));
+      var loading = this.hasAttribute('loading');
       this.setAttribute('role', 'table');
-      this.setAttribute('aria-busy', String(this.hasAttribute('loading')));
-      this._pager.hidden = !this.hasAttribute('paginate');
-      this._previous.disabled = !this.hasAttribute('haspreviouspage') || this.hasAttribute('loading');
-      this._next.disabled = !this.hasAttribute('hasnextpage') || this.hasAttribute('loading');
+      this.setAttribute('aria-busy', String(loading));
+      this._pager.hidden = !this.hasAttribute('paginate') ||
+        !(rows || this.hasAttribute('haspreviouspage') || this.hasAttribute('hasnextpage'));
+      this._previous.disabled = !this.hasAttribute('haspreviouspage') || loading;
+      this._next.disabled = !this.hasAttribute('hasnextpage') || loading;
     }
   });
   [['s-table-header-row', 'row'], ['s-table-body', 'rowgroup'], ['s-table-row', 'row'],

@@ -90,8 +90,9 @@
     's-table{display:table;width:100%;border-collapse:collapse}s-table[loading]{opacity:.6}',
     's-table-header-row,s-table-row{display:table-row}s-table-body{display:table-row-group}',
     's-table-header,s-table-cell{display:table-cell;text-align:left;padding:.5rem;border-bottom:1px solid #ebebeb;vertical-align:top}',
-    's-table-header{font-weight:600;color:#616161}[slot=filters]{display:table-caption;caption-side:top;padding-bottom:.5rem}',
+    's-table-header{font-weight:600;color:#616161}.s-filters{display:table-caption;caption-side:top;padding-bottom:.5rem}',
     '.s-pager{display:table-caption;caption-side:bottom;text-align:center;padding:.5rem}',
+    '.s-filters[hidden],.s-pager[hidden]{display:none}',
     '.s-field{display:block;margin:0 0 .75rem}.s-label{display:block;margin-bottom:.25rem}',
     '.s-control{display:flex;align-items:center;gap:.25rem}',
     '.s-control input,.s-control select,.s-control textarea{font:inherit;flex:1;padding:.3rem .5rem;border:1px solid #8a8a8a;border-radius:.5rem;background:#fff;min-width:0}',
@@ -234,8 +235,16 @@
     if (host.getAttribute('gridcolumn')) s.gridColumn = host.getAttribute('gridcolumn');
     if (host.getAttribute('alignitems')) s.alignItems = host.getAttribute('alignitems');
     if (host.getAttribute('justifycontent')) s.justifyContent = host.getAttribute('justifycontent');
-    if (host.getAttribute('inlinesize')) s.inlineSize = host.getAttribute('inlinesize');
-    if (host.getAttribute('minblocksize')) s.minBlockSize = host.getAttribute('minblocksize');
+    // Sizes: Polaris' SizeUnits (px, %, 0) or auto/none, as the CSS property of the same name.
+    [['inlinesize', 'inlineSize'], ['blocksize', 'blockSize'], ['mininlinesize', 'minInlineSize'],
+     ['maxinlinesize', 'maxInlineSize'], ['minblocksize', 'minBlockSize'], ['maxblocksize', 'maxBlockSize']].forEach(function (pair) {
+      var value = host.getAttribute(pair[0]);
+      s[pair[1]] = value && /^(\d+(\.\d+)?(px|%)|0|auto|none)$/.test(value) ? value : '';
+    });
+    if (host.getAttribute('paddingblockstart')) s.paddingBlockStart = space(host.getAttribute('paddingblockstart'));
+    if (host.getAttribute('paddingblockend')) s.paddingBlockEnd = space(host.getAttribute('paddingblockend'));
+    if (host.getAttribute('paddinginlinestart')) s.paddingInlineStart = space(host.getAttribute('paddinginlinestart'));
+    if (host.getAttribute('paddinginlineend')) s.paddingInlineEnd = space(host.getAttribute('paddinginlineend'));
     if (host.getAttribute('background')) s.background = '#f7f7f7';
     if (host.getAttribute('border')) s.border = '1px solid #e3e3e3';
     if (host.getAttribute('borderradius')) s.borderRadius = '.5rem';

@@ -13,10 +13,15 @@ zero: a sell-out would otherwise teach the forecast that nobody wants the produc
   of the demand over lead time + review period, read from the last 120 days' own (L+R)-day totals
   (so lumps, idle stretches and their clustering are kept as they were, not flattened into a
   normal curve; a window with censored days counts its known days' mean), rescaled to the
-  current TSB level. The service level is the share of review cycles fully covered: equal
-  quantiles give every series the same chance that one more unit is used, which spends stock
-  where it ships most. (A per-series fill-rate target was measured too: it spends far more stock
-  on lumpy series for the same overall fill; see bench/replenishment.py.)
+  current TSB level, times the shop's ``level_index`` when the caller passes one. The service
+  level is the share of review cycles fully covered: equal quantiles give every series the same
+  chance that one more unit is used, which spends stock where it ships most. (A per-series
+  fill-rate target was measured too: it spends far more stock on lumpy series for the same
+  overall fill; see bench/replenishment.py.)
+* :func:`level_index`: the season of a whole shop: its pooled demand (every SKU and warehouse) of
+  the last four weeks over its trailing 120 days. One SKU's history is too sparse to see the
+  season turn in time; the sum of all of them shows it weeks earlier (bench/replenishment.py: it
+  moves the stock-vs-fill curve, where windows, fits and per-series targets only move along it).
 * :func:`textbook_order_up_to`: mean·(L+R) + z·sd·√(L+R), the normal-demand formula, for comparison.
 * :func:`first_stock` and :func:`turnover_policy`: the seed's rules, offered as explicit policies.
 """

@@ -33,9 +33,11 @@ Policies (all in ``integration/domain/replenishment.py``, called directly):
 Measured (full run, lead 12, review 6): the level index moved Nearstock's curve (ratio 0.985 ->
 0.926, fill at 97 % 0.828 -> 0.863); the index raised to a power 1.5-2 (the season continuing
 through the lead time), 12-30 recent days over 120-240 trailing ones, or a 90/180/240-day window
-for the totals measured the same or worse on ``--quick``. Most units still lost (about 60 % on
-``--quick``) fall on single days that ask for twice the whole 18-day horizon's mean demand or
-more: wholesale lumps no level forecast sees coming.
+for the totals measured the same or worse on ``--quick``, and so did a per-country index (for
+countries with enough demand). A recency-weighted quantile (30-day half-life) looked better on
+``--quick`` (0.851) but not on the full run (0.979): ``--quick`` moves by several hundredths.
+Most units still lost (about 60 % on ``--quick``) fall on single days that ask for twice the
+whole 18-day horizon's mean demand or more: wholesale lumps no level forecast sees coming.
 
 Per policy and setting: fill rate = units shipped / units demanded over all series, stock = mean
 end-of-day units on hand summed over the series. Figures: ``ratio`` = the stock Nearstock needs

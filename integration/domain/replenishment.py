@@ -13,10 +13,15 @@ zero: a sell-out would otherwise teach the forecast that nobody wants the produc
   of the demand over lead time + review period, read from the last 120 days' own (L+R)-day totals
   (so lumps, idle stretches and their clustering are kept as they were, not flattened into a
   normal curve; a window with censored days counts its known days' mean), rescaled to the
-  current TSB level. The service level is the share of review cycles fully covered: equal
-  quantiles give every series the same chance that one more unit is used, which spends stock
-  where it ships most. (A per-series fill-rate target was measured too: it spends far more stock
-  on lumpy series for the same overall fill; see bench/replenishment.py.)
+  current TSB level, times the shop's ``level_index`` when the caller passes one. The service
+  level is the share of review cycles fully covered: equal quantiles give every series the same
+  chance that one more unit is used, which spends stock where it ships most. (A per-series
+  fill-rate target was measured too: it spends far more stock on lumpy series for the same
+  overall fill; see bench/replenishment.py.)
+* :func:`level_index`: the season of a whole shop: its pooled demand (every SKU and warehouse) of
+  the last four weeks over its trailing 120 days. One SKU's history is too sparse to see the
+  season turn in time; the sum of all of them shows it weeks earlier (bench/replenishment.py: it
+  moves the stock-vs-fill curve, where windows, fits and per-series targets only move along it).
 * :func:`textbook_order_up_to`: mean·(L+R) + z·sd·√(L+R), the normal-demand formula, for comparison.
 * :func:`first_stock` and :func:`turnover_policy`: the seed's rules, offered as explicit policies.
 """
@@ -41,6 +46,10 @@ MAX_HISTORY_DAYS = 730
 # for ~100 overlapping totals (bench/replenishment.py: 60 days cannot reach high fill rates, 180 or
 # the whole history hold more stock for the same fill).
 TOTALS_WINDOW_DAYS = 120
+# The level index: the pooled demand of the last four weeks over the trailing 120 days
+# (bench/replenishment.py: 12-30 recent days over 120-240 trailing ones measure about the same).
+INDEX_RECENT_DAYS = 24
+INDEX_TRAILING_DAYS = 120
 
 
 @dataclass(frozen=True)
@@ -95,8 +104,21 @@ def _horizon_totals(x: np.ndarray, horizon: int) -> np.ndarray:
     return means[~np.isnan(means)] * horizon
 
 
+def level_index(pooled: Sequence[float]) -> float | None:
+    """The season of a whole shop (or market): its pooled daily demand over the last
+    ``INDEX_RECENT_DAYS`` over the trailing ``INDEX_TRAILING_DAYS`` (oldest first, up to yesterday).
+    Summed over every SKU, demand is smooth enough to show the season turning weeks before one
+    sparse SKU's history does. None while there is too little history or no demand."""
+    x = np.nan_to_num(np.asarray(pooled, dtype=np.float64)[-INDEX_TRAILING_DAYS:], nan=0.0)
+    if x.size < INDEX_RECENT_DAYS:
+        return None
+    trailing = float(x.mean())
+    return float(x[-INDEX_RECENT_DAYS:].mean()) / trailing if trailing > 0 else None
+
+
 def order_up_to_level(history: Sequence[float | None], lead_time_days: int, review_days: int,
-                      service_level: float, uplift: float = 0.0) -> tuple[float, Forecast]:
+                      service_level: float, uplift: float = 0.0, *,
+                      level_index: float | None = None) -> tuple[float, Forecast]:
     """Units to hold (on hand + inbound - reserved) after ordering, and the forecast behind it."""
     if not 0.0 < service_level < 1.0:
         raise ValueError("service_level must be between 0 and 1")
@@ -113,20 +135,23 @@ def order_up_to_level(history: Sequence[float | None], lead_time_days: int, revi
     if totals.size < MIN_WINDOWS or mean_total <= 0:
         z = NormalDist().inv_cdf(service_level)
         return scale * (daily * horizon + z * sd * math.sqrt(horizon)), fc
+    if level_index is not None and level_index > 0:
+        daily *= level_index  # the shop's season, seen in its pooled demand before any one SKU's
     totals = totals * (daily * horizon / mean_total)  # the recent shape at today's level
     return scale * float(np.quantile(totals, service_level)), fc
 
 
 def plan_order(history: Sequence[float | None], on_hand: int, reserved: int, inbound: int,
                lead_time_days: int, review_days: int, service_level: float, uplift: float = 0.0,
-               *, today: date | None = None) -> Plan:
+               *, today: date | None = None, level_index: float | None = None) -> Plan:
     """Nearstock's restock plan for one SKU x warehouse.
 
     ``quantity`` tops the position (on hand - reserved + inbound) up to ``order_up_to``.
     ``order_by`` is the last day to order so the goods arrive before the projected position falls
     to the safety stock (the part of the level above the expected lead-time + review demand).
     """
-    level, fc = order_up_to_level(history, lead_time_days, review_days, service_level, uplift)
+    level, fc = order_up_to_level(history, lead_time_days, review_days, service_level, uplift,
+                                  level_index=level_index)
     order_up_to = math.ceil(level - 1e-9)
     position = on_hand - reserved + inbound
     quantity = max(0, order_up_to - position)

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, literal, or_, select, true, tuple_
+from sqlalchemy import and_, case, func, literal, or_, select, true, tuple_
 
 from integration.domain import replenishment
 from integration.extensions import db
@@ -54,6 +54,7 @@ class Context:
     lead: LeadTimes
     promotions: list
     ordered: dict[Key, int]  # approved suggestions' units not yet shipped
+    level_index: float | None  # the shop's season: pooled recent demand over its trailing level
 
 
 def compute_insights(shop_id: int, only_dirty: bool, *, today: date | None = None) -> Stats:
@@ -89,7 +90,25 @@ def compute_insights(shop_id: int, only_dirty: bool, *, today: date | None = Non
 def context(shop_id: int, today: date) -> Context:
     return Context(shop_id, today, utcnow(), _countries(shop_id), suggestions.stopped(shop_id),
                    lead_times(shop_id), _upcoming_promotions(shop_id, today),
-                   suggestions.approved_not_shipped(shop_id))
+                   suggestions.approved_not_shipped(shop_id), _level_index(shop_id, today))
+
+
+def _level_index(shop_id: int, today: date) -> float | None:
+    """The shop's level index (:func:`replenishment.level_index`) over its pooled net demand per
+    day, every SKU and warehouse, promotion days left out (their uplift is declared separately).
+    Its history starts at its first day with demand rows: a new shop's missing past is not zero."""
+    first = today - timedelta(days=replenishment.INDEX_TRAILING_DAYS)
+    net = case((DemandDay.units > DemandDay.cancelled, DemandDay.units - DemandDay.cancelled), else_=0)
+    rows = db.session.execute(select(DemandDay.day, func.sum(net)).where(
+        DemandDay.shop_id == shop_id, DemandDay.day >= first, DemandDay.day < today,
+        DemandDay.promo.is_(False)).group_by(DemandDay.day)).all()
+    if not rows:
+        return None
+    start = min(day for day, _ in rows)
+    pooled = [0.0] * (today - start).days
+    for day, units in rows:
+        pooled[(day - start).days] = float(units or 0)
+    return replenishment.level_index(pooled)
 
 
 def series_to_compute(shop_id: int, only_dirty: bool) -> list:
@@ -242,7 +261,8 @@ def _compute_chunk(ctx: Context, chunk, *, ranged: bool, stats: Stats) -> dict[i
             wanted[key] = None  # the test sale said stop: never restock it in that market
             continue
         plan = replenishment.plan_order(history, on_hand, reserved, inbound, lead, REVIEW_DAYS, SERVICE_LEVEL,
-                                        uplift=_uplift(ctx, key, lead + REVIEW_DAYS), today=ctx.today)
+                                        uplift=_uplift(ctx, key, lead + REVIEW_DAYS), today=ctx.today,
+                                        level_index=ctx.level_index)
         wanted[key] = suggestions.Wanted(plan.quantity, plan.order_up_to, plan.order_by, float(fc.daily), lead) \
             if plan.quantity > 0 else None
     _write_series(ctx, rows)

@@ -8,6 +8,7 @@ from integration.domain.replenishment import (
     Forecast,
     first_stock,
     forecast,
+    level_index,
     plan_order,
     textbook_order_up_to,
     turnover_policy,
@@ -61,6 +62,25 @@ def test_a_30_percent_uplift_raises_the_order_up_to_level():
     promo = plan_order(STEADY, 0, 0, 0, 12, 6, 0.95, uplift=0.3, today=TODAY)
     assert promo.order_up_to == pytest.approx(base.order_up_to * 1.3, abs=1)
     assert promo.quantity > base.quantity
+
+
+def test_the_level_index_is_recent_pooled_demand_over_the_trailing_window():
+    flat = [100.0] * 120
+    assert level_index(flat) == pytest.approx(1.0)
+    rising = [100.0] * 96 + [190.0] * 24  # the last four weeks up 90 %: trailing mean 118
+    assert level_index(rising) == pytest.approx(190 / 118)
+    assert level_index([0.0] * 200 + rising) == pytest.approx(190 / 118)  # older days: not read
+    assert level_index([100.0] * 23) is None  # too little history
+    assert level_index([0.0] * 120) is None  # no demand: no season
+
+
+def test_the_shops_level_index_scales_the_order_up_to_level():
+    base = plan_order(STEADY, 0, 0, 0, 12, 6, 0.95, today=TODAY)
+    season = plan_order(STEADY, 0, 0, 0, 12, 6, 0.95, today=TODAY, level_index=1.4)
+    quiet = plan_order(STEADY, 0, 0, 0, 12, 6, 0.95, today=TODAY, level_index=0.8)
+    assert season.order_up_to == pytest.approx(base.order_up_to * 1.4, abs=1)
+    assert quiet.order_up_to == pytest.approx(base.order_up_to * 0.8, abs=1)
+    assert plan_order(STEADY, 0, 0, 0, 12, 6, 0.95, today=TODAY, level_index=None) == base
 
 
 def test_the_quantity_is_net_of_on_hand_reserved_and_inbound():

@@ -71,7 +71,7 @@ def _install_policy_stand_in() -> None:
 _install_policy_stand_in()
 
 from integration.insights import demand, dirty  # noqa: E402
-from integration.insights.compute import compute_insights, history_of  # noqa: E402
+from integration.insights.compute import compute_insights, context, history_of  # noqa: E402
 
 TODAY = demand.utc_today()
 
@@ -295,3 +295,27 @@ def test_lead_times_api_stays_within_the_shop(client, two_shops):
                        ({"overrides": "MUG"}, "overrides")]:
         response = client.put(f"/api/insights/lead-times/{de.id}", json=bad, headers=auth())
         assert response.status_code == 422 and response.get_json()["error"]["field"] == field, bad
+
+
+def test_the_shops_level_index_pools_its_warehouses_without_promotions_or_other_shops(app):
+    shop, de, fr = seed()
+    other, other_de, _ = seed("other-shop.myshopify.com")
+
+    def day(shop_id, warehouse_id, days_ago, units, cancelled=0, promo=False):
+        return DemandDay(shop_id=shop_id, warehouse_id=warehouse_id, sku="MUG", day=ago(days_ago), units=units,
+                         cancelled=cancelled, censored=False, promo=promo)
+
+    rows_ = []
+    for d in range(1, 121):
+        recent = d <= 24  # the last four weeks: pooled demand doubles, 4 -> 8 a day
+        rows_ += [day(shop.id, de.id, d, 6 if recent else 3), day(shop.id, fr.id, d, 2 if recent else 1),
+                  day(other.id, other_de.id, d, 1000 if recent else 1)]
+    rows_ += [DemandDay(shop_id=shop.id, warehouse_id=fr.id, sku="CUP", day=ago(3), units=900, cancelled=0,
+                        censored=False, promo=True),  # a promotion: its uplift is declared, not a season
+              DemandDay(shop_id=shop.id, warehouse_id=de.id, sku="CUP", day=ago(2), units=1, cancelled=5,
+                        censored=False, promo=False)]  # more returned than sold: counts as no demand
+    db.session.add_all(rows_)
+    db.session.commit()
+    assert context(shop.id, TODAY).level_index == pytest.approx(8 / ((96 * 4 + 24 * 8) / 120))
+    fresh, _, _ = seed("fresh-shop.myshopify.com")
+    assert context(fresh.id, TODAY).level_index is None  # no demand yet: no season

@@ -5,18 +5,15 @@ planning API (promotions, lead times) kept within one shop."""
 from __future__ import annotations
 
 import json
-import math
-import statistics
-import sys
-import types
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
-import integration.domain
 from integration import signals
 from integration.extensions import db
+from integration.insights import demand, dirty
+from integration.insights.compute import compute_insights, context, history_of
 from integration.models import (
     Allocation,
     DemandDay,
@@ -36,42 +33,6 @@ from tests.test_loyalty_support import auth, make_shop
 OTHER = "other.myshopify.com"
 
 
-def _install_policy_stand_in() -> None:
-    """Until the policy module lands (branch ins-policy), a tiny stand-in with its signatures:
-    censored days (None) skipped; order up to the demand over lead + review plus safety stock."""
-    import importlib
-
-    try:
-        importlib.import_module("integration.domain.replenishment")
-        return
-    except ImportError:
-        pass
-    module = types.ModuleType("integration.domain.replenishment")
-    Forecast = types.SimpleNamespace
-    Plan = types.SimpleNamespace
-
-    def forecast(history):
-        seen = [v for v in history if v is not None]
-        if not seen:
-            return Forecast(daily=0.0, sd=0.0)
-        return Forecast(daily=statistics.fmean(seen), sd=statistics.pstdev(seen))
-
-    def plan_order(history, on_hand, reserved, inbound, lead_time_days, review_days, service_level, uplift=0.0):
-        fc = forecast(history)
-        horizon = lead_time_days + review_days
-        up_to = math.ceil((fc.daily * horizon + 1.65 * fc.sd * math.sqrt(horizon)) * (1 + uplift))
-        quantity = max(0, up_to - (on_hand - reserved + inbound))
-        return Plan(order_up_to=up_to, quantity=quantity, order_by=date.today() if quantity else None)
-
-    module.forecast, module.plan_order = forecast, plan_order
-    sys.modules[module.__name__] = module
-    integration.domain.replenishment = module
-
-
-_install_policy_stand_in()
-
-from integration.insights import demand, dirty  # noqa: E402
-from integration.insights.compute import compute_insights, context, history_of  # noqa: E402
 
 TODAY = demand.utc_today()
 

@@ -233,7 +233,19 @@ def test_twenty_percent_faults_everywhere_delay_but_never_duplicate_or_lose(stac
     assert stack.winit.violations == 0 and stack.shipbob.violations == []
     assert stack.shopify.throttled_count(SHOPIFY_SHOP) == 0
     failed = {q.name: q.failed_job_registry.get_job_ids() for q in queues.all()}
-    assert not any(failed.values()), f"failed jobs: {failed}"
+    assert not any(failed.values()), f"failed jobs: {failed_jobs(failed)}"
+
+
+def failed_jobs(failed: dict[str, list[str]]) -> list[str]:
+    """Each failed job's function and the last line of its error: what to look at first."""
+    out = []
+    for queue in queues.all():
+        for job_id in failed.get(queue.name, []):
+            job = queue.fetch_job(job_id)
+            result = job.latest_result() if job else None
+            error = (result.exc_string or "").strip().splitlines() if result else []
+            out.append(f"{queue.name}: {job.func_name if job else job_id}: {error[-1] if error else '?'}")
+    return out
 
 
 def prepare_shop(stack) -> None:  # noqa: F811

@@ -21,7 +21,11 @@ from tests.test_loyalty_support import auth
 from tests.test_storefront_helpers import storefront_stack  # noqa: F401 - the "sf" fixture
 
 OTHER = "beta.myshopify.com"
-A = auth(SHOPIFY_SHOP)
+
+
+def own() -> dict:
+    """This shop's session token, fresh: a token lives 60 s, and the suite runs far longer."""
+    return auth(SHOPIFY_SHOP)
 
 
 @pytest.fixture
@@ -52,7 +56,7 @@ def other_shop() -> Shop:
 # -- settings ----------------------------------------------------------------------------------------
 
 def test_settings_read_defaults_and_theme_editor_links(client):
-    body = client.get("/api/storefront/settings", headers=A).get_json()
+    body = client.get("/api/storefront/settings", headers=own()).get_json()
     assert body["settings"] == {"allow_preorder": False, "back_in_stock": True, "notify_per_unit": 2.0,
                                 "low_stock_threshold": 5, "locales": [], "default_locale": None, "markets": []}
     assert body["languages"] == ["en", "de", "fr", "es", "it", "nl", "ja", "zh-CN"]
@@ -72,14 +76,14 @@ def test_enabling_preorder_reaches_the_storefront(sf, client):
     assert cached(sf, "HOODIE-L", "DE:en")["code"] == "out_of_stock"
     assert sf.metafield("HOODIE-L")["markets"]["*"]["code"] == "out_of_stock"
 
-    response = client.put("/api/storefront/settings", headers=A, json={
+    response = client.put("/api/storefront/settings", headers=own(), json={
         "allow_preorder": True, "low_stock_threshold": 3, "notify_per_unit": 1.5, "locales": ["de", "en"],
         "default_locale": "de", "markets": ["fr", "AT"]})
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["settings"] == {
         "allow_preorder": True, "back_in_stock": True, "notify_per_unit": 1.5, "low_stock_threshold": 3,
         "locales": ["en", "de"], "default_locale": "de", "markets": ["AT", "FR"]}
-    assert client.get("/api/storefront/settings", headers=A).get_json()["settings"]["allow_preorder"] is True
+    assert client.get("/api/storefront/settings", headers=own()).get_json()["settings"]["allow_preorder"] is True
 
     sf.worker.run()  # the refresh the save queued after its commit
     assert cached(sf, "HOODIE-L", "DE:en")["code"] == "preorder"
@@ -93,12 +97,12 @@ def test_low_stock_threshold_reaches_the_storefront(sf, client):
     sf.set_stock(sf.de, "HOODIE-S", 4)
     sf.worker.run()
     assert cached(sf, "HOODIE-S", "DE:en")["status"] == "Only 4 left"
-    assert client.put("/api/storefront/settings", headers=A, json={"low_stock_threshold": 2}).status_code == 200
+    assert client.put("/api/storefront/settings", headers=own(), json={"low_stock_threshold": 2}).status_code == 200
     sf.worker.run()
     assert cached(sf, "HOODIE-S", "DE:en")["status"] == "In stock in Germany"
     assert sf.metafield("HOODIE-S")["markets"]["DE"]["code"] == "in_stock_local"
     # The warehouses page's shop settings say the same, and move the storefront too.
-    assert client.patch("/api/settings", headers=A, json={"low_stock_threshold": 6}).status_code == 200
+    assert client.patch("/api/settings", headers=own(), json={"low_stock_threshold": 6}).status_code == 200
     sf.worker.run()
     assert cached(sf, "HOODIE-S", "DE:en")["status"] == "Only 4 left"
 
@@ -119,7 +123,7 @@ def test_low_stock_threshold_reaches_the_storefront(sf, client):
     ({"colour": "red"}, "colour"),
 ])
 def test_bad_settings_answer_422_naming_the_field_and_save_nothing(client, body, field):
-    response = client.put("/api/storefront/settings", headers=A, json={"allow_preorder": True, **body}
+    response = client.put("/api/storefront/settings", headers=own(), json={"allow_preorder": True, **body}
                           if "allow_preorder" not in body else body)
     assert response.status_code == 422
     error = response.get_json()["error"]
@@ -130,16 +134,16 @@ def test_bad_settings_answer_422_naming_the_field_and_save_nothing(client, body,
 
 
 def test_malformed_settings_bodies_are_4xx(client):
-    assert client.put("/api/storefront/settings", headers=A, json=[1]).status_code == 400
-    assert client.put("/api/storefront/settings", headers=A, data="x", content_type="text/plain").status_code == 415
-    assert client.put("/api/storefront/settings", headers=A, data=b"{", content_type="application/json"
+    assert client.put("/api/storefront/settings", headers=own(), json=[1]).status_code == 400
+    assert client.put("/api/storefront/settings", headers=own(), data="x", content_type="text/plain").status_code == 415
+    assert client.put("/api/storefront/settings", headers=own(), data=b"{", content_type="application/json"
                       ).status_code == 400
 
 
 # -- wording -----------------------------------------------------------------------------------------
 
 def test_texts_show_every_default_and_save_per_language(sf, client):
-    body = client.get("/api/storefront/texts", headers=A).get_json()
+    body = client.get("/api/storefront/texts", headers=own()).get_json()
     assert body["languages"] == ["en", "de", "fr", "es", "it", "nl", "ja", "zh-CN"]
     assert {k["key"]: k["placeholders"] for k in body["keys"]}["low_stock"] == ["count"]
     assert body["texts"]["de"]["out_of_stock"] == {"default": "Ausverkauft", "custom": None}
@@ -147,7 +151,7 @@ def test_texts_show_every_default_and_save_per_language(sf, client):
 
     sf.set_stock(sf.de, "HOODIE-L", 0)
     sf.worker.run()
-    response = client.put("/api/storefront/texts", headers=A, json={"texts": {
+    response = client.put("/api/storefront/texts", headers=own(), json={"texts": {
         "de": {"out_of_stock": "  Leider vergriffen  ", "preorder": "Jetzt vorbestellen"},
         "en": {"low_stock": "Just {count} to go"}}})
     assert response.status_code == 200, response.get_json()
@@ -160,8 +164,9 @@ def test_texts_show_every_default_and_save_per_language(sf, client):
     assert sf.metafield("HOODIE-L")["markets"]["*"]["texts"]["de"]["status"] == "Leider vergriffen"
 
     # Empty: back to the default wording.
-    client.put("/api/storefront/texts", headers=A, json={"texts": {"de": {"out_of_stock": ""}}})
-    assert client.get("/api/storefront/texts", headers=A).get_json()["texts"]["de"]["out_of_stock"]["custom"] is None
+    client.put("/api/storefront/texts", headers=own(), json={"texts": {"de": {"out_of_stock": ""}}})
+    texts = client.get("/api/storefront/texts", headers=own()).get_json()["texts"]
+    assert texts["de"]["out_of_stock"]["custom"] is None
     sf.worker.run()
     assert cached(sf, "HOODIE-L", "DE:de")["status"] == "Ausverkauft"
 
@@ -176,7 +181,7 @@ def test_texts_show_every_default_and_save_per_language(sf, client):
     ({"de": ["Vorbestellung"]}, "texts.de", "must be a JSON object"),
 ])
 def test_bad_texts_answer_with_the_field_and_save_nothing(client, texts, field, says):
-    response = client.put("/api/storefront/texts", headers=A,
+    response = client.put("/api/storefront/texts", headers=own(),
                           json={"texts": {"en": {"preorder": "Order now"}, **texts}})
     assert response.status_code in (400, 422)
     error = response.get_json()["error"]
@@ -189,7 +194,7 @@ def test_bad_texts_answer_with_the_field_and_save_nothing(client, texts, field, 
 
 def test_preview_uses_saved_values_or_the_unsaved_ones(sf, client):
     def preview(**params):
-        response = client.get("/api/storefront/preview", headers=A, query_string=params)
+        response = client.get("/api/storefront/preview", headers=own(), query_string=params)
         assert response.status_code == 200, response.get_json()
         return response.get_json()
 
@@ -212,8 +217,8 @@ def test_preview_uses_saved_values_or_the_unsaved_ones(sf, client):
     assert db.session.execute(select(StockStatusText)).scalars().all() == []
 
     # Saved values are what the preview shows without unsaved ones; an emptied text is the default.
-    client.put("/api/storefront/settings", headers=A, json={"allow_preorder": True})
-    client.put("/api/storefront/texts", headers=A, json={"texts": {"de": {"preorder": "Vorbestellen"}}})
+    client.put("/api/storefront/settings", headers=own(), json={"allow_preorder": True})
+    client.put("/api/storefront/texts", headers=own(), json={"texts": {"de": {"preorder": "Vorbestellen"}}})
     assert preview(state="preorder", language="de")["status"] == "Vorbestellen"
     assert preview(state="preorder", language="de", **{"text.preorder": ""})["status"] == "Vorbestellung"
     assert preview(state="preorder", language="de", allow_preorder="false")["code"] == "out_of_stock"
@@ -221,7 +226,7 @@ def test_preview_uses_saved_values_or_the_unsaved_ones(sf, client):
 
 def test_preview_by_post_carries_long_wording(client):
     long = "予約注文受付中" * 28  # 196 characters: too long for a URL once encoded
-    response = client.post("/api/storefront/preview", headers=A, json={
+    response = client.post("/api/storefront/preview", headers=own(), json={
         "state": "preorder", "language": "ja", "settings": {"allow_preorder": True}, "texts": {"preorder": long}})
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["status"] == long
@@ -237,7 +242,7 @@ def test_preview_by_post_carries_long_wording(client):
     ({"state": "low", "text.nope": "x"}, "texts.en.nope"),
 ])
 def test_bad_preview_parameters_answer_422(client, params, field):
-    response = client.get("/api/storefront/preview", headers=A, query_string=params)
+    response = client.get("/api/storefront/preview", headers=own(), query_string=params)
     assert response.status_code == 422
     assert response.get_json()["error"]["field"] == field
 
@@ -258,8 +263,8 @@ def test_preview_of_a_shop_without_warehouses_promises_no_date(sf, client):
 def test_another_shop_neither_sees_nor_changes_this_shops_storefront(sf, client):
     beta = other_shop()
     b = auth(OTHER)
-    client.put("/api/storefront/settings", headers=A, json={"allow_preorder": True, "low_stock_threshold": 9})
-    client.put("/api/storefront/texts", headers=A, json={"texts": {"de": {"preorder": "Vorbestellen"}}})
+    client.put("/api/storefront/settings", headers=own(), json={"allow_preorder": True, "low_stock_threshold": 9})
+    client.put("/api/storefront/texts", headers=own(), json={"texts": {"de": {"preorder": "Vorbestellen"}}})
 
     seen = client.get("/api/storefront/settings", headers=b).get_json()
     assert seen["settings"]["allow_preorder"] is False and seen["settings"]["low_stock_threshold"] == 5
@@ -271,9 +276,9 @@ def test_another_shop_neither_sees_nor_changes_this_shops_storefront(sf, client)
     assert client.put("/api/storefront/settings", headers=b, json={"allow_preorder": False, "low_stock_threshold": 1}
                       ).status_code == 200
     assert client.put("/api/storefront/texts", headers=b, json={"texts": {"de": {"preorder": ""}}}).status_code == 200
-    mine = client.get("/api/storefront/settings", headers=A).get_json()["settings"]
+    mine = client.get("/api/storefront/settings", headers=own()).get_json()["settings"]
     assert mine["allow_preorder"] is True and mine["low_stock_threshold"] == 9
-    assert client.get("/api/storefront/texts", headers=A).get_json()["texts"]["de"]["preorder"]["custom"] == (
+    assert client.get("/api/storefront/texts", headers=own()).get_json()["texts"]["de"]["preorder"]["custom"] == (
         "Vorbestellen")
     db.session.expire_all()
     rows = {r.shop_id: r.allow_preorder for r in db.session.execute(select(StorefrontSettings)).scalars()}

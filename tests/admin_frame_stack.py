@@ -21,6 +21,7 @@ from integration.models import WebhookEvent
 from sandbox.server import serve
 from sandbox.shopify.app_config import AppConfig
 from tests.conftest import make_config
+from tests.e2e.test_storefront_browser import browser  # noqa: F401 - the "browser" fixture
 from tests.helpers import Drainer
 from tests.shopify_fixtures import SHOPIFY_SHOP
 
@@ -87,3 +88,17 @@ def framed(request, tmp_path, database_url, redis_url, redis_conn, make_shopify_
         db.session.remove()
     server.shutdown()
     db.engine.dispose()
+
+
+@pytest.fixture
+def admin(framed, browser):  # noqa: F811 - pytest fixture, imported above
+    """``(framed, page, problems)``: a Chromium page for the local admin, and every console error
+    (the Polaris stand-in's strict check among them), page error and 4xx/5xx response it meets."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    yield framed, page, problems
+    context.close()

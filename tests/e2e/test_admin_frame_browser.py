@@ -21,27 +21,15 @@ from sqlalchemy import select
 from integration.extensions import db
 from integration.models import Shop
 from integration.shops import verification
-from tests.admin_frame_stack import framed  # noqa: F401 - the "framed" fixture
+from tests.admin_frame_stack import admin, browser, framed  # noqa: F401 - fixtures
 from tests.conftest import API_KEY, API_SECRET
-from tests.e2e.test_storefront_browser import browser  # noqa: F401 - the "browser" fixture
 from tests.shopify_fixtures import SHOPIFY_SHOP
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def admin(framed, browser):  # noqa: F811 - pytest fixtures, imported above
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    yield framed, page, problems
-    context.close()
 
-
-def test_install_from_the_admin_then_the_app_calls_its_api_with_session_tokens(admin):
+def test_install_from_the_admin_then_the_app_calls_its_api_with_session_tokens(admin):  # noqa: F811 - pytest fixture, imported above
     from playwright.sync_api import expect
 
     stack, page, problems = admin
@@ -83,7 +71,7 @@ def test_install_from_the_admin_then_the_app_calls_its_api_with_session_tokens(a
     assert problems == []
 
 
-def test_test_order_placed_in_the_admin_reaches_the_app(admin):
+def test_test_order_placed_in_the_admin_reaches_the_app(admin):  # noqa: F811 - pytest fixture, imported above
     from playwright.sync_api import expect
 
     stack, page, problems = admin
@@ -124,7 +112,7 @@ def test_test_order_placed_in_the_admin_reaches_the_app(admin):
     assert problems == []
 
 
-def test_a_refused_session_token_is_retried_once_with_a_fresh_one(admin):
+def test_a_refused_session_token_is_retried_once_with_a_fresh_one(admin):  # noqa: F811 - pytest fixture, imported above
     from playwright.sync_api import expect
 
     stack, page, problems = admin
@@ -165,7 +153,7 @@ def test_a_refused_session_token_is_retried_once_with_a_fresh_one(admin):
                                 "server responded with a status of 401 (Unauthorized)"]
 
 
-def test_the_app_speaks_the_language_the_staff_member_picks_in_the_admin(admin):
+def test_the_app_speaks_the_language_the_staff_member_picks_in_the_admin(admin):  # noqa: F811 - pytest fixture, imported above
     from playwright.sync_api import expect
 
     stack, page, problems = admin

@@ -15,8 +15,7 @@ from integration.extensions import db
 from integration.models import Shop
 from integration.models.amazon import AmazonAccount, AmazonOrder
 from integration.models.notification import Notification
-from tests.admin_frame_stack import framed  # noqa: F401 - the "framed" fixture
-from tests.e2e.test_storefront_browser import browser  # noqa: F401 - the "browser" fixture
+from tests.admin_frame_stack import admin, browser, framed  # noqa: F401 - fixtures
 from tests.helpers_warehouse import make_account, make_order, make_warehouse
 from tests.shopify_fixtures import SHOPIFY_SHOP
 
@@ -24,18 +23,10 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def admin(framed, browser):  # noqa: F811 - pytest fixtures, imported above
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    problems: list[str] = []
-    # Console errors include the Polaris stand-in's strict check (an element or attribute Polaris
-    # does not have).
-    page.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    framed.emulator.admin.install(SHOPIFY_SHOP)
-    yield framed, page, problems
-    context.close()
+def approved(admin):  # noqa: F811 - pytest fixture, imported above
+    """The shared ``admin`` page, with the app approved in the store's admin."""
+    admin[0].emulator.admin.install(SHOPIFY_SHOP)
+    return admin
 
 
 def _open(stack, page, path: str = ""):
@@ -53,10 +44,10 @@ def _installed_shop() -> Shop:
     return db.session.execute(select(Shop).where(Shop.domain == SHOPIFY_SHOP)).scalar_one()
 
 
-def test_the_setup_guide_ticks_a_connected_warehouse_and_health_shows_it(admin):
+def test_the_setup_guide_ticks_a_connected_warehouse_and_health_shows_it(approved):
     from playwright.sync_api import expect
 
-    stack, page, problems = admin
+    stack, page, problems = approved
     app = _open(stack, page)
     step = app.locator("#step-connect_warehouse")
     expect(step).to_have_attribute("data-done", "false")
@@ -86,12 +77,12 @@ def test_the_setup_guide_ticks_a_connected_warehouse_and_health_shows_it(admin):
     assert problems == []
 
 
-def test_the_loyalty_step_links_to_the_loyalty_page_and_ticks_once_the_program_is_on(admin):
+def test_the_loyalty_step_links_to_the_loyalty_page_and_ticks_once_the_program_is_on(approved):
     from playwright.sync_api import expect
 
     from integration.loyalty.program import load_rules, update_program
 
-    stack, page, problems = admin
+    stack, page, problems = approved
     app = _open(stack, page)
     step = app.locator("#step-loyalty")
     expect(step).to_have_attribute("data-done", "false")
@@ -105,10 +96,10 @@ def test_the_loyalty_step_links_to_the_loyalty_page_and_ticks_once_the_program_i
     assert problems == []
 
 
-def test_the_amazon_page_lists_an_imported_order_with_its_confirmation_state(admin):
+def test_the_amazon_page_lists_an_imported_order_with_its_confirmation_state(approved):
     from playwright.sync_api import expect
 
-    stack, page, problems = admin
+    stack, page, problems = approved
     _open(stack, page)  # installs the shop (token exchange on the first framed load)
     shop = _installed_shop()
     account = AmazonAccount(shop_id=shop.id, name="Amazon EU", seller_id="A1SELLERTEST", region="eu",
@@ -142,10 +133,10 @@ def test_the_amazon_page_lists_an_imported_order_with_its_confirmation_state(adm
     assert problems == []
 
 
-def test_a_test_notice_sent_from_home_goes_through_the_outbox_and_ticks_its_step(admin):
+def test_a_test_notice_sent_from_home_goes_through_the_outbox_and_ticks_its_step(approved):
     from playwright.sync_api import expect
 
-    stack, page, problems = admin
+    stack, page, problems = approved
     _open(stack, page)
     stack.worker.run()  # the install's jobs: the catalog import and the shop's profile
     shop = _installed_shop()

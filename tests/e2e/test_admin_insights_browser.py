@@ -10,8 +10,10 @@ from sqlalchemy import select
 
 from integration.extensions import db
 from integration.models import InboundShipmentRow, RestockSuggestion, Shop, TransferSuggestion
-from tests.admin_frame_stack import framed  # noqa: F401 - the "framed" fixture
-from tests.e2e.test_admin_frame_browser import admin  # noqa: F401 - the "admin" fixture
+from tests.admin_frame_stack import (
+    admin,  # noqa: F401 - the "admin" fixture
+    framed,  # noqa: F401 - the "framed" fixture
+)
 from tests.e2e.test_storefront_browser import browser  # noqa: F401 - the "browser" fixture
 from tests.insights_page_fixtures import CENSORED_DAYS, seed_insights
 from tests.shopify_fixtures import SHOPIFY_SHOP

@@ -17,8 +17,7 @@ from integration.loyalty import admin as loyalty_admin
 from integration.models import OrderFeedback, Shop
 from integration.models.base import utcnow
 from integration.models.loyalty import LoyaltyAdjustment, LoyaltyEntry, LoyaltyProgram, LoyaltyTier
-from tests.admin_frame_stack import framed  # noqa: F401 - the "framed" fixture
-from tests.e2e.test_storefront_browser import browser  # noqa: F401 - the "browser" fixture
+from tests.admin_frame_stack import admin, browser, framed  # noqa: F401 - fixtures
 from tests.helpers_warehouse import make_account, make_warehouse
 from tests.test_loyalty_support import gid, shipped_order
 
@@ -27,21 +26,17 @@ COMMENT = "<b>Fast</b> & friendly"
 
 
 @pytest.fixture
-def admin(framed, browser):  # noqa: F811 - pytest fixtures, imported above
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    page.goto(framed.admin_url)
+def installed(admin):  # noqa: F811 - pytest fixture, imported above
+    """The shared ``admin`` page after the merchant installed the app from the store's admin, and
+    the installed shop."""
+    stack, page, problems = admin
+    page.goto(stack.admin_url)
     page.click("#install-app")
     deadline = time.monotonic() + 20
     while (shop := _installed()) is None:
         assert time.monotonic() < deadline, "the install did not finish"
         time.sleep(0.1)
-    yield framed, page, problems, shop
-    context.close()
+    return stack, page, problems, shop
 
 
 def _installed() -> Shop | None:
@@ -50,10 +45,10 @@ def _installed() -> Shop | None:
     return shop if shop is not None and shop.access_token else None
 
 
-def test_turn_loyalty_on_and_adjust_a_customers_points(admin):
+def test_turn_loyalty_on_and_adjust_a_customers_points(installed):
     from playwright.sync_api import expect
 
-    stack, page, problems, shop = admin
+    stack, page, problems, shop = installed
     loyalty_admin.adjust(shop.id, gid(501), 120, "welcome", actor="test")
     page.goto(f"{stack.admin_url}/admin/loyalty")
     app = page.frame_locator("#app-frame")
@@ -117,10 +112,10 @@ def test_turn_loyalty_on_and_adjust_a_customers_points(admin):
     assert [p for p in problems if "422" not in p] == []
 
 
-def test_feedback_shows_comments_as_text_and_a_chart(admin):
+def test_feedback_shows_comments_as_text_and_a_chart(installed):
     from playwright.sync_api import expect
 
-    stack, page, problems, shop = admin
+    stack, page, problems, shop = installed
     account = make_account(shop)
     berlin = make_warehouse(shop, account, "DEWH", "DE", name="Berlin")
     order, _ = shipped_order(shop, berlin, customer=None)

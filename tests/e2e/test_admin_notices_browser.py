@@ -12,8 +12,10 @@ from sqlalchemy import select
 from integration.extensions import db, queues
 from integration.models import Shop
 from integration.models.notification import Notification, NotificationSettings
-from tests.admin_frame_stack import framed  # noqa: F401 - the "framed" fixture
-from tests.e2e.test_admin_frame_browser import admin  # noqa: F401 - the "admin" fixture
+from tests.admin_frame_stack import (
+    admin,  # noqa: F401 - the "admin" fixture
+    framed,  # noqa: F401 - the "framed" fixture
+)
 from tests.e2e.test_storefront_browser import browser  # noqa: F401 - the "browser" fixture
 
 pytestmark = pytest.mark.e2e

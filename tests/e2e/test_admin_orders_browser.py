@@ -14,24 +14,12 @@ from integration.domain.warehousing import Line, Outbound, OutboundStatus, Packa
 from integration.extensions import db
 from integration.models import OutboundOrder, Shop
 from integration.orders import allocation, shipments
-from tests.admin_frame_stack import framed  # noqa: F401 - the "framed" fixture
-from tests.e2e.test_storefront_browser import browser  # noqa: F401 - the "browser" fixture
+from tests.admin_frame_stack import admin, browser, framed  # noqa: F401 - fixtures
 from tests.helpers_warehouse import make_account, make_order, make_warehouse, set_stock
 from tests.shopify_fixtures import SHOPIFY_SHOP
 
 pytestmark = pytest.mark.e2e
 
-
-@pytest.fixture
-def admin(framed, browser):  # noqa: F811 - pytest fixtures, imported above
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    yield framed, page, problems
-    context.close()
 
 
 def take_orders(shop: Shop) -> None:
@@ -62,7 +50,7 @@ def take_orders(shop: Shop) -> None:
                                   shipped_at=datetime.now(UTC)),)))
 
 
-def test_orders_list_filter_and_an_orders_timeline(admin):
+def test_orders_list_filter_and_an_orders_timeline(admin):  # noqa: F811 - pytest fixture, imported above
     from playwright.sync_api import expect
 
     stack, page, problems = admin

@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from integration.extensions import db
 from integration.models import Shop
-from tests.admin_frame_stack import framed  # noqa: F401 - the "framed" fixture
-from tests.e2e.test_admin_frame_browser import admin  # noqa: F401 - the "admin" fixture
+from tests.admin_frame_stack import (
+    admin,  # noqa: F401 - the "admin" fixture
+    framed,  # noqa: F401 - the "framed" fixture
+)
 from tests.e2e.test_storefront_browser import browser  # noqa: F401 - the "browser" fixture
 from tests.shopify_fixtures import SHOPIFY_SHOP
 from tests.stock_page_fixtures import seed_history, seed_stock

@@ -15,9 +15,11 @@ from integration.extensions import db
 from integration.models import Shop, StockLevel, Variant, Warehouse, WarehouseAccount
 from integration.models.storefront import StorefrontSettings
 from integration.storefront import status as storefront
-from tests.admin_frame_stack import framed  # noqa: F401 - the "framed" fixture
+from tests.admin_frame_stack import (
+    admin,  # noqa: F401 - the "admin" fixture
+    framed,  # noqa: F401 - the "framed" fixture
+)
 from tests.conftest import API_SECRET
-from tests.e2e.test_admin_frame_browser import admin  # noqa: F401 - the "admin" fixture
 from tests.e2e.test_storefront_browser import browser  # noqa: F401 - the "browser" fixture
 from tests.shopify_fixtures import SHOPIFY_SHOP
 

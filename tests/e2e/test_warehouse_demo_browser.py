@@ -17,8 +17,10 @@ from connectors.warehouses import registry
 from integration.domain.warehousing import ExceptionReason, OutboundStatus, TrackingStatus
 from integration.extensions import db
 from integration.models import Location, Shop, Warehouse
-from tests.admin_frame_stack import framed  # noqa: F401 - the "framed" fixture
-from tests.e2e.test_admin_frame_browser import admin  # noqa: F401 - the "admin" fixture
+from tests.admin_frame_stack import (
+    admin,  # noqa: F401 - the "admin" fixture
+    framed,  # noqa: F401 - the "framed" fixture
+)
 from tests.e2e.test_storefront_browser import browser  # noqa: F401 - the Chromium fixture
 from tests.sandbox.test_warehouse_sandbox import outbound
 from tests.shopify_fixtures import SHOPIFY_SHOP

@@ -17,6 +17,7 @@ from integration.extensions import db, queues
 from integration.insights import dirty
 from integration.insights.compute import compute_insights as compute
 from integration.models import InsightSeries, Shop, ShopStatus
+from integration.shops import installation
 from jobs.runtime import job
 
 
@@ -31,19 +32,13 @@ def compute_insights(shop_id: int, only_dirty: bool = True) -> dict:
     return compute(shop_id, only_dirty).as_dict()
 
 
-def _installed() -> list[int]:
-    ids = db.session.execute(select(Shop.id).where(Shop.status == ShopStatus.INSTALLED).order_by(Shop.id)
-                             ).scalars().all()
-    db.session.commit()
-    return list(ids)
-
 
 @job
 def compute_all_shops() -> int:
     """Cron (nightly): every series of every installed shop, once a day (the calendar moved on:
     yesterday's closing counts, late cancellations, lost marks)."""
     day = int(time.time() // 86400)
-    return sum(1 for shop_id in _installed() if queues.enqueue(
+    return sum(1 for shop_id in installation.installed_shop_ids() if queues.enqueue(
         "low", job_catalog.COMPUTE_INSIGHTS, shop_id, False, job_id=job_catalog.compute_all_insights_id(shop_id, day),
         unique=True, job_timeout=3600))
 

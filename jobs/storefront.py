@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import select
-
 from integration import job_catalog
-from integration.extensions import db
-from integration.models import Shop, ShopStatus
+from integration.shops import installation
 from integration.storefront import cache
 from integration.storefront import status as storefront
 from jobs.runtime import job
@@ -35,12 +32,6 @@ def refresh_shop(shop_id: int) -> int:
     return shop_id
 
 
-def _installed() -> list[int]:
-    ids = db.session.execute(select(Shop.id).where(Shop.status == ShopStatus.INSTALLED).order_by(Shop.id)
-                             ).scalars().all()
-    db.session.commit()
-    return list(ids)
-
 
 @job
 def refresh_all_shops() -> int:
@@ -50,7 +41,7 @@ def refresh_all_shops() -> int:
 
     day = int(time.time() // 86400)
     enqueued = 0
-    for shop_id in _installed():
+    for shop_id in installation.installed_shop_ids():
         if queues.enqueue("low", job_catalog.REFRESH_SHOP, shop_id, job_id=job_catalog.refresh_shop_id(shop_id, day),
                           unique=True):
             enqueued += 1
@@ -61,7 +52,7 @@ def refresh_all_shops() -> int:
 def sweep_dirty() -> int:
     """Cron: shops with queued SKUs and no pending job (the job was lost) get one."""
     started = 0
-    for shop_id in _installed():
+    for shop_id in installation.installed_shop_ids():
         if cache.has_dirty(shop_id) and cache.mark_dirty(shop_id):
             started += 1
     return started

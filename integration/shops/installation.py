@@ -56,6 +56,14 @@ def get_installed(domain: str) -> Shop | None:
     ).scalar_one_or_none()
 
 
+def installed_shop_ids() -> list[int]:
+    """Every installed shop, by id (what the nightly sweeps walk through). Ends the read."""
+    ids = list(db.session.execute(select(Shop.id).where(Shop.status == ShopStatus.INSTALLED)
+                                  .order_by(Shop.id)).scalars())
+    db.session.commit()
+    return ids
+
+
 def store_tokens(domain: str, tokens: TokenSet, *, installing: bool = False, anew: bool = False) -> Shop:
     """Insert-or-update the shop with a new token pair, and commit (the caller has read, not
     written). An install is announced (``shop_installed``) in the same transaction. ``anew``: the

@@ -17,6 +17,7 @@ from integration.insights import planning_input
 from integration.views.pagination import page_args, paginate
 from integration.views.request_body import read_json_object
 from integration.views.session_auth import require_session
+from integration.views.setup_errors import setup_error_response
 from integration.warehouses.setup_validation import SetupError
 
 bp = Blueprint("insights_api", __name__, url_prefix="/api/insights")
@@ -25,15 +26,7 @@ MAX_BODY = 16 * 1024
 MAX_LEAD_TIMES_BODY = 256 * 1024  # up to MAX_OVERRIDES SKUs
 
 
-@bp.errorhandler(SetupError)
-def _setup_error(exc: SetupError):
-    db.session.rollback()
-    error = {"code": exc.code, "message": exc.message}
-    if exc.field:
-        error["field"] = exc.field
-    response = jsonify(error=error)
-    response.status_code = exc.status
-    return response
+bp.register_error_handler(SetupError, setup_error_response)
 
 
 @bp.get("/promotions")

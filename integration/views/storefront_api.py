@@ -14,12 +14,12 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from integration.extensions import db
 from integration.storefront import merchant_settings
 from integration.storefront import preview as block_preview
 from integration.storefront.texts import SUPPORTED_LOCALES
 from integration.views.request_body import read_json_object
 from integration.views.session_auth import require_session
+from integration.views.setup_errors import setup_error_response
 from integration.warehouses.setup_validation import InvalidError, SetupError
 
 bp = Blueprint("storefront_api", __name__, url_prefix="/api/storefront")
@@ -32,15 +32,7 @@ PREVIEW_SETTINGS = ("allow_preorder", "low_stock_threshold")
 TEXT_PREFIX = "text."
 
 
-@bp.errorhandler(SetupError)
-def _setup_error(exc: SetupError):
-    db.session.rollback()
-    error = {"code": exc.code, "message": exc.message}
-    if exc.field:
-        error["field"] = exc.field
-    response = jsonify(error=error)
-    response.status_code = exc.status
-    return response
+bp.register_error_handler(SetupError, setup_error_response)
 
 
 def theme_editor_links(domain: str, api_key: str) -> dict:

@@ -19,6 +19,7 @@ from integration.shops.alerts import open_alerts
 from integration.views.admin_i18n import admin_locale
 from integration.views.request_body import read_json_object
 from integration.views.session_auth import require_session
+from integration.views.setup_errors import setup_error_response
 from integration.warehouses import accounts as warehouse_accounts
 from integration.warehouses import connect_form, location_suggestions, routing_rules, transit_times
 from integration.warehouses import settings as warehouse_settings
@@ -30,16 +31,7 @@ bp = Blueprint("warehouses_api", __name__, url_prefix="/api")
 MAX_BODY = 64 * 1024
 
 
-@bp.errorhandler(SetupError)
-def _setup_error(exc: SetupError):
-    error = {"code": exc.code, "message": exc.message}
-    if exc.field:
-        error["field"] = exc.field
-    response = jsonify(error=error)
-    response.status_code = exc.status
-    if exc.retry_after:
-        response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-    return response
+bp.register_error_handler(SetupError, setup_error_response)
 
 
 def _allow_any_endpoint() -> bool:

@@ -2,7 +2,7 @@
 // transfers (accept, dismiss) and test-sale gates, each a server-paginated table with its sort,
 // the page's market and warehouse filters, a CSV export and the chart of the row picked.
 // The whole body shows at once, after the first answers: nothing moves while the lists load.
-import {api, clearError, clearFormErrors, formError, formatDate, formatNumber, h, lineChart, pagedTable,
+import {api, clearError, clearFormErrors, downloadFile, formError, formatDate, formatNumber, h, lineChart, pagedTable,
   showError, t, toast} from './nearstock.js';
 
 const lang = document.documentElement.lang || 'en';
@@ -259,21 +259,13 @@ gateForm.addEventListener('submit', async (event) => {
 // -- exports ------------------------------------------------------------------------------------
 
 async function download(what) {
-  // A plain link would carry no session token: fetch (App Bridge adds it), then save the file.
   try {
     const params = filterParams(1, what);
     params.delete('page');
     params.delete('limit');
     params.delete('sort');
     params.set('what', what);
-    const response = await fetch(`/api/insights/export.csv?${params}`);
-    if (!response.ok) throw new Error((await response.json()).error.message);
-    const url = URL.createObjectURL(await response.blob());
-    const link = h('a', {href: url, download: `insights-${what}.csv`, hidden: true});
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    await downloadFile(`/api/insights/export.csv?${params}`, `insights-${what}.csv`);
   } catch (error) {
     showError(error.message);
   }

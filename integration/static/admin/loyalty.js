@@ -2,7 +2,8 @@
 // member's ledger and manual adjustments, and the CSV exports. Every label comes from the page's
 // strings; customer data is written as text, never as HTML.
 import {
-  api, clearError, clearFormErrors, formError, formatDateTime, formatNumber, h, pagedTable, showError, t, toast,
+  api, clearError, clearFormErrors, downloadFile, formError, formatDateTime, formatNumber, h, pagedTable, showError, t,
+  toast,
 } from './nearstock.js';
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -301,16 +302,8 @@ adjustForm.addEventListener('submit', async (event) => {
 // -- exports ------------------------------------------------------------------------------------
 
 async function download(what) {
-  // A plain link would carry no session token: fetch (App Bridge adds it), then save the file.
   try {
-    const response = await fetch(`/api/loyalty/export.csv?what=${what}`);
-    if (!response.ok) throw new Error((await response.json()).error.message);
-    const url = URL.createObjectURL(await response.blob());
-    const link = h('a', {href: url, download: `loyalty-${what}.csv`, hidden: true});
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    await downloadFile(`/api/loyalty/export.csv?what=${what}`, `loyalty-${what}.csv`);
   } catch (error) {
     showError(error.message);
   }

@@ -135,6 +135,27 @@ export function clearFormErrors(form) {
   for (const field of form.querySelectorAll('[error]')) field.removeAttribute('error');
 }
 
+/** Saves what `path` answers as a file named `filename`. A plain link would carry no session
+ *  token, so the file is fetched (App Bridge adds the token) and saved from memory. */
+export async function downloadFile(path, filename) {
+  const response = await fetch(path);
+  if (!response.ok) {
+    let message = t('request_failed');
+    try {
+      message = (await response.json()).error.message;
+    } catch {
+      // not JSON: keep the generic message
+    }
+    throw new ApiError(response.status, 'error', message);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = h('a', {href: url, download: filename, hidden: true});
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 // -- lists --------------------------------------------------------------------------------------
 
 function toggleAttribute(el, name, on) {

@@ -61,6 +61,7 @@ class Promotion(Base):
     """A sale the merchant plans: its days are marked ``promo`` and forecast with the uplift."""
 
     __tablename__ = "promotions"
+    __not_pii__ = ("name",)  # the merchant's name for the sale, "Black Friday"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = _shop()

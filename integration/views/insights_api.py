@@ -45,7 +45,7 @@ def create_promotion():
     return jsonify(planning_input.promotion_json(promotion)), 201
 
 
-@bp.delete("/promotions/<int:promotion_id>")
+@bp.delete("/promotions/<id:promotion_id>")
 @require_session
 def delete_promotion(promotion_id: int):
     planning_input.delete_promotion(g.shop.id, promotion_id)
@@ -60,7 +60,7 @@ def get_lead_times():
                    default_legs=planning_input.DEFAULT_LEGS, max_overrides=planning_input.MAX_OVERRIDES)
 
 
-@bp.put("/lead-times/<int:warehouse_id>")
+@bp.put("/lead-times/<id:warehouse_id>")
 @require_session
 def put_lead_times(warehouse_id: int):
     planning_input.put_lead_times(g.shop.id, warehouse_id, read_json_object(MAX_LEAD_TIMES_BODY))

@@ -35,6 +35,12 @@ def init_app(app: Flask) -> None:
         request.environ[REQUEST_ID_KEY] = g.request_id
         request.environ[ROUTE_KEY] = request.url_rule.rule if request.url_rule else None
 
+    @app.teardown_request
+    def _forget_request_context(_exc):
+        # The request's log context (its id, the shop) ends with it: whatever the thread logs
+        # next (gunicorn's access line, another request's first lines) is not under it.
+        structlog.contextvars.clear_contextvars()
+
     @app.after_request
     def _echo_request_id(response):
         if "request_id" in g:

@@ -163,6 +163,58 @@ class FulfillmentEvent:
 
 
 @dataclass(frozen=True)
+class ReturnableLine:
+    """A fulfilled line of an order that can still be returned (Shopify's returnable
+    fulfillment line items)."""
+
+    fulfillment_line_item_id: str
+    line_item_id: str
+    sku: str | None
+    quantity: int  # units still returnable
+
+
+@dataclass(frozen=True)
+class ReturnLineInput:
+    """One line of a return to request: what, how many, and why in the channel's own words."""
+
+    fulfillment_line_item_id: str
+    quantity: int
+    reason: str  # Shopify's ReturnReason enum value, e.g. "DEFECTIVE", "SIZE_TOO_SMALL", "OTHER"
+    customer_note: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelReturnLine:
+    id: str  # gid://shopify/ReturnLineItem/N
+    fulfillment_line_item_id: str
+    sku: str | None
+    quantity: int
+    reason: str | None = None
+    customer_note: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelReturn:
+    """A return as the channel holds it (Shopify's Return)."""
+
+    id: str  # gid://shopify/Return/N
+    order_id: str  # gid://shopify/Order/N
+    status: str  # Shopify's ReturnStatus: REQUESTED, OPEN, DECLINED, CLOSED, CANCELED
+    name: str | None = None
+    lines: tuple[ChannelReturnLine, ...] = ()
+    reverse_fulfillment_order_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProcessedReturn:
+    """What processing a return did: the refund it issued (None when nothing was refunded)."""
+
+    return_id: str
+    status: str
+    refund_id: str | None = None
+
+
+@dataclass(frozen=True)
 class DiscountCode:
     id: str
     """The DiscountCodeNode id."""

@@ -41,6 +41,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 from integration.domain.authorization import ConsentCallback, SellerAuthorization, TokenSet
 from integration.domain.channels import (
     BulkOperation,
+    ChannelReturn,
     DiscountCode,
     FeedResult,
     FeedSubmission,
@@ -53,7 +54,10 @@ from integration.domain.channels import (
     Metafield,
     MetafieldInput,
     OrdersPage,
+    ProcessedReturn,
     ProductTraffic,
+    ReturnableLine,
+    ReturnLineInput,
     ShipmentPackage,
     ShopProfile,
     TrackingInfo,
@@ -68,6 +72,7 @@ from integration.domain.warehousing import (
     OutboundRequest,
     ReturnAuthorization,
     ReturnRequest,
+    ReturnStatus,
     SkuSpec,
     StockPage,
     StockRecord,
@@ -120,7 +125,11 @@ class WarehouseProvider(Protocol):
         as does one that has started receiving it)."""
         ...
 
-    def create_return(self, request: ReturnRequest) -> ReturnAuthorization: ...
+    def create_return(self, request: ReturnRequest) -> ReturnAuthorization:
+        """An RMA for units of one of our outbound orders; idempotent by ``request.reference``."""
+
+    def get_return(self, reference: str, external_id: str) -> ReturnStatus:
+        """Where an RMA stands: received and (once inspected) graded units."""
 
     def tracking_events(self, reference: str) -> list[TrackingEvent]:
         """Carrier events of the outbound ``reference``, normalised to the domain taxonomy."""
@@ -194,6 +203,29 @@ class ShopifyStore(SalesChannel, Protocol):
     def create_fulfillment_event(
         self, fulfillment_id: str, status: str, *, happened_at: datetime | None = None, message: str | None = None,
     ) -> FulfillmentEvent: ...
+
+    # -- returns (Shopify's Returns API) --
+    def get_returnable_lines(self, order_id: str) -> list[ReturnableLine]: ...
+
+    def request_return(self, order_id: str, lines: Sequence[ReturnLineInput]) -> ChannelReturn:
+        """``returnRequest``: a return awaiting the merchant's decision (status REQUESTED)."""
+
+    def approve_return(self, return_id: str) -> ChannelReturn:
+        """``returnApproveRequest``; approving an already open return returns it unchanged."""
+
+    def decline_return(self, return_id: str, reason: str, note: str | None = None) -> ChannelReturn:
+        """``returnDeclineRequest`` with a ReturnDeclineReason value."""
+
+    def get_return(self, return_id: str) -> ChannelReturn: ...
+
+    def create_reverse_delivery(self, reverse_fulfillment_order_id: str, *, tracking_number: str | None,
+                                carrier: str | None, label_url: str | None) -> str:
+        """``reverseDeliveryCreateWithShipping`` for all of the order's lines; the delivery's id."""
+
+    def process_return(self, return_id: str, lines: Sequence[tuple[str, int]], *, refund: bool,
+                       key: str) -> ProcessedReturn:
+        """``returnProcess`` for (return line id, quantity) pairs, refunding them or not (an
+        exchange). Exactly once per ``key``: a retry after a lost answer finds the earlier result."""
 
     def get_product_traffic(self, since: date, until: date) -> list[ProductTraffic]:
         """Sessions and orders per product and market from ``since`` to ``until`` (inclusive).

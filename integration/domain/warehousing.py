@@ -209,11 +209,55 @@ class ReturnRequest:
 
 
 @dataclass(frozen=True)
+class ReturnAddress:
+    """Where the customer sends a return: the warehouse's own receiving address for returns."""
+
+    name: str
+    address1: str
+    city: str
+    zip: str
+    country_code: str
+    address2: str | None = None
+    province: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
 class ReturnAuthorization:
     reference: str
     external_id: str
     status: str
     label_url: str | None = None
+    address: ReturnAddress | None = None  # None when the vendor gives a label instead
+
+
+class ReturnState(enum.Enum):
+    """Where a return (RMA) stands at the warehouse, as ``get_return`` reads every vendor. A status a
+    connector does not know reads as AUTHORIZED: nothing is counted as received early."""
+
+    AUTHORIZED = "authorized"  # announced; the parcel has not reached the warehouse
+    RECEIVED = "received"  # the parcel is in; not yet inspected
+    INSPECTED = "inspected"  # every unit graded (see ReturnedLine); restocked units are stock again
+    CANCELLED = "cancelled"  # withdrawn: nothing will be received
+
+
+@dataclass(frozen=True)
+class ReturnedLine:
+    """Units of one SKU the warehouse received, and how it graded them once inspected."""
+
+    sku: str
+    quantity: int
+    grade: str | None = None  # the vendor's own word ("A", "Damaged", ...), kept for the merchant
+    sellable: bool | None = None  # None until inspected; True: put back on the shelf as stock
+
+
+@dataclass(frozen=True)
+class ReturnStatus:
+    reference: str
+    external_id: str
+    state: ReturnState
+    lines: tuple[ReturnedLine, ...] = ()  # received (and, once inspected, graded) units
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -232,10 +276,11 @@ class TrackingEvent:
 class WarehouseEvent:
     """A verified, parsed provider webhook."""
 
-    kind: str  # "outbound", "inventory", "tracking"
+    kind: str  # "outbound", "inventory", "tracking", "return"
     delivery_id: str
     reference: str | None = None  # our outbound reference, when the event is about one
     outbound: Outbound | None = None
     stock: tuple[StockRecord, ...] = ()
     tracking: tuple[TrackingEvent, ...] = ()
+    returned: ReturnStatus | None = None  # kind "return": the RMA's state (reference: our return's)
     extra: dict = field(default_factory=dict)

@@ -22,7 +22,7 @@ from integration.extensions import db, queues
 from integration.inbox import dispatch, shopify_handlers, warehouse_handlers
 from integration.insights import dirty as insights_dirty
 from integration.loyalty import earning, refunds
-from integration.notices import triggers
+from integration.notices import after_sales, triggers
 from integration.shops import catalog_import
 from integration.stock import amazon_quantities
 from integration.storefront import status as storefront_status
@@ -69,6 +69,9 @@ RECEIVERS: dict[str, tuple[Callable[..., Any], ...]] = {
     ),
     # A new merchant alert: its e-mail to the merchant.
     signals.ALERT_RAISED: (triggers.on_alert_raised,),
+    # An order missed its ship-by (the merchant's alert is raised with it): the customer hears of
+    # the delay, with a new estimate, once per order and ship-by day.
+    signals.SHIP_BY_MISSED: (after_sales.on_ship_by_missed,),
     # A customer's first rating of a delivered order: the loyalty points for feedback.
     signals.FEEDBACK_RECEIVED: (earning.on_feedback,),
     # A shop installed the app (by any path), or changed its settings: its name and currency are

@@ -31,6 +31,7 @@ from integration.models.notification import (
     OrderFeedback,
 )
 from integration.models.order import Order, OrderLine
+from integration.models.returns import Claim, Reship, Return, ReturnEvent, ReturnLine, ReturnRulesRow, ReturnState
 from integration.models.shipment import Shipment, TrackingEventRow
 from integration.models.shop import Shop, ShopStatus
 from integration.models.shop_settings import ShopSettings
@@ -58,6 +59,7 @@ __all__ = [
     "BackInStockSubscription",
     "Base",
     "ChannelStock",
+    "Claim",
     "ComplianceRequest",
     "DemandDay",
     "DemandShift",
@@ -81,7 +83,13 @@ __all__ = [
     "OutboundOrder",
     "OutboundState",
     "Promotion",
+    "Reship",
     "RestockSuggestion",
+    "Return",
+    "ReturnEvent",
+    "ReturnLine",
+    "ReturnRulesRow",
+    "ReturnState",
     "RoutingRule",
     "Shipment",
     "Shop",

@@ -23,6 +23,8 @@ from integration.inbox import dispatch, shopify_handlers, warehouse_handlers
 from integration.insights import dirty as insights_dirty
 from integration.loyalty import earning, refunds
 from integration.notices import triggers
+from integration.returns import receipt as return_receipt
+from integration.returns import replacements, reships
 from integration.shops import catalog_import
 from integration.stock import amazon_quantities
 from integration.storefront import status as storefront_status
@@ -62,11 +64,18 @@ RECEIVERS: dict[str, tuple[Callable[..., Any], ...]] = {
         triggers.on_shipment_created,
         earning.on_shipment_created,
     ),
-    # A carrier event: the customer's notice for it, and points earned on delivery.
+    # A carrier event: the customer's notice for it, and points earned on delivery; a parcel the
+    # carrier lost is reshipped from the local warehouse where the shop's return rules say so.
     signals.SHIPMENT_TRACKING_CHANGED: (
         triggers.on_tracking_changed,
         earning.on_tracking_changed,
+        reships.on_tracking_changed,
     ),
+    # A replacement parcel (an exchange, a reship) left the warehouse: the customer's notice.
+    signals.REPLACEMENT_SHIPPED: (replacements.on_replacement_shipped,),
+    # An inspected return put units back on a warehouse's shelf: that account's stock is read at
+    # once, so the ledger and Shopify count them now, not at the next poll round.
+    signals.RETURN_RESTOCKED: (start_job("sync", job_catalog.POLL_INVENTORY, "account_id"),),
     # A new merchant alert: its e-mail to the merchant.
     signals.ALERT_RAISED: (triggers.on_alert_raised,),
     # A customer's first rating of a delivered order: the loyalty points for feedback.
@@ -114,6 +123,8 @@ HANDLERS: dict[tuple[str, str], dispatch.Handler] = {
     (WAREHOUSE, "outbound"): warehouse_handlers.warehouse_event,
     (WAREHOUSE, "tracking"): warehouse_handlers.warehouse_event,
     (WAREHOUSE, "inventory"): warehouse_handlers.warehouse_event,
+    # an RMA moved at the warehouse: the return's job reads it again (integration/returns/receipt.py)
+    (WAREHOUSE, "return"): return_receipt.return_event,
 }
 
 

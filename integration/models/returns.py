@@ -122,11 +122,13 @@ class Claim(Base):
     """What the merchant claims back from a carrier or a 3PL for a lost or damaged parcel."""
 
     __tablename__ = "claims"
+    # One claim per parcel, problem and party: opening it again finds the first.
+    __table_args__ = (UniqueConstraint("shipment_id", "kind", "against"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id", ondelete="SET NULL"))
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
     reship_id: Mapped[int | None] = mapped_column(ForeignKey("reships.id", ondelete="SET NULL"))
     against: Mapped[str] = mapped_column(String(16))  # carrier | warehouse
     kind: Mapped[str] = mapped_column(String(16))  # lost | damaged | missing_part

@@ -140,7 +140,7 @@ def upgrade() -> None:
     sa.Column('id', ID, nullable=False),
     sa.Column('shop_id', ID, nullable=False),
     sa.Column('order_id', ID, nullable=False),
-    sa.Column('shipment_id', ID, nullable=True),
+    sa.Column('shipment_id', ID, nullable=False),
     sa.Column('reship_id', ID, nullable=True),
     sa.Column('against', sa.String(length=16), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -155,9 +155,10 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_claims_order_id_orders'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['reship_id'], ['reships.id'], name=op.f('fk_claims_reship_id_reships'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['shipment_id'], ['shipments.id'], name=op.f('fk_claims_shipment_id_shipments'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['shipment_id'], ['shipments.id'], name=op.f('fk_claims_shipment_id_shipments'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_claims_shop_id_shops'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_claims'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_claims')),
+    sa.UniqueConstraint('shipment_id', 'kind', 'against', name=op.f('uq_claims_shipment_id_kind_against'))
     )
     with op.batch_alter_table('claims', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_claims_order_id'), ['order_id'], unique=False)

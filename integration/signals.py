@@ -18,6 +18,9 @@ Who reacts to which signal, and which jobs each starts, is one table: :mod:`inte
     A parcel left one of our warehouses (sent in the transaction that records it).
 ``alert_raised`` (alert_id)
     A new merchant alert was recorded (in the caller's transaction).
+``ship_by_missed`` (outbound_id, noticed_at)
+    An outbound order was found not shipped by its ship-by (``sla_due_at``), once per outbound
+    order, in the transaction that records the merchant's alert for it.
 ``warehouse_stock_changed`` (shop_id, skus)
     The stock ledger (on hand or reserved) of these SKUs changed and is committed (sent after
     commit by :func:`integration.stock.push.ledger_changed`).
@@ -55,6 +58,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -70,6 +74,7 @@ SHIPMENT_CREATED = "shipment_created"
 REPLACEMENT_SHIPPED = "replacement_shipped"
 RETURN_RESTOCKED = "return_restocked"
 ALERT_RAISED = "alert_raised"
+SHIP_BY_MISSED = "ship_by_missed"
 FEEDBACK_RECEIVED = "feedback_received"
 SHOP_INSTALLED = "shop_installed"
 SHOP_UPDATED = "shop_updated"
@@ -77,7 +82,7 @@ WAREHOUSE_ACCOUNT_CONNECTED = "warehouse_account_connected"
 WAREHOUSE_SETTINGS_CHANGED = "warehouse_settings_changed"
 SIGNALS = frozenset({ORDER_CHANGED, STOCK_CHANGED, SHIPMENT_STATUS_CHANGED, SHIPMENT_TRACKING_CHANGED,
                      WAREHOUSE_STOCK_CHANGED, SHIPMENT_CREATED, REPLACEMENT_SHIPPED, RETURN_RESTOCKED, ALERT_RAISED,
-                     FEEDBACK_RECEIVED, SHOP_INSTALLED, SHOP_UPDATED, WAREHOUSE_ACCOUNT_CONNECTED,
+                     SHIP_BY_MISSED, FEEDBACK_RECEIVED, SHOP_INSTALLED, SHOP_UPDATED, WAREHOUSE_ACCOUNT_CONNECTED,
                      WAREHOUSE_SETTINGS_CHANGED})
 
 log = structlog.get_logger(__name__)
@@ -141,6 +146,10 @@ def return_restocked(shop_id: int, account_id: int) -> None:
 
 def warehouse_stock_changed(shop_id: int, skus) -> None:
     send(WAREHOUSE_STOCK_CHANGED, shop_id=shop_id, skus=tuple(skus))
+
+
+def ship_by_missed(outbound_id: int, noticed_at: datetime) -> None:
+    send(SHIP_BY_MISSED, outbound_id=outbound_id, noticed_at=noticed_at)
 
 
 def feedback_received(shop_id: int, order_id: int, rating: int) -> None:

@@ -22,7 +22,7 @@ from integration.extensions import db, queues
 from integration.inbox import dispatch, shopify_handlers, warehouse_handlers
 from integration.insights import dirty as insights_dirty
 from integration.loyalty import earning, refunds
-from integration.notices import triggers
+from integration.notices import after_sales, triggers
 from integration.returns import receipt as return_receipt
 from integration.returns import replacements, reships
 from integration.shops import catalog_import
@@ -78,6 +78,9 @@ RECEIVERS: dict[str, tuple[Callable[..., Any], ...]] = {
     signals.RETURN_RESTOCKED: (start_job("sync", job_catalog.POLL_INVENTORY, "account_id"),),
     # A new merchant alert: its e-mail to the merchant.
     signals.ALERT_RAISED: (triggers.on_alert_raised,),
+    # An order missed its ship-by (the merchant's alert is raised with it): the customer hears of
+    # the delay, with a new estimate, once per order and ship-by day.
+    signals.SHIP_BY_MISSED: (after_sales.on_ship_by_missed,),
     # A customer's first rating of a delivered order: the loyalty points for feedback.
     signals.FEEDBACK_RECEIVED: (earning.on_feedback,),
     # A shop installed the app (by any path), or changed its settings: its name and currency are

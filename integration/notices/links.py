@@ -84,10 +84,10 @@ def read_unsubscribe_token(token: str) -> dict[str, Any] | None:
 
 
 def unsubscribe_url(n: Notification) -> str | None:
-    from integration.notices.outbox import CATEGORY
+    from integration.notices.outbox import CATEGORIES, CATEGORY
 
     category = CATEGORY.get(n.kind)
-    if not n.recipient or category not in ("tracking", "back_in_stock", "loyalty"):
+    if not n.recipient or category not in CATEGORIES:
         return None
     return f"{_app_url()}/notifications/unsubscribe/{unsubscribe_token(n.shop_id, n.recipient, category, n.locale)}"
 

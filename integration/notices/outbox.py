@@ -22,6 +22,13 @@ Context each caller passes (JSON-safe values; all optional unless marked *):
 * ``stock_digest``: day* (ISO date), items* (kind, sku, warehouse, available, forecast_daily,
   days_of_cover, lead_time_days), built by :mod:`integration.insights.digest`
 * shipping kinds: built from the shipment by :mod:`integration.notices.triggers`
+* after-sales kinds (``return_*``, ``replacement_shipped``, ``refund_processed``, ``claim_*``):
+  the order's keys (:func:`integration.notices.after_sales.order_context`) and those listed in
+  :mod:`integration.notices.after_sales`; ``order_delayed``: built by
+  :func:`integration.notices.after_sales.on_ship_by_missed`
+
+A context that lacks what its kind needs (:mod:`integration.notices.required_context`) makes no
+notice: it is skipped with a log line, here and again by the send job.
 
 :func:`feedback_received` announces a customer's first rating of a delivered order (the
 ``feedback_received`` signal; loyalty awards points for it, see integration/wiring.py).
@@ -48,12 +55,14 @@ from integration.models import Order
 from integration.models.base import utcnow
 from integration.models.notification import Notification, NotificationPreference, NotificationSettings, OrderFeedback
 from integration.models.upsert import insert
+from integration.notices import required_context
 
 log = structlog.get_logger(__name__)
 
 KINDS = ("shipped", "out_for_delivery", "delivered", "failed_attempt", "exception", "still_on_its_way",
          "back_in_stock", "back_in_stock_confirm", "points_earned", "tier_reached", "perk_issued", "merchant_alert",
-         "stock_digest")
+         "stock_digest", "return_approved", "return_declined", "return_received", "return_inspecting",
+         "replacement_shipped", "refund_processed", "claim_opened", "claim_settled", "order_delayed")
 
 # What a customer can unsubscribe from (one-click List-Unsubscribe acts on the notice's category).
 CATEGORY = {
@@ -62,8 +71,11 @@ CATEGORY = {
     "back_in_stock": "back_in_stock", "back_in_stock_confirm": "back_in_stock",
     "points_earned": "loyalty", "tier_reached": "loyalty", "perk_issued": "loyalty",
     "merchant_alert": "merchant", "stock_digest": "merchant",
+    "return_approved": "after_sales", "return_declined": "after_sales", "return_received": "after_sales",
+    "return_inspecting": "after_sales", "replacement_shipped": "after_sales", "refund_processed": "after_sales",
+    "claim_opened": "after_sales", "claim_settled": "after_sales", "order_delayed": "after_sales",
 }
-CATEGORIES = ("tracking", "back_in_stock", "loyalty")
+CATEGORIES = ("tracking", "back_in_stock", "loyalty", "after_sales")
 TRACKING_KINDS = frozenset(k for k, c in CATEGORY.items() if c == "tracking")
 # The double opt-in mail is what a customer who once opted out of back-in-stock gets when they sign
 # up again: only "all" blocks it (the storefront rate-limits sign-ups).
@@ -95,6 +107,10 @@ def enqueue_notice(shop_id: int, kind: str, subject: str, recipient: str, *, loc
     address = normalize_email(recipient)
     if address is None:
         log.info("notice.skipped", reason="no_valid_recipient", kind=kind, subject=subject)
+        return None
+    wrong = required_context.problems(kind, context)
+    if wrong:
+        log.warning("notice.skipped", reason="bad_context", kind=kind, subject=subject, shop_id=shop_id, keys=wrong)
         return None
     reason = skip_reason(shop_id, kind, address)
     if reason:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from integration.notices.render import EXCEPTION_REASONS
+from integration.notices.required_context import CLAIM_KINDS, CLAIM_OUTCOMES, DECLINE_REASONS
 
 _SHIPMENT = {
     "order_name": "#1042",
@@ -27,10 +28,46 @@ _SHIPMENT = {
     "quiet_days": 6,
 }
 
+_ORDER = {"order_name": "#1042", "customer_name": "Ada"}
+_RETURN = dict(_ORDER, return_id=311, rma="RMA-DE-000311",
+               items=[{"title": "Trail Mug — Blue", "sku": "MUG-BLUE", "quantity": 2}])
+_RETURN_ADDRESS = {"name": "Acme Returns c/o Berlin-Tegel", "address1": "Flughafenstraße 12", "address2": "Tor 4",
+                   "city": "Berlin", "zip": "13405", "province": None, "country_code": "DE"}
+
+
+def _after_sales(kind: str, variant: str | None) -> dict[str, Any]:
+    if kind == "return_approved":
+        if variant == "label":
+            return dict(_RETURN, label_url="https://labels.example/rma/RMA-DE-000311.pdf", return_by="2026-12-14")
+        return dict(_RETURN, address=_RETURN_ADDRESS, return_by="2026-12-14")
+    if kind == "return_declined":
+        return dict(_RETURN, rma=None, reason=variant or "return_period_ended",
+                    note="Opened items can only be returned within 14 days." if variant == "other" else None)
+    if kind in ("return_received", "return_inspecting"):
+        return dict(_RETURN)
+    if kind == "replacement_shipped":
+        return dict(_RETURN, carrier="DHL", tracking_number="JJD000390007795433",
+                    tracking_url="https://www.dhl.com/track?tracking-id=JJD000390007795433",
+                    estimate={"from": "2026-12-02", "to": "2026-12-04"})
+    if kind == "refund_processed":
+        return dict(_RETURN, amount="49.90", currency="EUR")
+    if kind == "claim_opened":
+        return dict(_ORDER, claim_id=27, kind=variant or "lost", items=_RETURN["items"])
+    if kind == "claim_settled":
+        return dict(_ORDER, claim_id=27, outcome=variant or "reshipped", items=_RETURN["items"])
+    if kind == "order_delayed":
+        ctx = dict(_ORDER, ship_by="2026-11-23", warehouse_country="DE")
+        if variant != "no_estimate":
+            ctx["new_estimate"] = {"from": "2026-11-26", "to": "2026-11-28"}
+        return ctx
+    raise ValueError(f"no sample for {kind!r}")
+
 
 def sample_context(kind: str, variant: str | None = None) -> dict[str, Any]:
     ctx: dict[str, Any]
-    if kind in ("shipped", "out_for_delivery", "delivered", "still_on_its_way"):
+    if kind in AFTER_SALES_VARIANTS:
+        ctx = _after_sales(kind, variant)
+    elif kind in ("shipped", "out_for_delivery", "delivered", "still_on_its_way"):
         ctx = dict(_SHIPMENT)
     elif kind == "failed_attempt":
         ctx = dict(_SHIPMENT, attempt=1, pickup=variant == "pickup")
@@ -69,8 +106,17 @@ def sample_context(kind: str, variant: str | None = None) -> dict[str, Any]:
     return ctx
 
 
+AFTER_SALES_VARIANTS: dict[str, tuple[str | None, ...]] = {
+    "return_approved": ("address", "label"), "return_declined": DECLINE_REASONS, "return_received": (None,),
+    "return_inspecting": (None,), "replacement_shipped": (None,), "refund_processed": (None,),
+    "claim_opened": CLAIM_KINDS, "claim_settled": CLAIM_OUTCOMES, "order_delayed": ("estimate", "no_estimate"),
+}
+
+
 def variants(kind: str) -> tuple[str | None, ...]:
     """Every branch worth previewing and testing."""
+    if kind in AFTER_SALES_VARIANTS:
+        return AFTER_SALES_VARIANTS[kind]
     if kind == "exception":
         return EXCEPTION_REASONS
     if kind == "failed_attempt":

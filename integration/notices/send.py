@@ -53,7 +53,7 @@ from integration.models import Order
 from integration.models.base import utcnow
 from integration.models.notification import Notification, NotificationStatus
 from integration.notices import outbox as notifications
-from integration.notices import prefetch
+from integration.notices import prefetch, required_context
 from integration.notices.compose import build_message, message_id
 from integration.notices.mailer import mailer_for
 from integration.notices.triggers import stale_reason
@@ -309,8 +309,14 @@ class Batch:
         reason = notifications.skip_reason(n.shop_id, n.kind, n.recipient,
                                            sender=self.found.notices_by.get(n.shop_id, "nearstock"),
                                            opt_outs=self.found.opt_outs(n.shop_id, n.recipient))
-        if reason or n.kind not in notifications.TRACKING_KINDS:
+        if reason:
             return reason
+        wrong = required_context.problems(n.kind, n.context)
+        if wrong:  # rendered, it would say nothing sensible: the log line says what is missing
+            log.warning("notice.bad_context", notification_id=n.id, kind=n.kind, keys=wrong)
+            return "bad_context"
+        if n.kind not in notifications.TRACKING_KINDS:
+            return None
         shipment_id = (n.context or {}).get("shipment_id")
         try:
             shipment = self.found.shipments.get(int(shipment_id)) if shipment_id else None

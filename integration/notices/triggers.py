@@ -141,7 +141,7 @@ def transit_window(warehouse: Warehouse | None, country: str | None) -> tuple[in
     return int(low), int(high)
 
 
-def _first_name(order: Order) -> str | None:
+def first_name(order: Order) -> str | None:
     address = order.shipping_address or {}
     name = address.get("first_name") or order.customer_name or address.get("name") or ""
     return name.split()[0] if name.strip() else None
@@ -152,7 +152,7 @@ def shipment_context(shipment: Shipment, order: Order, warehouse: Warehouse | No
     items = [{"name": names.get(sku) or sku, "quantity": qty} for sku, qty in (shipment.lines or [])]
     context: dict[str, Any] = {
         "shipment_id": shipment.id, "order_id": order.id, "order_name": order.name or f"#{order.external_id}",
-        "customer_name": _first_name(order), "carrier": shipment.carrier, "tracking_number": shipment.tracking_number,
+        "customer_name": first_name(order), "carrier": shipment.carrier, "tracking_number": shipment.tracking_number,
         "carrier_url": shipment.tracking_url, "parcel_items": items, "status": shipment.status,
         "reason": shipment.status_reason,
         "event_at": (shipment.status_at or shipment.shipped_at or shipment.created_at or utcnow()).isoformat(),

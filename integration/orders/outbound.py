@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import select
 
 from connectors.errors import PermanentError, RetryableError
+from integration import signals
 from integration.domain.orders import Address
 from integration.domain.warehousing import Line, Outbound, OutboundRequest, OutboundStatus
 from integration.extensions import db
@@ -158,7 +159,8 @@ def pending_outbound_ids(older_than: timedelta, limit: int = 1000) -> list[int]:
 
 
 def check_sla(now=None) -> int:
-    """Alert the merchant once per outbound order not shipped within the warehouse's handling time."""
+    """Alert the merchant once per outbound order not shipped within the warehouse's handling time,
+    and announce it (``ship_by_missed``: the customer's delay notice, see integration/wiring.py)."""
     now = now or utcnow()
     late = db.session.execute(
         select(OutboundOrder).where(OutboundOrder.status == OutboundState.PUSHED,
@@ -173,6 +175,7 @@ def check_sla(now=None) -> int:
                     f"Order {order.name or order.external_id} has not shipped from {warehouse.name or warehouse.code} "
                     f"{hours} h after it was sent (promise: {warehouse.handling_hours} h)",
                     {"outbound_id": outbound.id, "reference": outbound.reference})
+        signals.ship_by_missed(outbound.id, now)
         outbound.sla_alerted_at = now
     db.session.commit()
     return len(late)

@@ -150,7 +150,8 @@ def unsubscribe(token: str):
     if done:  # one-click from the mail client ("List-Unsubscribe=One-Click") or the page's button
         notifications.set_opt_out(shop.id, data["e"], data["c"])
         db.session.commit()
-    html, _lang = rendering.render_page("pages/unsubscribe.html", {"done": done, "shop_name": shop.name or shop.domain},
+    html, _lang = rendering.render_page("pages/unsubscribe.html", {"done": done, "shop_name": shop.name or shop.domain,
+                                                                    "category": data["c"]},
                                         locale=data.get("l") or shop.primary_locale)
     return _html(html, csp="default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
 

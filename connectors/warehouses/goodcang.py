@@ -42,6 +42,7 @@ from connectors.warehouses import goodcang_errors as ge
 from connectors.warehouses import goodcang_mapping as gm
 from connectors.warehouses.base import BaseProvider
 from connectors.warehouses.goodcang_inventory import GoodcangInventory
+from connectors.warehouses.goodcang_returns import GoodcangReturns
 from connectors.warehouses.registry import register
 from integration.domain.warehousing import (
     Capability,
@@ -51,8 +52,6 @@ from integration.domain.warehousing import (
     Outbound,
     OutboundRequest,
     OutboundStatus,
-    ReturnAuthorization,
-    ReturnRequest,
     SkuSpec,
     TrackingEvent,
     TrackingStatus,
@@ -62,7 +61,7 @@ from integration.domain.warehousing import (
 
 
 @register
-class GoodcangProvider(GoodcangInventory, BaseProvider):
+class GoodcangProvider(GoodcangReturns, GoodcangInventory, BaseProvider):
     name = "goodcang"
     capabilities = frozenset({Capability.INVENTORY_CURSOR, Capability.INBOUND, Capability.RETURNS})
     default_endpoint = "https://oms.goodcang.net/public_open"
@@ -312,31 +311,6 @@ class GoodcangProvider(GoodcangInventory, BaseProvider):
             if not gm.more_pages(body, seen, len(rows)):
                 return None
             page += 1
-
-    def create_return(self, request: ReturnRequest) -> ReturnAuthorization:
-        """``return_order/create`` (answer: data.asro_code, sdk:warehouse/ReturnOrderResponse.java).
-        Goodcang issues return labels as files (``return_order/label``), so ``label_url`` stays
-        None. A retry finds the return by ``return_order/search`` reference_no
-        (sdk:warehouse/ReturnOrderSearchPayload.java; the answer is one unpaged list)."""
-        order = self._order(request.outbound_reference, "create_return")
-        payload = gm.return_payload(request, str(order["order_code"]), str(order["warehouse_code"]))
-        try:
-            body = self._call("create_return", "return_order/create", payload)
-            return ReturnAuthorization(request.reference, str((body.get("data") or {}).get("asro_code") or ""),
-                                       "submitted")
-        except PermanentError as exc:
-            if isinstance(exc, AuthError) or not ge.is_duplicate(exc):
-                raise
-            row = self._existing(request.reference, exc, lambda: self._return(request.reference))
-        status = gm.status_of(codes.RETURN_STATUS, row.get("asro_status"))
-        if status is None:
-            self._unknown("return.asro_status", row.get("asro_status"), request.reference)
-        return ReturnAuthorization(request.reference, str(row["asro_code"]), status or "unknown")
-
-    def _return(self, reference: str) -> dict | None:
-        found = self._call("create_return", "return_order/search", {"reference_no": reference})
-        rows = [r for r in found.get("data") or () if r.get("reference_no") == reference and r.get("asro_code")]
-        return rows[0] if rows else None
 
     # -- webhooks ----------------------------------------------------------------------------
 

@@ -77,13 +77,13 @@ GRN_STATUS = {  # sdk:warehouse/GrnInfo.java "receiving_status"
 INBOUND_STATES = {  # those words -> the domain's InboundStatus (no in-transit code is known)
     "draft": InboundStatus.CREATED, "submitted": InboundStatus.CREATED, "received": InboundStatus.RECEIVED,
 }
-RETURN_STATUS = {  # sdk:warehouse/ReturnOrder.java "asro_status"
-    "0": "draft",  # no public source: assumed
-    "1": "submitted",  # no public source: assumed
-    "4": "received",  # no public source: assumed
-    "5": "processed",  # no public source: assumed
-    "6": "discarded",  # no public source: assumed
-    "7": "processing",  # no public source: assumed
+RETURN_STATUS = {  # sdk:warehouse/ReturnOrder.java "asro_status"; codes: Goodcang doc "RESTFUL V1退货单查询"
+    "0": "draft",  # 草稿
+    "1": "submitted",  # 已提交
+    "4": "received",  # 收货完成
+    "5": "processed",  # 处理完成
+    "6": "discarded",  # 废弃
+    "7": "processing",  # 处理中
 }
 
 # -- failures: "Error.errCode" of sdk:Error.java (a String; the SDK has no code dictionary) -------

@@ -10,8 +10,8 @@ such as EalenXie/sdk-all winit-sdk): every call is one ``POST`` of a JSON envelo
 ``sign`` = upper(md5(token + "action"… "version"<value> + token)) over the fields of
 :data:`winit_mapping.SIGNED_FIELDS` (WinitClient.java getSign) with ``data`` as sorted, null-free
 compact JSON (WINIT re-serialises ``data`` that way to check it); ``client_sign`` is the same with
-the client secret. The code modules (the gateway, tables, stock parser) are winit_gateway,
-winit_codes, winit_stock and winit_mapping.
+the client secret. The code modules (the gateway, tables, stock parser, returns) are
+winit_gateway, winit_codes, winit_stock, winit_mapping and winit_returns.
 Answers are ``{"code": "0", "msg": "操作成功", "data": …}``; times are Beijing time (UTC+8).
 
 Credentials (one merchant's WINIT account):
@@ -41,18 +41,16 @@ from connectors.warehouses import winit_codes as codes
 from connectors.warehouses import winit_mapping as wm
 from connectors.warehouses.registry import register
 from connectors.warehouses.winit_gateway import WinitGateway
+from connectors.warehouses.winit_returns import WinitReturns
 from connectors.warehouses.winit_stock import parse_stock
 from integration.domain.warehousing import (
     Capability,
     InboundRequest,
     InboundShipment,
     InboundStatus,
-    Line,
     Outbound,
     OutboundRequest,
     OutboundStatus,
-    ReturnAuthorization,
-    ReturnRequest,
     SkuSpec,
     StockPage,
     StockRecord,
@@ -63,7 +61,7 @@ from integration.domain.warehousing import (
 
 
 @register
-class WinitProvider(WinitGateway):
+class WinitProvider(WinitReturns, WinitGateway):
     capabilities = frozenset({Capability.INVENTORY_CURSOR, Capability.INBOUND, Capability.RETURNS})
     page_size = 100  # queryWarehouseStorage rows per page
     changes_page_size = 50  # inventory ledger rows per page
@@ -236,37 +234,6 @@ class WinitProvider(WinitGateway):
         raise PermanentError("WINIT inbound orders are voided in the WINIT console, not through the API",
                              code="unsupported", system=self.name, operation="cancel_inbound")
 
-    def create_return(self, request: ReturnRequest) -> ReturnAuthorization:
-        part = _part_holding(self._outbound_parts(request.outbound_reference), request.lines)
-        known = self._remembered("return", request.reference)
-        if known:
-            return ReturnAuthorization(reference=request.reference, external_id=known[0], status="ordered")
-        if self._attempted("return", request.reference):
-            found = self._find_return(request.reference, part.external_id)
-            if found is not None:
-                return found
-        data = wm.return_payload(request, outbound_no=part.external_id, warehouse_code=str(part.warehouse_code),
-                                 product_code=self.credentials.get("return_product_code"))
-        try:
-            result = self._call("create_return", "rma.returnGoodsOrder.createReturnGoodsOrder", data) or {}
-        except AuthError:
-            raise
-        except PermanentError:
-            found = self._find_return(request.reference, part.external_id)
-            if found is None:
-                raise
-            return found
-        # OswhClient.createReturnGoodsOrder types this answer Object: returnGoodsOrderNo is assumed.
-        number = str(result.get("returnGoodsOrderNo") or "") if isinstance(result, Mapping) else ""
-        if not number:
-            found = self._find_return(request.reference, part.external_id)
-            if found is None:
-                raise RetryableError(f"WINIT created return {request.reference!r} without naming it",
-                                     system=self.name, operation="create_return")
-            return found
-        self._remember("return", request.reference, [number])
-        return ReturnAuthorization(reference=request.reference, external_id=number, status="ordered")
-
     def tracking_events(self, reference: str) -> list[TrackingEvent]:
         events: list[TrackingEvent] = []
         unknown: list[str] = []
@@ -370,41 +337,9 @@ class WinitProvider(WinitGateway):
                 break
         return None
 
-    def _find_return(self, reference: str, outbound_no: str) -> ReturnAuthorization | None:
-        """Every return of that WINIT order, page by page (rma.returnGoodsOrder.queryReturnOderList,
-        oswh/ReturnOderListQueryData.java); ours is the row (oswh/ReturnOrder.java) whose
-        sellerOrderNo is our reference - rows carry no customerOrderNo."""
-        size = self.lookup_page_size
-        for page in range(1, self.lookup_pages + 1):
-            result = self._call("find_return", "rma.returnGoodsOrder.queryReturnOderList", {
-                "outboundOrderNo": outbound_no, "pageParams": {"pageNo": page, "pageSize": size}}) or {}
-            rows = result.get("list") or []
-            for row in rows:
-                if row.get("sellerOrderNo") == reference and row.get("returnGoodsOrderNo"):
-                    self._remember("return", reference, [str(row["returnGoodsOrderNo"])])
-                    return ReturnAuthorization(
-                        reference=reference, external_id=str(row["returnGoodsOrderNo"]),
-                        status=self._status_of(codes.RETURN_STATUS, "return.status", row.get("status"), reference))
-            total = wm.to_int((result.get("pageParams") or {}).get("totalCount"), default=-1)
-            if len(rows) < size or 0 <= total <= page * size:
-                break
-        return None
-
     def _status_of(self, table: Mapping[str, str], field: str, code, reference: str) -> str:
         if code in table:
             return table[code]
         self._unknown(field, code, reference)
         return "unknown"
 
-
-def _part_holding(parts: list[Outbound], lines: Sequence[Line]) -> Outbound:
-    """The WINIT order of a (possibly split) outbound that shipped every returned SKU: a WINIT
-    return belongs to one outbound order number (oswh/ReturnGoodsOrderCreateData.java)."""
-    if len(parts) == 1:
-        return parts[0]
-    wanted = {line.sku for line in lines}
-    for part in parts:
-        if wanted <= {line.sku for pkg in part.packages for line in pkg.lines}:
-            return part
-    raise PermanentError("the returned lines were shipped in different parts of a split WINIT order: "
-                         "create one return per part", field="lines", code="split_return", system="winit")

@@ -51,10 +51,15 @@ RETURN_KEYS = frozenset((  # sdk:warehouse/ReturnOrderCreatePayload.java
 RETURN_PRODUCT_KEYS = frozenset((  # sdk:warehouse/ReturnProduct.java
     "num", "return_replacement_sku", "photo_list", "product_sku"))
 RETURN_SEARCH_KEYS = frozenset(("asroCodes", "reference_no"))  # sdk:warehouse/ReturnOrderSearchPayload.java
-RETURN_STATUS = {  # sdk:warehouse/ReturnOrder.java asro_status (Integer)
-    "draft": 0,  # no public source: assumed
-    "submitted": 1,  # no public source: assumed
+RETURN_STATUS = {  # sdk:warehouse/ReturnOrder.java asro_status; codes: Goodcang doc "RESTFUL V1退货单查询"
+    "draft": 0,  # 草稿
+    "submitted": 1,  # 已提交
+    "received": 4,  # 收货完成
+    "processed": 5,  # 处理完成
+    "discarded": 6,  # 废弃
 }
+# sim grade -> sdk:warehouse/ReturnProductDetail.java quantity field
+GRADE_FIELDS = {"sellable": "sellable_qty", "unsellable": "unsellable_qty"}
 SHIPPING_TYPES = range(6)  # sdk:warehouse/CreateGrnPayload.java receiving_shipping_type (values: assumed)
 
 
@@ -153,6 +158,8 @@ def create_return(emu: GoodcangAccount, body: dict) -> dict:
     code = emu.next_code("R")
     key = ref_no or code
     emu.sim.create_return(key, reference_key, lines)
+    if str(body.get("is_verify")) != "1":  # a draft is not announced to the warehouse: it never arrives
+        emu.sim.returns[key].next_at = 0.0
     emu.returns[key] = {"asro_code": code, "reference_no": ref_no, "order_code": body["order_code"],
                         "warehouse_code": body["warehouse_code"], "created": emu.sim.now,
                         "asro_status": RETURN_STATUS["submitted" if str(body.get("is_verify")) == "1" else "draft"],
@@ -165,24 +172,31 @@ def search_return(emu: GoodcangAccount, body: dict) -> dict:
     allow(body, RETURN_SEARCH_KEYS)
     if not body.get("reference_no") and not body.get("asroCodes"):
         raise failure("required", field="reference_no")
-    rows = [_return_row(emu, meta) for meta in emu.returns.values()
+    rows = [_return_row(emu, key, meta) for key, meta in emu.returns.items()
             if (not body.get("reference_no") or meta["reference_no"] == body["reference_no"])
             and (not body.get("asroCodes") or meta["asro_code"] == body["asroCodes"])]
     return ok(rows)
 
 
-def _return_row(emu: GoodcangAccount, meta: dict) -> dict:
-    """sdk:warehouse/ReturnOrder.java."""
+def _return_row(emu: GoodcangAccount, key: str, meta: dict) -> dict:
+    """sdk:warehouse/ReturnOrder.java. Units are counted by grade once the return is processed."""
+    rma = emu.sim.returns[key]
     submitted = meta["asro_status"] == RETURN_STATUS["submitted"]
+    status = {"received": RETURN_STATUS["received"], "inspected": RETURN_STATUS["processed"],
+              "cancelled": RETURN_STATUS["discarded"]}.get(rma.status, meta["asro_status"])
+    counts = {sku: dict.fromkeys(GRADE_FIELDS.values(), 0) for sku, _ in meta["lines"]}
+    for sku, units, grade in rma.graded:
+        counts[sku][GRADE_FIELDS[grade]] += units
     return {"asro_code": meta["asro_code"], "order_code": meta["order_code"], "reference_no": meta["reference_no"],
-            "asro_status": meta["asro_status"], "cass_type": 1, "asro_add_time": bj(meta["created"]),
-            "asro_audit_time": bj(meta["created"]) if submitted else bj(None), "asro_putaway_time": bj(None),
-            "warehouse_code": meta["warehouse_code"], "sm_type": 0, "service_type": 1, "is_transit": 2,
-            "tracking_no": "", "asro_reason": meta["asro_reason"],
+            "asro_status": emu.return_status_override.get(key, status), "cass_type": 1,
+            "asro_add_time": bj(meta["created"]), "asro_audit_time": bj(meta["created"]) if submitted else bj(None),
+            "asro_putaway_time": bj(rma.inspected_at), "warehouse_code": meta["warehouse_code"], "sm_type": 0,
+            "service_type": 1, "is_transit": 2, "tracking_no": "", "asro_reason": meta["asro_reason"],
             # sdk:warehouse/ReturnProductDetail.java
-            "product_detail": [{"product_barcode": f"{emu.customer_code}-{sku}", "product_sku": sku,
-                                "sellable_qty": 0, "unsellable_qty": 0, "destruction_qty": 0, "return_auth": 1}
-                               for sku, _ in meta["lines"]]}
+            "product_detail": [{"product_barcode": f"{emu.customer_code}-{sku}", "product_sku": sku, **graded,
+                                "destruction_qty": 0, "sellable_detail": [], "unsellable_detail": [],
+                                "destruction_detail": [], "return_auth": 1}
+                               for sku, graded in counts.items()]}
 
 
 ACTIONS = {  # paths: sdk:GoodCangClient.java

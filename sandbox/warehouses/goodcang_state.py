@@ -39,6 +39,7 @@ class GoodcangAccount:
         self.returns: dict[str, dict] = {}  # ref_no (or asro_code) -> return meta
         self.inventory_log: list[dict] = []
         self.forced_status: dict[str, str] = {}  # reference -> order_status to answer instead (tests)
+        self.return_status_override: dict[str, object] = {}  # return key -> asro_status to answer instead
         self._on_hand: dict[tuple[str, str], int] = {}
         self._sequences: dict[str, int] = {}
         self.sim.listeners.append(self._on_sim_event)

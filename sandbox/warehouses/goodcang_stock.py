@@ -41,11 +41,20 @@ MAX_PAGE = 200  # no public source: assumed maximum page size of inventory and i
 # -- base data ---------------------------------------------------------------------------------
 
 def get_warehouse(emu: GoodcangAccount, body: dict) -> dict:
-    """sdk:GoodCangClient.java getWarehouse: no parameters; rows are sdk:base/Warehouse.java."""
+    """sdk:GoodCangClient.java getWarehouse: no parameters; rows are sdk:base/Warehouse.java, each
+    physical site (sdk:base/Wp.java) with its address (sdk:base/WpAddress.java)."""
     allow(body, frozenset())
     return ok([{"warehouse_code": code, "warehouse_name": emu.warehouse_name(code), "country_code": country,
-                "wp_list": [{"name": f"{emu.warehouse_name(code)}-1", "code": f"{code}-1"}]}  # sdk:base/Wp.java
+                "wp_list": [{"name": f"{emu.warehouse_name(code)}-1", "code": f"{code}-1",
+                             "address": _site_address(emu.sim.return_addresses[code])}]}
                for code, country in emu.sim.warehouses.items()])
+
+
+def _site_address(address: dict) -> dict:
+    return {"state": address.get("province") or "", "city": address["city"], "postcode": address["zip"],
+            "contacter": address["name"], "phone": address.get("phone") or "",
+            "street_address1": address["address1"], "street_address2": address.get("address2") or "",
+            "street_number": ""}
 
 
 def get_shipping_method(emu: GoodcangAccount, body: dict) -> dict:

@@ -5,7 +5,9 @@ Each provider emulator (WINIT, Goodcang, ShipBob) is a protocol layer over one `
 it checks the vendor's signature and rate limit, translates the vendor's request shapes into
 calls here, and answers in the vendor's shapes. Time only moves when ``advance()`` is called (or
 ``run_clock()`` runs a background thread), so tests are deterministic. ``step_order()`` and
-``raise_exception()`` move one parcel on at once, for the demo's control page.
+``raise_exception()`` move one parcel on at once, for the demo's control page. Returns (RMAs:
+authorized -> received -> inspected, graded units restocked or written off) are the
+:class:`~sandbox.warehouses.sim_returns.ReturnDesk` half of the sim.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from sandbox.warehouses.sim_returns import INSPECT_AFTER, RETURN_TRANSIT, ReturnDesk
 
 # Carrier-level events an order goes through after shipping; exceptions are spliced in.
 NORMAL_TRACK = ("info_received", "in_transit", "out_for_delivery", "delivered")
@@ -33,7 +37,8 @@ class SimError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code  # duplicate_reference, unknown_sku, unknown_warehouse, insufficient_stock,
-        # unknown_order, not_cancellable, not_moving (the control page only)
+        # unknown_order, not_cancellable, not_moving (the control page only); returns: unknown_return,
+        # not_receivable, not_inspectable
 
 
 @dataclass
@@ -74,15 +79,6 @@ class SimOrder:
 
 
 @dataclass
-class SimReturn:
-    reference: str
-    external_id: str
-    order_reference: str
-    lines: list[tuple[str, int]]
-    status: str = "created"
-
-
-@dataclass
 class SimInbound:
     reference: str
     external_id: str
@@ -92,7 +88,7 @@ class SimInbound:
     status: str = "created"
 
 
-class WarehouseSim:
+class WarehouseSim(ReturnDesk):
     def __init__(
         self,
         warehouses: dict[str, str],  # code -> country code
@@ -104,6 +100,8 @@ class WarehouseSim:
         hop: float = 6 * 3600,  # seconds between carrier events
         carrier: str = "DHL",
         tracking_url: str = "https://www.dhl.com/track?tracking-id={}",
+        return_transit: float = RETURN_TRANSIT,  # seconds from RMA to arrival
+        inspect_after: float = INSPECT_AFTER,  # seconds from arrival to inspection
     ) -> None:
         self.lock = threading.RLock()
         self.rng = random.Random(seed)
@@ -112,7 +110,6 @@ class WarehouseSim:
         self.skus: dict[str, dict] = {}
         self.stock: dict[tuple[str, str], Stock] = {}
         self.orders: dict[str, SimOrder] = {}
-        self.returns: dict[str, SimReturn] = {}
         self.inbounds: dict[str, SimInbound] = {}
         self.pick_after, self.ship_after, self.hop = pick_after, ship_after, hop
         self.carrier, self.tracking_url = carrier, tracking_url
@@ -127,6 +124,7 @@ class WarehouseSim:
         self.clock_speed = 0.0  # simulated seconds per real second while run_clock() runs
         self._clock_thread: threading.Thread | None = None
         self._clock_stop = threading.Event()
+        self._init_returns(return_transit=return_transit, inspect_after=inspect_after)
 
     # -- seeding -----------------------------------------------------------------------------
 
@@ -225,15 +223,6 @@ class WarehouseSim:
                 self._changed(inbound.warehouse, sku)
             inbound.status = "received"
 
-    def create_return(self, reference: str, order_reference: str, lines) -> SimReturn:
-        with self.lock:
-            if reference in self.returns:
-                raise SimError("duplicate_reference", f"return {reference} already exists")
-            self.get_order(order_reference)
-            rma = SimReturn(reference, self.new_id("RMA"), order_reference, list(lines))
-            self.returns[reference] = rma
-            return rma
-
     def changes_since(self, cursor: int, limit: int = 100) -> tuple[list[tuple[str, str]], int, bool]:
         """(warehouse, sku) pairs changed after ``cursor`` (deduplicated), the new cursor, more?"""
         with self.lock:
@@ -248,16 +237,21 @@ class WarehouseSim:
     # -- time --------------------------------------------------------------------------------
 
     def advance(self, seconds: float) -> None:
-        """Move the clock and let every order make the progress that time allows."""
+        """Move the clock and let every order and return make the progress that time allows."""
         with self.lock:
             target = self.now + seconds
             while True:
                 due = [o for o in self.orders.values() if o.status in MOVING and o.next_at and o.next_at <= target]
-                if not due:
+                order = min(due, key=lambda o: o.next_at) if due else None
+                rma = self._due_return(target)
+                if order is None and rma is None:
                     break
-                order = min(due, key=lambda o: o.next_at)
-                self.now = max(self.now, order.next_at)
-                self._step(order)
+                if rma is not None and (order is None or rma.next_at < order.next_at):
+                    self.now = max(self.now, rma.next_at)
+                    self._step_return(rma)
+                else:
+                    self.now = max(self.now, order.next_at)
+                    self._step(order)
             self.now = target
 
     def run_clock(self, speed: float = 3600.0, interval: float = 0.2) -> None:
@@ -368,6 +362,13 @@ class WarehouseSim:
     def _check_warehouse(self, warehouse: str) -> None:
         if warehouse not in self.warehouses:
             raise SimError("unknown_warehouse", f"warehouse {warehouse} does not exist")
+
+    def _refuse(self, code: str, message: str):
+        raise SimError(code, message)
+
+    def _stock_of(self, warehouse: str, sku: str) -> Stock:
+        self.skus.setdefault(sku, {"sku": sku})
+        return self.stock.setdefault((warehouse, sku), Stock())
 
     def _changed(self, warehouse: str, sku: str) -> None:
         self.changes.append((next(self._seq), warehouse, sku))

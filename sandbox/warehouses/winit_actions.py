@@ -7,7 +7,8 @@ this module holds base data, returns and the shared lookups. Shapes cite EalenXi
 ``winit-sdk/src/main/java/io/github/ealenxie/winit/`` per handler.
 
 Knobs for tests: ``split_zones`` (SKU -> stock zone; lines in different zones split the order),
-``status_override`` (WINIT order number -> status code to report), ``frozen`` ((warehouse, SKU) ->
+``status_override`` (WINIT order number -> status code to report), ``return_status_override``
+(our return reference -> return status code to report), ``frozen`` ((warehouse, SKU) ->
 units frozen, reported as qtyFrozen and not available).
 """
 
@@ -22,6 +23,7 @@ from sandbox.warehouses.winit_protocol import (
     E_DUPLICATE,
     E_NOT_FOUND,
     E_WAREHOUSE,
+    GRADES,
     MESSAGES,
     RETURN_CODES,
     SIM_ERRORS,
@@ -55,6 +57,7 @@ class WinitActions(OutboundActions, InventoryActions):
         self.return_meta: dict[str, dict] = {}  # sim return reference -> {created}
         self.split_zones: dict[str, str] = {}
         self.status_override: dict[str, str] = {}
+        self.return_status_override: dict[str, str] = {}
         self.frozen: dict[tuple[str, str], int] = {}
         self.ledger: list[dict] = []
         self._seen: dict[tuple[str, str], tuple[int, int, int]] = {}
@@ -118,10 +121,11 @@ class WinitActions(OutboundActions, InventoryActions):
     # -- base data -------------------------------------------------------------------------
 
     def query_warehouse(self, data: dict) -> list:
-        # oswh/WarehousePayload.java (OswhClient.queryWarehouse sends no data)
+        # oswh/WarehousePayload.java (OswhClient.queryWarehouse sends no data). warehouseAddress is one
+        # free-text line; its layout "street, city, postcode, country" has no public source: assumed.
         return [{"warehouseCode": code, "warehouseName": f"{code} Warehouse", "warehouseID": str(wid),
-                 "warehouseAddress": f"Logistics Park {i + 1}, {self.sim.warehouses[code]}"}
-                for i, (code, wid) in enumerate(self.warehouse_ids.items())]
+                 "warehouseAddress": address_line(self.sim.return_addresses[code])}
+                for code, wid in self.warehouse_ids.items()]
 
     def query_delivery_way(self, data: dict) -> list:
         return list(self.delivery_ways[self._warehouse_by_id(data)])  # oswh/WarehouseIdData.java
@@ -178,14 +182,32 @@ class WinitActions(OutboundActions, InventoryActions):
             row = {  # oswh/ReturnOrder.java: the create's customerOrderNo comes back as sellerOrderNo
                 "returnGoodsOrderNo": rma.external_id, "rmaNo": rma.external_id, "sellerOrderNo": rma.reference,
                 "outboundOrderNo": order.external_id, "warehouseCode": order.warehouse,
-                "status": RETURN_CODES.get(rma.status, "OD"), "qtyItemNum": sum(q for _, q in rma.lines),
+                "status": self.return_status_override.get(rma.reference, RETURN_CODES[rma.status]),
+                "qtyItemNum": sum(q for _, q in rma.lines),
                 "createDate": bj_time(self.return_meta.get(rma.reference, {}).get("created", self.sim.now)),
-                "orderGoodsList": [{"merchandiseCode": sku, "confirmQty": float(qty)} for sku, qty in rma.lines]}
+                "orderGoodsList": return_goods(rma)}
             if all(not data.get(asked) or data[asked] == row[field] for asked, field in RETURN_FILTERS.items()):
                 rows.append(row)
         # PageTotalListResponse.java
         return {"list": rows[(page - 1) * size: page * size],
                 "pageParams": {"pageNo": page, "pageSize": size, "totalCount": len(rows)}}
+
+
+def address_line(address: dict) -> str:
+    return ", ".join(part for part in (address["address1"], address.get("address2"), address["city"],
+                                       address["zip"], address["country_code"]) if part)
+
+
+def return_goods(rma) -> list[dict]:
+    """oswh/ReturnOrderGood.java rows: confirmQty counts units the warehouse has received (0 while
+    the parcel is on its way); once inspected, one row per SKU and merchandiseGrade (GOOD /
+    DEFECTIVE, the grades oswh/OutboundOrderProduct.java documents)."""
+    if rma.status == "inspected":
+        return [{"merchandiseCode": sku, "confirmQty": float(units), "merchandiseGrade": GRADES[grade]}
+                for sku, units, grade in rma.graded]
+    received = rma.status == "received"
+    return [{"merchandiseCode": sku, "confirmQty": float(qty if received else 0), "merchandiseGrade": None}
+            for sku, qty in rma.lines]
 
 
 # action name -> handler method name (action names: OswhClient.java)

@@ -99,7 +99,11 @@ INBOUND_CODES = {
 RETURN_CODES = {
     "created": "OD",  # no public source: assumed
     "received": "RE",  # no public source: assumed
+    "inspected": "OC",  # no public source: assumed
+    "cancelled": "CD",  # no public source: assumed
 }
+# sim grade -> merchandiseGrade (oswh/OutboundOrderProduct.java: GOOD 良品, DEFECTIVE 不良品)
+GRADES = {"sellable": "GOOD", "unsellable": "DEFECTIVE"}
 
 # The request fields each action's SDK class declares; anything else is refused.
 FIELDS = {

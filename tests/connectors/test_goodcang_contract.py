@@ -23,6 +23,7 @@ from integration.domain.warehousing import (
     Line,
     OutboundRequest,
     OutboundStatus,
+    ReturnAddress,
     ReturnRequest,
     TrackingStatus,
 )
@@ -211,9 +212,14 @@ def test_a_retried_inbound_not_listed_yet_is_retryable_not_permanent(provider, w
 def test_a_retried_return_finds_the_existing_one(provider, wire):
     wire.on("order/get_order_by_ref_code", recorded("get_order_by_ref_code"))
     wire.on("return_order/create", failure("10105001", "退货单参考号已存在 (ref_no RMA-1 already exists)"))
+    wire.on("base_data/get_warehouse", recorded("get_warehouse"))
     wire.on("return_order/search", recorded("return_order_search"))
     rma = provider.create_return(ReturnRequest("RMA-1", "NS-1001-1", (Line("MUG-BLUE", 1),), reason="Chipped"))
     assert (rma.external_id, rma.status) == ("RG1149-240315-0002", "submitted")
+    # The customer sends it to the order's warehouse, at its physical site's address (Wp.address).
+    assert rma.address == ReturnAddress(name="GC Returns", address1="Raritan Center Pkwy 300", address2="Door 12",
+                                        city="Edison", zip="08817", country_code="US", province="NJ",
+                                        phone="7325550100")
     assert wire.payloads("return_order/search") == [{"reference_no": "RMA-1"}]
     (sent,) = wire.payloads("return_order/create")
     assert sent["product_list"] == [{"product_sku": "MUG-BLUE", "num": 1}] and sent["ref_no"] == "RMA-1"

@@ -21,6 +21,7 @@ from integration.domain.warehousing import (
     Line,
     OutboundRequest,
     OutboundStatus,
+    ReturnAddress,
     ReturnRequest,
     TrackingStatus,
 )
@@ -258,6 +259,9 @@ def test_a_refused_return_is_found_by_seller_order_no_on_a_later_page(connect):
     provider._remember("outbound", "NS-SPLIT-1", ["WO2412190001", "WO2412190002"])
     rma = provider.create_return(ReturnRequest("NS-RMA-7", "NS-SPLIT-1", (Line("MUG-BLUE", 1),)))
     assert (rma.external_id, rma.status) == ("RMA2412000003", "ordered")
+    # Where the customer sends it: the warehouse's address line (queryWarehouse warehouseAddress).
+    assert rma.address == ReturnAddress(name="德国仓", address1="Am Airport 3", city="Frankfurt", zip="60549",
+                                        country_code="DE")
     (sent,) = gateway.sent("rma.returnGoodsOrder.createReturnGoodsOrder")
     # The part that shipped the mug, with the SDK's field names (ReturnGoodsList, no label flag).
     assert sent["outboundOrderNo"] == "WO2412190001" and sent["warehouseCode"] == "DE0001"

@@ -14,9 +14,10 @@ import uuid
 from flask import Flask, Response, redirect, request
 
 from ..server import serve
-from . import admin_frame, bulk, graphql_api
+from . import admin_frame, bulk, customer_returns, graphql_api
 from .app_config import AppConfig
 from .cost import LeakyBucket
+from .customer_returns import CustomerReturnsMixin
 from .oauth import OAuth, OAuthError
 from .refunds import RefundsMixin
 from .seeding import SHOP_RE, SeedingMixin
@@ -30,10 +31,10 @@ INVALID_TOKEN = {"errors": "[API] Invalid API key or access token (unrecognized 
 DEFAULT_SCOPES = ("read_products,write_products,read_inventory,write_inventory,read_locations,"
                   "read_orders,write_orders,read_merchant_managed_fulfillment_orders,"
                   "write_merchant_managed_fulfillment_orders,write_fulfillments,read_fulfillments,"
-                  "read_discounts,write_discounts,read_reports")
+                  "read_discounts,write_discounts,read_reports,read_returns,write_returns")
 
 
-class ShopifyEmulator(SeedingMixin, RefundsMixin, ShopifyqlMixin):
+class ShopifyEmulator(SeedingMixin, RefundsMixin, ShopifyqlMixin, CustomerReturnsMixin):
     """One app (``api_key``/``api_secret``) installed on any number of shops.
 
     Beyond the documented arguments: ``scopes`` are granted by token exchange (and by an
@@ -286,6 +287,7 @@ class ShopifyEmulator(SeedingMixin, RefundsMixin, ShopifyqlMixin):
             return Response("NoSuchKey", status=404)
 
         self.admin = admin_frame.register(app, self)  # the store's local admin, the app framed in it
+        customer_returns.register(app, self)  # a customer's self-serve return request
         return app
 
     def _fault(self, shop: str) -> tuple[Response | None, bool]:

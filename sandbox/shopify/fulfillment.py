@@ -103,12 +103,23 @@ def fulfillment_create(_root, info, fulfillment, message=None):
             fo["_fulfillments"].append(record["id"])
         shop.touch(fo)
     order["_fulfillments"].append(record["id"])
+    record["_fulfillment_line_items"] = _fulfillment_line_items(shop, record["id"], plan)
     shop.touch(order)
     shop.fulfillment_log.append(record)
     # The order's fulfillment status changed too: Shopify also sends orders/updated.
     info.context.emit("fulfillments/create", fulfillment_payload(shop, record))
     info.context.emit("orders/updated", order_payload(shop, order))
     return {"fulfillment": record, "userErrors": []}
+
+
+def _fulfillment_line_items(shop, fulfillment_id: str, plan) -> list[str]:
+    """One FulfillmentLineItem per order line the fulfillment shipped units of (what a return
+    names: ``returnableFulfillments``, ``ReturnLineItem.fulfillmentLineItem``)."""
+    units: dict[str, int] = {}
+    for _fo, li, quantity in plan:
+        units[li["_line_item"]] = units.get(li["_line_item"], 0) + quantity
+    return [shop.new("FulfillmentLineItem", quantity=quantity, _line_item=line_id,
+                     _fulfillment=fulfillment_id)["id"] for line_id, quantity in units.items()]
 
 
 @resolver("Mutation", "fulfillmentTrackingInfoUpdate")

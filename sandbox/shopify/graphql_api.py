@@ -28,7 +28,18 @@ from graphql.execution.values import get_variable_values
 
 # Imported for their side effect: each registers its resolvers in RESOLVERS.
 from . import bulk as _bulk  # noqa: F401
-from . import discounts, fulfillment, inventory, metafields, orders, shopifyql, webhooks  # noqa: F401
+from . import (  # noqa: F401
+    discounts,
+    fulfillment,
+    inventory,
+    metafields,
+    orders,
+    return_processing,
+    return_queries,
+    returns,
+    shopifyql,
+    webhooks,
+)
 from .cost import MAX_QUERY_COST, ActualCost, CostCalculator
 from .queries import RESOLVERS
 
@@ -54,6 +65,12 @@ ROOT_SCOPES = {
     "discountCodeBasicCreate": ["write_discounts"],
     "discountCodeFreeShippingCreate": ["write_discounts"],
     "shopifyqlQuery": ["read_reports"],
+    # https://shopify.dev/docs/apps/build/orders-fulfillment/returns-apps (access scopes)
+    "return": ["read_returns"], "returnableFulfillments": ["read_returns"],
+    "returnReasonDefinitions": ["read_returns"], "reverseFulfillmentOrder": ["read_returns"],
+    "returnRequest": ["write_returns"], "returnApproveRequest": ["write_returns"],
+    "returnDeclineRequest": ["write_returns"], "returnProcess": ["write_returns"],
+    "reverseDeliveryCreateWithShipping": ["write_returns"],
 }
 
 

@@ -63,9 +63,12 @@ class RefundsMixin:
     """Needs ``self.lock``, ``self.shop``, ``self._order``, ``self._release`` and ``self._emit_events``."""
 
     def refund_order(self, shop: str, order_gid: str, quantities: dict[str, int] | None = None, *,
-                     restock: bool = True, note: str | None = None) -> dict:
+                     restock: bool = True, note: str | None = None, amount: Decimal | None = None,
+                     return_gid: str | None = None) -> dict:
         """Refunds ``quantities`` (``{line item gid or sku: units}``; None: everything not yet
-        refunded) at the price paid, and returns the REST Refund sent with ``refunds/create``."""
+        refunded) at the price paid, or ``amount`` when given (a return's refund names its
+        transaction's amount), and returns the REST Refund sent with ``refunds/create``.
+        ``return_gid``: the return processed by this refund (the body's ``return``)."""
         with self.lock:
             s = self.shop(shop)
             order = self._order(s, order_gid)
@@ -92,7 +95,8 @@ class RefundsMixin:
                     parts.append((line, shipped, "return" if level is not None else "no_restock", location))
                 line["currentQuantity"] -= units
                 s.touch(line)
-            body = _refund_payload(s, order, parts, restock=restock, note=note)
+            body = _refund_payload(s, order, parts, restock=restock, note=note, amount=amount,
+                                   return_gid=return_gid)
             order.setdefault("_refunds", []).append(body)
             refunded = sum(Decimal(t["amount"]) for r in order["_refunds"] for t in r["transactions"])
             paid = sum((Decimal(li["_price"]) * li["quantity"] for li in (s.nodes[i] for i in order["_line_items"])),
@@ -113,10 +117,12 @@ class RefundsMixin:
         return None
 
 
-def _refund_payload(s: Shop, order: dict, parts, *, restock: bool, note: str | None) -> dict:
-    """The REST Refund: ``refund_line_items`` (one per line and restock type) and its transaction."""
+def _refund_payload(s: Shop, order: dict, parts, *, restock: bool, note: str | None,
+                    amount: Decimal | None = None, return_gid: str | None = None) -> dict:
+    """The REST Refund: ``refund_line_items`` (one per line and restock type) and its transaction.
+    The GraphQL Refund record keeps its note and total (``Return.refunds``)."""
     currency = order["currencyCode"]
-    refund = s.new("Refund", _order=order["id"])
+    refund = s.new("Refund", _order=order["id"], note=note, _return=return_gid)
     stamp = rest_time(s, refund["createdAt"])
     items, total = [], Decimal(0)
     for line, units, restock_type, location in parts:
@@ -130,11 +136,15 @@ def _refund_payload(s: Shop, order: dict, parts, *, restock: bool, note: str | N
             "total_tax_set": _money_set(Decimal(0), currency),
             "line_item": payloads.line_item_payload(s, line, currency),
         })
+    total = total if amount is None else amount
+    money = {"amount": _money(total), "currencyCode": currency}
+    refund["totalRefundedSet"] = {"shopMoney": money, "presentmentMoney": dict(money)}
     transaction = s.new("OrderTransaction")
+    returned = {"id": legacy_id(return_gid), "admin_graphql_api_id": return_gid} if return_gid else None
     return {
         "id": legacy_id(refund["id"]), "admin_graphql_api_id": refund["id"], "order_id": legacy_id(order["id"]),
         "created_at": stamp, "processed_at": stamp, "note": note, "restock": restock, "user_id": None,
-        "duties": [], "total_duties_set": _money_set(Decimal(0), currency), "return": None,
+        "duties": [], "total_duties_set": _money_set(Decimal(0), currency), "return": returned,
         "refund_line_items": items, "refund_shipping_lines": [], "order_adjustments": [],
         "transactions": [{
             "id": legacy_id(transaction["id"]), "admin_graphql_api_id": transaction["id"],

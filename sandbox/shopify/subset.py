@@ -34,6 +34,11 @@ OUTPUT = HERE / "schema.graphql"
 _CONN = ["edges", "nodes", "pageInfo"]
 _EDGE = ["cursor", "node"]
 _USER_ERROR = ["field", "message"]
+_RETURN_LINE = [
+    "id", "quantity", "processedQuantity", "processableQuantity", "unprocessedQuantity",
+    "refundableQuantity", "refundedQuantity", "customerNote", "returnReasonDefinition",
+    "returnReasonNote",
+]
 
 # Object/interface types -> the fields served. Unions -> the member types served.
 SELECTION: dict[str, list[str]] = {
@@ -42,12 +47,15 @@ SELECTION: dict[str, list[str]] = {
         "productVariant", "node", "nodes", "inventoryItem", "inventoryLevel", "order", "orders",
         "fulfillment", "fulfillmentOrder", "currentBulkOperation", "bulkOperation",
         "webhookSubscriptions", "webhookSubscription", "codeDiscountNodeByCode", "shopifyqlQuery",
+        "return", "returnableFulfillments", "returnReasonDefinitions", "reverseFulfillmentOrder",
     ],
     "Mutation": [
         "inventorySetQuantities", "metafieldsSet", "fulfillmentCreate",
         "fulfillmentTrackingInfoUpdate", "fulfillmentEventCreate", "discountCodeBasicCreate",
         "discountCodeFreeShippingCreate", "webhookSubscriptionCreate",
         "webhookSubscriptionDelete", "bulkOperationRunQuery", "bulkOperationCancel",
+        "returnRequest", "returnApproveRequest", "returnDeclineRequest", "returnProcess",
+        "reverseDeliveryCreateWithShipping",
     ],
     "Node": ["id"],
     "DisplayableError": _USER_ERROR,
@@ -174,6 +182,48 @@ SELECTION: dict[str, list[str]] = {
     ],
     "ShopifyqlRowMetadata": ["nullCellTranslations", "rawResourceIds", "topNRemainderColumnNames"],
     "ShopifyqlNullCellTranslation": ["columnName", "displayText"],
+    # Returns: https://shopify.dev/docs/apps/build/orders-fulfillment/returns-apps
+    "Return": [
+        "id", "name", "status", "createdAt", "closedAt", "requestApprovedAt", "decline", "order",
+        "returnLineItems", "reverseFulfillmentOrders", "refunds", "totalQuantity",
+        "suggestedFinancialOutcome",
+    ],
+    "ReturnDecline": ["reason", "note"],
+    "ReturnLineItemType": _RETURN_LINE,
+    "ReturnLineItem": [*_RETURN_LINE, "fulfillmentLineItem"],
+    "ReturnLineItemTypeConnection": _CONN, "ReturnLineItemTypeEdge": _EDGE,
+    "ReturnReasonDefinition": ["id", "handle", "name", "deleted"],
+    "ReturnReasonDefinitionConnection": _CONN, "ReturnReasonDefinitionEdge": _EDGE,
+    "FulfillmentLineItem": ["id", "quantity", "lineItem"],
+    "ReturnableFulfillment": ["id", "fulfillment", "returnableFulfillmentLineItems"],
+    "ReturnableFulfillmentConnection": _CONN, "ReturnableFulfillmentEdge": _EDGE,
+    "ReturnableFulfillmentLineItem": ["fulfillmentLineItem", "quantity"],
+    "ReturnableFulfillmentLineItemConnection": _CONN, "ReturnableFulfillmentLineItemEdge": _EDGE,
+    "ReverseFulfillmentOrder": ["id", "status", "order", "lineItems", "reverseDeliveries"],
+    "ReverseFulfillmentOrderConnection": _CONN, "ReverseFulfillmentOrderEdge": _EDGE,
+    "ReverseFulfillmentOrderLineItem": ["id", "totalQuantity", "fulfillmentLineItem"],
+    "ReverseFulfillmentOrderLineItemConnection": _CONN, "ReverseFulfillmentOrderLineItemEdge": _EDGE,
+    "ReverseDelivery": ["id", "deliverable", "reverseFulfillmentOrder"],
+    "ReverseDeliveryConnection": _CONN, "ReverseDeliveryEdge": _EDGE,
+    "ReverseDeliveryDeliverable": ["ReverseDeliveryShippingDeliverable"],
+    "ReverseDeliveryShippingDeliverable": ["label", "tracking"],
+    "ReverseDeliveryLabelV2": ["publicFileUrl", "createdAt", "updatedAt"],
+    "ReverseDeliveryTrackingV2": ["carrierName", "number", "url"],
+    "Refund": ["id", "createdAt", "note", "totalRefundedSet"],
+    "RefundConnection": _CONN, "RefundEdge": _EDGE,
+    "MoneyBag": ["shopMoney", "presentmentMoney"],
+    "MoneyV2": ["amount", "currencyCode"],
+    "SuggestedReturnFinancialOutcome": ["financialTransfer"],
+    "ReturnOutcomeFinancialTransfer": ["RefundReturnOutcome"],
+    "RefundReturnOutcome": ["amount", "suggestedTransactions"],
+    "SuggestedOrderTransaction": ["amountSet", "kind", "parentTransaction"],
+    "OrderTransaction": ["id", "kind", "status", "amountSet"],
+    "ReturnRequestPayload": ["return", "userErrors"],
+    "ReturnApproveRequestPayload": ["return", "userErrors"],
+    "ReturnDeclineRequestPayload": ["return", "userErrors"],
+    "ReturnProcessPayload": ["return", "userErrors"],
+    "ReverseDeliveryCreateWithShippingPayload": ["reverseDelivery", "userErrors"],
+    "ReturnUserError": ["code", "field", "message"],
 }
 
 DIRECTIVES = ["idempotent"]

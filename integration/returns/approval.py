@@ -57,14 +57,14 @@ def approve(return_id: int) -> str:
         ret.shopify_approved_at = utcnow()
         db.session.commit()
     order = db.session.get(Order, ret.order_id)
-    warehouse = _return_warehouse(ret, order)
+    lines = db.session.execute(select(ReturnLine).where(ReturnLine.return_id == ret.id)
+                               .order_by(ReturnLine.id)).scalars().all()
+    warehouse = _return_warehouse(ret, order, lines)
     if warehouse is None:
         return _stuck(ret, order, "no warehouse of the shop accepts returns")
     if ret.rma_external_id is None:
-        lines = db.session.execute(select(ReturnLine).where(ReturnLine.return_id == ret.id)
-                                   .order_by(ReturnLine.id)).scalars().all()
         request = ReturnRequest(
-            reference=rma_reference(ret.id), outbound_reference=_shipped_reference(order.id, lines),
+            reference=rma_reference(ret.id), outbound_reference=_shipped_reference(order.id, warehouse.id, lines),
             lines=tuple(Line(ln.sku, ln.quantity) for ln in lines if ln.sku),
             reason=next((ln.reason for ln in lines), None))
         ret.attempts += 1
@@ -110,14 +110,19 @@ def decline(return_id: int) -> str:
         if store.get_return(ret.shopify_return_id).status != "DECLINED":
             raise
     if record_event(ret.id, "declined", {"reason": ret.decline_reason, "by": ret.decided_by}):
-        notify.about_return(ret, "return_declined", {"reason": ret.decline_reason, "note": ret.decline_note})
+        notify.about_return(ret, "return_declined", {"reason": (ret.decline_reason or "OTHER").lower(),
+                                                     "note": ret.decline_note})
     db.session.commit()
     log.info("return.declined", return_id=ret.id, reason=ret.decline_reason)
     return ret.status
 
 
-def _return_warehouse(ret: Return, order: Order) -> Warehouse | None:
-    """The warehouse chosen for the return, chosen once (the first choice stands on a retry)."""
+def _return_warehouse(ret: Return, order: Order, lines: list[ReturnLine]) -> Warehouse | None:
+    """The warehouse chosen for the return, chosen once (the first choice stands on a retry).
+
+    The vendors file an RMA against one of our outbound orders (WINIT's return goods order names
+    the outbound it returns), and ``ReturnRequest`` names no other warehouse: so the local
+    warehouse is taken when it shipped some of the order, else the warehouse that shipped it."""
     if ret.warehouse_id is not None:
         return db.session.get(Warehouse, ret.warehouse_id)
     rows = db.session.execute(
@@ -131,6 +136,9 @@ def _return_warehouse(ret: Return, order: Order) -> Warehouse | None:
     chosen = choose_return_warehouse(sites, order.shipping_country, shipped_from)
     if chosen is None:
         return None
+    if chosen != shipped_from and not _shipped_reference(order.id, chosen, lines, fallback=False):
+        log.info("return.local_warehouse_shipped_nothing", return_id=ret.id, local=chosen, shipper=shipped_from)
+        chosen = shipped_from
     ret.warehouse_id = chosen
     db.session.commit()
     return db.session.get(Warehouse, chosen)
@@ -143,16 +151,19 @@ def _takes_returns(provider: str) -> bool:
         return False
 
 
-def _shipped_reference(order_id: int, lines: list[ReturnLine]) -> str:
-    """Our reference of the outbound order that shipped the returned units (the first one)."""
+def _shipped_reference(order_id: int, warehouse_id: int | None, lines: list[ReturnLine], *,
+                       fallback: bool = True) -> str:
+    """Our reference of the order's outbound at ``warehouse_id`` that shipped returned units
+    (else, with ``fallback``, any outbound of the order there)."""
     skus = [ln.sku for ln in lines if ln.sku]
+    at = (OutboundOrder.order_id == order_id, OutboundOrder.warehouse_id == warehouse_id)
     reference = db.session.execute(
         select(OutboundOrder.reference).join(Allocation, Allocation.outbound_id == OutboundOrder.id)
-        .where(OutboundOrder.order_id == order_id, OutboundOrder.purpose == "", Allocation.sku.in_(skus))
-        .order_by(OutboundOrder.id).limit(1)).scalar()
-    return reference or db.session.execute(
-        select(OutboundOrder.reference).where(OutboundOrder.order_id == order_id)
-        .order_by(OutboundOrder.id).limit(1)).scalar() or ""
+        .where(*at, Allocation.sku.in_(skus)).order_by(OutboundOrder.id).limit(1)).scalar()
+    if reference or not fallback:
+        return reference or ""
+    return db.session.execute(select(OutboundOrder.reference).where(*at).order_by(OutboundOrder.id).limit(1)
+                              ).scalar() or ""
 
 
 def _address_context(address: dict | None) -> dict | None:

@@ -12,6 +12,7 @@ from connectors.shopify import operations
 from connectors.shopify.client import ShopifyClient
 from integration.domain.channels import (
     BulkOperation,
+    ChannelReturn,
     DiscountCode,
     Fulfillment,
     FulfillmentEvent,
@@ -21,7 +22,10 @@ from integration.domain.channels import (
     Location,
     Metafield,
     MetafieldInput,
+    ProcessedReturn,
     ProductTraffic,
+    ReturnableLine,
+    ReturnLineInput,
     ShopProfile,
     TrackingInfo,
     VariantStock,
@@ -104,6 +108,32 @@ class ShopifyChannel:
     ) -> FulfillmentEvent:
         return operations.create_fulfillment_event(self.client, fulfillment_id, status, happened_at=happened_at,
                                                    message=message)
+
+    # -- returns (connectors/shopify/returns.py) --
+    def get_returnable_lines(self, order_id: str) -> list[ReturnableLine]:
+        return operations.get_returnable_lines(self.client, order_id)
+
+    def request_return(self, order_id: str, lines: Sequence[ReturnLineInput]) -> ChannelReturn:
+        return operations.request_return(self.client, order_id, lines)
+
+    def approve_return(self, return_id: str) -> ChannelReturn:
+        return operations.approve_return(self.client, return_id)
+
+    def decline_return(self, return_id: str, reason: str, note: str | None = None) -> ChannelReturn:
+        return operations.decline_return(self.client, return_id, reason, note)
+
+    def get_return(self, return_id: str) -> ChannelReturn:
+        return operations.get_return(self.client, return_id)
+
+    def create_reverse_delivery(self, reverse_fulfillment_order_id: str, *, tracking_number: str | None,
+                                tracking_url: str | None, label_url: str | None) -> str:
+        return operations.create_reverse_delivery(self.client, reverse_fulfillment_order_id,
+                                                  tracking_number=tracking_number, tracking_url=tracking_url,
+                                                  label_url=label_url)
+
+    def process_return(self, return_id: str, lines: Sequence[tuple[str, int]], *, refund: bool,
+                       key: str) -> ProcessedReturn:
+        return operations.process_return(self.client, return_id, lines, refund=refund, key=key)
 
     def get_product_traffic(self, since: date, until: date) -> list[ProductTraffic]:
         return operations.get_product_traffic(self.client, since, until)

@@ -41,13 +41,25 @@ from connectors.shopify.fulfillment import (
     update_tracking,
 )
 from connectors.shopify.inventory import get_inventory_levels, set_inventory
+from connectors.shopify.returns import (
+    approve_return,
+    create_reverse_delivery,
+    decline_return,
+    get_return,
+    get_returnable_lines,
+    process_return,
+    request_return,
+)
 from connectors.shopify.shop import get_shop_profile
 
 __all__ = [
+    "approve_return",
     "create_basic_discount_code",
     "create_free_shipping_code",
     "create_fulfillment",
     "create_fulfillment_event",
+    "create_reverse_delivery",
+    "decline_return",
     "find_fulfillment_by_tracking",
     "get_bulk_operation",
     "get_discount_code",
@@ -56,6 +68,8 @@ __all__ = [
     "get_inventory_levels",
     "get_product_traffic",
     "get_product_variants",
+    "get_return",
+    "get_returnable_lines",
     "get_shop_profile",
     "get_variants",
     "get_variants_by_inventory_items",
@@ -63,6 +77,8 @@ __all__ = [
     "iter_locations",
     "iter_variant_stock",
     "iter_variants",
+    "process_return",
+    "request_return",
     "run_bulk_query",
     "run_variant_stock_export",
     "set_inventory",

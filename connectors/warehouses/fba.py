@@ -40,6 +40,7 @@ from integration.domain.warehousing import (
     Package,
     ReturnAuthorization,
     ReturnRequest,
+    ReturnStatus,
     SkuSpec,
     StockPage,
     StockRecord,
@@ -301,6 +302,9 @@ class FbaProvider(BaseProvider):
         raise _unsupported("inbound shipments (use Send to Amazon)")
 
     def create_return(self, request: ReturnRequest) -> ReturnAuthorization:
+        raise _unsupported("return authorizations")
+
+    def get_return(self, reference: str, external_id: str) -> ReturnStatus:
         raise _unsupported("return authorizations")
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WarehouseEvent:

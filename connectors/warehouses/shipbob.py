@@ -41,8 +41,6 @@ from integration.domain.warehousing import (
     Outbound,
     OutboundRequest,
     OutboundStatus,
-    ReturnAuthorization,
-    ReturnRequest,
     SkuSpec,
     StockPage,
     StockRecord,
@@ -61,10 +59,10 @@ from .shipbob_mapping import (
     level_records,
     order_body,
     order_to_outbound,
-    shipment_inventory_ids,
     unmapped_statuses,
     variant_body,
 )
+from .shipbob_returns import ShipBobReturns
 from .shipbob_tracking import timeline_events, unmapped_tracking
 
 CURSOR_PREFIX = "v1:"
@@ -72,7 +70,7 @@ PENDING_TTL_S = 7 * 86400
 
 
 @register
-class ShipBobProvider(ShipBobHttp):
+class ShipBobProvider(ShipBobReturns, ShipBobHttp):
     name = "shipbob"
     capabilities = frozenset({Capability.PUSH_SHIPMENTS, Capability.INVENTORY_CURSOR, Capability.INBOUND,
                               Capability.CANCEL_INBOUND, Capability.RETURNS})
@@ -348,44 +346,6 @@ class ShipBobProvider(ShipBobHttp):
         if state is None:
             self._unknown("wro.status", word, reference)
         return InboundShipment(reference, str(wro["id"]), (state or InboundStatus.CREATED).value)
-
-    def create_return(self, request: ReturnRequest) -> ReturnAuthorization:
-        existing = self._find_return(request.reference)
-        if existing:
-            return existing
-        order = self._order(request.outbound_reference, "create_return")
-        shipments = order.get("shipments") or []
-        shipment = next((s for s in shipments if s.get("status") == "Completed"), shipments[0] if shipments else None)
-        if shipment is None:
-            raise PermanentError(f"order {request.outbound_reference} has no shipment to return",
-                                 code="not_shipped", system=self.name, operation="create_return")
-        by_sku = shipment_inventory_ids(shipment)
-        inventory = []
-        for index, line in enumerate(request.lines):
-            inventory_id = by_sku.get(line.sku) or self._inventory_id(line.sku, "create_return")
-            if inventory_id is None:
-                raise PermanentError(f"SKU {line.sku!r} is not a ShipBob product", field=f"lines[{index}].sku",
-                                     code="unknown_sku", system=self.name, operation="create_return")
-            inventory.append({"id": int(inventory_id), "quantity": line.quantity, "requested_action": "Default"})
-        body = {"reference_id": request.reference, "original_shipment_id": shipment["id"],
-                "fulfillment_center": {"id": (shipment.get("location") or {}).get("id")}, "inventory": inventory}
-        response, data = self._call("create_return", "POST", "/return", body=body, channel=True, allow=(422,),
-                                    external_id=request.reference)
-        if response.status_code == 422:
-            existing = self._find_return(request.reference)
-            if existing is None:
-                raise self._error("create_return", response, data)
-            return existing
-        return ReturnAuthorization(request.reference, str(data["id"]), data.get("status") or "")
-
-    def _find_return(self, reference: str) -> ReturnAuthorization | None:
-        _, data = self._call("create_return", "GET", "/return", params={"ReferenceIds": reference}, channel=True,
-                             external_id=reference)
-        items = data.get("items") if isinstance(data, dict) else data
-        for item in items or []:
-            if item.get("reference_id") == reference:
-                return ReturnAuthorization(reference, str(item["id"]), item.get("status") or "")
-        return None
 
     # -- webhooks ------------------------------------------------------------------------------
 

@@ -14,7 +14,9 @@ Webhooks recommends five minutes). ShipBob publishes no per-topic payload schema
 accept the shipment resource (the shape of ``GET /shipment/{id}``) for ``order.shipped`` and
 ``order.shipment.*`` and the compact tracking payload (``event_time``, ``order_id``,
 ``reference_id``, ``status``, ``tracking``) of https://developer.shipbob.com/logistics/webhooks
-for ``order.shipment.tracking.updated`` / ``tracking_received``.
+for ``order.shipment.tracking.updated`` / ``tracking_received``. ``return.*`` topics carry the return
+resource (``GET /return/{id}``): the event's ``returned`` says where it stands, without lines
+(items name inventory ids, not SKUs: ``get_return`` reads the graded lines).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from .shipbob_mapping import (
     shipment_package,
     shipment_to_outbound,
 )
+from .shipbob_returns import return_status
 from .shipbob_tracking import tracking_event
 
 TOLERANCE_S = 300
@@ -124,8 +127,17 @@ def parse(headers: Mapping[str, str], body: bytes, secret: str, *, tolerance: fl
                                carrier=info.get("carrier"))
         return WarehouseEvent(kind="tracking", delivery_id=msg_id, reference=payload.get("reference_id"),
                               tracking=(event,) if event else (), extra=extra)
+    if topic.startswith("return."):
+        reference = payload.get("reference_id")
+        if not isinstance(reference, str) or not reference or not isinstance(payload.get("id"), int):
+            raise _error("return webhook without reference_id and id", "bad_body", "reference_id")
+        # An unknown status reads AUTHORIZED here; the job's get_return reports it.
+        returned = return_status(payload, reference, lambda field, value: None, None)
+        extra.update(status=payload.get("status"), id=payload.get("id"))
+        return WarehouseEvent(kind="return", delivery_id=msg_id, reference=reference, returned=returned,
+                              extra=extra)
     family = topic.split(".", 1)[0]
-    kind = {"return": "return", "wro": "inbound"}.get(family, "other")
+    kind = {"wro": "inbound"}.get(family, "other")
     extra.update(status=payload.get("status"), id=payload.get("id"))
     return WarehouseEvent(kind=kind, delivery_id=msg_id, reference=payload.get("reference_id")
                           or payload.get("purchase_order_number"), extra=extra)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from integration.domain.orders import OrderData
 
@@ -207,11 +208,14 @@ class ChannelReturn:
 
 @dataclass(frozen=True)
 class ProcessedReturn:
-    """What processing a return did: the refund it issued (None when nothing was refunded)."""
+    """What processing a return did: the refund it issued (None when nothing was refunded), its
+    amount and currency (what the refund_processed notice tells the customer)."""
 
     return_id: str
     status: str
     refund_id: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)

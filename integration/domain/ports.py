@@ -219,8 +219,10 @@ class ShopifyStore(SalesChannel, Protocol):
     def get_return(self, return_id: str) -> ChannelReturn: ...
 
     def create_reverse_delivery(self, reverse_fulfillment_order_id: str, *, tracking_number: str | None,
-                                carrier: str | None, label_url: str | None) -> str:
-        """``reverseDeliveryCreateWithShipping`` for all of the order's lines; the delivery's id."""
+                                tracking_url: str | None, label_url: str | None) -> str:
+        """``reverseDeliveryCreateWithShipping`` for all of the order's lines; the delivery's id.
+        Shopify's tracking input is a number and a URL (no carrier name); a retry answers the
+        delivery with the same tracking number and label."""
 
     def process_return(self, return_id: str, lines: Sequence[tuple[str, int]], *, refund: bool,
                        key: str) -> ProcessedReturn:

@@ -41,6 +41,8 @@ SCOPES = (
     "write_discounts",
     "read_customers",
     "read_reports",  # shopifyqlQuery: sessions and orders per product for the test-sale gates
+    "read_returns",  # returns/* webhooks, returnableFulfillments, return
+    "write_returns",  # approve/decline/process customers' returns, reverse deliveries
 )
 REFRESH_MARGIN = timedelta(minutes=5)
 

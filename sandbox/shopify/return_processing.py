@@ -206,8 +206,12 @@ def _delivery_lines(shop, rfo: dict, items: list[dict]) -> list[tuple[str, int]]
         for rfo_line, units in shop.nodes[delivery]["_lines"]:
             delivered[rfo_line] = delivered.get(rfo_line, 0) + units
     left = {i: shop.nodes[i]["totalQuantity"] - delivered.get(i, 0) for i in rfo["_lines"]}
-    if not items:  # Shopify's rule: an empty list delivers every line in full
-        return [(i, shop.nodes[i]["totalQuantity"]) for i in rfo["_lines"]]
+    if not items:  # Shopify's rule: an empty list delivers every line (what is left of it)
+        out = [(i, units) for i, units in left.items() if units > 0]
+        if not out:
+            raise ReturnError(["reverseDeliveryLineItems"], "Every item is already in a reverse delivery.",
+                              "INVALID")
+        return out
     out = []
     for k, item in enumerate(items):
         at = ["reverseDeliveryLineItems", str(k)]

@@ -55,6 +55,14 @@ def return_reason_definitions(_root, info, ids=None, handles=None, query=None, s
     return page(info, items, args)
 
 
+@resolver("Order", "returns")
+def order_returns(order, info, query=None, **args):
+    if query:
+        raise GraphQLError("Search queries on returns are not supported by the emulated shop.",
+                           extensions={"code": "BAD_REQUEST"})
+    return page(info, _records(info, order.get("_returns", [])), args)
+
+
 @resolver("Return", "order")
 def return_order(record, info):
     return _shop(info).nodes[record["_order"]]

@@ -106,7 +106,7 @@ SELECTION: dict[str, list[str]] = {
     "Order": [
         "id", "legacyResourceId", "name", "email", "createdAt", "updatedAt", "processedAt",
         "cancelledAt", "currencyCode", "customerLocale", "displayFulfillmentStatus",
-        "shippingAddress", "lineItems", "fulfillmentOrders", "fulfillments",
+        "shippingAddress", "lineItems", "fulfillmentOrders", "fulfillments", "returns",
     ],
     "OrderConnection": _CONN, "OrderEdge": _EDGE,
     "MailingAddress": [
@@ -189,6 +189,7 @@ SELECTION: dict[str, list[str]] = {
         "suggestedFinancialOutcome",
     ],
     "ReturnDecline": ["reason", "note"],
+    "ReturnConnection": _CONN, "ReturnEdge": _EDGE,
     "ReturnLineItemType": _RETURN_LINE,
     "ReturnLineItem": [*_RETURN_LINE, "fulfillmentLineItem"],
     "ReturnLineItemTypeConnection": _CONN, "ReturnLineItemTypeEdge": _EDGE,

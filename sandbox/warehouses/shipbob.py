@@ -139,6 +139,7 @@ class ShipBobEmulator:
         self.by_reference: dict[tuple[int, str], EmuOrder] = {}
         self.wros: dict[int, dict] = {}
         self.returns: dict[int, dict] = {}
+        self.return_status_override: dict[int, str] = {}  # return id -> status to answer instead (tests)
         self.subscriptions: dict[str, dict] = {}
         self._ids = {name: itertools.count(start) for name, start in
                      (("order", 310000001), ("shipment", 410000001), ("product", 5000001), ("variant", 6000001),
@@ -148,6 +149,11 @@ class ShipBobEmulator:
                                        "topics": list(TOPICS[api_version]), "description": "Nearstock",
                                        "created_at": "2026-01-01T00:00:00Z"}
             next(self._ids["webhook"])
+        for fc_id, center in self.centers.items():  # returns go to the fulfillment center itself
+            self.sim.return_addresses[str(fc_id)] = {
+                "name": center["name"], "address1": center.get("address1") or "", "address2": None,
+                "city": center.get("city") or "", "zip": center.get("zip_code") or "",
+                "province": center.get("state"), "country_code": center["country"], "phone": None}
         self.sim.listeners.append(self._on_sim)
         self.server = None
         self.wsgi_app = self._build_app()
@@ -231,6 +237,12 @@ class ShipBobEmulator:
 
     def _on_sim(self, kind: str, obj) -> None:
         """Sim changes -> ShipBob topics (called under the sim lock, so rendering is consistent)."""
+        if kind == "return":
+            ret = next((x for x in self.returns.values() if x["_sim_reference"] == obj.reference), None)
+            if ret is not None:
+                view = self.renderer.return_view(ret)
+                self.emit("return.completed" if obj.status == "inspected" else "return.updated", view)
+            return
         if kind != "order":
             return
         order = self.by_reference.get((self.channel_id, obj.reference))

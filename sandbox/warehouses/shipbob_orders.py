@@ -264,9 +264,7 @@ def register(app, emu) -> None:
         response.status_code = status
         return response
 
-    def return_view(ret: dict) -> dict:
-        return {**{k: v for k, v in ret.items() if not k.startswith("_")},
-                "status": emu.sim.returns[ret["_sim_reference"]].status.replace("created", "AwaitingArrival")}
+    return_view = r.return_view
 
     @app.post("/<ver>/return")
     def create_return(ver):
@@ -307,10 +305,9 @@ def register(app, emu) -> None:
             return_id = emu.new_id("return")
             sim_reference = f"RET{return_id}"
             lines = [(emu.variant_by_inventory(i["id"])["sku"], i["quantity"]) for i in inventory]
-            if original:
-                emu.sim.create_return(sim_reference, original.reference, lines)
-            else:
-                emu.sim.returns[sim_reference] = _orphan(sim_reference, lines)
+            # Without an original shipment (ShipBob allows it) the return is the fulfillment center's.
+            emu.sim.create_return(sim_reference, original.reference if original else "", lines,
+                                  merchant_reference=reference, warehouse=str(center))
             ret = {"id": return_id, "reference_id": reference, "channel": {"id": channel, "name": emu.channel_name},
                    "fulfillment_center": r.fc(center), "original_shipment_id": body.get("original_shipment_id"),
                    "tracking_number": body.get("tracking_number"), "insert_date": emu.iso_now(),
@@ -349,15 +346,7 @@ def register(app, emu) -> None:
             ret = emu.returns.get(return_id)
             if ret is None:
                 return emu.not_found("Return not found")
-            sim_return = emu.sim.returns[ret["_sim_reference"]]
-            if sim_return.status not in ("created", "Cancelled"):
+            if emu.sim.returns[ret["_sim_reference"]].status not in ("created", "cancelled"):
                 return return_error("Only returns awaiting arrival can be cancelled", [])
-            sim_return.status = "Cancelled"
+            emu.sim.cancel_return(ret["_sim_reference"])
             return jsonify(return_view(ret))
-
-
-def _orphan(reference: str, lines):
-    """A return without an original shipment (ShipBob allows it; the sim needs an order)."""
-    from .sim import SimReturn
-
-    return SimReturn(reference, reference, "", list(lines))

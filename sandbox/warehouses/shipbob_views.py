@@ -38,6 +38,11 @@ EXCEPTION_SUBTYPE = {
 TIMELINE = {"picked": (100, "Picked", "Picking Completed"), "shipped": (102, "Labeled", "Label Generated"),
             **{code: detail for code, detail in CARRIER_DETAIL.items() if code != "shipped"}}
 CARRIER_CODES = set(CARRIER_DETAIL) - {"shipped"} | set(EXCEPTIONS)
+# sim return status -> Returns ReturnStatus (AwaitingArrival, Arrived, Processing, Completed, Cancelled)
+RETURN_STATUS = {"created": "AwaitingArrival", "received": "Processing", "inspected": "Completed",
+                 "cancelled": "Cancelled"}
+# sim grade -> action_taken[].action (Restock / Dispose: the actions ShipBob's Returns API documents)
+RETURN_ACTIONS = {"sellable": "Restock", "unsellable": "Dispose"}
 OUT_OF_STOCK = (303, "OutOfStock", "No Stock On Hand For Sku")
 INVALID_ADDRESS = (401, "InvalidAddress", "Invalid Address")
 
@@ -240,6 +245,22 @@ class Renderer:
             "status_history": [{"id": 1, "status": "Awaiting", "timestamp": wro["insert_date"]}]
             + ([{"id": 2, "status": "Completed", "timestamp": wro.get("updated")}] if done else []),
         }
+
+    def return_view(self, ret: dict) -> dict:
+        """The return order (``GET /return/{id}``): ``status`` AwaitingArrival -> Processing ->
+        Completed (or Cancelled; the ReturnStatus enum also has Arrived), and per inventory item the
+        ``action_taken`` entries (``action``, ``action_reason``, ``image_url``,
+        ``quantity_processed``) once the warehouse has processed it."""
+        rma = self.emu.sim.returns[ret["_sim_reference"]]
+        status = self.emu.return_status_override.get(ret["id"], RETURN_STATUS[rma.status])
+        taken: dict[str, list] = {}
+        for sku, units, grade in rma.graded:
+            taken.setdefault(sku, []).append({"action": RETURN_ACTIONS[grade], "action_reason": None,
+                                              "image_url": None, "quantity_processed": units})
+        inventory = [{**item, "action_taken": taken.get(self.emu.variant_by_inventory(item["id"])["sku"], [])}
+                     for item in ret["inventory"]]
+        return {**{k: v for k, v in ret.items() if not k.startswith("_")}, "status": status,
+                "inventory": inventory, "completed_date": iso(rma.inspected_at)}
 
     def fc_detail(self, fc_id: int) -> dict:
         c = self.emu.centers[fc_id]

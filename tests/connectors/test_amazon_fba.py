@@ -16,6 +16,7 @@ from integration.domain.warehousing import (
     Line,
     OutboundRequest,
     OutboundStatus,
+    ReturnRequest,
     TrackingStatus,
 )
 from tests.amazon_fixtures import CLIENT_ID, CLIENT_SECRET, DE, FR, REFRESH_TOKEN, SELLER_ID
@@ -49,6 +50,16 @@ def test_it_is_a_warehouse_provider(provider):
     assert isinstance(provider, WarehouseProvider) and provider.name == "fba"
     sites = provider.list_warehouses()
     assert [(s.code, s.country_code) for s in sites] == [(DE, "DE"), (FR, "FR")]
+
+
+def test_returns_are_refused_as_unsupported(provider):
+    """MCF returns go back to Amazon's own network (Seller Central), not through an RMA here."""
+    with pytest.raises(PermanentError) as created:
+        provider.create_return(ReturnRequest("RMA-1", "ORD-1", (Line("NS-0001", 1),)))
+    with pytest.raises(PermanentError) as read:
+        provider.get_return("RMA-1", "X-1")
+    assert created.value.code == read.value.code == "unsupported"
+    assert read.value.message == created.value.message
 
 
 def test_mcf_order_lifecycle_and_tracking(amazon_emulator, provider):

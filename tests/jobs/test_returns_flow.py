@@ -26,7 +26,7 @@ from tests.jobs.returns_stack import (
     on_hand,
     the_return,
 )
-from tests.sandbox.test_shopify_emulator_returns import GET, gql
+from tests.sandbox.test_shopify_emulator_returns import APPROVE, DECLINE, GET, gql
 from tests.shopify_fixtures import SHOPIFY_SHOP
 from tests.test_notif_support import smtp_server  # noqa: F401 - the fixture
 
@@ -265,3 +265,28 @@ def test_a_parcel_the_carrier_lost_is_reshipped_from_de_once(make_stack, monkeyp
     assert [n.kind for n in notices(f"shipment:{replacement_parcel.id}")] == ["delivered"]
     assert len(stack.shopify.fulfillments(SHOPIFY_SHOP)) == 1
     assert len(mails(stack, "replacement_shipped")) == 1
+
+
+def test_the_merchants_decisions_in_shopifys_admin_move_our_returns(make_stack):  # noqa: F811
+    stack = make_stack(auto_approve=False)
+    order_gid, order_id = stack.place_order()
+    stack.ship(order_id)
+    stack.deliver()
+    kept = request_return(stack, order_gid)
+    refused = request_return(stack, order_gid, reason="defective")
+    by_gid = {r.shopify_return_id: r.id for r in db.session.execute(select(Return)).scalars()}
+    assert {the_return(i).status for i in by_gid.values()} == {"requested"}
+
+    shop_token = db.session.get(Shop, stack.ids["shop"]).access_token
+    gql(stack.shopify, shop_token, APPROVE, {"id": kept})
+    gql(stack.shopify, shop_token, DECLINE, {"id": refused, "reason": "FINAL_SALE", "note": "Sale item"})
+    stack.settle()
+    approved, declined = the_return(by_gid[kept]), the_return(by_gid[refused])
+    assert (approved.status, approved.decided_by, approved.warehouse_id) == ("authorized", "merchant", stack.ids["de"])
+    assert [r.warehouse for r in stack.winit.sim.returns.values()] == ["DEWH"]
+    assert (declined.status, declined.decided_by, declined.decline_reason, declined.decline_note) == (
+        "declined", "merchant", "FINAL_SALE", "Sale item")
+    assert return_jobs.decline_return(declined.id) == "declined"  # Shopify answers the declined return as it is
+    assert sent(f"return:{declined.id}") == {"return_declined": 1}
+    assert sent(f"return:{approved.id}") == {"return_approved": 1}
+    assert shopify_return(stack, refused)["status"] == "DECLINED"

@@ -67,6 +67,13 @@ EVALUATE_GATES = "jobs.gates.evaluate_shop_gates"
 # -- insights: sensing -----------------------------------------------------------------------------
 SEND_STOCK_DIGESTS = "jobs.sensing.send_stock_digests"
 
+# -- returns ---------------------------------------------------------------------------------------
+APPROVE_RETURN = "jobs.returns.approve_return"
+DECLINE_RETURN = "jobs.returns.decline_return"
+POLL_RETURN = "jobs.returns.poll_return"
+SETTLE_RETURN = "jobs.returns.settle_return"
+RESHIP_LOST_PARCEL = "jobs.returns.reship_lost_parcel"
+
 
 # -- ids: inbox ------------------------------------------------------------------------------------
 
@@ -237,3 +244,31 @@ def compute_all_insights_id(shop_id: int, day: int) -> str:
 def evaluate_gates_id(shop_id: int, day: int) -> str:
     """One evaluation of a shop's test-sale gates per day (``day``: days since the epoch)."""
     return f"evaluate-gates-{shop_id}-{day}"
+
+
+# -- ids: returns ----------------------------------------------------------------------------------
+
+def approve_return_id(return_id: int) -> str:
+    return f"return-approve-{return_id}"
+
+
+def decline_return_id(return_id: int) -> str:
+    return f"return-decline-{return_id}"
+
+
+def poll_return_id(return_id: int) -> str:
+    return f"return-poll-{return_id}"
+
+
+def poll_return_webhook_id(return_id: int, event_id: int) -> str:
+    """A warehouse's own "return changed" webhook."""
+    return f"return-poll-{return_id}-{event_id}"
+
+
+def settle_return_id(return_id: int) -> str:
+    return f"return-settle-{return_id}"
+
+
+def reship_lost_id(shipment_id: int) -> str:
+    """The one automatic reship of a parcel the carrier marked lost."""
+    return f"reship-lost-{shipment_id}"

@@ -24,6 +24,12 @@ Who reacts to which signal, and which jobs each starts, is one table: :mod:`inte
 ``warehouse_stock_changed`` (shop_id, skus)
     The stock ledger (on hand or reserved) of these SKUs changed and is committed (sent after
     commit by :func:`integration.stock.push.ledger_changed`).
+``replacement_shipped`` (shipment_id, purpose)
+    A replacement parcel (an exchange, a reship; ``purpose`` is its outbound's, "return:<id>" or
+    "reship:<id>") left one of our warehouses; sent instead of ``shipment_created``.
+``return_restocked`` (shop_id, account_id)
+    A warehouse of this 3PL account put returned units back on its shelf (in the transaction that
+    records the inspection).
 ``shipment_status_changed`` (fulfillment_id, shipment_status)
     A Shopify fulfillment's carrier status, as Shopify reports it, changed (``in_transit``,
     ``delivered``…; fulfillment_id is our Fulfillment row).
@@ -65,6 +71,8 @@ SHIPMENT_STATUS_CHANGED = "shipment_status_changed"
 SHIPMENT_TRACKING_CHANGED = "shipment_tracking_changed"
 WAREHOUSE_STOCK_CHANGED = "warehouse_stock_changed"
 SHIPMENT_CREATED = "shipment_created"
+REPLACEMENT_SHIPPED = "replacement_shipped"
+RETURN_RESTOCKED = "return_restocked"
 ALERT_RAISED = "alert_raised"
 SHIP_BY_MISSED = "ship_by_missed"
 FEEDBACK_RECEIVED = "feedback_received"
@@ -73,8 +81,9 @@ SHOP_UPDATED = "shop_updated"
 WAREHOUSE_ACCOUNT_CONNECTED = "warehouse_account_connected"
 WAREHOUSE_SETTINGS_CHANGED = "warehouse_settings_changed"
 SIGNALS = frozenset({ORDER_CHANGED, STOCK_CHANGED, SHIPMENT_STATUS_CHANGED, SHIPMENT_TRACKING_CHANGED,
-                     WAREHOUSE_STOCK_CHANGED, SHIPMENT_CREATED, ALERT_RAISED, SHIP_BY_MISSED, FEEDBACK_RECEIVED,
-                     SHOP_INSTALLED, SHOP_UPDATED, WAREHOUSE_ACCOUNT_CONNECTED, WAREHOUSE_SETTINGS_CHANGED})
+                     WAREHOUSE_STOCK_CHANGED, SHIPMENT_CREATED, REPLACEMENT_SHIPPED, RETURN_RESTOCKED, ALERT_RAISED,
+                     SHIP_BY_MISSED, FEEDBACK_RECEIVED, SHOP_INSTALLED, SHOP_UPDATED, WAREHOUSE_ACCOUNT_CONNECTED,
+                     WAREHOUSE_SETTINGS_CHANGED})
 
 log = structlog.get_logger(__name__)
 
@@ -125,6 +134,14 @@ def shipment_status_changed(fulfillment_id: int, shipment_status: str | None) ->
 
 def shipment_tracking_changed(shipment_id: int, status: str, reason: str | None) -> None:
     send(SHIPMENT_TRACKING_CHANGED, shipment_id=shipment_id, status=status, reason=reason)
+
+
+def replacement_shipped(shipment_id: int, purpose: str) -> None:
+    send(REPLACEMENT_SHIPPED, shipment_id=shipment_id, purpose=purpose)
+
+
+def return_restocked(shop_id: int, account_id: int) -> None:
+    send(RETURN_RESTOCKED, shop_id=shop_id, account_id=account_id)
 
 
 def warehouse_stock_changed(shop_id: int, skus) -> None:

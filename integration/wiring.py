@@ -24,6 +24,8 @@ from integration.inbox import dispatch, shopify_handlers, warehouse_handlers
 from integration.insights import dirty as insights_dirty
 from integration.loyalty import earning, refunds
 from integration.notices import after_sales, triggers
+from integration.returns import receipt as return_receipt
+from integration.returns import replacements, reships, shopify_events
 from integration.shops import catalog_import
 from integration.stock import amazon_quantities
 from integration.storefront import status as storefront_status
@@ -65,13 +67,20 @@ RECEIVERS: dict[str, tuple[Callable[..., Any], ...]] = {
         earning.on_shipment_created,
         promises.on_shipment_created,
     ),
-    # A carrier event: the customer's notice for it, points earned on delivery, and the day a
-    # promise was met or missed.
+    # A carrier event: the customer's notice for it, points earned on delivery, the day a promise
+    # was met or missed; a parcel the carrier lost is reshipped from the local warehouse where the
+    # shop's return rules say so.
     signals.SHIPMENT_TRACKING_CHANGED: (
         triggers.on_tracking_changed,
         earning.on_tracking_changed,
         promises.on_tracking_changed,
+        reships.on_tracking_changed,
     ),
+    # A replacement parcel (an exchange, a reship) left the warehouse: the customer's notice.
+    signals.REPLACEMENT_SHIPPED: (replacements.on_replacement_shipped,),
+    # An inspected return put units back on a warehouse's shelf: that account's stock is read at
+    # once, so the ledger and Shopify count them now, not at the next poll round.
+    signals.RETURN_RESTOCKED: (start_job("sync", job_catalog.POLL_INVENTORY, "account_id"),),
     # A new merchant alert: its e-mail to the merchant.
     signals.ALERT_RAISED: (triggers.on_alert_raised,),
     # An order missed its ship-by (the merchant's alert is raised with it): the customer hears of
@@ -104,6 +113,11 @@ HANDLERS: dict[tuple[str, str], dispatch.Handler] = {
     (SHOPIFY, "fulfillments/create"): shopify_handlers.fulfillment_received,
     (SHOPIFY, "fulfillments/update"): shopify_handlers.fulfillment_received,
     (SHOPIFY, "refunds/create"): refunds.refund_created,
+    # returns: a customer's request stored and decided by the rules; the merchant's decision in
+    # Shopify's own admin moves our return too (integration/returns/shopify_events.py)
+    (SHOPIFY, "returns/request"): shopify_events.return_requested,
+    (SHOPIFY, "returns/approve"): shopify_events.return_approved,
+    (SHOPIFY, "returns/decline"): shopify_events.return_declined,
     # catalog and stock as Shopify sees them
     (SHOPIFY, "inventory_levels/update"): shopify_handlers.inventory_level_updated,
     (SHOPIFY, "products/update"): shopify_handlers.product_updated,
@@ -122,6 +136,8 @@ HANDLERS: dict[tuple[str, str], dispatch.Handler] = {
     (WAREHOUSE, "outbound"): warehouse_handlers.warehouse_event,
     (WAREHOUSE, "tracking"): warehouse_handlers.warehouse_event,
     (WAREHOUSE, "inventory"): warehouse_handlers.warehouse_event,
+    # an RMA moved at the warehouse: the return's job reads it again (integration/returns/receipt.py)
+    (WAREHOUSE, "return"): return_receipt.return_event,
 }
 
 

@@ -20,6 +20,7 @@ from jobs import (
     loyalty,
     notify,
     recovery,
+    returns,
     sensing,
     shopify,
     stock,
@@ -50,6 +51,9 @@ cron.register(warehousing.poll_open_outbounds, queue_name="low", interval=every(
 cron.register(warehousing.check_sla, queue_name="low", interval=every(900))
 # Inbound shipments (first leg): followed at the warehouse until received; lost creates re-sent.
 cron.register(inbound.follow_open_inbounds, queue_name="low", interval=every(1800))
+# Returns: RMAs followed at the warehouse until inspected; decided, declined or inspected returns
+# whose job was lost are run again.
+cron.register(returns.follow_returns, queue_name="low", interval=every(900))
 # Stock: warehouse inventory every minute (cursor polling; webhooks where offered), and the
 # nightly reconciliation that heals drift on both sides.
 cron.register(stock.poll_all_inventory, queue_name="sync", interval=every(60))

@@ -33,8 +33,9 @@ class RouteReason:
     ABROAD = "abroad"  # abroad, the best of several by the merchant's priority, region and transit
     SPLIT = "split"  # the order ships from several warehouses
     BACKORDERED = "backordered"  # no warehouse could take these units
+    REPLACEMENT = "replacement"  # sent again from the local warehouse (an exchange, a reship)
 
-    ALL = (LOCAL, ONLY_STOCK, ABROAD, SPLIT, BACKORDERED)
+    ALL = (LOCAL, ONLY_STOCK, ABROAD, SPLIT, BACKORDERED, REPLACEMENT)
 
 
 @dataclass(frozen=True)

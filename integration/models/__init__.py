@@ -32,6 +32,7 @@ from integration.models.notification import (
     OrderFeedback,
 )
 from integration.models.order import Order, OrderLine
+from integration.models.returns import Claim, Reship, Return, ReturnEvent, ReturnLine, ReturnRulesRow, ReturnState
 from integration.models.shipment import Shipment, TrackingEventRow
 from integration.models.shop import Shop, ShopStatus
 from integration.models.shop_settings import ShopSettings
@@ -59,6 +60,7 @@ __all__ = [
     "BackInStockSubscription",
     "Base",
     "ChannelStock",
+    "Claim",
     "ComplianceRequest",
     "DeliveryPromise",
     "DemandDay",
@@ -83,7 +85,13 @@ __all__ = [
     "OutboundOrder",
     "OutboundState",
     "Promotion",
+    "Reship",
     "RestockSuggestion",
+    "Return",
+    "ReturnEvent",
+    "ReturnLine",
+    "ReturnRulesRow",
+    "ReturnState",
     "RoutingRule",
     "Shipment",
     "Shop",

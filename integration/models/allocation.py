@@ -53,12 +53,16 @@ class OutboundState:
 
 class OutboundOrder(Base):
     __tablename__ = "outbound_orders"
-    __table_args__ = (UniqueConstraint("order_id", "warehouse_id"),)
+    # One outbound per (order, warehouse) for the order itself, plus one per replacement parcel
+    # (an exchange, a reship) named by its purpose.
+    __table_args__ = (UniqueConstraint("order_id", "warehouse_id", "purpose"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id", ondelete="CASCADE"), index=True)
+    # "" for the order's own shipment; "return:<id>" / "reship:<id>" for a replacement parcel.
+    purpose: Mapped[str] = mapped_column(String(32), default="", server_default="")
     # Ours, unique and stable: the idempotency key at the warehouse.
     reference: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=OutboundState.PENDING, index=True)

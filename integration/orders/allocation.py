@@ -11,15 +11,16 @@ after the commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from connectors.errors import RetryableError
 from integration import job_catalog
-from integration.domain.routing import Candidate, LineRequest, RoutingPlan, route
+from integration.domain.routing import Assignment, Candidate, LineRequest, RouteReason, RoutingPlan, route
 from integration.extensions import db, queues
 from integration.models import (
     Allocation,
@@ -187,9 +188,55 @@ def unallocated_order_ids(older_than, limit: int = 1000) -> list[int]:
     ).scalars())
 
 
-def outbound_reference(order_id: int, warehouse_id: int) -> str:
-    """Stable and unique: the warehouse's idempotency key for this shipment."""
-    return f"NS{order_id:08d}W{warehouse_id}"
+def outbound_reference(order_id: int, warehouse_id: int, tag: str = "") -> str:
+    """Stable and unique: the warehouse's idempotency key for this shipment (``tag`` names a
+    replacement parcel of the order, e.g. "R12" for return 12)."""
+    return f"NS{order_id:08d}W{warehouse_id}{tag}"
+
+
+def allocate_replacement(order_id: int, warehouse_id: int, lines: Sequence[tuple[int, str, int]], *,
+                         purpose: str, tag: str) -> int | None:
+    """Reserve ``lines`` ((order line id, sku, quantity)) at one warehouse for a replacement parcel
+    of the order (an exchange, a reship) and record its outbound order, which is then pushed like
+    any other. Once per ``purpose``: a repeat returns the outbound already recorded. Returns its
+    id, or None when the warehouse has not the stock (nothing is reserved then). Commits."""
+    session = db.session
+    for _attempt in range(MAX_ATTEMPTS):
+        existing = session.execute(select(OutboundOrder.id).where(
+            OutboundOrder.order_id == order_id, OutboundOrder.warehouse_id == warehouse_id,
+            OutboundOrder.purpose == purpose)).scalar()
+        if existing is not None:
+            return existing
+        order = session.get(Order, order_id)
+        why = "replacement from the local warehouse"
+        plan = RoutingPlan(tuple(Assignment(line_id, sku, qty, warehouse_id, why, RouteReason.REPLACEMENT)
+                                 for line_id, sku, qty in lines if qty > 0))
+        try:
+            _reserve(plan, get_settings(order.shop_id).safety_stock)
+        except ReservationConflictError:
+            session.rollback()
+            log.info("allocation.replacement_short", order_id=order_id, warehouse_id=warehouse_id, purpose=purpose)
+            return None
+        outbound = OutboundOrder(shop_id=order.shop_id, order_id=order.id, warehouse_id=warehouse_id,
+                                 purpose=purpose, reference=outbound_reference(order.id, warehouse_id, tag),
+                                 status=OutboundState.PENDING)
+        session.add(outbound)
+        try:
+            session.flush()
+        except IntegrityError:  # a concurrent copy recorded it first: take that one
+            session.rollback()
+            continue
+        for a in plan.assignments:
+            session.add(Allocation(shop_id=order.shop_id, order_id=order.id, order_line_id=a.line_id,
+                                   warehouse_id=warehouse_id, outbound_id=outbound.id, sku=a.sku, quantity=a.quantity,
+                                   status=AllocationStatus.RESERVED, reason=a.reason, route_reason=a.code))
+        ledger_changed(order.shop_id, {a.sku for a in plan.assignments})
+        session.commit()
+        log.info("allocation.replacement", order_id=order_id, outbound_id=outbound.id, purpose=purpose)
+        queues.enqueue("sync", job_catalog.PUSH_OUTBOUND, outbound.id,
+                       job_id=job_catalog.push_outbound_id(outbound.id), unique=True)
+        return outbound.id
+    raise RetryableError(f"order {order_id}: replacement {purpose} kept conflicting", retry_after=5)
 
 
 def release_order(order_id: int) -> list[int]:

@@ -59,7 +59,10 @@ def record_outbound_state(outbound_id: int, result: Outbound) -> list[int]:
         ).scalar()
         if inserted:
             new_ids.append(inserted)
-            signals.send(signals.SHIPMENT_CREATED, shipment_id=inserted)
+            if outbound.purpose:  # a replacement: its own notice; the order's fulfillment is done
+                signals.replacement_shipped(inserted, outbound.purpose)
+            else:
+                signals.send(signals.SHIPMENT_CREATED, shipment_id=inserted)
     if result.status in (OutboundStatus.SHIPPED, OutboundStatus.DELIVERED) and outbound.status == OutboundState.PUSHED:
         _consume(outbound)
         outbound.status = OutboundState.SHIPPED
@@ -67,7 +70,8 @@ def record_outbound_state(outbound_id: int, result: Outbound) -> list[int]:
     if result.status == OutboundStatus.DELIVERED and outbound.status == OutboundState.SHIPPED:
         outbound.status = OutboundState.DELIVERED
     session.commit()
-    for shipment_id in new_ids:
+    # A replacement parcel is none of the Shopify order's fulfillment orders: it is not fulfilled.
+    for shipment_id in () if outbound.purpose else new_ids:
         queues.enqueue("sync", job_catalog.CREATE_FULFILLMENT, shipment_id, job_id=job_catalog.fulfill_id(shipment_id),
                        unique=True)
     if new_ids:

@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
         proxy_loyalty,
         proxy_stock,
         proxy_track,
+        returns_api,
         start_page,
         stock_api,
         storefront_api,
@@ -62,4 +63,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(inbound_api.bp)
     app.register_blueprint(gates_api.bp)
     app.register_blueprint(proxy_loyalty.bp)
+    app.register_blueprint(returns_api.bp)
     app.register_blueprint(start_page.bp)  # development only (404 in production)

@@ -3,7 +3,7 @@ product quality, after-sales), the NPS answer and the single-use form nonce; del
 keeps each parcel's promised delivery date, fixed when it shipped, for the promise-kept rate.
 
 Revision ID: 0011f_feedback
-Revises: 0010i
+Revises: 0011r_returns
 Create Date: 2026-12-08 09:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0011f_feedback'
-down_revision = '0010i'
+down_revision = '0011r_returns'
 branch_labels = None
 depends_on = None
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from integration import job_catalog, signals
 from integration.extensions import db, queues
+from integration.feedback import promises
 from integration.inbox import dispatch, shopify_handlers, warehouse_handlers
 from integration.insights import dirty as insights_dirty
 from integration.loyalty import earning, refunds
@@ -59,16 +60,20 @@ RECEIVERS: dict[str, tuple[Callable[..., Any], ...]] = {
         storefront_status.on_stock_changed,
         insights_dirty.on_stock_changed,
     ),
-    # A parcel left the warehouse: the "shipped" notice, and its points.
+    # A parcel left the warehouse: the "shipped" notice, its points, and the delivery date it
+    # promised (kept for the promise-kept rate).
     signals.SHIPMENT_CREATED: (
         triggers.on_shipment_created,
         earning.on_shipment_created,
+        promises.on_shipment_created,
     ),
-    # A carrier event: the customer's notice for it, and points earned on delivery; a parcel the
-    # carrier lost is reshipped from the local warehouse where the shop's return rules say so.
+    # A carrier event: the customer's notice for it, points earned on delivery, the day a promise
+    # was met or missed; a parcel the carrier lost is reshipped from the local warehouse where the
+    # shop's return rules say so.
     signals.SHIPMENT_TRACKING_CHANGED: (
         triggers.on_tracking_changed,
         earning.on_tracking_changed,
+        promises.on_tracking_changed,
         reships.on_tracking_changed,
     ),
     # A replacement parcel (an exchange, a reship) left the warehouse: the customer's notice.

@@ -15,14 +15,16 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, and_, func, select
 
 from integration.extensions import db
+from integration.feedback.answers import DIMENSIONS, MAX_COMMENT  # older comments may be longer: cut
+from integration.feedback.scores import average as _average
+from integration.feedback.scores import monday as _monday
 from integration.models import Order, OrderFeedback, OutboundOrder, Warehouse
 from integration.models.allocation import OutboundState
 from integration.models.base import utcnow
 
-MAX_COMMENT = 2000  # the feedback form keeps 2,000 characters; older rows are cut to the same
 MAX_DAYS = 366
 RATINGS = range(1, 6)
-_TOOK_PART = OutboundOrder.status.not_in((OutboundState.CANCELLED, OutboundState.FAILED))
+TOOK_PART = OutboundOrder.status.not_in((OutboundState.CANCELLED, OutboundState.FAILED))
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -40,7 +42,8 @@ def shop_warehouse(shop_id: int, warehouse_id: int) -> Warehouse | None:
 
 def ratings_query(shop_id: int, *, warehouse_id: int | None = None, rating: int | None = None) -> Select:
     """The shop's ratings, newest first, with their order's name."""
-    stmt = (select(OrderFeedback.id, OrderFeedback.order_id, OrderFeedback.rating, OrderFeedback.comment,
+    stmt = (select(OrderFeedback.id, OrderFeedback.order_id, OrderFeedback.rating,
+                   *(getattr(OrderFeedback, name) for name in DIMENSIONS), OrderFeedback.nps, OrderFeedback.comment,
                    OrderFeedback.created_at, OrderFeedback.updated_at, Order.name.label("order_name"))
             .join(Order, Order.id == OrderFeedback.order_id)
             .where(OrderFeedback.shop_id == shop_id)
@@ -50,7 +53,7 @@ def ratings_query(shop_id: int, *, warehouse_id: int | None = None, rating: int 
     if warehouse_id is not None:
         stmt = stmt.where(select(OutboundOrder.id).where(
             OutboundOrder.order_id == OrderFeedback.order_id, OutboundOrder.shop_id == shop_id,
-            OutboundOrder.warehouse_id == warehouse_id, _TOOK_PART).exists())
+            OutboundOrder.warehouse_id == warehouse_id, TOOK_PART).exists())
     return stmt
 
 
@@ -62,10 +65,11 @@ def ratings_json(shop_id: int, rows: Sequence) -> list[dict]:
         for order_id, warehouse_id, name, code in db.session.execute(
                 select(OutboundOrder.order_id, Warehouse.id, Warehouse.name, Warehouse.code)
                 .join(Warehouse, Warehouse.id == OutboundOrder.warehouse_id)
-                .where(OutboundOrder.shop_id == shop_id, OutboundOrder.order_id.in_(order_ids), _TOOK_PART)
+                .where(OutboundOrder.shop_id == shop_id, OutboundOrder.order_id.in_(order_ids), TOOK_PART)
                 .order_by(Warehouse.name, Warehouse.id)):
             warehouses[order_id].append({"id": warehouse_id, "name": name or code})
     return [{"id": row.id, "order_id": row.order_id, "order_name": row.order_name, "rating": row.rating,
+             **{name: getattr(row, name) for name in DIMENSIONS}, "nps": row.nps,
              "comment": (row.comment or "")[:MAX_COMMENT] or None, "warehouses": warehouses.get(row.order_id, []),
              "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at)} for row in rows]
 
@@ -73,19 +77,11 @@ def ratings_json(shop_id: int, rows: Sequence) -> list[dict]:
 # -- the summary --------------------------------------------------------------------------------
 
 
-def _average(total: int, count: int) -> float | None:
-    return round(total / count, 2) if count else None
-
-
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def _day_column():
-    """The rating's UTC calendar day: SQLite stores UTC text; PostgreSQL is asked for UTC."""
+def utc_day(column):
+    """A timestamp column's UTC calendar day: SQLite stores UTC text; PostgreSQL is asked for UTC."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone("UTC", OrderFeedback.created_at))
-    return func.date(OrderFeedback.created_at)
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)
 
 
 def summary(shop_id: int, days: int = 90, *, now: datetime | None = None) -> dict:
@@ -96,7 +92,7 @@ def summary(shop_id: int, days: int = 90, *, now: datetime | None = None) -> dic
     recent = and_(OrderFeedback.shop_id == shop_id, OrderFeedback.created_at >= since)
     count, total = db.session.execute(select(func.count(), func.coalesce(func.sum(OrderFeedback.rating), 0))
                                       .where(recent)).one()
-    took_part = and_(OutboundOrder.order_id == OrderFeedback.order_id, OutboundOrder.shop_id == shop_id, _TOOK_PART)
+    took_part = and_(OutboundOrder.order_id == OrderFeedback.order_id, OutboundOrder.shop_id == shop_id, TOOK_PART)
     per_warehouse = db.session.execute(
         select(OutboundOrder.warehouse_id, func.count(), func.sum(OrderFeedback.rating))
         .select_from(OrderFeedback).outerjoin(OutboundOrder, took_part).where(recent)
@@ -107,7 +103,7 @@ def summary(shop_id: int, days: int = 90, *, now: datetime | None = None) -> dic
                           "average": _average(int(s or 0), n)} for wid, n, s in per_warehouse),
                         key=lambda w: (w["id"] is None, w["name"] or "", w["id"] or 0))
 
-    day = _day_column()
+    day = utc_day(OrderFeedback.created_at)
     weeks = []
     week = _monday(since.date())
     while week <= now.date():

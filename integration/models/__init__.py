@@ -7,6 +7,7 @@ from integration.models.amazon import AmazonAccount, AmazonOrder, AmazonShipment
 from integration.models.base import Base
 from integration.models.channel_stock import ChannelStock
 from integration.models.compliance_request import ComplianceRequest
+from integration.models.delivery_promise import DeliveryPromise
 from integration.models.fulfillment import Fulfillment
 from integration.models.import_run import ImportRun, ImportStatus
 from integration.models.insights import (
@@ -61,6 +62,7 @@ __all__ = [
     "ChannelStock",
     "Claim",
     "ComplianceRequest",
+    "DeliveryPromise",
     "DemandDay",
     "DemandShift",
     "EventStatus",

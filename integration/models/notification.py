@@ -6,7 +6,8 @@
   merchant sees it); ``skipped`` means it was dropped on purpose (stale, opted out, disabled).
 * :class:`NotificationSettings`: a shop's branding and which notices it sends.
 * :class:`NotificationPreference`: what one customer (by e-mail, per shop) unsubscribed from.
-* :class:`OrderFeedback`: the rating a customer gave from the "delivered" notice.
+* :class:`OrderFeedback`: what a customer answered from the "delivered" notice: the overall rating
+  (the star tapped in the e-mail), the four dimensions, the NPS answer and a comment.
 """
 
 from __future__ import annotations
@@ -104,18 +105,29 @@ class NotificationPreference(Base):
 
 
 class OrderFeedback(Base):
-    """The rating given from the "delivered" notice: one per order (a second click updates it)."""
+    """One order's feedback (one row per order: a second answer updates it). ``rating`` is the star
+    tapped in the "delivered" e-mail; the rest comes from the page that tap opens and is NULL until
+    answered (``after_sales`` also when the customer never needed it)."""
 
     __tablename__ = "order_feedback"
     __table_args__ = (UniqueConstraint("shop_id", "order_id"),)
     __pii__ = ("email", "comment")
+    __not_pii__ = ("form_nonce",)  # a random single-use value, not about the customer
     __customer_match__ = ("email",)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     email: Mapped[str | None] = mapped_column(String(320))
-    rating: Mapped[int] = mapped_column(Integer)
+    rating: Mapped[int] = mapped_column(Integer)  # 1-5, overall
+    delivery_speed: Mapped[int | None] = mapped_column(Integer)  # 1-5
+    packaging: Mapped[int | None] = mapped_column(Integer)  # 1-5
+    product_quality: Mapped[int | None] = mapped_column(Integer)  # 1-5
+    after_sales: Mapped[int | None] = mapped_column(Integer)  # 1-5
+    nps: Mapped[int | None] = mapped_column(Integer)  # 0-10, "would you recommend us?"
     comment: Mapped[str | None] = mapped_column(Text)
+    # The nonce of the one form that may still be sent (each tap issues a new one; sending clears
+    # it): a replayed or stale form matches no row.
+    form_nonce: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

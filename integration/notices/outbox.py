@@ -29,9 +29,6 @@ Context each caller passes (JSON-safe values; all optional unless marked *):
 
 A context that lacks what its kind needs (:mod:`integration.notices.required_context`) makes no
 notice: it is skipped with a log line, here and again by the send job.
-
-:func:`feedback_received` announces a customer's first rating of a delivered order (the
-``feedback_received`` signal; loyalty awards points for it, see integration/wiring.py).
 """
 
 from __future__ import annotations
@@ -51,9 +48,8 @@ from sqlalchemy.orm import Session
 
 from integration import job_catalog, signals
 from integration.extensions import db, queues
-from integration.models import Order
 from integration.models.base import utcnow
-from integration.models.notification import Notification, NotificationPreference, NotificationSettings, OrderFeedback
+from integration.models.notification import Notification, NotificationPreference, NotificationSettings
 from integration.models.upsert import insert
 from integration.notices import required_context
 
@@ -292,35 +288,3 @@ def set_opt_out(shop_id: int, email: str, category: str, *, opted_out_: bool = T
     row.opted_out = sorted(current)
     row.updated_at = utcnow()
     return row.opted_out
-
-
-# -- feedback ---------------------------------------------------------------------------------------------
-
-
-def feedback_received(shop_id: int, order_id: int, rating: int) -> None:
-    """Announce a customer's first rating (1-5) of a delivered order, inside the transaction that
-    stores it: what receivers write (loyalty points) commits with the rating."""
-    signals.feedback_received(shop_id, order_id, rating)
-
-
-def record_feedback(order: Order, rating: int, comment: str | None) -> bool:
-    """Store the rating (a second one updates it); True and ``feedback_received`` the first time."""
-    existing = db.session.execute(
-        select(OrderFeedback).where(OrderFeedback.shop_id == order.shop_id, OrderFeedback.order_id == order.id)
-        .with_for_update()
-    ).scalar_one_or_none()
-    if existing is not None:
-        existing.rating, existing.updated_at = rating, utcnow()
-        if comment:
-            existing.comment = comment
-        db.session.commit()
-        return False
-    stmt = insert(OrderFeedback).values(
-        shop_id=order.shop_id, order_id=order.id, email=order.email, rating=rating, comment=comment,
-        created_at=utcnow(), updated_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["shop_id", "order_id"]).returning(OrderFeedback.id)
-    first = db.session.execute(stmt).scalar() is not None
-    if first:
-        feedback_received(order.shop_id, order.id, rating)
-    db.session.commit()
-    return first

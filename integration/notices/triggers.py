@@ -141,6 +141,17 @@ def transit_window(warehouse: Warehouse | None, country: str | None) -> tuple[in
     return int(low), int(high)
 
 
+def delivery_estimate(shipment: Shipment, warehouse: Warehouse | None, country: str | None) -> tuple[date, date] | None:
+    """The "shipped" e-mail's estimate: ship day + the warehouse's transit days to ``country``
+    (business days); None when the merchant gave no transit time. The feedback's promise-kept rate
+    stores the latest date at ship time (integration/feedback/promises.py)."""
+    window = transit_window(warehouse, country)
+    if not window:
+        return None
+    shipped = (shipment.shipped_at or shipment.created_at or utcnow()).date()
+    return add_business_days(shipped, window[0]), add_business_days(shipped, window[1])
+
+
 def first_name(order: Order) -> str | None:
     address = order.shipping_address or {}
     name = address.get("first_name") or order.customer_name or address.get("name") or ""
@@ -159,11 +170,9 @@ def shipment_context(shipment: Shipment, order: Order, warehouse: Warehouse | No
     }
     if warehouse is not None:
         context.update(warehouse_name=warehouse.name or warehouse.code, warehouse_country=warehouse.country_code)
-    window = transit_window(warehouse, order.shipping_country)
-    shipped = (shipment.shipped_at or shipment.created_at or utcnow()).date()
-    if window:
-        context.update(estimate_from=add_business_days(shipped, window[0]).isoformat(),
-                       estimate_to=add_business_days(shipped, window[1]).isoformat())
+    estimate = delivery_estimate(shipment, warehouse, order.shipping_country)
+    if estimate:
+        context.update(estimate_from=estimate[0].isoformat(), estimate_to=estimate[1].isoformat())
     event = db.session.execute(
         select(TrackingEventRow).where(TrackingEventRow.shipment_id == shipment.id)
         .order_by(TrackingEventRow.occurred_at.desc()).limit(1)

@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
         auth,
         customer_account,
         feedback_api,
+        feedback_page,
         gates_api,
         health,
         home_api,
@@ -57,6 +58,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(stock_api.bp)
     app.register_blueprint(storefront_api.bp)
     app.register_blueprint(feedback_api.bp)
+    app.register_blueprint(feedback_page.bp)  # the customer's page from the "delivered" e-mail
     app.register_blueprint(insights_read_api.bp)
     app.register_blueprint(inbound_api.bp)
     app.register_blueprint(gates_api.bp)

@@ -1,5 +1,6 @@
 """The embedded admin's feedback API: the ratings customers gave (with their comments), filtered
-and paged, and a summary per warehouse and per week. Session-token protected; scoped to ``g.shop``
+and paged; a summary per warehouse and per week; the scorecard (average per dimension, NPS) and
+the promise-kept rate per warehouse x carrier, week by week. Session-token protected; scoped to ``g.shop``
 (another shop's warehouse id is 404). Comments are customer text, returned as JSON strings: the
 page writes them with ``textContent``."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from integration.errors import APIError
-from integration.feedback import ratings
+from integration.feedback import promises, ratings, scorecard
 from integration.views.edge_input import database_id
 from integration.views.pagination import page_args, paginate
 from integration.views.session_auth import require_session
@@ -54,3 +55,21 @@ def summary():
     """``?days=`` (1-366, default 90): count and average overall, per warehouse, per week."""
     days = _int_arg("days", 1, ratings.MAX_DAYS) or DEFAULT_DAYS
     return jsonify(ratings.summary(g.shop.id, days))
+
+
+@bp.get("/scores")
+@require_session
+def scores():
+    """``?days=`` (1-366, default 90): answers, average per dimension and NPS, overall, per
+    warehouse, per week."""
+    days = _int_arg("days", 1, ratings.MAX_DAYS) or DEFAULT_DAYS
+    return jsonify(scorecard.scorecard(g.shop.id, days))
+
+
+@bp.get("/promises")
+@require_session
+def promise_kept():
+    """``?days=`` (1-366, default 90): parcels due and kept, overall, per warehouse x carrier, per
+    week of their promised day."""
+    days = _int_arg("days", 1, ratings.MAX_DAYS) or DEFAULT_DAYS
+    return jsonify(promises.kept_rate(g.shop.id, days))

@@ -2,7 +2,8 @@
 
 * ``bp`` (no session): template previews with sample data and the development outbox mailbox
   (outside production, for a client on this machine only), and the customer's one-click
-  unsubscribe and delivery-rating pages (authorised by their signed token).
+  unsubscribe page (authorised by its signed token). The delivery-rating page is
+  :mod:`integration.views.feedback_page`.
 
 The merchant's API (``/api/notifications``, App Bridge session) is :mod:`integration.views.notices_api`.
 """
@@ -17,7 +18,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request, url
 from markupsafe import escape
 
 from integration.extensions import db
-from integration.models import Order, Shop
+from integration.models import Shop
 from integration.notices import links, samples
 from integration.notices import outbox as notifications
 from integration.notices import render as rendering
@@ -153,31 +154,4 @@ def unsubscribe(token: str):
     html, _lang = rendering.render_page("pages/unsubscribe.html", {"done": done, "shop_name": shop.name or shop.domain,
                                                                     "category": data["c"]},
                                         locale=data.get("l") or shop.primary_locale)
-    return _html(html, csp="default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
-
-
-# -- delivery rating ----------------------------------------------------------------------------------------
-
-
-@bp.route("/notifications/feedback", methods=["GET", "POST"])
-def feedback():
-    """GET shows the rating the star link chose (mail scanners follow links: a GET never records);
-    POST records it and tells the loyalty feature, once per order."""
-    data = links.read_feedback_token(request.values.get("t", ""))
-    if data is None:
-        abort(404)
-    order = db.session.get(Order, data["o"])
-    if order is None or order.shop_id != data["s"]:
-        abort(404)
-    try:
-        rating = int(request.values.get("rating", "5"))
-    except ValueError:
-        rating = 5
-    rating = min(max(rating, 1), 5)
-    done = request.method == "POST"
-    if done:
-        notifications.record_feedback(order, rating, (request.form.get("comment") or "").strip()[:2000] or None)
-    html, _lang = rendering.render_page("pages/feedback.html", {"done": done, "rating": rating,
-                                                                 "order_name": order.name},
-                                        locale=data.get("l") or order.locale)
     return _html(html, csp="default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")

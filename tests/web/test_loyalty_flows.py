@@ -198,16 +198,15 @@ def test_tiers_multiply_grant_priority_and_notify(world):
     assert view["tier"]["name"] == "Silver" and view["next_tier"] == {"name": "Gold", "needed": "875"}
 
 
-def test_feedback_bonus_through_the_notifications_hook(world):
-    from integration.notices import outbox
+def test_feedback_bonus_once_per_order_through_the_feedback_taps(world):
+    from integration.feedback import answers
 
     shop, local, _ = world
     db.session.execute(earning.LoyaltyProgram.__table__.update().values(feedback_bonus=20))
     db.session.commit()
     order, _ = shipped_order(shop, local, customer=gid(1))
-    outbox.feedback_received(shop.id, order.id, 5)
-    outbox.feedback_received(shop.id, order.id, 4)
-    db.session.commit()
+    answers.record_tap(order, 5)
+    answers.record_tap(order, 4)  # a second tap updates the rating: no second bonus
     assert ledger.balance(shop.id, gid(1)) == 20
 
 

@@ -1,5 +1,6 @@
 """Notification pages: previews, the development outbox mailbox, the tracking page through the app
-proxy (look-up rules, rate limit, Liquid safety), delivery rating, admin API."""
+proxy (look-up rules, rate limit, Liquid safety), admin API (the delivery rating page:
+test_feedback_page.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from datetime import UTC, datetime
 import jwt
 import pytest
 
-from integration import signals
 from integration.extensions import db
 from integration.models import Shipment, TrackingEventRow
-from integration.models.notification import Notification, OrderFeedback
+from integration.models.notification import Notification
 from integration.notices import links, send
 from integration.notices import outbox as notifications
 from tests.conftest import API_KEY, API_SECRET
@@ -192,22 +192,3 @@ def test_typed_lookups_are_rate_limited(web, order_with_parcel):
     statuses = [typed_lookup(web, "3001", f"g{i}@example.com", {"X-Forwarded-For": f"198.51.100.{i}"}).status_code
                 for i in range(10)]
     assert statuses[:8] == [200] * 8 and statuses[8:] == [429, 429]
-
-
-def test_feedback_get_never_records_post_records_once(web, order_with_parcel):
-    shop, order = order_with_parcel
-    seen = []
-    receiver = signals.connect(signals.FEEDBACK_RECEIVED, lambda **kw: seen.append(kw))
-    try:
-        url = links.feedback_url(shop.id, order.id, "de").split("https://app.example", 1)[-1]
-        path = url[url.index("/notifications/"):]
-        assert web.get(path + "&rating=4").status_code == 200
-        assert db.session.query(OrderFeedback).count() == 0 and seen == []
-        assert web.post(path, data={"rating": "4", "comment": "Schnell!"}).status_code == 200
-        assert web.post(path, data={"rating": "5"}).status_code == 200
-    finally:
-        signals.disconnect(signals.FEEDBACK_RECEIVED, receiver)
-    assert seen == [{"shop_id": shop.id, "order_id": order.id, "rating": 4}]
-    row = db.session.query(OrderFeedback).one()
-    assert (row.rating, row.comment) == (5, "Schnell!")
-    assert web.get("/notifications/feedback?t=forged&rating=5").status_code == 404

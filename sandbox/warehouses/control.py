@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 
 from integration.views.local_client import from_this_machine
 from sandbox.warehouses.sim import EXCEPTIONS, SimError, SimOrder
+from sandbox.warehouses.sim_returns import GRADES, SimReturn
 
 log = logging.getLogger("sandbox.warehouses.control")
 
@@ -37,6 +38,7 @@ MAX_REFERENCE = 100
 # action -> the statuses a parcel is stepped through until it leaves them
 ACTIONS = {"pick": ("received",), "ship": ("received", "picking"), "deliver": ("received", "picking", "shipped")}
 MAX_STEPS = 20  # a parcel's whole life is a dozen steps at most
+RETURN_ACTIONS = ("receive", "inspect")
 
 
 class ControlError(Exception):
@@ -56,6 +58,13 @@ def _parcel(order: SimOrder) -> dict:
             "next_at": _iso(order.next_at), "events": [{"code": e.code, "at": _iso(e.at)} for e in order.events]}
 
 
+def _rma(rma: SimReturn) -> dict:
+    return {"reference": rma.merchant_reference, "vendor_id": rma.external_id, "warehouse": rma.warehouse,
+            "status": rma.status, "lines": [{"sku": sku, "quantity": qty} for sku, qty in rma.lines],
+            "graded": [{"sku": sku, "quantity": units, "grade": grade} for sku, units, grade in rma.graded],
+            "created_at": _iso(rma.created_at), "next_at": _iso(rma.next_at)}
+
+
 def _vendor_state(vendor) -> dict:
     sim = vendor.sim
     with sim.lock:
@@ -68,6 +77,8 @@ def _vendor_state(vendor) -> dict:
                        "available": st.available, "inbound": st.inbound}
                       for (wh, sku), st in sorted(sim.stock.items())],
             "parcels": [_parcel(o) for o in orders],
+            "returns": [_rma(r) for r in sorted(sim.returns.values(), key=lambda r: r.created_at,
+                                                reverse=True)[:MAX_PARCELS]],
         }
 
 
@@ -128,7 +139,7 @@ def create_control_app(sandbox) -> Flask:
 
     @app.errorhandler(SimError)
     def sim_error(exc: SimError):
-        status = 404 if exc.code == "unknown_order" else 409
+        status = 404 if exc.code in ("unknown_order", "unknown_return") else 409
         return jsonify(error=str(exc)), status
 
     @app.errorhandler(HTTPException)
@@ -178,5 +189,23 @@ def create_control_app(sandbox) -> Flask:
         order = move_parcel(vendor.sim, reference, action, kind if isinstance(kind, str) else None)
         log.info("warehouse_control.moved vendor=%s action=%s status=%s", vendor.name, action, order.status)
         return jsonify(parcel=_parcel(order))
+
+    @app.post("/api/<vendor_name>/returns")
+    def rma(vendor_name: str):
+        """Receive a return's parcel now, or inspect it now with one ``grade`` for every unit."""
+        vendor, body = vendor_of(vendor_name), json_body()
+        reference, action, grade = body.get("reference"), body.get("action"), body.get("grade", "sellable")
+        if not isinstance(reference, str) or not 0 < len(reference) <= MAX_REFERENCE:
+            raise ControlError(400, f"reference must be a return's reference (1 to {MAX_REFERENCE} characters)")
+        if action not in RETURN_ACTIONS:
+            raise ControlError(400, f"action must be one of {', '.join(RETURN_ACTIONS)}")
+        if grade not in GRADES:
+            raise ControlError(400, f"grade must be one of {', '.join(GRADES)}")
+        if action == "receive":
+            returned = vendor.sim.receive_return(reference)
+        else:
+            returned = vendor.sim.inspect_return(reference, grade)
+        log.info("warehouse_control.return vendor=%s action=%s status=%s", vendor.name, action, returned.status)
+        return jsonify(rma=_rma(returned))
 
     return app

@@ -19,7 +19,15 @@ import requests
 
 from connectors.warehouses import registry
 from integration.domain.orders import Address
-from integration.domain.warehousing import ExceptionReason, Line, OutboundRequest, OutboundStatus, TrackingStatus
+from integration.domain.warehousing import (
+    ExceptionReason,
+    Line,
+    OutboundRequest,
+    OutboundStatus,
+    ReturnRequest,
+    ReturnState,
+    TrackingStatus,
+)
 from sandbox.warehouses.control import create_control_app
 from sandbox.warehouses.demo import GOODCANG_STOCK, SHIPBOB_STOCK, WINIT_STOCK, WarehouseSandbox
 from sandbox.warehouses.sim import EXCEPTIONS, STEP_GAP, SimError, WarehouseSim
@@ -151,6 +159,28 @@ def test_control_raises_a_carrier_exception_the_connector_reads(sandbox, redis_c
     assert r.status_code == 409
 
 
+@pytest.mark.parametrize("name", ["winit", "goodcang", "shipbob"])
+def test_control_receives_and_grades_a_return_the_connector_reads(sandbox, redis_conn, name):
+    provider = connector(name, sandbox.accounts()[name], redis_conn)
+    provider.limiter.set_rate(type(provider).rate_per_second, type(provider).burst)  # a dozen calls: the real budget
+    reference = f"NS-RMA-{name}"
+    provider.create_outbound(outbound(name, f"{reference}-ORD"))
+    control(sandbox, name, "parcels", {"reference": f"{reference}-ORD", "action": "deliver"})
+    rma = provider.create_return(ReturnRequest(reference, f"{reference}-ORD", (Line("HOODIE-S", 1),)))
+    assert rma.address is not None
+    r = control(sandbox, name, "returns", {"reference": reference, "action": "receive"})
+    assert r.status_code == 200 and r.json()["rma"]["status"] == "received"
+    assert provider.get_return(reference, rma.external_id).state is ReturnState.RECEIVED
+    r = control(sandbox, name, "returns", {"reference": reference, "action": "inspect", "grade": "unsellable"})
+    assert r.json()["rma"]["graded"] == [{"sku": "HOODIE-S", "quantity": 1, "grade": "unsellable"}]
+    inspected = provider.get_return(reference, rma.external_id)
+    assert inspected.state is ReturnState.INSPECTED and [line.sellable for line in inspected.lines] == [False]
+    assert control(sandbox, name, "returns", {"reference": reference, "action": "receive"}).status_code == 409
+    state = requests.get(f"{sandbox.control_url}api/state", timeout=10).json()
+    (shown,) = next(v for v in state["vendors"] if v["name"] == name)["returns"]
+    assert (shown["reference"], shown["status"]) == (reference, "inspected")
+
+
 def test_control_advances_and_runs_a_warehouse_clock(sandbox, redis_conn):
     provider = connector("winit", sandbox.accounts()["winit"], redis_conn)
     provider.create_outbound(outbound("winit", "NS-CLOCK-1"))
@@ -190,6 +220,10 @@ def test_control_state_lists_each_warehouse(sandbox, redis_conn):
     ("api/winit/parcels", {"reference": "NS-1", "action": "explode"}, 400),
     ("api/winit/parcels", {"reference": "NS-1", "action": "exception", "kind": "meteor"}, 400),
     ("api/winit/parcels", ["not", "an", "object"], 400),
+    ("api/winit/returns", {"reference": "NOPE", "action": "receive"}, 404),
+    ("api/winit/returns", {"reference": "NS-1", "action": "restock"}, 400),
+    ("api/winit/returns", {"reference": "NS-1", "action": "inspect", "grade": "mint"}, 400),
+    ("api/winit/returns", {"reference": "", "action": "inspect"}, 400),
     ("api/winit/clock", {"advance": -5}, 400),
     ("api/winit/clock", {"advance": 10 ** 12}, 400),
     ("api/winit/clock", {"advance": True}, 400),

@@ -139,10 +139,17 @@ def check(lines: list[FormLine], chosen: list[Chosen], *, kind: str, note: str |
                                f"exchange-{item.key}")
 
 
-def submit(shop: Shop, order: Order, chosen: list[Chosen], *, kind: str, note: str | None) -> int:
-    """File the request at Shopify and store our row (once); commits. The return's id."""
+def checked_lines(shop: Shop, order: Order, chosen: list[Chosen], *, kind: str, note: str | None) -> list[FormLine]:
+    """The form's lines as Shopify counts them now, once ``chosen`` is found to be a request they
+    allow (else :class:`RequestError`)."""
     lines = form_lines(shop, order)
     check(lines, chosen, kind=kind, note=note, reasons=accepted_reasons(shop.id))
+    return lines
+
+
+def submit(shop: Shop, order: Order, lines: list[FormLine], chosen: list[Chosen], *, kind: str,
+           note: str | None) -> int:
+    """File the checked request at Shopify and store our row (once); commits. The return's id."""
     by_key = {line.key: line for line in lines}
     try:
         requested = store_for(shop).request_return(order.external_id, [

@@ -4,7 +4,8 @@ proxy, linked from the tracking page and the "delivered" e-mail.
 * ``GET ?t=<tracking token>``: the form for that order (the same signed token the tracking link
   carries: only the customer who was sent it, or who typed the order's number and e-mail on the
   tracking page, has it). The form carries a signed single-use token naming the order.
-* ``POST`` the form: the request, filed once (:mod:`integration.returns.customer_request`).
+* ``POST`` the form: the request, filed once (:mod:`integration.returns.customer_request`); the
+  form is used up when the request is filed.
 
 Shopify's proxy signature is checked first (forged 401, stale 403, unknown shop 403). Then: a
 forged, expired or other shop's token 404; the order of another logged-in customer 403; a form
@@ -55,7 +56,6 @@ def returns():
             _check_body()
             order, nonce = _form_order()
             chosen, kind, note = _parse_form()
-            _claim(nonce)
             return _submit(order, nonce, chosen, kind, note)
         order = _linked_order(request.args.get("t", ""))
         return _form(order)
@@ -145,7 +145,9 @@ def _form(order: Order, *, status: int = 200, error: str | None = None, field: s
 
 def _submit(order: Order, nonce: str, chosen: list[Chosen], kind: str, note: str | None) -> Response:
     try:
-        customer_request.submit(g.shop, order, chosen, kind=kind, note=note)
+        lines = customer_request.checked_lines(g.shop, order, chosen, kind=kind, note=note)
+        _claim(nonce)  # only a request that can be filed uses the form up: a refused one may be corrected
+        customer_request.submit(g.shop, order, lines, chosen, kind=kind, note=note)
     except RequestError as exc:
         db.session.rollback()
         log.warning("return_form.refused", status=exc.status, reason=exc.code, field=exc.field, order_id=order.id)

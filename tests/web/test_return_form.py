@@ -18,7 +18,9 @@ from connectors.shopify.signatures import proxy_signature
 from integration import create_app
 from integration.extensions import db, queues
 from integration.models import Order, Return, ReturnLine, ReturnRulesRow, Shop, Variant
+from integration.models.notification import Notification
 from integration.notices import links
+from integration.notices import render as rendering
 from integration.shops.shopify_client import store_for
 from sandbox.server import serve
 from sandbox.shopify.app_config import AppConfig
@@ -150,6 +152,19 @@ def test_a_refund_request_is_filed_at_shopify_and_stored_once(stack):
     # The same signed request again (a replay), and the same form sent twice: 409, nothing new.
     assert stack.post(fields).status_code == 409
     assert returns_count() == (1, 1) and stack.returnable() == [("TEE-BLK-M", 1)]
+
+
+def test_the_delivered_email_and_the_tracking_page_lead_to_the_form(stack):
+    delivered = Notification(shop_id=stack.shop_id, kind="delivered", subject=f"order:{stack.order_id}",
+                             recipient="ada@example.com", locale="de")
+    link = links.for_notification(delivered, stack.shop, stack.order)["returns"]
+    assert link == links.returns_url(stack.shop, stack.order_id)
+    rendered = rendering.render("delivered", {"order_name": "#1001"}, locale="de", branding=rendering.SAMPLE_BRANDING,
+                                links={"returns": link})
+    assert "Einen Artikel zurücksenden" in rendered.html and link.replace("&", "&amp;") in rendered.html
+    token = links.tracking_token(stack.shop_id, stack.order_id)
+    page = stack.web.get(f"/proxy/track?{stack.query({'t': token})}").get_data(as_text=True)
+    assert f'href="returns?t={token}"' in page  # relative: /apps/nearstock/returns on the storefront
 
 
 def test_an_exchange_names_the_variant_sent_instead(stack):

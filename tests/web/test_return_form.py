@@ -17,7 +17,7 @@ from bench.common import free_port
 from connectors.shopify.signatures import proxy_signature
 from integration import create_app
 from integration.extensions import db, queues
-from integration.models import Order, Return, ReturnLine, ReturnRulesRow, Shop, Variant
+from integration.models import Order, OutboundOrder, Return, ReturnLine, ReturnRulesRow, Shipment, Shop, Variant
 from integration.models.notification import Notification
 from integration.notices import links
 from integration.notices import render as rendering
@@ -26,6 +26,7 @@ from sandbox.server import serve
 from sandbox.shopify.app_config import AppConfig
 from tests.conftest import API_SECRET, make_config
 from tests.helpers import Drainer
+from tests.helpers_warehouse import make_account, make_warehouse
 from tests.sandbox.test_shopify_emulator_returns import ship
 from tests.shopify_fixtures import SHOPIFY_SHOP
 
@@ -163,8 +164,20 @@ def test_the_delivered_email_and_the_tracking_page_lead_to_the_form(stack):
                                 links={"returns": link})
     assert "Einen Artikel zurücksenden" in rendered.html and link.replace("&", "&amp;") in rendered.html
     token = links.tracking_token(stack.shop_id, stack.order_id)
+    no_parcel = stack.web.get(f"/proxy/track?{stack.query({'t': token})}").get_data(as_text=True)
+    assert "returns?t=" not in no_parcel  # nothing of ours has shipped yet
+    warehouse = make_warehouse(stack.shop, make_account(stack.shop), "DEWH", "DE", name="Berlin")
+    outbound = OutboundOrder(shop_id=stack.shop_id, order_id=stack.order_id, warehouse_id=warehouse.id,
+                             reference="NS-1", status="shipped")
+    db.session.add(outbound)
+    db.session.flush()
+    db.session.add(Shipment(shop_id=stack.shop_id, order_id=stack.order_id, outbound_id=outbound.id,
+                            tracking_number="T1", carrier="DHL", lines=[["TEE-BLK-M", 2]], status="Delivered"))
+    db.session.commit()
     page = stack.web.get(f"/proxy/track?{stack.query({'t': token})}").get_data(as_text=True)
-    assert f'href="returns?t={token}"' in page  # relative: /apps/nearstock/returns on the storefront
+    # Relative (/apps/nearstock/returns on the storefront), with a tracking token naming the order.
+    shown = re.search(r'href="returns\?t=([^"]+)"', page).group(1)
+    assert links.read_tracking_token(shown) == {"s": stack.shop_id, "o": stack.order_id}
 
 
 def test_an_exchange_names_the_variant_sent_instead(stack):

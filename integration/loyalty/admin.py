@@ -82,7 +82,7 @@ def customer_view(shop_id: int, customer_id: str, *, currency: str | None = None
                          "priority_support": t.priority_support} for t in rules.tiers]
     account = loyalty.find_account(shop_id, customer_id)
     out = {"program": program, "enrolled": account is not None, "balance": 0, "held": 0, "tier": None,
-           "next_tier": None, "birthday_set": False, "rewards": [], "history": []}
+           "next_tier": None, "birthday_set": False, "rewards": [], "history": [], "perks": []}
     if account is None:
         return out
     rewards = _recent(LoyaltyReward, account.id, 20)
@@ -92,7 +92,18 @@ def customer_view(shop_id: int, customer_id: str, *, currency: str | None = None
                rewards=[reward_json(r) for r in rewards],
                history=[entry_json(e) for e in _recent(LoyaltyEntry, account.id, history)])
     out["redeemable"] = [option_json(o) for o in rules.reward_options if o.points <= account.balance]
+    out["perks"] = tier_perks(out["tier"])
     return out
+
+
+def tier_perks(tier: dict | None) -> list[dict]:
+    """What the customer's tier gives them, said as facts (the customer account extension words
+    them in the customer's language). Priority after-sales: a return the shop's policy allows is
+    approved at once, without waiting for the merchant (integration/domain/returns.py decide), and
+    its jobs run on the queue ahead of the everyday sync work (integration/returns/intake.py)."""
+    if tier is None or not tier.get("priority_support"):
+        return []
+    return [{"code": "priority_after_sales", "returns_approved_automatically": True, "handled_first": True}]
 
 
 def join(shop_id: int, customer_id: str, *, birthday: str | None = None, now: datetime | None = None) -> int:

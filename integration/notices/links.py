@@ -7,6 +7,7 @@ purpose. They carry ids, never anything a customer typed.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,8 +25,10 @@ PROXY_PREFIX = "/apps/nearstock"
 TRACK = "notice-tracking-link"
 UNSUBSCRIBE = "notice-unsubscribe"
 FEEDBACK = "notice-feedback"
+RETURN_FORM = "return-request-form"
 TRACK_MAX_AGE = 180 * 24 * 3600  # a tracking link in an old e-mail stops working after six months
 FEEDBACK_MAX_AGE = 60 * 24 * 3600
+RETURN_FORM_MAX_AGE = 2 * 3600  # a return form left open longer is shown again, with what can be returned now
 
 
 _signers: dict[tuple[str, str], URLSafeTimedSerializer] = {}
@@ -69,6 +72,25 @@ def proxy_prefix(shop_id: int) -> str:
 def tracking_url(shop: Shop, order_id: int) -> str:
     token = urlencode({"t": tracking_token(shop.id, order_id)})
     return f"https://{shop.domain}{proxy_prefix(shop.id)}/track?{token}"
+
+
+def returns_url(shop: Shop, order_id: int) -> str:
+    """The return request page of the order (the tracking link's token names the order)."""
+    token = urlencode({"t": tracking_token(shop.id, order_id)})
+    return f"https://{shop.domain}{proxy_prefix(shop.id)}/returns?{token}"
+
+
+def return_form_token(shop_id: int, order_id: int) -> str:
+    """The return form's hidden field: which order, and a nonce that makes each form single-use."""
+    return _signer(RETURN_FORM).dumps({"s": shop_id, "o": order_id, "n": secrets.token_urlsafe(16)})
+
+
+def read_return_form_token(token: str) -> dict[str, Any] | None:
+    try:
+        data = _signer(RETURN_FORM).loads(token, max_age=RETURN_FORM_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    return data if isinstance(data, dict) and {"s", "o", "n"} <= data.keys() else None
 
 
 def unsubscribe_token(shop_id: int, email: str, category: str, lang: str | None = None) -> str:
@@ -119,6 +141,8 @@ def for_notification(n: Notification, shop: Shop, order: Order | None) -> dict[s
         out["tracking"] = tracking_url(shop, order.id)
         if n.kind == "delivered":
             out["feedback"] = feedback_url(shop.id, order.id, n.locale)
+            if order.channel == "shopify":  # returns are filed through Shopify's Returns API
+                out["returns"] = returns_url(shop, order.id)
     unsubscribe = unsubscribe_url(n)
     if unsubscribe:
         out["unsubscribe"] = unsubscribe

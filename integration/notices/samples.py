@@ -133,6 +133,7 @@ def variants(kind: str) -> tuple[str | None, ...]:
 SAMPLE_LINKS = {
     "tracking": "https://acme.myshopify.com/apps/nearstock/track?t=sample",
     "feedback": "https://app.example/notifications/feedback?t=sample",
+    "returns": "https://acme.myshopify.com/apps/nearstock/returns?t=sample",
     "unsubscribe": "https://app.example/notifications/unsubscribe/sample",
     "admin": "https://acme.myshopify.com/admin/apps/nearstock",
 }

@@ -25,6 +25,7 @@ def register(app: Flask) -> None:
         notifications,
         orders_api,
         proxy_loyalty,
+        proxy_returns,
         proxy_stock,
         proxy_track,
         returns_api,
@@ -52,6 +53,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notices_api.bp)
     app.register_blueprint(proxy_track.bp)
+    app.register_blueprint(proxy_returns.bp)
     app.register_blueprint(proxy_stock.bp)
     app.register_blueprint(loyalty_api.bp)
     app.register_blueprint(orders_api.bp)

@@ -124,15 +124,24 @@ def track():
             order = _find(shop.id, number, email)
             if order is None:
                 error = "not_found"
-    variables = {"order": order, "shipments": _shipments(order) if order else [], "error": error}
+    variables = {"order": order, "shipments": _shipments(order) if order else [], "error": error,
+                 "returns_token": links.tracking_token(shop.id, order.id) if order and order.channel == "shopify"
+                 else None}
+    return proxy_page("pages/track.html", variables, order=order, status=status)
+
+
+def proxy_page(template: str, variables: dict, *, order: Order | None, status: int = 200) -> Response:
+    """A storefront page in the order's language (else the shopper's, else the shop's): a Liquid
+    fragment for Shopify to frame in the theme, or with ``?view=page`` a standalone page."""
     locale = order.locale if order and order.locale else request.accept_languages.best_match(
-        [loc for loc in rendering.SUPPORTED_LOCALES]) or shop.primary_locale
-    fragment, _lang = rendering.render_page("pages/track.html", variables, locale=locale,
+        [loc for loc in rendering.SUPPORTED_LOCALES]) or g.shop.primary_locale
+    fragment, _lang = rendering.render_page(template, variables, locale=locale,
                                             country=order.shipping_country if order else None)
     # Belt and braces: the template has no Liquid and values are neutralised; make sure.
     fragment = fragment.replace("{{", "&#123;&#123;").replace("{%", "&#123;%")
     if request.args.get("view") == "page":
-        page, _lang = rendering.render_page("pages/_track_page.html", {"fragment": fragment}, locale=locale)
+        page, _lang = rendering.render_page("pages/_track_page.html", {"fragment": fragment, "page": template},
+                                          locale=locale)
         response = Response(page, status=status, mimetype="text/html")
     else:
         response = Response(fragment, status=status, content_type="application/liquid; charset=utf-8")

@@ -67,10 +67,10 @@ def test_the_source_calls_our_endpoint_with_the_session_token():
 
 def test_the_source_renders_points_tier_and_rewards_in_every_language():
     source = _source()
-    for field in ("data.balance", "data.tier", "data.next_tier", "data.rewards", "data.redeemable"):
+    for field in ("data.balance", "data.tier", "data.next_tier", "data.rewards", "data.redeemable", "data.perks"):
         assert field in source, field
     keys = set(re.findall(r"\bt\('([a-z_]+)'", source))
-    assert {"points", "tier", "rewards", "heading", "error", "loading"} <= keys
+    assert {"points", "tier", "rewards", "heading", "error", "loading", "priority_after_sales"} <= keys
     english = json.loads((EXT / "locales" / "en.default.json").read_text())
     for locale in LOCALES:
         strings = json.loads((EXT / "locales" / f"{locale}.json").read_text())

@@ -108,3 +108,21 @@ def test_cors_preflight(client):
     assert r.status_code == 204
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
+
+
+def test_the_priority_after_sales_perk_says_what_it_gives(client):
+    a = make_shop(SHOP_A)
+    make_program(a.id)
+    make_tiers(a.id, {"name": "Silver", "threshold": Decimal(0), "priority_support": True},
+               {"name": "Gold", "threshold": Decimal(1000)})
+    b = make_shop(SHOP_B)
+    make_program(b.id)
+    make_tiers(b.id, {"name": "Silver", "threshold": Decimal(0)})
+    admin.adjust(a.id, gid(1), 10, "seed", actor="test")
+    admin.adjust(b.id, gid(1), 10, "seed", actor="test")
+    body = _get(client, customer_token(SHOP_A, 1)).get_json()
+    assert body["tier"]["name"] == "Silver"
+    assert body["perks"] == [{"code": "priority_after_sales", "returns_approved_automatically": True,
+                              "handled_first": True}]
+    assert _get(client, customer_token(SHOP_B, 1)).get_json()["perks"] == []  # that shop's tier has no such perk
+    assert _get(client, customer_token(SHOP_A, 2)).get_json()["perks"] == []  # not a member

@@ -41,6 +41,7 @@ function LoyaltyBlock() {
       <s-stack gap="base">
         <Points data={data} />
         <Tier data={data} />
+        <Perks data={data} />
         <Rewards data={data} />
       </s-stack>
     </s-section>
@@ -67,6 +68,22 @@ function Tier({data}) {
       {data.tier && <s-badge>{t('tier', {name: data.tier.name})}</s-badge>}
       {data.next_tier && (
         <s-text color="subdued">{t('next_tier', {name: data.next_tier.name, needed: data.next_tier.needed})}</s-text>
+      )}
+    </s-stack>
+  );
+}
+
+// What the tier gives, from the endpoint's perks (facts, worded here in the customer's language).
+function Perks({data}) {
+  const t = shopify.i18n.translate;
+  const priority = (data.perks || []).find((perk) => perk.code === 'priority_after_sales');
+  if (!priority) return null;
+  return (
+    <s-stack gap="small-200">
+      <s-heading>{t('perks')}</s-heading>
+      <s-text>{t('priority_after_sales')}</s-text>
+      {priority.returns_approved_automatically && priority.handled_first && (
+        <s-text color="subdued">{t('priority_after_sales_detail')}</s-text>
       )}
     </s-stack>
   );

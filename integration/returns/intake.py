@@ -19,9 +19,9 @@ from integration import job_catalog, signals
 from integration.domain.channels import ChannelReturn
 from integration.domain.returns import APPROVE, DECLINE, RequestedLine, decide, reason_code
 from integration.extensions import db, queues
+from integration.loyalty.ledger import has_priority
 from integration.models import Order, Return, ReturnLine, ReturnState, Shipment
 from integration.models.base import utcnow
-from integration.models.loyalty import LoyaltyAccount, LoyaltyTier
 from integration.models.upsert import insert
 from integration.returns.rules import load_rules
 from integration.returns.timeline import record_event
@@ -46,8 +46,8 @@ def store_request(shop_id: int, channel_return: ChannelReturn, *, source: str = 
         insert(Return).values(
             shop_id=shop_id, order_id=order.id, shopify_return_id=channel_return.id[:64],
             name=(channel_return.name or None) and channel_return.name[:64], source=source, kind="refund",
-            status=ReturnState.REQUESTED, priority=priority_member(order), attempts=0, created_at=utcnow(),
-            updated_at=utcnow(),
+            status=ReturnState.REQUESTED, priority=has_priority(order.shop_id, order.customer_external_id),
+            attempts=0, created_at=utcnow(), updated_at=utcnow(),
         ).on_conflict_do_nothing(index_elements=["shop_id", "shopify_return_id"]).returning(Return.id)).scalar()
     if return_id is None:
         log.info("return.known", shop_id=shop_id, shopify_return_id=channel_return.id)
@@ -102,16 +102,6 @@ def start(ret: Return, job_name: str, job_id: str) -> None:
     """Enqueue the return's next job once the caller's transaction commits."""
     queue, return_id = queue_for(ret), ret.id
     signals.on_commit(db.session(), lambda: queues.enqueue(queue, job_name, return_id, job_id=job_id, unique=True))
-
-
-def priority_member(order: Order) -> bool:
-    """Whether the customer's loyalty tier carries the "priority after-sales" perk."""
-    if not order.customer_external_id:
-        return False
-    return bool(db.session.execute(
-        select(LoyaltyTier.priority_support).join(LoyaltyAccount, LoyaltyAccount.tier_id == LoyaltyTier.id)
-        .where(LoyaltyAccount.shop_id == order.shop_id,
-               LoyaltyAccount.customer_external_id == order.customer_external_id)).scalar())
 
 
 def _delivered_at(order: Order) -> datetime | None:

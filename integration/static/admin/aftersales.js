@@ -57,7 +57,8 @@ async function loadFigures() {
 }
 
 function showReasons(data) {
-  const groups = [...data.groups].reverse(); // the latest week first
+  // The latest week first; within a week, the most units first (as the server sorts them).
+  const groups = [...data.groups].sort((a, b) => b.week.localeCompare(a.week));
   $('#reasons-table s-table-body').replaceChildren(...groups.map((g) => h('s-table-row', {},
     cell(g.sku || ''), cell(g.market || ''), cell(formatDate(g.week)), cell(formatNumber(g.units)),
     cell(g.reasons.map((r) => t('reason_units', {reason: t(`reason_${r.reason}`), n: formatNumber(r.units)})).join(', ')))));

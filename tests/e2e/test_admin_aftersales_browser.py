@@ -1,0 +1,119 @@
+"""The After-sales page inside the local Shopify admin, in a real browser with session tokens: the
+hand-counted figures of tests/aftersales_fixtures.py (top reasons per SKU x market, NPS and
+promise-kept per warehouse in the cards and in the charts' tables, the German comment themes), a
+waiting return approved from the list (checked in the database), its timeline page, a return
+declined from its page with Shopify's reason, and the market filter. Skips without Chromium/Playwright."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from integration.extensions import db
+from integration.models import Return, ReturnEvent, Shop
+from tests.admin_frame_stack import (
+    admin,  # noqa: F401 - the "admin" fixture
+    framed,  # noqa: F401 - the "framed" fixture
+)
+from tests.aftersales_fixtures import seed_aftersales
+from tests.e2e.test_storefront_browser import browser  # noqa: F401 - the "browser" fixture
+from tests.shopify_fixtures import SHOPIFY_SHOP
+
+pytestmark = pytest.mark.e2e
+
+CHOOSE = "(el, value) => { el.value = value; el.dispatchEvent(new Event('change')); }"
+
+
+def test_figures_returns_and_decisions(admin):  # noqa: F811 - pytest fixture, imported above
+    from playwright.sync_api import expect
+
+    stack, page, problems = admin
+    stack.emulator.admin.install(SHOPIFY_SHOP)
+    page.goto(stack.admin_url)  # the first framed load installs the shop (token exchange)
+    expect(page.frame_locator("#app-frame").locator("s-app-nav")).to_have_count(1)
+    shop = db.session.execute(select(Shop).where(Shop.domain == SHOPIFY_SHOP)).scalar_one()
+    seeded = seed_aftersales(shop, datetime.now(UTC) - timedelta(minutes=1))
+
+    page.goto(f"{stack.admin_url}/admin/aftersales")
+    app = page.frame_locator("#app-frame")
+    expect(app.locator("s-app-nav s-link[href='/admin/aftersales']")).to_have_text("After-sales")
+
+    # Per warehouse: NPS, promise kept and the average rating, as counted by hand.
+    cards = app.locator("#warehouse-cards > s-box")
+    expect(cards).to_have_count(2)
+    berlin = cards.filter(has_text="Berlin")
+    expect(berlin).to_contain_text("NPS 25")
+    expect(berlin).to_contain_text("75% delivered by the promised day")
+    expect(berlin).to_contain_text("3.5 of 5 on average")
+    la = cards.filter(has_text="LA West")
+    expect(la).to_contain_text("NPS 0")
+    expect(la).to_contain_text("50% delivered by the promised day")
+    # The charts' tables: this week's figures, all warehouses first.
+    nps = app.locator("#chart-nps details table")
+    expect(nps.locator("thead th")).to_have_text(["Date", "All warehouses", "Berlin", "LA West"])
+    expect(nps.locator("tbody tr").last.locator("td")).to_have_text(["16.7", "25", "0"])
+    kept = app.locator("#chart-kept details table tbody tr").last.locator("td")
+    expect(kept).to_have_text(["66.7", "75", "50"])
+    expect(app.locator("#chart-rating details table tbody tr").last.locator("td")).to_have_text(["3.33", "3.5", "3"])
+
+    # Top reasons: this week's groups first, most units first; then the return five weeks ago.
+    reasons = app.locator("#reasons-table s-table-body s-table-row")
+    expect(reasons).to_have_count(4)
+    expect(reasons.nth(0)).to_contain_text("MUG-BLUE")
+    expect(reasons.nth(0)).to_contain_text("DE")
+    expect(reasons.nth(0).locator("s-table-cell").nth(3)).to_have_text("7")
+    expect(reasons.nth(0).locator("s-table-cell").nth(4)).to_have_text(
+        "Too small (3), Damaged or defective (2), Colour (1)")
+    expect(reasons.nth(1)).to_contain_text("Wrong item sent (3)")
+    expect(reasons.nth(2)).to_contain_text("TENT-2P")
+    expect(reasons.nth(3)).to_contain_text("Other reason (5)")
+
+    # Themes of this month's German comments.
+    german = app.locator("#themes-table s-table-body s-table-row", has_text="German")
+    expect(german).to_contain_text("Lieferung: 2 praise, 1 complaints")
+    expect(german.locator("s-table-cell").nth(2)).to_have_text("3")
+
+    # The returns: all eight waiting; one approved from its row.
+    rows = app.locator("#returns-table s-table-body s-table-row")
+    expect(rows).to_have_count(8)
+    first = seeded.returns["DE1"]
+    row = app.locator(f"#return-{first}")
+    expect(row.locator("s-badge")).to_have_text("Waiting for you")
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith(
+            f"/api/returns/{first}/approve")) as answer:
+        row.locator("s-button", has_text="Approve").click()
+    assert answer.value.status == 202
+    expect(row.locator("s-badge")).to_have_text("Approved")
+    db.session.expire_all()
+    approved = db.session.get(Return, first)
+    assert (approved.status, approved.decided_by) == ("approved", "merchant")
+    assert db.session.execute(select(ReturnEvent.kind).where(ReturnEvent.return_id == first)).scalars().all() == [
+        "approved"]
+
+    # The market filter.
+    app.locator("#returns-market input").fill("US")
+    app.locator("#returns-market").evaluate("(el) => el.dispatchEvent(new Event('change'))")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("US")
+
+    # The approved return's page: its lines with their reasons and its timeline.
+    page.goto(f"{stack.admin_url}/admin/aftersales/returns/{first}")
+    expect(app.locator("#return-lines s-table-body s-table-row")).to_have_text(["MUG-BLUE2Too small00"])
+    expect(app.locator("#return-timeline s-list-item")).to_contain_text(["Approved"])
+    expect(app.locator("#return-actions")).to_be_hidden()
+
+    # A waiting return declined from its page, with Shopify's reason.
+    third = seeded.returns["DE3"]
+    page.goto(f"{stack.admin_url}/admin/aftersales/returns/{third}")
+    expect(app.locator("#return-actions")).to_be_visible()
+    app.locator("#return-decline").click()
+    app.locator("#decline-form s-select[name=reason]").evaluate(CHOOSE, "FINAL_SALE")
+    with page.expect_response(lambda r: r.url.endswith(f"/api/returns/{third}/decline")):
+        app.locator("#decline-confirm").click()
+    expect(app.locator("#return-facts s-badge").first).to_have_text("Declined")
+    db.session.expire_all()
+    declined = db.session.get(Return, third)
+    assert (declined.status, declined.decline_reason) == ("declined", "FINAL_SALE")
+    assert problems == [], problems

@@ -2,7 +2,8 @@
 hand-counted figures of tests/aftersales_fixtures.py (top reasons per SKU x market, NPS and
 promise-kept per warehouse in the cards and in the charts' tables, the German comment themes), a
 waiting return approved from the list (checked in the database), its timeline page, a return
-declined from its page with Shopify's reason, and the market filter. Skips without Chromium/Playwright."""
+declined from its page with Shopify's reason, the market filter, and a claim with evidence opened
+for a parcel found by its order, then settled. Skips without Chromium/Playwright."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from integration.extensions import db
-from integration.models import Return, ReturnEvent, Shop
+from integration.models import Claim, Return, ReturnEvent, Shop
 from tests.admin_frame_stack import (
     admin,  # noqa: F401 - the "admin" fixture
     framed,  # noqa: F401 - the "framed" fixture
@@ -116,4 +117,29 @@ def test_figures_returns_and_decisions(admin):  # noqa: F811 - pytest fixture, i
     db.session.expire_all()
     declined = db.session.get(Return, third)
     assert (declined.status, declined.decline_reason) == ("declined", "FINAL_SALE")
+
+    # A claim against the carrier for a parcel found by its order, with evidence, then settled.
+    page.goto(f"{stack.admin_url}/admin/aftersales")
+    app.locator("#parcel-form s-search-field[name=order] input").fill("#DE2")
+    app.locator("#parcel-form s-button[type=submit]").click()
+    expect(app.locator("#claim-form s-select[name=shipment_id] s-option")).to_have_text(["#DE2 · DHL TNDE2"])
+    claim_form = app.locator("#claim-form")
+    claim_form.locator("s-number-field[name=amount] input").fill("25.50")
+    claim_form.locator("s-text-area[name=notes] textarea").fill("Parcel never arrived; the carrier confirms loss")
+    claim_form.locator("s-text-area[name=photo_urls] textarea").fill("https://photos.example/box.jpg")
+    claim_form.locator("s-button[type=submit]").click()
+    claims = app.locator("#claims-table s-table-body s-table-row")
+    expect(claims).to_have_count(1)
+    expect(claims.first).to_contain_text("Lost")
+    expect(claims.first).to_contain_text("The carrier")
+    expect(claims.first.locator("s-badge")).to_have_text("Open")
+    db.session.expire_all()
+    (claim,) = db.session.execute(select(Claim)).scalars().all()
+    assert (claim.kind, claim.against, str(claim.amount_claimed)) == ("lost", "carrier", "25.50")
+    assert claim.photo_urls == ["https://photos.example/box.jpg"] and claim.notes.startswith("Parcel never")
+    claims.first.locator("s-button", has_text="Settled: refunded").click()
+    expect(claims.first.locator("s-badge")).to_have_text("Settled")
+    db.session.expire_all()
+    assert (db.session.get(Claim, claim.id).status, db.session.get(Claim, claim.id).outcome) == ("settled",
+                                                                                                 "refunded")
     assert problems == [], problems

@@ -207,7 +207,10 @@ parcelForm.addEventListener('submit', async (event) => {
     const {items} = await api(`/api/orders?${new URLSearchParams({q, limit: 10})}`);
     const options = items.flatMap((order) => order.outbounds.flatMap((o) => o.parcels.map((p) => h('s-option', {value: p.id},
       t('parcel', {order: order.name, carrier: p.carrier || '', number: p.tracking_number || ''})))));
-    parcelSelect.replaceChildren(...(options.length ? options : [h('s-option', {value: ''}, t('no_parcels'))]));
+    // Only the options change: the element keeps whatever it renders itself.
+    for (const option of parcelSelect.querySelectorAll('s-option')) option.remove();
+    parcelSelect.append(...(options.length ? options : [h('s-option', {value: ''}, t('no_parcels'))]));
+    await Promise.resolve(); // the element takes in its new options first
     setField(parcelSelect, options.length ? options[0].getAttribute('value') : '');
   } catch (error) {
     formError(parcelForm, error);

@@ -25,7 +25,7 @@ from integration.insights import dirty as insights_dirty
 from integration.loyalty import earning, refunds
 from integration.notices import after_sales, triggers
 from integration.returns import receipt as return_receipt
-from integration.returns import replacements, reships
+from integration.returns import replacements, reships, shopify_events
 from integration.shops import catalog_import
 from integration.stock import amazon_quantities
 from integration.storefront import status as storefront_status
@@ -113,6 +113,11 @@ HANDLERS: dict[tuple[str, str], dispatch.Handler] = {
     (SHOPIFY, "fulfillments/create"): shopify_handlers.fulfillment_received,
     (SHOPIFY, "fulfillments/update"): shopify_handlers.fulfillment_received,
     (SHOPIFY, "refunds/create"): refunds.refund_created,
+    # returns: a customer's request stored and decided by the rules; the merchant's decision in
+    # Shopify's own admin moves our return too (integration/returns/shopify_events.py)
+    (SHOPIFY, "returns/request"): shopify_events.return_requested,
+    (SHOPIFY, "returns/approve"): shopify_events.return_approved,
+    (SHOPIFY, "returns/decline"): shopify_events.return_declined,
     # catalog and stock as Shopify sees them
     (SHOPIFY, "inventory_levels/update"): shopify_handlers.inventory_level_updated,
     (SHOPIFY, "products/update"): shopify_handlers.product_updated,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.shopify.returns import DECLINE_REASONS
 from connectors.shopify.webhook_fields import MAX_QUANTITY, Body, fail
 from integration.domain.channels import ChannelReturn, ChannelReturnLine
 
@@ -62,8 +63,22 @@ def parse_return(payload: Any) -> ChannelReturn:
                          name=body.text("name", 64), lines=lines)
 
 
+def _decline(body: Body) -> tuple[str | None, str | None]:
+    """``returns/decline``'s ``decline``: the reason in lower case, as a ReturnDeclineReason, and
+    the merchant's note."""
+    decline = body.child("decline")
+    if decline is None:
+        return None, None
+    reason = (decline.code("reason", 32) or "other").upper()
+    if reason not in DECLINE_REASONS:
+        raise fail(decline.at("reason"), "is not a decline reason")
+    return reason, decline.text("note", 500)
+
+
 def parse_return_status(payload: Any) -> ChannelReturn:
     """``returns/decline``, ``returns/close``, ``returns/cancel``, ``returns/reopen``: which return,
-    of which order, now in which status (no lines)."""
+    of which order, now in which status (no lines; a decline's reason and note)."""
     body = Body(payload, "return")
-    return ChannelReturn(id=body.gid("Return"), order_id=_order(body), status=_status(body))
+    reason, note = _decline(body)
+    return ChannelReturn(id=body.gid("Return"), order_id=_order(body), status=_status(body),
+                         decline_reason=reason, decline_note=note)

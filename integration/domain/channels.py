@@ -204,6 +204,9 @@ class ChannelReturn:
     name: str | None = None
     lines: tuple[ChannelReturnLine, ...] = ()
     reverse_fulfillment_order_ids: tuple[str, ...] = ()
+    # A declined return's ReturnDeclineReason ("FINAL_SALE"...) and the merchant's note.
+    decline_reason: str | None = None
+    decline_note: str | None = None
 
 
 @dataclass(frozen=True)

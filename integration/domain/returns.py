@@ -21,6 +21,16 @@ DECLINE_REASONS = (DECLINE_PERIOD_ENDED, DECLINE_FINAL_SALE, DECLINE_OTHER)
 
 APPROVE, DECLINE, WAIT = "approve", "decline", "wait"
 
+
+def reason_code(reason: str | None) -> str:
+    """A line's reason as one of :data:`REASONS`: Shopify's standardized reasons are named by
+    handles, the legacy enum value in kebab case ("size-too-small"); a reason the shop defined
+    itself is OTHER, none at all UNKNOWN."""
+    if not reason:
+        return "UNKNOWN"
+    word = reason.strip().replace("-", "_").upper()
+    return word if word in REASONS else "OTHER"
+
 # The markets whose warehouses serve each other's customers without a customs border.
 EU = frozenset({"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
                 "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"})

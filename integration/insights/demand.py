@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import delete, func, or_, select
 
 from integration.domain.channels import CHANNEL_AFN
+from integration.domain.routing import RouteReason
 from integration.extensions import db
 from integration.models import (
     Allocation,
@@ -99,6 +100,8 @@ def _allocated_sales(shop_id: int, since: date, until: date, keys) -> Iterator[t
             .join(Order, Order.id == Allocation.order_id)
             .where(Allocation.shop_id == shop_id, Allocation.warehouse_id.is_not(None),
                    Allocation.status != AllocationStatus.BACKORDERED,
+                   # an exchange's or a reship's units were sold once, with the order
+                   Allocation.route_reason != RouteReason.REPLACEMENT,
                    created >= _start(since), created < _start(until + timedelta(days=1))))
     for condition in _sku_filters(Allocation.sku, keys):
         for warehouse_id, sku, at, quantity, status in db.session.execute(_where(base, condition)):

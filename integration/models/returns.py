@@ -112,7 +112,7 @@ class Reship(Base):
     lines: Mapped[list] = mapped_column(JSON, default=list)  # [[sku, qty], ...] sent again
     warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouses.id", ondelete="SET NULL"))
     outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_orders.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, waiting (no stock)
     requested_by: Mapped[str] = mapped_column(String(16), default="merchant")  # merchant | carrier
     note: Mapped[str | None] = mapped_column(String(500))  # the merchant's own note
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

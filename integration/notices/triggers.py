@@ -51,7 +51,7 @@ NEW_SHIPMENT_WINDOW = timedelta(days=2)
 def on_shipment_created(shipment_id: int, **_: Any) -> int | None:
     """A parcel left the warehouse: the "shipped" notice (carrier, tracking, estimate)."""
     found = _load(shipment_id)
-    return _notice("shipped", f"shipment:{shipment_id}", *found) if found else None
+    return _shipped_notice(found) if found else None
 
 
 def on_tracking_changed(shipment_id: int, status: str, reason: str | None = None, **_: Any) -> int | None:
@@ -60,7 +60,7 @@ def on_tracking_changed(shipment_id: int, status: str, reason: str | None = None
         return None
     shipment = found[0]
     if status in (TrackingStatus.INFO_RECEIVED.value, TrackingStatus.IN_TRANSIT.value):
-        return _notice("shipped", f"shipment:{shipment_id}", *found)
+        return _shipped_notice(found)
     if status == TrackingStatus.OUT_FOR_DELIVERY.value:
         attempts = _attempts(shipment.id)
         return _notice("out_for_delivery", f"shipment:{shipment_id}" + (f":{attempts}" if attempts else ""), *found)
@@ -78,7 +78,7 @@ def on_tracking_changed(shipment_id: int, status: str, reason: str | None = None
         reason = reason or "delivery_delay"
         if reason != ExceptionReason.RETURNED_TO_SENDER.value:
             # A parcel that is stuck was shipped: make sure the customer heard that first.
-            _notice("shipped", f"shipment:{shipment_id}", *found)
+            _shipped_notice(found)
         return _notice("exception", f"shipment:{shipment_id}:{reason}", *found, extra=_exception_extra(found, reason))
     return None  # Pending, Expired: nothing to tell
 
@@ -101,6 +101,15 @@ def _load(shipment_id: int):
     outbound = db.session.get(OutboundOrder, shipment.outbound_id)
     warehouse = db.session.get(Warehouse, outbound.warehouse_id) if outbound else None
     return shipment, order, warehouse
+
+
+def _shipped_notice(found) -> int | None:
+    """The "shipped" notice, except for a replacement parcel (an exchange's, a reship's): its
+    customer got ``replacement_shipped`` for it (integration/returns/replacements.py)."""
+    shipment = found[0]
+    if db.session.scalar(select(OutboundOrder.purpose).where(OutboundOrder.id == shipment.outbound_id)):
+        return None
+    return _notice("shipped", f"shipment:{shipment.id}", *found)
 
 
 def _attempts(shipment_id: int) -> int:
@@ -236,8 +245,9 @@ def notify_new_shipments(now: datetime | None = None) -> int:
         Notification.shop_id == Shipment.shop_id, Notification.kind == "shipped",
         Notification.subject == literal("shipment:").concat(cast(Shipment.id, String)))
     ids = db.session.execute(
-        select(Shipment.id).where(Shipment.created_at >= now - NEW_SHIPMENT_WINDOW,
-                                  Shipment.status.in_(QUIET_STATUSES), ~has_notice.exists())
+        select(Shipment.id).join(OutboundOrder, OutboundOrder.id == Shipment.outbound_id)
+        .where(Shipment.created_at >= now - NEW_SHIPMENT_WINDOW, Shipment.status.in_(QUIET_STATUSES),
+               OutboundOrder.purpose == "", ~has_notice.exists())
         .order_by(Shipment.id).limit(1000)
     ).scalars().all()
     created = sum(1 for sid in ids if on_shipment_created(sid))

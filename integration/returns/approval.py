@@ -81,7 +81,7 @@ def approve(return_id: int) -> str:
     if ret.label_url and ret.reverse_delivery_id is None and approved.reverse_fulfillment_order_ids:
         # The warehouse's label goes on Shopify's reverse delivery, so the customer's account shows it.
         ret.reverse_delivery_id = store.create_reverse_delivery(
-            approved.reverse_fulfillment_order_ids[0], tracking_number=ret.tracking_number, carrier=None,
+            approved.reverse_fulfillment_order_ids[0], tracking_number=ret.tracking_number, tracking_url=None,
             label_url=ret.label_url)[:64]
         db.session.commit()
     ret.status = ReturnState.AUTHORIZED

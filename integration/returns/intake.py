@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from connectors.errors import RetryableError
 from integration import job_catalog, signals
 from integration.domain.channels import ChannelReturn
-from integration.domain.returns import APPROVE, DECLINE, REASONS, RequestedLine, decide
+from integration.domain.returns import APPROVE, DECLINE, RequestedLine, decide, reason_code
 from integration.extensions import db, queues
 from integration.models import Order, Return, ReturnLine, ReturnState, Shipment
 from integration.models.base import utcnow
@@ -31,10 +31,12 @@ log = structlog.get_logger(__name__)
 SOURCES = ("customer_account", "tracking_page", "merchant")
 
 
-def store_request(shop_id: int, channel_return: ChannelReturn, *, source: str = "customer_account") -> int | None:
+def store_request(shop_id: int, channel_return: ChannelReturn, *, source: str = "customer_account",
+                  approved_by: str | None = None) -> int | None:
     """Store the request (once) and decide it, in the caller's transaction; the return's id, or
-    None when the return is already known. An order not imported yet is retried (the webhook may
-    overtake the order's own)."""
+    None when the return is already known. ``approved_by``: already approved (by the merchant, in
+    Shopify's admin), the rules are not asked. An order not imported yet is retried (the webhook
+    may overtake the order's own)."""
     order = db.session.execute(select(Order).where(
         Order.shop_id == shop_id, Order.channel == "shopify", Order.external_id == channel_return.order_id,
     )).scalar_one_or_none()
@@ -54,12 +56,15 @@ def store_request(shop_id: int, channel_return: ChannelReturn, *, source: str = 
     for line in channel_return.lines:
         db.session.add(ReturnLine(
             return_id=return_id, order_line_id=line_ids.get(line.sku), shopify_line_id=line.id[:64],
-            sku=line.sku, quantity=line.quantity, reason=line.reason if line.reason in REASONS else "UNKNOWN",
+            sku=line.sku, quantity=line.quantity, reason=reason_code(line.reason),
             received=0, sellable=0, written_off=0))
     db.session.flush()
     ret = db.session.get(Return, return_id)
     record_event(return_id, "requested", {"source": source})
-    apply_rules(ret, order)
+    if approved_by:
+        mark_approved(ret, approved_by)
+    else:
+        apply_rules(ret, order)
     return return_id
 
 

@@ -83,7 +83,7 @@ def send(reship_id: int) -> Reship:
         raise_alert(row.shop_id, "reship_short", f"reship:{row.id}",
                     f"The reship for order {order.name or order.external_id} waits for stock at its warehouse",
                     {"reship_id": row.id})
-        row.status = "waiting_for_stock"
+        row.status = "waiting"
     else:
         row.outbound_id, row.status = outbound_id, "sent"
     db.session.commit()

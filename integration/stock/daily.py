@@ -19,13 +19,14 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import and_, func, select
 
 from integration.domain.batching import chunks
+from integration.domain.routing import RouteReason
 from integration.extensions import db
 from integration.models import Allocation, AllocationStatus, Order, StockDaily, StockLevel
 from integration.models.upsert import insert
 
 CHUNK = 500
 MAX_DAYS = 90
-SOLD = (AllocationStatus.RESERVED, AllocationStatus.SHIPPED)
+SOLD = (AllocationStatus.RESERVED, AllocationStatus.SHIPPED)  # replacements (exchanges, reships) excepted
 
 
 def today() -> date:
@@ -108,7 +109,8 @@ def history(shop_id: int, sku: str, warehouse_ids: list[int], days: int, *, unti
             select(Allocation.warehouse_id, when, Allocation.quantity)
             .join(Order, Order.id == Allocation.order_id)
             .where(Allocation.shop_id == shop_id, Allocation.sku == sku, Allocation.warehouse_id.in_(warehouse_ids),
-                   Allocation.status.in_(SOLD), when >= first, when < last)):
+                   Allocation.status.in_(SOLD), Allocation.route_reason != RouteReason.REPLACEMENT,
+                   when >= first, when < last)):
         index = (at.astimezone(UTC).date() - start).days
         if 0 <= index < days:
             sold[warehouse_id][index] += quantity

@@ -53,6 +53,10 @@ def test_decline_and_close_bodies(bodies):
     declined = parse_return_status(bodies["bodies"][("returns/decline", bodies["second"])])
     assert (declined.id, declined.order_id, declined.status, declined.lines) == (
         bodies["second"], bodies["catalog"]["order"], "DECLINED", ())
+    assert (declined.decline_reason, declined.decline_note) == ("FINAL_SALE", None)
+    body = bodies["bodies"][("returns/decline", bodies["second"])]
+    with pytest.raises(PermanentError):
+        parse_return_status({**body, "decline": {"reason": "because", "note": None}})
     closed = parse_return_status({"id": 7, "admin_graphql_api_id": "gid://shopify/Return/7", "order_id": 9,
                                   "status": "closed"})
     assert (closed.id, closed.order_id, closed.status) == ("gid://shopify/Return/7", "gid://shopify/Order/9", "CLOSED")

@@ -17,6 +17,7 @@ from integration.domain.returns import (
     choose_return_warehouse,
     decide,
     market_region,
+    reason_code,
     rma_reference,
 )
 
@@ -68,3 +69,10 @@ def test_regions_and_references():
     assert (market_region("de"), market_region("US"), market_region("JP"), market_region(None)) == ("EU", "NA", None,
                                                                                                   None)
     assert rma_reference(42) == "NSR00000042"
+
+
+def test_shopifys_reason_handles_and_legacy_values_read_as_one_reason():
+    assert reason_code("size-too-small") == reason_code("SIZE_TOO_SMALL") == "SIZE_TOO_SMALL"
+    assert reason_code("defective") == "DEFECTIVE"
+    assert reason_code("arrived-too-late") == "OTHER"  # a reason the shop defined itself
+    assert reason_code(None) == reason_code("") == "UNKNOWN"

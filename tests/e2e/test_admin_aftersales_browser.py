@@ -3,7 +3,8 @@ hand-counted figures of tests/aftersales_fixtures.py (top reasons per SKU x mark
 promise-kept per warehouse in the cards and in the charts' tables, the German comment themes), a
 waiting return approved from the list (checked in the database), its timeline page, a return
 declined from its page with Shopify's reason, the market filter, and a claim with evidence opened
-for a parcel found by its order, then settled. Skips without Chromium/Playwright."""
+for a parcel found by its order, then settled; the return rules saved from their form. Skips without
+Chromium/Playwright."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from integration.extensions import db
-from integration.models import Claim, Return, ReturnEvent, Shop
+from integration.models import Claim, Return, ReturnEvent, ReturnRulesRow, Shop
 from tests.admin_frame_stack import (
     admin,  # noqa: F401 - the "admin" fixture
     framed,  # noqa: F401 - the "framed" fixture
@@ -142,4 +143,19 @@ def test_figures_returns_and_decisions(admin):  # noqa: F811 - pytest fixture, i
     db.session.expire_all()
     assert (db.session.get(Claim, claim.id).status, db.session.get(Claim, claim.id).outcome) == ("settled",
                                                                                                  "refunded")
+
+    # The return rules: read into the form, changed and saved whole.
+    rules = app.locator("#rules-form")
+    window = rules.locator("s-number-field[name=window_days] input")
+    expect(window).to_have_value("30")
+    window.fill("45")
+    rules.locator("s-checkbox[value=DEFECTIVE] input").check()
+    rules.locator("s-checkbox[name=auto_approve] input").check()
+    rules.locator("s-text-area[name=non_returnable_skus] textarea").fill("GIFT-CARD\n\nTENT-2P")
+    rules.locator("s-button[type=submit]").click()
+    expect(page.locator("#toasts .toast-message").last).to_have_text("Return rules saved")
+    db.session.expire_all()
+    saved = db.session.get(ReturnRulesRow, shop.id)
+    assert (saved.window_days, saved.accepted_reasons, saved.non_returnable_skus, saved.auto_approve,
+            saved.reship_when_lost) == (45, ["DEFECTIVE"], ["GIFT-CARD", "TENT-2P"], True, False)
     assert problems == [], problems

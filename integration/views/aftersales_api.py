@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import structlog
 from flask import Blueprint, g, jsonify, request
 
 from integration.errors import APIError
@@ -24,6 +25,7 @@ from integration.returns import analytics
 from integration.views.session_auth import require_session
 
 bp = Blueprint("aftersales_api", __name__, url_prefix="/api/aftersales")
+log = structlog.get_logger(__name__)
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
@@ -31,6 +33,11 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 MAX_SKU = 255
 EARLIEST, LATEST = "2000", "2999"  # years: a date's day after stays a date
 REASONS_DAYS, TRENDS_DAYS, THEMES_MONTHS = 28, 84, 3  # the default periods
+
+
+def _invalid(field: str, message: str) -> APIError:
+    log.info("aftersales.bad_parameter", field=field, path=request.path)
+    return APIError(422, "invalid", message, field=field)
 
 
 def _parse(name: str, pattern: re.Pattern, suffix: str = "") -> date | None:
@@ -43,8 +50,7 @@ def _parse(name: str, pattern: re.Pattern, suffix: str = "") -> date | None:
         return date.fromisoformat(raw + suffix)
     except ValueError:
         shape = "YYYY-MM-DD" if not suffix else "YYYY-MM"
-        raise APIError(422, "invalid", f"{name} must be a date {shape} from {EARLIEST} to {LATEST}",
-                       field=name) from None
+        raise _invalid(name, f"{name} must be a date {shape} from {EARLIEST} to {LATEST}") from None
 
 
 def _period(max_days: int, default_days: int) -> tuple[date, date]:
@@ -53,8 +59,7 @@ def _period(max_days: int, default_days: int) -> tuple[date, date]:
     try:
         scores.check_span(since, until, max_days)
     except ValueError:
-        raise APIError(422, "invalid", f"from must be on or before to, at most {max_days} days apart",
-                       field="from") from None
+        raise _invalid("from", f"from must be on or before to, at most {max_days} days apart") from None
     return since, until
 
 
@@ -64,10 +69,10 @@ def reasons():
     since, until = _period(analytics.MAX_DAYS, REASONS_DAYS)
     sku = request.args.get("sku") or None
     if sku is not None and (len(sku) > MAX_SKU or not sku.isprintable()):
-        raise APIError(422, "invalid", f"sku must be printable text of at most {MAX_SKU} characters", field="sku")
+        raise _invalid("sku", f"sku must be printable text of at most {MAX_SKU} characters")
     market = (request.args.get("market") or "").upper() or None
     if market is not None and not _COUNTRY.fullmatch(market):
-        raise APIError(422, "invalid", "market must be a two-letter country code", field="market")
+        raise _invalid("market", "market must be a two-letter country code")
     return jsonify(analytics.top_reasons(g.shop.id, since, until, sku=sku, market=market))
 
 
@@ -83,8 +88,8 @@ def themes():
     try:
         return jsonify(comment_themes.monthly_themes(g.shop.id, first, last))
     except ValueError:
-        raise APIError(422, "invalid", f"from must be on or before to, at most {comment_themes.MAX_MONTHS} "
-                       "months apart", field="from") from None
+        raise _invalid("from", f"from must be on or before to, at most {comment_themes.MAX_MONTHS} months "
+                       "apart") from None
 
 
 @bp.get("/warehouses")

@@ -53,7 +53,7 @@ from bench.common import (
 SHOP = "busy-outdoors.myshopify.com"
 API_KEY = "bench"
 PAGES = ("admin", "admin/orders", "admin/stock", "admin/warehouses", "admin/storefront", "admin/notices",
-         "admin/loyalty", "admin/feedback", "admin/amazon", "admin/insights")
+         "admin/loyalty", "admin/feedback", "admin/amazon", "admin/insights", "admin/aftersales")
 QUICK_PAGES = ("admin", "admin/orders", "admin/stock")
 LCP_CEILING_MS, CLS_CEILING, TBT_CEILING_MS = 1000.0, 0.05, 100.0
 

@@ -66,6 +66,7 @@ CANCEL_INBOUND = "jobs.inbound.cancel_inbound"
 EVALUATE_GATES = "jobs.gates.evaluate_shop_gates"
 # -- insights: sensing -----------------------------------------------------------------------------
 SEND_STOCK_DIGESTS = "jobs.sensing.send_stock_digests"
+SEND_AFTERSALES_DIGESTS = "jobs.aftersales.send_aftersales_digests"
 
 # -- returns ---------------------------------------------------------------------------------------
 APPROVE_RETURN = "jobs.returns.approve_return"

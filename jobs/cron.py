@@ -12,6 +12,7 @@ from rq import cron
 
 from integration.config import cron_speedup
 from jobs import (
+    aftersales,
     amazon,
     events,
     gates,
@@ -91,3 +92,6 @@ cron.register(gates.evaluate_all_gates, queue_name="low", cron="20 4 * * *")
 # Insights: the daily stock digest (low-stock and stock-out alerts by days of cover), once a day
 # per shop (the outbox's unique subject holds it to one even when this runs twice).
 cron.register(sensing.send_stock_digests, queue_name="notify", cron="0 6 * * *")
+# After-sales: last week's digest (return reasons, NPS, promise-kept, comment themes), Mondays,
+# once per shop and week (the outbox's unique subject holds it to one when this runs twice).
+cron.register(aftersales.send_aftersales_digests, queue_name="notify", cron="0 7 * * 1")

@@ -44,7 +44,8 @@ def scorecard(shop_id: int, days: int = 90, *, now: datetime | None = None) -> d
     (each with its own ``weeks``); every week of the window listed, empty ones with no answers."""
     now = now or utcnow()
     since = now - timedelta(days=days)
-    recent = and_(OrderFeedback.shop_id == shop_id, OrderFeedback.created_at >= since)
+    # Bounded at ``now`` too: a reader of a past period must not count what came after it.
+    recent = and_(OrderFeedback.shop_id == shop_id, OrderFeedback.created_at >= since, OrderFeedback.created_at < now)
     took_part = and_(OutboundOrder.order_id == OrderFeedback.order_id, OutboundOrder.shop_id == shop_id,
                      ratings.TOOK_PART)
     day = ratings.utc_day(OrderFeedback.created_at)

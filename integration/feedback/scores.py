@@ -10,7 +10,7 @@ and counts; no database or framework here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 SCORED = ("rating", "delivery_speed", "packaging", "product_quality", "after_sales")
 PROMOTER, DETRACTOR = 9, 6  # promoters answer 9 or 10, detractors 0 to 6
@@ -39,6 +39,18 @@ def weeks(since: date, until: date) -> list[date]:
         out.append(week)
         week += timedelta(days=7)
     return out
+
+
+def check_span(since: date, until: date, max_days: int) -> None:
+    """A period of whole days, ``since`` to ``until`` inclusive, at most ``max_days`` long."""
+    if until < since or (until - since).days + 1 > max_days:
+        raise ValueError(f"the range must run forwards over at most {max_days} days")
+
+
+def day_bounds(since: date, until: date) -> tuple[datetime, datetime]:
+    """``since`` 00:00 UTC and the midnight after ``until``: the period's datetimes, end excluded."""
+    return (datetime.combine(since, time.min, tzinfo=UTC),
+            datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC))
 
 
 @dataclass

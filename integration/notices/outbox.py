@@ -21,6 +21,8 @@ Context each caller passes (JSON-safe values; all optional unless marked *):
 * ``merchant_alert``: built from the alert row by :mod:`integration.notices.triggers`
 * ``stock_digest``: day* (ISO date), items* (kind, sku, warehouse, available, forecast_daily,
   days_of_cover, lead_time_days), built by :mod:`integration.insights.digest`
+* ``aftersales_digest``: week* (ISO Monday), week_end, reasons, nps, kept, warehouses, themes,
+  built by :mod:`integration.returns.weekly_digest`
 * shipping kinds: built from the shipment by :mod:`integration.notices.triggers`
 * after-sales kinds (``return_*``, ``replacement_shipped``, ``refund_processed``, ``claim_*``):
   the order's keys (:func:`integration.notices.after_sales.order_context`) and those listed in
@@ -57,8 +59,9 @@ log = structlog.get_logger(__name__)
 
 KINDS = ("shipped", "out_for_delivery", "delivered", "failed_attempt", "exception", "still_on_its_way",
          "back_in_stock", "back_in_stock_confirm", "points_earned", "tier_reached", "perk_issued", "merchant_alert",
-         "stock_digest", "return_approved", "return_declined", "return_received", "return_inspecting",
-         "replacement_shipped", "refund_processed", "claim_opened", "claim_settled", "order_delayed")
+         "stock_digest", "aftersales_digest", "return_approved", "return_declined", "return_received",
+         "return_inspecting", "replacement_shipped", "refund_processed", "claim_opened", "claim_settled",
+         "order_delayed")
 
 # What a customer can unsubscribe from (one-click List-Unsubscribe acts on the notice's category).
 CATEGORY = {
@@ -66,7 +69,7 @@ CATEGORY = {
     "exception": "tracking", "still_on_its_way": "tracking",
     "back_in_stock": "back_in_stock", "back_in_stock_confirm": "back_in_stock",
     "points_earned": "loyalty", "tier_reached": "loyalty", "perk_issued": "loyalty",
-    "merchant_alert": "merchant", "stock_digest": "merchant",
+    "merchant_alert": "merchant", "stock_digest": "merchant", "aftersales_digest": "merchant",
     "return_approved": "after_sales", "return_declined": "after_sales", "return_received": "after_sales",
     "return_inspecting": "after_sales", "replacement_shipped": "after_sales", "refund_processed": "after_sales",
     "claim_opened": "after_sales", "claim_settled": "after_sales", "order_delayed": "after_sales",
@@ -75,7 +78,8 @@ CATEGORIES = ("tracking", "back_in_stock", "loyalty", "after_sales")
 TRACKING_KINDS = frozenset(k for k, c in CATEGORY.items() if c == "tracking")
 # The double opt-in mail is what a customer who once opted out of back-in-stock gets when they sign
 # up again: only "all" blocks it (the storefront rate-limits sign-ups).
-OPT_OUT_EXEMPT = {"back_in_stock_confirm": ("all",), "merchant_alert": (), "stock_digest": ()}
+OPT_OUT_EXEMPT = {"back_in_stock_confirm": ("all",), "merchant_alert": (), "stock_digest": (),
+                  "aftersales_digest": ()}
 MERCHANT_KINDS = frozenset(k for k, c in CATEGORY.items() if c == "merchant")  # to the shop, not a customer
 
 # Temporary SMTP failures: 10 s, 30 s, 1, 2, 5, 10, 30 min, 1 h, 3 h (then the sweeper, then

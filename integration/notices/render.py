@@ -235,6 +235,11 @@ def _country(code: Any) -> str:
     return _st().fmt.territories.get(code, code)
 
 
+def _language(code: Any) -> str:
+    code = str(code or "").lower()
+    return _st().fmt.languages.get(code, code)
+
+
 def _finalize(value: Any) -> Any:
     """Every ``{{ }}`` output: braces become character references. Browsers and mail clients show
     them unchanged, but Shopify's Liquid renderer (app proxy pages) never sees ``{{`` or ``{%``
@@ -306,7 +311,8 @@ def environment() -> Environment:
     # `_` alias, `gettext`, then the function): a quarter of a notice's render time. These do
     # the same in one.
     env.globals.update(_=_newstyle_gettext, gettext=_newstyle_gettext, ngettext=_newstyle_ngettext)
-    env.filters.update(date=_date, datetime=_datetime, money=_money, number=_number, country=_country)
+    env.filters.update(date=_date, datetime=_datetime, money=_money, number=_number, country=_country,
+                       language=_language)
     return env
 
 

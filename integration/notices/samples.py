@@ -101,9 +101,30 @@ def sample_context(kind: str, variant: str | None = None) -> dict[str, Any]:
                  {"kind": "low_stock", "sku": "MUG-BLUE", "warehouse": "LA West", "available": 40,
                   "forecast_daily": 2.0, "days_of_cover": 20, "lead_time_days": 33}]
         ctx = {"day": "2026-11-23", "items": items[:1] if variant == "one" else items}
+    elif kind == "aftersales_digest":
+        ctx = _aftersales_digest(variant)
     else:
         raise ValueError(f"no sample for {kind!r}")
     return ctx
+
+
+def _aftersales_digest(variant: str | None) -> dict[str, Any]:
+    quiet = variant == "quiet"  # a week with ratings but no return, parcel or comment
+    return {
+        "week": "2026-11-16", "week_end": "2026-11-22",
+        "reasons": [] if quiet else [
+            {"sku": "MUG-BLUE", "market": "DE", "units": 7, "returns": 5,
+             "reasons": [{"reason": "SIZE_TOO_SMALL", "units": 3}, {"reason": "DEFECTIVE", "units": 2},
+                         {"reason": "COLOR", "units": 1}]},
+            {"sku": "TENT-2P", "market": "FR", "units": 1, "returns": 1,
+             "reasons": [{"reason": "NOT_AS_DESCRIBED", "units": 1}]}],
+        "nps": {"score": 25.0, "answers": 4},
+        "kept": {"due": 0, "kept": 0, "rate": None} if quiet else {"due": 6, "kept": 4, "rate": 66.7},
+        "warehouses": [{"name": "Berlin-Tegel", "nps": 25.0, "kept_rate": None if quiet else 75.0, "answers": 4}],
+        "themes": [] if quiet else [
+            {"language": "de", "comments": 3, "themes": [{"term": "Lieferung", "comments": 3, "praise": 2,
+                                                          "complaints": 1}]}],
+    }
 
 
 AFTER_SALES_VARIANTS: dict[str, tuple[str | None, ...]] = {
@@ -127,6 +148,8 @@ def variants(kind: str) -> tuple[str | None, ...]:
         return ("sla_breached", "backordered", "outbound_failed", "stock_out", "demand_rise", "demand_fall", "other")
     if kind == "stock_digest":
         return ("one", "many")
+    if kind == "aftersales_digest":
+        return ("week", "quiet")
     return (None,)
 
 

@@ -102,11 +102,11 @@ def filtered_orders(shop_id: int, filters: OrderFilters, now: datetime | None = 
         query = query.where(exists(select(Allocation.id).where(Allocation.order_id == Order.id,
                                                                Allocation.route_reason == filters.reason)))
     if filters.q is not None:
-        query = query.where(_search(filters.q))
+        query = query.where(matches_search(filters.q))
     return query
 
 
-def _search(q: str):
+def matches_search(q: str):
     """An e-mail address matches only exactly (no guessing customers' addresses letter by
     letter); anything else is the start of an order name ("#1001", "1001") or of a SKU."""
     if "@" in q:

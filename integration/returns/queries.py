@@ -9,11 +9,15 @@ from sqlalchemy import Select, select
 
 from integration.extensions import db
 from integration.models import Claim, Order, Reship, Return, ReturnLine, Warehouse
+from integration.orders.order_list import matches_search
 from integration.returns.timeline import events_of
 
 
 def returns_query(shop_id: int, *, status: str | None = None, kind: str | None = None,
-                  order_id: int | None = None) -> Select:
+                  order_id: int | None = None, market: str | None = None, warehouse_id: int | None = None,
+                  q: str | None = None) -> Select:
+    """``market``: the order's shipping country; ``q``: an order's name or SKU (prefix) or its
+    customer's exact e-mail, as the orders list searches."""
     stmt = select(Return).where(Return.shop_id == shop_id)
     if status:
         stmt = stmt.where(Return.status == status)
@@ -21,6 +25,15 @@ def returns_query(shop_id: int, *, status: str | None = None, kind: str | None =
         stmt = stmt.where(Return.kind == kind)
     if order_id:
         stmt = stmt.where(Return.order_id == order_id)
+    if warehouse_id:
+        stmt = stmt.where(Return.warehouse_id == warehouse_id)
+    if market or q:
+        orders = select(Order.id).where(Order.shop_id == shop_id)
+        if market:
+            orders = orders.where(Order.shipping_country == market)
+        if q:
+            orders = orders.where(matches_search(q))
+        stmt = stmt.where(Return.order_id.in_(orders))
     return stmt.order_by(Return.id.desc())
 
 
@@ -57,6 +70,10 @@ def reship_json(row: Reship) -> dict[str, Any]:
             "lines": [{"sku": sku, "quantity": qty} for sku, qty in row.lines or ()],
             "warehouse_id": row.warehouse_id, "outbound_id": row.outbound_id, "status": row.status,
             "requested_by": row.requested_by, "note": row.note, "created_at": row.created_at.isoformat()}
+
+
+def reships_query(shop_id: int) -> Select:
+    return select(Reship).where(Reship.shop_id == shop_id).order_by(Reship.id.desc())
 
 
 def claims_query(shop_id: int, *, status: str | None = None) -> Select:

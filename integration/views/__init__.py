@@ -6,6 +6,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     from integration.views import (
         admin_pages,
+        aftersales_api,
         amazon_connect,
         amazon_orders,
         api,
@@ -66,4 +67,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(gates_api.bp)
     app.register_blueprint(proxy_loyalty.bp)
     app.register_blueprint(returns_api.bp)
+    app.register_blueprint(aftersales_api.bp)
     app.register_blueprint(start_page.bp)  # development only (404 in production)

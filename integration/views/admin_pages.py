@@ -23,6 +23,7 @@ PAGES = {
     "/admin/feedback": "feedback",
     "/admin/amazon": "amazon",
     "/admin/insights": "insights",
+    "/admin/aftersales": "aftersales",
 }
 
 
@@ -57,3 +58,8 @@ for _path, _name in PAGES.items():
 @bp.get("/admin/orders/<id:order_id>")
 def order(order_id: int):
     return render_embedded("admin/order.html", page="orders", order_id=order_id)
+
+
+@bp.get("/admin/aftersales/returns/<id:return_id>")
+def aftersales_return(return_id: int):
+    return render_embedded("admin/aftersales_return.html", page="aftersales", return_id=return_id)

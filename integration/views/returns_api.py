@@ -2,12 +2,14 @@
 ``g.shop``: another shop's return, shipment or claim is 404. Bad input is 4xx naming the field,
 and changes nothing.
 
-* ``GET /api/returns?page=&limit=&status=&kind=&order_id=``: returns, newest first.
+* ``GET /api/returns?page=&limit=&status=&kind=&order_id=&market=&warehouse=&q=``: returns, newest
+  first (``market``: the order's shipping country; ``q``: order name or SKU prefix, or exact e-mail).
 * ``GET /api/returns/<id>``: one return with its lines and timeline.
 * ``POST /api/returns/<id>/approve`` ``{"kind"?: "refund"|"exchange", "exchanges"?: {"<line id>": sku}}``:
   202; approving again returns the same return.
 * ``POST /api/returns/<id>/decline`` ``{"reason": "RETURN_PERIOD_ENDED"|"FINAL_SALE"|"OTHER", "note"?}``: 202.
 * ``GET /api/returns/rules``, ``PUT /api/returns/rules`` (the whole policy).
+* ``GET /api/returns/reships?page=&limit=``: reships, newest first.
 * ``POST /api/returns/reships`` ``{"shipment_id", "reason": lost|damaged|missing_part, "lines"?, "note"?}``:
   201 with the reship (the same one for the same parcel and reason).
 * ``GET /api/returns/claims?status=``; ``POST /api/returns/claims`` ``{"shipment_id", "against":
@@ -24,8 +26,10 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 
 from integration.errors import APIError
+from integration.feedback.ratings import shop_warehouse
 from integration.models import ReturnState
 from integration.models.base import MAX_ID
+from integration.orders.order_list import MAX_QUERY
 from integration.returns import claims, decisions, queries, reships
 from integration.returns.rules import RulesInputError, load_rules, parse_rules, rules_json, save_rules
 from integration.views.edge_input import database_id
@@ -43,6 +47,7 @@ MAX_URL = 2000
 MAX_SKU = 255
 MAX_AMOUNT = Decimal("1000000")
 _URL = re.compile(r"^https://[^\s\"'<>]+$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 def _fields(body: dict, allowed: set[str], required: set[str] = frozenset()) -> None:
@@ -109,7 +114,22 @@ def list_returns():
         order_id = database_id(order_id) if order_id is not None else None
     except ValueError:
         raise APIError(422, "invalid", "order_id must be a database id", field="order_id") from None
-    stmt = queries.returns_query(g.shop.id, status=status, kind=kind, order_id=order_id)
+    market = (request.args.get("market") or "").strip().upper() or None
+    if market is not None and not _COUNTRY.fullmatch(market):
+        raise APIError(422, "invalid", "market must be a two-letter country code", field="market")
+    warehouse_id = None
+    if request.args.get("warehouse"):
+        try:
+            warehouse_id = database_id(request.args["warehouse"])
+        except ValueError:
+            raise APIError(422, "invalid", "warehouse must be a warehouse id", field="warehouse") from None
+        if shop_warehouse(g.shop.id, warehouse_id) is None:
+            raise APIError(422, "invalid", "warehouse must be one of this shop's warehouses", field="warehouse")
+    q = (request.args.get("q") or "").strip() or None
+    if q is not None and (len(q) > MAX_QUERY or not q.isprintable()):
+        raise APIError(422, "invalid", f"q must be printable text of at most {MAX_QUERY} characters", field="q")
+    stmt = queries.returns_query(g.shop.id, status=status, kind=kind, order_id=order_id, market=market,
+                                 warehouse_id=warehouse_id, q=q)
     return jsonify(paginate(stmt, page, limit, to_json=queries.return_json))
 
 
@@ -185,6 +205,13 @@ def put_rules():
 
 
 # -- reships and claims -------------------------------------------------------------------------------
+
+
+@bp.get("/reships")
+@require_session
+def list_reships():
+    page, limit = page_args()
+    return jsonify(paginate(queries.reships_query(g.shop.id), page, limit, to_json=queries.reship_json))
 
 
 @bp.post("/reships")

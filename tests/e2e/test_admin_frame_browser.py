@@ -57,7 +57,8 @@ def test_install_from_the_admin_then_the_app_calls_its_api_with_session_tokens(a
     expect(page).to_have_url(f"{stack.admin_url}/admin")
     expect(page.locator("#app-link")).to_have_attribute("aria-current", "page")
     expect(page.locator("#app-nav a")).to_have_text(
-        ["Orders", "Stock", "Warehouses", "Storefront", "Notices", "Loyalty", "Feedback", "Amazon", "Insights"])
+        ["Orders", "Stock", "Warehouses", "Storefront", "Notices", "Loyalty", "Feedback", "Amazon", "Insights",
+         "After-sales"])
     nav = page.locator("#app-nav a", has_text="Warehouses")
 
     # A toast shown by the app appears in the admin.

@@ -2,40 +2,11 @@
 // member's ledger and manual adjustments, and the CSV exports. Every label comes from the page's
 // strings; customer data is written as text, never as HTML.
 import {
-  api, clearError, clearFormErrors, downloadFile, formError, formatDateTime, formatNumber, h, pagedTable, showError, t,
-  toast,
+  api, clearError, clearFormErrors, downloadFile, fieldValue, formError, formatDateTime, formatNumber, h, isChecked,
+  pagedTable, setChecked, setField, showError, t, toast,
 } from './nearstock.js';
 
 const $ = (selector, root = document) => root.querySelector(selector);
-
-// -- form fields (Polaris elements hold their value as a property; a plain input inside as a fallback)
-
-function fieldValue(el) {
-  if ('value' in el) return String(el.value ?? '');
-  const inner = el.querySelector('input, select, textarea');
-  return inner ? inner.value : el.getAttribute('value') || '';
-}
-
-function setField(el, value) {
-  const text = value === null || value === undefined ? '' : String(value);
-  el.setAttribute('value', text);
-  if ('value' in el) el.value = text;
-  const inner = el.querySelector('input, select, textarea');
-  if (inner) inner.value = text;
-}
-
-function isChecked(el) {
-  if ('checked' in el) return Boolean(el.checked);
-  return Boolean(el.querySelector('input')?.checked);
-}
-
-function setChecked(el, on) {
-  if (on) el.setAttribute('checked', '');
-  else el.removeAttribute('checked');
-  if ('checked' in el) el.checked = Boolean(on);
-  const inner = el.querySelector('input');
-  if (inner) inner.checked = Boolean(on);
-}
 
 const field = (form, name) => form.querySelector(`[name="${CSS.escape(name)}"]`);
 

@@ -106,6 +106,35 @@ export function formatMoney(amount, currency) {
   }
 }
 
+// -- form fields (Polaris elements hold their value as a property; a plain input inside as a fallback)
+
+export function fieldValue(el) {
+  if ('value' in el) return String(el.value ?? '');
+  const inner = el.querySelector('input, select, textarea');
+  return inner ? inner.value : el.getAttribute('value') || '';
+}
+
+export function setField(el, value) {
+  const text = value === null || value === undefined ? '' : String(value);
+  el.setAttribute('value', text);
+  if ('value' in el) el.value = text;
+  const inner = el.querySelector('input, select, textarea');
+  if (inner) inner.value = text;
+}
+
+export function isChecked(el) {
+  if ('checked' in el) return Boolean(el.checked);
+  return Boolean(el.querySelector('input')?.checked);
+}
+
+export function setChecked(el, on) {
+  if (on) el.setAttribute('checked', '');
+  else el.removeAttribute('checked');
+  if ('checked' in el) el.checked = Boolean(on);
+  const inner = el.querySelector('input');
+  if (inner) inner.checked = Boolean(on);
+}
+
 // -- errors -------------------------------------------------------------------------------------
 
 /** The page's error banner (in admin/base.html) shows `message`; `clearError` hides it. */

@@ -270,13 +270,13 @@ def load(model, columns: tuple[str, ...], rows) -> None:
 
 def read_all(shop_id: int, today: date) -> int:
     """The baseline: every history, read as the computation reads it."""
-    from integration.insights.compute import CHUNK, context, read_histories, series_to_compute
+    from integration.insights.compute import CHUNK, series_to_compute
     from integration.insights.demand import chunked
+    from integration.insights.histories import read_histories
 
-    ctx = context(shop_id, today)
     found = 0
     for chunk in chunked(series_to_compute(shop_id, False), CHUNK):
-        found += sum(len(h) for h in read_histories(ctx, chunk, True).values())
+        found += read_histories(shop_id, today, chunk, True).rows
     return found
 
 

@@ -69,9 +69,15 @@ def compute_insights(shop_id: int, only_dirty: bool, *, today: date | None = Non
     stats = Stats()
     if not only_dirty:
         _ensure_series(shop_id)
-        stats.demand_rows += demand.rebuild(shop_id, today - timedelta(days=demand.REFRESH_DAYS), today,
-                                            today=today)
         db.session.commit()
+        # The last days of every series computed before, rebuilt a chunk at a time (bounded
+        # memory), all before the shop's level index reads them.
+        for chunk in chunked(series_to_compute(shop_id, False), CHUNK):
+            known = [(r.warehouse_id, r.sku) for r in chunk if r.computed_at is not None]
+            if known:
+                stats.demand_rows += demand.rebuild(shop_id, today - timedelta(days=demand.REFRESH_DAYS), today,
+                                                    known, today=today)
+            db.session.commit()
     ctx = context(shop_id, today)
     for chunk in chunked(series_to_compute(shop_id, only_dirty), CHUNK):
         # A series never computed gets its whole history (a new SKU, or the first run of a shop);

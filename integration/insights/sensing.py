@@ -40,7 +40,7 @@ from integration.insights.planning_input import lead_times
 from integration.models import Alert, DemandDay, DemandShift, InsightSeries, TransferSuggestion, Warehouse
 from integration.models.base import utcnow
 from integration.models.insights import OPEN, SHIFT_OPEN
-from integration.models.upsert import insert
+from integration.models.upsert import insert, insert_rows
 from integration.shops.alerts import STOCK_KINDS, raise_alerts
 
 log = structlog.get_logger(__name__)
@@ -189,14 +189,14 @@ def _open_shifts(shop_id: int, found: list[tuple[SeriesRow, rules.Shift]], wareh
         if (s.sku, market) in complained if market else s.sku in complained_skus:
             reasons[s.id] = shared_reason_for(shop_id, s.sku, market, today)
     now = utcnow()
-    rows = db.session.execute(
-        insert(DemandShift).on_conflict_do_nothing(index_elements=["warehouse_id", "sku", "direction"],
-                                                   index_where=SHIFT_OPEN)
-        .returning(DemandShift.id, DemandShift.warehouse_id, DemandShift.sku, DemandShift.direction),
-        [{"shop_id": shop_id, "warehouse_id": s.warehouse_id, "sku": s.sku, "direction": shift.direction,
-          "detected_on": today, "change_pct": shift.change_pct, "baseline_daily": shift.baseline_daily,
-          "recent_daily": shift.recent_daily, "reason": reasons.get(s.id), "created_at": now, "updated_at": now}
-         for s, shift in found]).all()
+    rows = insert_rows(DemandShift, [
+        {"shop_id": shop_id, "warehouse_id": s.warehouse_id, "sku": s.sku, "direction": shift.direction,
+         "detected_on": today, "change_pct": shift.change_pct, "baseline_daily": shift.baseline_daily,
+         "recent_daily": shift.recent_daily, "reason": reasons.get(s.id), "created_at": now, "updated_at": now}
+        for s, shift in found],
+        lambda statement: statement.on_conflict_do_nothing(
+            index_elements=["warehouse_id", "sku", "direction"], index_where=SHIFT_OPEN).returning(
+            DemandShift.id, DemandShift.warehouse_id, DemandShift.sku, DemandShift.direction)).all()
     # A row not returned: a concurrent run opened it (and raised its alert).
     opened = {(w, sku, direction): shift_id for shift_id, w, sku, direction in rows}
     alerts = []

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from integration import signals
 from integration.extensions import db
 from integration.models import Alert, Shop
-from integration.models.upsert import insert
+from integration.models.upsert import insert_rows
 
 log = structlog.get_logger(__name__)
 
@@ -36,11 +36,11 @@ def raise_alerts(shop_id: int, alerts: Sequence[tuple[str, str, str, dict | None
     if not alerts:
         return {}
     # RETURNING, not rowcount: psycopg reports -1 for a skipped ON CONFLICT DO NOTHING.
-    statement = insert(Alert).on_conflict_do_nothing(index_elements=["shop_id", "kind", "subject"]).returning(
-        Alert.id, Alert.kind, Alert.subject)
-    rows = db.session.execute(statement, [
+    rows = insert_rows(Alert, [
         {"shop_id": shop_id, "kind": kind, "subject": subject, "message": message[:2000], "details": details}
-        for kind, subject, message, details in alerts]).all()
+        for kind, subject, message, details in alerts],
+        lambda statement: statement.on_conflict_do_nothing(index_elements=["shop_id", "kind", "subject"]).returning(
+            Alert.id, Alert.kind, Alert.subject)).all()
     created = {(kind, subject): alert_id for alert_id, kind, subject in rows}
     messages = {(kind, subject): message for kind, subject, message, _ in alerts}
     # One query loads the new rows (and the shop) into the session: the receivers' db.session.get

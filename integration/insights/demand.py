@@ -94,6 +94,19 @@ def _where(statement, condition):
     return statement if condition is None else statement.where(condition)
 
 
+def fetch_rows(statement) -> list[tuple]:
+    """All rows of ``statement`` in the session's transaction. On PostgreSQL straight from the
+    driver's cursor: the nightly rebuild reads about a million rows, and SQLAlchemy's per-row
+    result handling costs more than the database there (the selected columns need no conversion
+    that psycopg does not do itself)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return list(connection.execute(statement).all())
+    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    with connection.connection.driver_connection.cursor() as cursor:
+        return cursor.execute(str(compiled), compiled.params).fetchall()
+
+
 # -- sources -----------------------------------------------------------------------------------
 
 
@@ -117,7 +130,7 @@ def _allocated_sales(shop_id: int, since: date, until: date, keys) -> Iterator[t
                    created >= _start(since), created < _start(until + timedelta(days=1)))
             .group_by(Allocation.warehouse_id, Allocation.sku, day, cancelled))
     for condition in _sku_filters(Allocation.sku, keys, Allocation.warehouse_id):
-        for warehouse_id, sku, sold_on, quantity, was_cancelled in db.session.execute(_where(base, condition)):
+        for warehouse_id, sku, sold_on, quantity, was_cancelled in fetch_rows(_where(base, condition)):
             yield (warehouse_id, sku, sold_on), int(quantity), bool(was_cancelled)
 
 
@@ -170,13 +183,13 @@ def _closing_counts(shop_id: int, since: date, until: date, keys, today: date) -
                    or_(StockDaily.day >= first, StockDaily.day == last_before)))
     counts: dict[Key, list[tuple[date, int]]] = defaultdict(list)
     for condition in _sku_filters(StockDaily.sku, keys, StockDaily.warehouse_id):
-        for warehouse_id, sku, day, available in db.session.execute(_where(base, condition)):
+        for warehouse_id, sku, day, available in fetch_rows(_where(base, condition)):
             counts[(warehouse_id, sku)].append((day, available))
     if since <= today <= until:
         live = select(StockLevel.warehouse_id, StockLevel.sku, StockLevel.on_hand - StockLevel.reserved).where(
             StockLevel.shop_id == shop_id)
         for condition in _sku_filters(StockLevel.sku, keys, StockLevel.warehouse_id):
-            for warehouse_id, sku, available in db.session.execute(_where(live, condition)):
+            for warehouse_id, sku, available in fetch_rows(_where(live, condition)):
                 series = counts[(warehouse_id, sku)]
                 series[:] = [c for c in series if c[0] != today]
                 series.append((today, available))
@@ -258,8 +271,7 @@ def _stored(shop_id: int, since: date, until: date, keys) -> dict[DayKey, tuple[
     wanted = None if keys is None else set(keys)
     found: dict[DayKey, tuple[int, Values]] = {}
     for condition in _sku_filters(DemandDay.sku, keys, DemandDay.warehouse_id):
-        for row_id, warehouse_id, sku, day, units, cancelled, censored, promo in db.session.execute(
-                _where(base, condition)):
+        for row_id, warehouse_id, sku, day, units, cancelled, censored, promo in fetch_rows(_where(base, condition)):
             if wanted is None or (warehouse_id, sku) in wanted:
                 found[(warehouse_id, sku, day)] = (row_id, (units, cancelled, bool(censored), bool(promo)))
     return found

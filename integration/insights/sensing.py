@@ -75,11 +75,12 @@ def sense_shop(shop_id: int, series_ids: Sequence[int] | None = None, *, today: 
     ids, matrix = histories if histories is not None else demand_histories(shop_id, series, today)
     row_of = {series_id: i for i, series_id in enumerate(ids)}
     directions = rules.detect_shifts(matrix)
-    # What is open now, read once for the shop (few rows: only open shifts and stock alerts).
+    # What is open now (few rows: only open shifts and stock alerts).
     shifts: dict[tuple[int, str], dict[str, DemandShift]] = defaultdict(dict)
-    for row in db.session.execute(select(DemandShift).where(
-            DemandShift.shop_id == shop_id, DemandShift.ended_on.is_(None))).scalars():
-        shifts[(row.warehouse_id, row.sku)][row.direction] = row
+    for part in chunked(sorted({s.sku for s in series})):  # the open shifts of these SKUs only
+        for row in db.session.execute(select(DemandShift).where(
+                DemandShift.shop_id == shop_id, DemandShift.sku.in_(part), DemandShift.ended_on.is_(None))).scalars():
+            shifts[(row.warehouse_id, row.sku)][row.direction] = row
     stock_alerts: dict[int, dict[str, int]] = defaultdict(dict)
     for alert_id, kind, subject in db.session.execute(select(Alert.id, Alert.kind, Alert.subject).where(
             Alert.shop_id == shop_id, Alert.kind.in_(STOCK_KINDS), Alert.resolved_at.is_(None))):
@@ -95,7 +96,7 @@ def sense_shop(shop_id: int, series_ids: Sequence[int] | None = None, *, today: 
         i, open_shifts = row_of[s.id], shifts.get((s.warehouse_id, s.sku), {})
         # Most series show no shift and have none open: nothing to judge one by one.
         if directions[i] or open_shifts:
-            history = [None if np.isnan(v) else float(v) for v in matrix[i]]
+            history = [None if v != v else v for v in matrix[i].tolist()]  # NaN (censored) -> None
             shift = shift_changes(s, history, today, open_shifts, ended)
             if shift is not None:
                 found.append((s, shift))

@@ -226,11 +226,9 @@ def _write_series(ctx: Context, rows: list[dict]) -> None:
     dirty = case((table.c.updated_at > ctx.started, True), else_=False)
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        columns = {"id": "bigint", "forecast_daily": "float8", "forecast_sd": "float8", "available": "int",
-                   "days_of_cover": "float8", "baseline_daily": "float8", "recent_daily": "float8"}
         source = select(*(func.unnest(bindparam(name, [r[name] for r in rows],
                                                 type_=postgresql.ARRAY(table.c[name].type)))
-                          .label(name) for name in columns)).subquery("v")
+                          .label(name) for name in ("id", *SERIES_VALUES))).subquery("v")
         connection.execute(update(table).where(table.c.id == source.c.id).values(
             computed_at=ctx.started, dirty=dirty, updated_at=table.c.updated_at,
             **{name: source.c[name] for name in SERIES_VALUES}))

@@ -1,9 +1,11 @@
 """The computation of a shop's series: demand history -> forecast -> cover -> restock suggestion.
 
-Batched: the series are read in chunks of ``CHUNK`` (ordered by warehouse and SKU), each chunk's
-histories in one query (a range of the (warehouse, sku, day) index for a full run, the chunk's
-keys for an incremental one), the policy runs in Python, and the results go back with one bulk
-upsert per chunk. A run clears ``dirty`` only on series not marked again since it started.
+Batched: the series are read in chunks of ``CHUNK`` (ordered by SKU, then warehouse: a chunk
+holds every warehouse of its SKUs, which the transfer plan compares), each chunk's histories in
+one grouped query (a range of the (warehouse, sku, day) index for a full run, the chunk's keys for
+an incremental one; :mod:`.histories`), the policy runs over the chunk as one matrix
+(:mod:`integration.domain.replenishment_batch`), and the results go back with one update per
+chunk. A run clears ``dirty`` only on series not marked again since it started.
 Running it twice writes the same rows (suggestions: see :mod:`.suggestions`).
 """
 
@@ -13,12 +15,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, literal, or_, select, true, tuple_
+import numpy as np
+from sqlalchemy import bindparam, case, func, literal, select, true, update
+from sqlalchemy.dialects import postgresql
 
 from integration.domain import replenishment
+from integration.domain.replenishment_batch import plan_orders
 from integration.extensions import db
 from integration.insights import demand, sensing, suggestions
 from integration.insights.demand import HISTORY_DAYS, Key, chunked
+from integration.insights.histories import chunk_filters, read_histories
 from integration.insights.planning_input import LeadTimes, lead_times
 from integration.models import DemandDay, InsightSeries, Promotion, RestockSuggestion, StockLevel, Warehouse
 from integration.models.base import utcnow
@@ -63,9 +69,15 @@ def compute_insights(shop_id: int, only_dirty: bool, *, today: date | None = Non
     stats = Stats()
     if not only_dirty:
         _ensure_series(shop_id)
-        stats.demand_rows += demand.rebuild(shop_id, today - timedelta(days=demand.REFRESH_DAYS), today,
-                                            today=today)
         db.session.commit()
+        # The last days of every series computed before, rebuilt a chunk at a time (bounded
+        # memory), all before the shop's level index reads them.
+        for chunk in chunked(series_to_compute(shop_id, False), CHUNK):
+            known = [(r.warehouse_id, r.sku) for r in chunk if r.computed_at is not None]
+            if known:
+                stats.demand_rows += demand.rebuild(shop_id, today - timedelta(days=demand.REFRESH_DAYS), today,
+                                                    known, today=today)
+            db.session.commit()
     ctx = context(shop_id, today)
     for chunk in chunked(series_to_compute(shop_id, only_dirty), CHUNK):
         # A series never computed gets its whole history (a new SKU, or the first run of a shop);
@@ -81,7 +93,8 @@ def compute_insights(shop_id: int, only_dirty: bool, *, today: date | None = Non
         sensed = _compute_chunk(ctx, chunk, ranged=not only_dirty, stats=stats)
         # Shifts, stock alerts and transfers read the forecast and availability just written, in
         # the same transaction: a crash leaves the chunk dirty and both parts are done again.
-        for key, count in sensing.sense_shop(shop_id, [r.id for r in chunk], today=today, histories=sensed).items():
+        for key, count in sensing.sense_shop(shop_id, [r.id for r in chunk], today=today,
+                                             histories=([r.id for r in chunk], sensed)).items():
             stats.sensed[key] += count
         db.session.commit()
     return stats
@@ -112,14 +125,14 @@ def _level_index(shop_id: int, today: date) -> float | None:
 
 
 def series_to_compute(shop_id: int, only_dirty: bool) -> list:
-    """(id, warehouse_id, sku, created_at, computed_at) of the shop's (dirty) series, by warehouse
-    and SKU."""
+    """(id, warehouse_id, sku, created_at, computed_at) of the shop's (dirty) series, by SKU and
+    warehouse."""
     query = select(InsightSeries.id, InsightSeries.warehouse_id, InsightSeries.sku, InsightSeries.created_at,
                    InsightSeries.computed_at).where(
         InsightSeries.shop_id == shop_id)
     if only_dirty:
         query = query.where(InsightSeries.dirty.is_(True))
-    series = db.session.execute(query.order_by(InsightSeries.warehouse_id, InsightSeries.sku)).all()
+    series = db.session.execute(query.order_by(InsightSeries.sku, InsightSeries.warehouse_id)).all()
     db.session.commit()
     return series
 
@@ -148,78 +161,6 @@ def _upcoming_promotions(shop_id: int, today: date) -> list:
         Promotion.shop_id == shop_id, Promotion.ends_on >= today)).all())
 
 
-def chunk_filters(model, chunk, ranged: bool) -> list:
-    """Conditions selecting the rows of the chunk's series: per warehouse, the chunk's SKU range
-    (DB order, as read: a full run, every series in it is wanted) or the keys themselves (an
-    incremental run), 500 a statement. Rows of series outside the chunk are skipped by callers."""
-    if not ranged:
-        return [tuple_(model.warehouse_id, model.sku).in_(part)
-                for part in chunked([(r.warehouse_id, r.sku) for r in chunk])]
-    bounds: dict[int, list[str]] = {}
-    for row in chunk:
-        bounds.setdefault(row.warehouse_id, [row.sku, row.sku])[1] = row.sku
-    return [or_(*(and_(model.warehouse_id == w, model.sku >= lo, model.sku <= hi) for w, (lo, hi) in bounds.items()))]
-
-
-Day = tuple[float, bool, bool]  # net demand (never negative), censored, promo
-
-
-def read_histories(ctx: Context, chunk, ranged: bool) -> dict[Key, dict[date, Day]]:
-    first = ctx.today - timedelta(days=HISTORY_DAYS)
-    query = select(DemandDay.warehouse_id, DemandDay.sku, DemandDay.day, DemandDay.units - DemandDay.cancelled,
-                   DemandDay.censored, DemandDay.promo).where(
-        DemandDay.shop_id == ctx.shop_id, DemandDay.day >= first, DemandDay.day < ctx.today)
-    found: dict[Key, dict[date, Day]] = defaultdict(dict)
-    for condition in chunk_filters(DemandDay, chunk, ranged):
-        for warehouse_id, sku, day, net, censored, promo in fetch_rows(query.where(condition)):
-            found[(warehouse_id, sku)][day] = (float(max(net, 0)), censored, promo)
-    return found
-
-
-def policy_days(days: dict[date, Day]) -> dict[date, float | None]:
-    """The days as the forecast reads them: a censored day's demand is unknown, a promotion's is
-    not the baseline: both skipped (None)."""
-    return {day: None if (censored or promo) else net for day, (net, censored, promo) in days.items()}
-
-
-def sensing_history(days: dict[date, Day], today: date) -> list[float | None]:
-    """The days as :mod:`.sensing` reads them (its :func:`~.sensing.demand_histories`, from the
-    rows already read): the last ``sensing.HISTORY_DAYS`` days, censored ones None."""
-    start = today - timedelta(days=sensing.HISTORY_DAYS)
-    history: list[float | None] = [0.0] * sensing.HISTORY_DAYS
-    for day, (net, censored, _promo) in days.items():
-        index = (day - start).days
-        if 0 <= index < sensing.HISTORY_DAYS:
-            history[index] = None if censored else net
-    return history
-
-
-def fetch_rows(statement) -> list[tuple]:
-    """All rows of ``statement`` in the session's transaction. On PostgreSQL straight from the
-    driver's cursor: the nightly run reads millions of history rows, and SQLAlchemy's per-row
-    result handling costs more than the database there (the selected columns need no conversion
-    that psycopg does not do itself)."""
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        return list(connection.execute(statement).all())
-    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    with connection.connection.driver_connection.cursor() as cursor:
-        return cursor.execute(str(compiled), compiled.params).fetchall()
-
-
-def history_of(days: dict[date, float | None], start: date, today: date) -> list[float | None]:
-    """Net demand per day from the series' first known day (its first row, or its creation day if
-    earlier) to yesterday: days before it are not history (the SKU may not have been stocked)."""
-    known = min(start, min(days)) if days else start
-    first = max(known, today - timedelta(days=HISTORY_DAYS))
-    history: list[float | None] = [0.0] * (today - first).days
-    for day, value in days.items():
-        index = (day - first).days
-        if 0 <= index < len(history):
-            history[index] = value
-    return history
-
-
 def _uplift(ctx: Context, key: Key, horizon: int) -> float:
     end = ctx.today + timedelta(days=horizon)
     best = 0
@@ -230,10 +171,9 @@ def _uplift(ctx: Context, key: Key, horizon: int) -> float:
     return best / 100.0
 
 
-def _compute_chunk(ctx: Context, chunk, *, ranged: bool, stats: Stats) -> dict[int, list[float | None]]:
+def _compute_chunk(ctx: Context, chunk, *, ranged: bool, stats: Stats) -> np.ndarray:
     """Compute and write the chunk's series; returns their histories as sensing reads them."""
-    histories = read_histories(ctx, chunk, ranged)
-    sensed = {row.id: sensing_history(histories.get((row.warehouse_id, row.sku), {}), ctx.today) for row in chunk}
+    found = read_histories(ctx.shop_id, ctx.today, chunk, ranged)
     levels = {}
     connection = db.session.connection()
     for condition in chunk_filters(StockLevel, chunk, ranged):
@@ -241,51 +181,59 @@ def _compute_chunk(ctx: Context, chunk, *, ranged: bool, stats: Stats) -> dict[i
                 StockLevel.warehouse_id, StockLevel.sku, StockLevel.on_hand, StockLevel.reserved, StockLevel.inbound
         ).where(StockLevel.shop_id == ctx.shop_id, condition)).all():
             levels[(w, s)] = (on_hand, reserved, inbound)
-    ordered = ctx.ordered
+    keys = [(row.warehouse_id, row.sku) for row in chunk]
+    stock = np.array([levels.get(key, (0, 0, 0)) for key in keys], dtype=np.int64).reshape(-1, 3)
+    stock[:, 2] += [ctx.ordered.get(key, 0) for key in keys]  # approved, not yet shipped: inbound too
+    lead = np.array([ctx.lead.days(*key) for key in keys], dtype=np.int64)
+    uplift = np.array([_uplift(ctx, key, int(days) + REVIEW_DAYS) for key, days in zip(keys, lead, strict=True)])
+    days = found.policy_days()
+    plans = plan_orders(days, found.starts, stock[:, 0], stock[:, 1], stock[:, 2], lead, REVIEW_DAYS, SERVICE_LEVEL,
+                        uplift, today=ctx.today, level_index=ctx.level_index)
+    recent = days[:, -RECENT_DAYS:]
+    known = (~np.isnan(recent)).sum(axis=1)
+    recent_daily = np.where(known > 0, np.nansum(recent, axis=1) / np.maximum(known, 1), 0.0)
     rows, wanted = [], {}
-    for row in chunk:
-        key = (row.warehouse_id, row.sku)
-        history = history_of(policy_days(histories.get(key, {})), row.created_at.date(), ctx.today)
-        on_hand, reserved, inbound = levels.get(key, (0, 0, 0))
-        inbound += ordered.get(key, 0)
-        fc = replenishment.forecast(history)
-        recent = [v for v in history[-RECENT_DAYS:] if v is not None]
-        available = on_hand - reserved
-        rows.append({"shop_id": ctx.shop_id, "warehouse_id": key[0], "sku": key[1], "computed_at": ctx.started,
-                     "forecast_daily": float(fc.daily), "forecast_sd": float(fc.sd), "available": available,
-                     "days_of_cover": (max(available, 0) / fc.daily) if fc.daily > 0 else None,
-                     "baseline_daily": float(fc.daily),
-                     "recent_daily": (sum(recent) / len(recent)) if recent else 0.0})
-        lead = ctx.lead.days(key[0], key[1])
+    for i, key in enumerate(keys):
+        daily, available = float(plans.daily[i]), int(stock[i, 0] - stock[i, 1])
+        rows.append({"id": chunk[i].id, "forecast_daily": daily, "forecast_sd": float(plans.sd[i]),
+                     "available": available, "days_of_cover": (max(available, 0) / daily) if daily > 0 else None,
+                     "baseline_daily": daily, "recent_daily": float(recent_daily[i])})
         if (key[1], ctx.countries.get(key[0], "")) in ctx.stopped:
             wanted[key] = None  # the test sale said stop: never restock it in that market
-            continue
-        plan = replenishment.plan_order(history, on_hand, reserved, inbound, lead, REVIEW_DAYS, SERVICE_LEVEL,
-                                        uplift=_uplift(ctx, key, lead + REVIEW_DAYS), today=ctx.today,
-                                        level_index=ctx.level_index)
-        wanted[key] = suggestions.Wanted(plan.quantity, plan.order_up_to, plan.order_by, float(fc.daily), lead) \
-            if plan.quantity > 0 else None
+        elif plans.quantity[i] > 0:
+            wanted[key] = suggestions.Wanted(int(plans.quantity[i]), int(plans.order_up_to[i]), plans.order_by[i],
+                                             daily, int(lead[i]))
+        else:
+            wanted[key] = None
     _write_series(ctx, rows)
     current = suggestions.open_rows(ctx.shop_id, chunk_filters(RestockSuggestion, chunk, ranged))
     for name, count in suggestions.apply(ctx.shop_id, wanted, current).items():
         stats.suggestions[name] += count
     stats.series += len(rows)
-    return sensed
+    return found.sensing_days(sensing.HISTORY_DAYS)
+
+
+SERIES_VALUES = ("forecast_daily", "forecast_sd", "available", "days_of_cover", "baseline_daily", "recent_daily")
 
 
 def _write_series(ctx: Context, rows: list[dict]) -> None:
+    """Update the computed series by id (they exist: the run read them). On PostgreSQL one
+    statement per chunk joins the values as arrays (``unnest``); elsewhere an executemany."""
     if not rows:
         return
-    statement = insert(InsightSeries)
-    values = ("computed_at", "forecast_daily", "forecast_sd", "available", "days_of_cover", "baseline_daily",
-              "recent_daily")
     table = InsightSeries.__table__
-    statement = statement.on_conflict_do_update(
-        index_elements=["warehouse_id", "sku"],
-        set_={**{name: statement.excluded[name] for name in values},
-              # Marked again while this run read the old data: stays dirty for the next run.
-              "dirty": case((table.c.updated_at > ctx.started, True), else_=False)})
-    # executemany: one cached statement, sent in batches of VALUES (SQLAlchemy's insertmanyvalues).
-    db.session.execute(statement, [{**r, "dirty": False, "created_at": ctx.started, "updated_at": ctx.started}
-                                   for r in rows])
-
+    # Marked again while this run read the old data: stays dirty for the next run.
+    dirty = case((table.c.updated_at > ctx.started, True), else_=False)
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        source = select(*(func.unnest(bindparam(name, [r[name] for r in rows],
+                                                type_=postgresql.ARRAY(table.c[name].type)))
+                          .label(name) for name in ("id", *SERIES_VALUES))).subquery("v")
+        connection.execute(update(table).where(table.c.id == source.c.id).values(
+            computed_at=ctx.started, dirty=dirty, updated_at=table.c.updated_at,
+            **{name: source.c[name] for name in SERIES_VALUES}))
+        return
+    connection.execute(update(table).where(table.c.id == bindparam("series_id")).values(
+        computed_at=ctx.started, dirty=dirty, updated_at=table.c.updated_at,
+        **{name: bindparam(f"new_{name}") for name in SERIES_VALUES}),
+        [{"series_id": r["id"], **{f"new_{name}": r[name] for name in SERIES_VALUES}} for r in rows])

@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Date, and_, cast, delete, func, or_, select, type_coerce
 
 from integration.domain.channels import CHANNEL_AFN
 from integration.domain.routing import RouteReason
@@ -46,7 +46,7 @@ from integration.models import (
     Warehouse,
     WarehouseAccount,
 )
-from integration.models.upsert import insert
+from integration.models.upsert import insert_rows
 
 HISTORY_DAYS = 120  # the forecast's window
 REFRESH_DAYS = 14  # the nightly rebuild of every series: late cancellations, closing counts
@@ -80,32 +80,61 @@ def _start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _sku_filters(column, keys: Collection[Key] | None) -> list:
-    """``column IN (...)`` per chunk of the keys' SKUs; one "everything" filter without keys."""
+def _sku_filters(column, keys: Collection[Key] | None, warehouse_column=None) -> list:
+    """``column IN (...)`` per chunk of the keys' SKUs (and their warehouses, where the table has
+    them: the (warehouse, sku, day) indexes then find the rows); one "everything" filter without
+    keys."""
     if keys is None:
         return [None]
-    return [column.in_(chunk) for chunk in chunked(sorted({sku for _, sku in keys}))]
+    warehouses = sorted({w for w, _ in keys})
+    return [column.in_(chunk) if warehouse_column is None else and_(warehouse_column.in_(warehouses), column.in_(chunk))
+            for chunk in chunked(sorted({sku for _, sku in keys}))]
 
 
 def _where(statement, condition):
     return statement if condition is None else statement.where(condition)
 
 
+def fetch_rows(statement) -> list[tuple]:
+    """All rows of ``statement`` in the session's transaction. On PostgreSQL straight from the
+    driver's cursor: the nightly rebuild reads about a million rows, and SQLAlchemy's per-row
+    result handling costs more than the database there (the selected columns need no conversion
+    that psycopg does not do itself)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return list(connection.execute(statement).all())
+    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    with connection.connection.driver_connection.cursor() as cursor:
+        return cursor.execute(str(compiled), compiled.params).fetchall()
+
+
 # -- sources -----------------------------------------------------------------------------------
 
 
+def _utc_day(moment):
+    """The UTC day of a timestamp column, in SQL (PostgreSQL stores aware timestamps; SQLite the
+    naive UTC text ``UTCDateTime`` writes)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return type_coerce(cast(func.timezone("UTC", moment), Date), Date)
+    return type_coerce(func.date(moment), Date)
+
+
 def _allocated_sales(shop_id: int, since: date, until: date, keys) -> Iterator[tuple[DayKey, int, bool]]:
+    """Units per (warehouse, sku, day) and cancelled or not, summed by the database: one row per
+    series and day instead of one per order line."""
     created = func.coalesce(Order.external_created_at, Order.created_at)
-    base = (select(Allocation.warehouse_id, Allocation.sku, created, Allocation.quantity, Allocation.status)
+    day, cancelled = _utc_day(created), Allocation.status == AllocationStatus.CANCELLED
+    base = (select(Allocation.warehouse_id, Allocation.sku, day, func.sum(Allocation.quantity), cancelled)
             .join(Order, Order.id == Allocation.order_id)
             .where(Allocation.shop_id == shop_id, Allocation.warehouse_id.is_not(None),
                    Allocation.status != AllocationStatus.BACKORDERED,
                    # an exchange's or a reship's units were sold once, with the order
                    Allocation.route_reason != RouteReason.REPLACEMENT,
-                   created >= _start(since), created < _start(until + timedelta(days=1))))
-    for condition in _sku_filters(Allocation.sku, keys):
-        for warehouse_id, sku, at, quantity, status in db.session.execute(_where(base, condition)):
-            yield (warehouse_id, sku, _day(at)), quantity, status == AllocationStatus.CANCELLED
+                   created >= _start(since), created < _start(until + timedelta(days=1)))
+            .group_by(Allocation.warehouse_id, Allocation.sku, day, cancelled))
+    for condition in _sku_filters(Allocation.sku, keys, Allocation.warehouse_id):
+        for warehouse_id, sku, sold_on, quantity, was_cancelled in fetch_rows(_where(base, condition)):
+            yield (warehouse_id, sku, sold_on), int(quantity), bool(was_cancelled)
 
 
 def fba_warehouses(shop_id: int) -> dict[tuple[int, str], int]:
@@ -156,14 +185,14 @@ def _closing_counts(shop_id: int, since: date, until: date, keys, today: date) -
             .where(StockDaily.shop_id == shop_id, StockDaily.day <= until,
                    or_(StockDaily.day >= first, StockDaily.day == last_before)))
     counts: dict[Key, list[tuple[date, int]]] = defaultdict(list)
-    for condition in _sku_filters(StockDaily.sku, keys):
-        for warehouse_id, sku, day, available in db.session.execute(_where(base, condition)):
+    for condition in _sku_filters(StockDaily.sku, keys, StockDaily.warehouse_id):
+        for warehouse_id, sku, day, available in fetch_rows(_where(base, condition)):
             counts[(warehouse_id, sku)].append((day, available))
     if since <= today <= until:
         live = select(StockLevel.warehouse_id, StockLevel.sku, StockLevel.on_hand - StockLevel.reserved).where(
             StockLevel.shop_id == shop_id)
-        for condition in _sku_filters(StockLevel.sku, keys):
-            for warehouse_id, sku, available in db.session.execute(_where(live, condition)):
+        for condition in _sku_filters(StockLevel.sku, keys, StockLevel.warehouse_id):
+            for warehouse_id, sku, available in fetch_rows(_where(live, condition)):
                 series = counts[(warehouse_id, sku)]
                 series[:] = [c for c in series if c[0] != today]
                 series.append((today, available))
@@ -244,9 +273,8 @@ def _stored(shop_id: int, since: date, until: date, keys) -> dict[DayKey, tuple[
         DemandDay.shop_id == shop_id, DemandDay.day >= since, DemandDay.day <= until)
     wanted = None if keys is None else set(keys)
     found: dict[DayKey, tuple[int, Values]] = {}
-    for condition in _sku_filters(DemandDay.sku, keys):
-        for row_id, warehouse_id, sku, day, units, cancelled, censored, promo in db.session.execute(
-                _where(base, condition)):
+    for condition in _sku_filters(DemandDay.sku, keys, DemandDay.warehouse_id):
+        for row_id, warehouse_id, sku, day, units, cancelled, censored, promo in fetch_rows(_where(base, condition)):
             if wanted is None or (warehouse_id, sku) in wanted:
                 found[(warehouse_id, sku, day)] = (row_id, (units, cancelled, bool(censored), bool(promo)))
     return found
@@ -265,10 +293,9 @@ def rebuild(shop_id: int, since: date, until: date, keys: Collection[Key] | None
                 "censored": v[2], "promo": v[3]}
                for (w, s, d), v in rows.items() if (w, s, d) not in stored or stored[(w, s, d)][1] != v]
     if changed:
-        statement = insert(DemandDay)
-        db.session.execute(statement.on_conflict_do_update(
+        insert_rows(DemandDay, changed, lambda statement: statement.on_conflict_do_update(
             index_elements=["warehouse_id", "sku", "day"],
-            set_={name: statement.excluded[name] for name in ("units", "cancelled", "censored", "promo")}), changed)
+            set_={name: statement.excluded[name] for name in ("units", "cancelled", "censored", "promo")}))
     return len(stale) + len(changed)
 
 

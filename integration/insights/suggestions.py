@@ -19,7 +19,7 @@ from integration.extensions import db
 from integration.insights.demand import Key, chunked
 from integration.models import RestockSuggestion, TestSaleGate
 from integration.models.base import utcnow
-from integration.models.upsert import insert
+from integration.models.upsert import insert_rows
 
 POLICY = "nearstock"
 OPEN = "open"
@@ -98,7 +98,7 @@ def apply(shop_id: int, wanted: Mapping[Key, Wanted | None], current: Mapping[Ke
             RestockSuggestion.id.in_(ids), RestockSuggestion.status == OPEN).values(
             status="superseded", updated_at=utcnow()), execution_options={"synchronize_session": False}).rowcount
     if fresh:
-        statement = insert(RestockSuggestion).on_conflict_do_nothing(
-            index_elements=["warehouse_id", "sku", "policy"], index_where=text("status = 'open'"))
-        stats["opened"] += len(db.session.execute(statement.returning(RestockSuggestion.id), fresh).all())
+        stats["opened"] += len(insert_rows(RestockSuggestion, fresh, lambda statement: statement.on_conflict_do_nothing(
+            index_elements=["warehouse_id", "sku", "policy"], index_where=text("status = 'open'")).returning(
+            RestockSuggestion.id)).all())
     return stats

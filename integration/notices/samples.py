@@ -100,7 +100,14 @@ def sample_context(kind: str, variant: str | None = None) -> dict[str, Any]:
                   "forecast_daily": 4.5, "days_of_cover": 0, "lead_time_days": 33},
                  {"kind": "low_stock", "sku": "MUG-BLUE", "warehouse": "LA West", "available": 40,
                   "forecast_daily": 2.0, "days_of_cover": 20, "lead_time_days": 33}]
-        ctx = {"day": "2026-11-23", "items": items[:1] if variant == "one" else items}
+        shifts = [{"sku": "TENT-2P", "warehouse": "Berlin-Tegel", "direction": "rise", "change_pct": 42.0,
+                   "baseline_daily": 3.1, "recent_daily": 4.4, "reason": None},
+                  {"sku": "JACKET-M", "warehouse": "LA West", "direction": "fall", "change_pct": -35.0,
+                   "baseline_daily": 2.0, "recent_daily": 1.3, "reason": "not waterproof"}]
+        ctx = {"day": "2026-11-23", "items": items[:1] if variant == "one" else items,
+               "shifts": [] if variant == "one" else shifts, "more_shifts": 0, "wide_fall": None}
+        if variant == "shifts":  # a night the order sync stopped: nothing short, nearly every series fell
+            ctx.update(items=[], shifts=shifts[1:], more_shifts=180, wide_fall={"falls": 181, "selling": 240})
     elif kind == "aftersales_digest":
         ctx = _aftersales_digest(variant)
     else:
@@ -147,7 +154,7 @@ def variants(kind: str) -> tuple[str | None, ...]:
     if kind == "merchant_alert":
         return ("sla_breached", "backordered", "outbound_failed", "stock_out", "demand_rise", "demand_fall", "other")
     if kind == "stock_digest":
-        return ("one", "many")
+        return ("one", "many", "shifts")
     if kind == "aftersales_digest":
         return ("week", "quiet")
     return (None,)

@@ -76,12 +76,43 @@ def test_a_thirty_percent_rise_raises_exactly_one_shift_alert(shop):
     assert (shift.sku, shift.direction, shift.change_pct, shift.ended_on) == ("TENT", "rise", 30.0, None)
     (alert,) = alerts(shop, "demand_rise")
     assert alert.subject == f"shift:{shift.id}" and "up 30 %" in alert.message
-    chart = alert.details["chart"]
-    assert len(chart["days"]) == len(chart["units"]) == 70 and chart["units"][-1] == 13
-    assert chart["days"][-1] == (TODAY - timedelta(days=1)).isoformat()
-    # The alert is e-mailed to the merchant like every other (one notice).
+    # The chart is drawn when the alert is looked at, from the series' own rows (the Insights
+    # page's GET /api/insights/series/<warehouse>/<sku>), not stored with every alert.
+    details = alert.details
+    assert "chart" not in details and (details["warehouse_id"], details["sku"], details["warehouse"]) == (
+        de.id, "TENT", "DEWH")
+    # Listed in the merchant's daily digest, not e-mailed on its own.
     assert db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.kind == "merchant_alert", Notification.subject == f"alert:{alert.id}")) == 1
+        Notification.kind == "merchant_alert")) == 0
+    assert digest.send_digests(TODAY) == 1
+    (notice,) = db.session.execute(select(Notification).where(Notification.kind == "stock_digest")).scalars().all()
+    assert [(i["sku"], i["direction"], i["change_pct"]) for i in notice.context["shifts"]] == [("TENT", "rise", 30.0)]
+    assert notice.context["wide_fall"] is None
+
+
+def test_a_stopped_order_sync_sends_one_digest_not_an_e_mail_per_falling_series(shop):
+    """Orders stopped arriving: every series 'falls' the same night. The merchant gets one
+    e-mail listing the biggest falls and saying a fall this wide points at the sync."""
+    de = warehouse(shop, "DEWH")
+    fr = warehouse(shop, "FRWH", "FR")
+    for n in range(40):
+        for wh in (de, fr):
+            series(shop, wh, f"SKU-{n:02d}", available=500, forecast=10,
+                   history=[10] * 56 + [8 - n % 7] * 7 + [1] * 7)
+    assert run(shop)["shifts"] == 80
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.kind == "merchant_alert")) == 0
+    assert digest.send_digests(TODAY) == 1
+    (notice,) = db.session.execute(select(Notification).where(Notification.kind == "stock_digest")).scalars().all()
+    context = notice.context
+    assert len(context["shifts"]) == digest.MAX_SHIFTS and context["more_shifts"] == 80 - digest.MAX_SHIFTS
+    assert context["wide_fall"] == {"falls": 80, "selling": 80}
+    assert {i["direction"] for i in context["shifts"]} == {"fall"}
+    changes = [i["change_pct"] for i in context["shifts"]]
+    assert changes == sorted(changes)  # the deepest falls first
+    # The next day's digest lists only what is new: these shifts are still open, not listed again.
+    run(shop, today=TODAY + timedelta(days=1))
+    assert digest.send_digests(TODAY + timedelta(days=1)) == 0
 
 
 def test_a_two_week_fall_raises_one_alert_with_the_reason_low_ratings_share(shop):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 from datetime import date
 
+import numpy as np
 import pytest
 
 from integration.domain.sensing import (
+    DEFAULT_RULE,
     FALL,
     LOW_STOCK,
     RISE,
@@ -16,6 +18,7 @@ from integration.domain.sensing import (
     ShiftRule,
     days_of_cover,
     detect_shift,
+    detect_shifts,
     need,
     plan_transfers,
     shared_reason,
@@ -184,3 +187,23 @@ def test_no_reason_when_the_comments_share_nothing():
     assert shared_reason([None, "", "   "]) is None
     # Words that say nothing are never the reason.
     assert shared_reason(["the product was bad", "this product broke", "product arrived late"]) is None
+
+
+@pytest.mark.parametrize("rule", [DEFAULT_RULE, ShiftRule(recent_days=15, baseline_days=30, min_known_per_week=3)])
+def test_the_matrix_detection_answers_as_the_one_series_detection(rule):
+    rng = np.random.default_rng(22)
+    rows = []
+    for _ in range(4000):
+        rate, size = rng.choice([0.05, 0.2, 0.5, 1.0]), rng.integers(1, 12)
+        days = np.where(rng.random(84) < rate, rng.integers(1, size + 1, 84), 0).astype(float)
+        days[-14:] *= rng.choice([0.0, 0.5, 1.0, 1.3, 2.0])
+        days = np.round(days)
+        days[rng.random(84) < rng.choice([0.0, 0.1, 0.5])] = np.nan  # censored days
+        rows.append(days)
+    matrix = np.stack(rows)
+    found = detect_shifts(matrix, rule)
+    expected = [(lambda s: s.direction if s else "")(detect_shift([None if np.isnan(v) else v for v in row], rule))
+                for row in matrix]
+    assert list(found) == expected
+    assert {"rise", "fall", ""} <= set(expected)  # every answer is exercised
+    assert list(detect_shifts(matrix[:, -20:], rule)) == [""] * len(matrix)  # too short to judge

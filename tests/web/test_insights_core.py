@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
 from integration import signals
 from integration.extensions import db
 from integration.insights import demand, dirty
-from integration.insights.compute import compute_insights, context, history_of
+from integration.insights.compute import compute_insights, context
+from integration.insights.histories import read_histories
 from integration.models import (
     Allocation,
     DemandDay,
@@ -111,8 +114,12 @@ def test_history_with_a_censored_stock_out_day(app):
     db.session.commit()
     assert rows(DemandDay, "id", "warehouse_id", "day", "units", "cancelled", "censored", "promo") == first
 
-    history = {d: (None if c else float(u - k)) for (_, _, d, u, k, c, _) in first}
-    assert history_of(history, ago(5), TODAY)[-3:] == [2.0, 4.0, None]
+    # As the computation reads it: from the series' start, censored days unknown (NaN), not 0.
+    series = SimpleNamespace(warehouse_id=de.id, sku="MUG", created_at=datetime.combine(ago(5), time(), UTC))
+    found = read_histories(shop.id, TODAY, [series], ranged=False)
+    days = found.policy_days()[0]
+    assert np.isnan(days[:-5]).all() and days[-3:-1].tolist() == [2.0, 4.0] and np.isnan(days[-1])
+    assert found.sensing_days(3)[0][:2].tolist() == [2.0, 4.0] and found.rows == 3
 
 
 def test_promotion_days_are_marked(app):

@@ -57,18 +57,14 @@ REEVALUATE_SHOP = "jobs.loyalty.reevaluate_shop"
 
 # -- insights --------------------------------------------------------------------------------------
 COMPUTE_INSIGHTS = "jobs.insights.compute_insights"
-
-
-# -- insights -------------------------------------------------------------------------------------
 CREATE_INBOUND = "jobs.inbound.create_inbound"
 POLL_INBOUND = "jobs.inbound.poll_inbound"
 CANCEL_INBOUND = "jobs.inbound.cancel_inbound"
 EVALUATE_GATES = "jobs.gates.evaluate_shop_gates"
-# -- insights: sensing -----------------------------------------------------------------------------
 SEND_STOCK_DIGESTS = "jobs.sensing.send_stock_digests"
-SEND_AFTERSALES_DIGESTS = "jobs.aftersales.send_aftersales_digests"
 
 # -- returns ---------------------------------------------------------------------------------------
+SEND_AFTERSALES_DIGESTS = "jobs.aftersales.send_aftersales_digests"
 APPROVE_RETURN = "jobs.returns.approve_return"
 DECLINE_RETURN = "jobs.returns.decline_return"
 POLL_RETURN = "jobs.returns.poll_return"

@@ -81,7 +81,7 @@ REQUIRED: dict[str, dict[str, Check]] = {
     "points_earned": {"points": _number, "balance": _number},
     "tier_reached": {"tier_name": _text},
     "perk_issued": {"discount_code": _text},
-    "stock_digest": {"day": _iso_date, "items": lambda v: isinstance(v, list) and bool(v)},
+    "stock_digest": {"day": _iso_date, "items": lambda v: isinstance(v, list)},
     "aftersales_digest": {"week": _iso_date, "reasons": lambda v: isinstance(v, list),
                           "nps": lambda v: isinstance(v, dict), "kept": lambda v: isinstance(v, dict),
                           "warehouses": lambda v: isinstance(v, list), "themes": lambda v: isinstance(v, list)},
@@ -105,6 +105,7 @@ OPTIONAL: dict[str, dict[str, Check]] = {
     "replacement_shipped": {"estimate": _date_range, "tracking_url": lambda v: bool(
         isinstance(v, str) and _URL.match(v))},
     "order_delayed": {"new_estimate": _date_range},
+    "stock_digest": {"shifts": lambda v: isinstance(v, list)},
     "return_approved": {"address": _address, "label_url": lambda v: bool(isinstance(v, str) and _URL.match(v))},
 }
 
@@ -118,4 +119,7 @@ def problems(kind: str, context: dict[str, Any] | None) -> list[str]:
     # Where the customer sends the parcel back: the warehouse's address or a prepaid label.
     if kind == "return_approved" and not context.get("address") and not context.get("label_url"):
         wrong.append("address|label_url")
+    # A digest with nothing in it is not sent: stock alerts, demand shifts, or both.
+    if kind == "stock_digest" and not context.get("items") and not context.get("shifts"):
+        wrong.append("items|shifts")
     return wrong

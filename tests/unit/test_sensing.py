@@ -96,6 +96,46 @@ def test_the_rule_is_configurable():
     assert detect_shift(flat(10, 28) + flat(15, 7), rule).direction == RISE
 
 
+def intermittent(rng: np.random.Generator, series: int, sale_share: float, max_units: int) -> np.ndarray:
+    """Slow series with nothing changed: a sale on ``sale_share`` of the days, 1..max_units units."""
+    days = rng.random((series, 70)) < sale_share
+    return np.where(days, rng.integers(1, max_units + 1, (series, 70)), 0).astype(float)
+
+
+@pytest.mark.parametrize("max_units", [3, 6])
+def test_a_slow_noisy_series_without_a_change_rarely_raises_a_shift(max_units):
+    # 2,000 slow series (a sale on a third of the days), nothing changed. The percentage rule alone
+    # fires on ~30 % of them; with the test each direction is a one-sided test at alpha = 1 %, so
+    # at most ~2 % in all if its normal approximation held exactly (measured: 0.85 % and 1.2 %).
+    # 3 % is 3 binomial standard deviations (0.31 % at 2,000 series) above that 2 %.
+    matrix = intermittent(np.random.default_rng(2026), 2000, 1 / 3, max_units)
+    assert (detect_shifts(matrix, ShiftRule(alpha=None)) != "").mean() > 0.2  # what the noise did before
+    assert (detect_shifts(matrix) != "").mean() < 0.03
+
+
+def test_a_genuine_sixty_percent_change_on_a_moderately_slow_series_is_still_found():
+    # About 3 units a day (Poisson), the last two weeks 60 % up (down). The week-by-week rule alone
+    # finds ~71 % of the rises (a week of a true +60 % can fall under +30 % by chance); the test
+    # keeps most of them (measured 65 %) and nearly all the falls (measured 94 %).
+    rng = np.random.default_rng(60)
+    for change, found in ((1.6, 0.55), (0.4, 0.85)):
+        matrix = rng.poisson([3.0] * 56 + [3.0 * change] * 14, (1000, 70)).astype(float)
+        directions = detect_shifts(matrix)
+        assert (directions == (RISE if change > 1 else FALL)).mean() > found
+        assert set(directions) <= {"", RISE if change > 1 else FALL}
+
+
+def test_one_big_order_is_not_a_significant_rise():
+    # A sale of 2 every third day; then a week a little up and a week with one order of 50. The
+    # percentage rule sees a 500 % rise; the series' own dispersion (the lump) says it is noise.
+    history = [2.0, 0.0, 0.0] * 18 + [2.0, 0.0] + [2.0, 0, 2, 0, 3, 0, 0] + [2.0, 0, 0, 50, 0, 0, 0]
+    assert detect_shift(history, ShiftRule(alpha=None)).direction == RISE
+    assert detect_shift(history) is None
+    # The same units spread over the two weeks, sold most days, are a rise.
+    steady = [2.0, 0.0, 0.0] * 18 + [2.0, 0.0] + [4.0, 4, 4, 0, 4, 4, 4] * 2
+    assert detect_shift(steady).direction == RISE
+
+
 def test_a_shift_ends_with_hysteresis():
     rise = flat(10, 56) + flat(13, 7)
     assert not shift_ended(RISE, rise + flat(13, 7))
@@ -189,7 +229,8 @@ def test_no_reason_when_the_comments_share_nothing():
     assert shared_reason(["the product was bad", "this product broke", "product arrived late"]) is None
 
 
-@pytest.mark.parametrize("rule", [DEFAULT_RULE, ShiftRule(recent_days=15, baseline_days=30, min_known_per_week=3)])
+@pytest.mark.parametrize("rule", [DEFAULT_RULE, ShiftRule(recent_days=15, baseline_days=30, min_known_per_week=3),
+                                  ShiftRule(alpha=None), ShiftRule(alpha=0.2)])
 def test_the_matrix_detection_answers_as_the_one_series_detection(rule):
     rng = np.random.default_rng(22)
     rows = []
@@ -206,4 +247,8 @@ def test_the_matrix_detection_answers_as_the_one_series_detection(rule):
                 for row in matrix]
     assert list(found) == expected
     assert {"rise", "fall", ""} <= set(expected)  # every answer is exercised
+    # A shift just found is never over on the same history (the significance test only narrows
+    # what opens; the end keeps the percentage hysteresis).
+    assert not any(shift_ended(direction, [None if np.isnan(v) else v for v in row], rule)
+                   for direction, row in zip(expected, matrix, strict=True) if direction)
     assert list(detect_shifts(matrix[:, -20:], rule)) == [""] * len(matrix)  # too short to judge

@@ -30,7 +30,8 @@ change" hypothesis has it, never below 1): a quasi-Poisson score test, which is 
 test of the daily means with that pooled variance. Why units and not demand days: a busy series
 sells every day, so a rise from 10 to 13 a day shows in its units only. Why "rate unchanged" and
 not "ratio within the threshold": the percentage rule already holds the size; testing against the
-threshold too would find a true 30 % rise only half the time however busy the series. The test
+threshold too would miss a true 30 % rise however busy the series (it sits on that hypothesis'
+edge), so the merchant's 30 % would silently become 50 % or more. The test
 is a formula of five sums per series, the same in :func:`detect_shift` and :func:`detect_shifts`
 (:func:`_beyond_noise` serves both).
 """
@@ -128,7 +129,7 @@ def _beyond_noise(direction: str, recent_sum, recent_known, base_sum, base_known
     expected = total * share
     # Variance / mean of the known days (pooled: no change is the hypothesis), never under Poisson's.
     dispersion = np.maximum(1.0, squares / np.maximum(total, 1) - total / np.maximum(recent_known + base_known, 1))
-    sd = np.sqrt(dispersion * total * share * (1.0 - share))
+    sd = np.sqrt(dispersion * total * share * (1.0 - share))  # (the maxima above: no division by 0)
     gap = recent_sum - expected if direction == RISE else expected - recent_sum
     return (total > 0) & (gap - 0.5 >= _critical_z(rule.alpha) * sd)
 

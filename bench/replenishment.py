@@ -39,6 +39,21 @@ countries with enough demand). A recency-weighted quantile (30-day half-life) lo
 Most units still lost (about 60 % on ``--quick``) fall on single days that ask for twice the
 whole 18-day horizon's mean demand or more: wholesale lumps no level forecast sees coming.
 
+How far a better forecast could go (``--bounds``; hindsight runs, not policies): Nearstock's
+policy handed the shop's true season of the next 18 days as its level index (``bound_season``)
+needs 0.887 of the textbook's stock (fill 0.885 at 97 %); handed each series' true mean demand
+from day 18 to day 78 ahead, the demand of the horizon itself still unknown (``bound_level``), it
+needs 0.616 (fill 0.945). So the targets sit behind knowing each product's own level a few weeks
+out, not the shop's season nor the lumps. Measured without reaching it: the best level predictors
+from a series' own past (exponential smoothing at 0.02-0.2, windowed means, order counts x mean
+order size from ``n_orders``) miss the mean of the next 60 days by 50-55 % (absolute error over
+demand); a per-SKU seasonal weight from last December's share (which does predict the autumn
+ramp: terciles 0.85x, 1.39x, 3.9x) as an exponent on the shop's index, or as peak-affinity group
+indices, measured 0.930 and 1.006; a level winsorized at the 90th percentile of demand days,
+0.897 with fill 0.845 at 97 %; a LightGBM quantile model over 26 history features trained across
+series cut the pinball loss 7 % on a calm stretch but lost its calibration in the autumn ramp
+(closed loop 1.387). Ratios measured on every third series (the figures above use all of them).
+
 Per policy and setting: fill rate = units shipped / units demanded over all series, stock = mean
 end-of-day units on hand summed over the series. Figures: ``ratio`` = the stock Nearstock needs
 (linear between its settings) to reach the fill rate the textbook achieves at its 97 % setting,
@@ -46,7 +61,7 @@ over the textbook's stock there (target <= 0.80); ``fill_rate`` = Nearstock's at
 setting (target >= 0.90); ``per_s`` = series simulated (every policy and setting) per second;
 ``errors`` = series whose simulation failed. Skipped with a reason when the data is absent.
 
-    python bench/replenishment.py [--quick] [--workers 2] [--lead-time 12] [--review 6]
+    python bench/replenishment.py [--quick] [--bounds] [--workers 2] [--lead-time 12] [--review 6]
 """
 
 from __future__ import annotations
@@ -67,7 +82,10 @@ import numpy as np
 
 from bench.common import figures
 from integration.domain.replenishment import (
+    INDEX_RECENT_DAYS,
+    INDEX_TRAILING_DAYS,
     first_stock,
+    forecast,
     level_index,
     plan_order,
     textbook_order_up_to,
@@ -80,11 +98,13 @@ REFERENCE = 0.97
 MIN_DEMAND_DAYS = 20
 MONTH = 26  # trading days in a month (six a week)
 MIN_SIMULATED_DAYS = 30
+HINDSIGHT_HORIZON = 18  # the bounds' look-ahead: lead time + review period at the defaults
 
 
-def load_series(path: Path, warmup: int) -> tuple[list[np.ndarray], np.ndarray]:
-    """Daily net demand per country x SKU with enough demand days, on the shop's trading days, and
-    the shop's pooled level index on each day (:func:`level_indices`)."""
+def load_series(path: Path, warmup: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Daily net demand per country x SKU with enough demand days, on the shop's trading days, the
+    shop's pooled level index on each day (:func:`level_indices`) and its hindsight twin
+    (:func:`season_hindsight`)."""
     rows: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
     dates: set[str] = set()
     with path.open(newline="") as f:
@@ -106,7 +126,7 @@ def load_series(path: Path, warmup: int) -> tuple[list[np.ndarray], np.ndarray]:
             demand[index[d]] = v
         if start_day(demand, warmup) <= demand.size - MIN_SIMULATED_DAYS:
             series.append(demand)
-    return series, level_indices(pooled)
+    return series, level_indices(pooled), season_hindsight(pooled)
 
 
 def level_indices(pooled: np.ndarray) -> np.ndarray:
@@ -118,9 +138,33 @@ def level_indices(pooled: np.ndarray) -> np.ndarray:
     return out
 
 
+def season_hindsight(pooled: np.ndarray, horizon: int = HINDSIGHT_HORIZON) -> np.ndarray:
+    """The shop's level index as hindsight has it: its pooled demand over the next ``horizon``
+    days over the trailing 120 (the ``--bounds`` run only; no policy can know it)."""
+    out = np.full(pooled.size, np.nan)
+    for t in range(INDEX_RECENT_DAYS, pooled.size):
+        trailing = pooled[max(0, t - INDEX_TRAILING_DAYS):t].mean()
+        out[t] = pooled[t:t + horizon].mean() / trailing if trailing > 0 else np.nan
+    return out
+
+
+def hindsight_index(policy: str, history: np.ndarray, future: np.ndarray, index: float, season: float) -> float:
+    """The level index a bound run passes to :func:`plan_order`: the shop's true season ahead
+    (``bound_season``), or the ratio that turns the series' own forecast into its true mean demand
+    from the end of this horizon to two months later (``bound_level``: the lead-time demand itself
+    stays unknown, only the level it is drawn around is given)."""
+    if policy == "bound_season":
+        return season
+    ahead = future[HINDSIGHT_HORIZON:HINDSIGHT_HORIZON + 60]
+    daily = forecast(history).daily
+    return float(ahead.mean()) / daily if ahead.size >= 10 and daily > 0 else index
+
+
 def level_for(policy: str, setting: float, history: np.ndarray, stock: np.ndarray, lead: int, review: int,
-              index: float) -> int:
-    if policy == "nearstock":
+              index: float, future: np.ndarray, season: float) -> int:
+    if policy.startswith("bound_"):
+        index = hindsight_index(policy, history, future, index, season)
+    if policy == "nearstock" or policy.startswith("bound_"):
         return plan_order(history, 0, 0, 0, lead, review, setting,
                           level_index=None if math.isnan(index) else index).order_up_to
     if policy == "textbook":
@@ -139,16 +183,16 @@ def start_day(demand: np.ndarray, warmup: int) -> int:
     return max(warmup, int(np.flatnonzero(demand > 0)[0]) + MONTH)
 
 
-def simulate(demand: np.ndarray, index: np.ndarray, policy: str, setting: float, warmup: int, lead: int,
-             review: int) -> tuple:
+def simulate(demand: np.ndarray, index: np.ndarray, season: np.ndarray, policy: str, setting: float,
+             warmup: int, lead: int, review: int) -> tuple:
     """(units demanded, units shipped, stock-days) of one series under one policy."""
     first = int(np.flatnonzero(demand > 0)[0])  # the product's history starts with its first sale
     start = start_day(demand, warmup) - first
-    demand, index = demand[first:], index[first:]
+    demand, index, season = demand[first:], index[first:], season[first:]
     days = demand.size
     history = demand.copy()
     history[start:] = np.nan  # the future is unknown; filled in as the days pass
-    recorded = policy != "nearstock"  # sales as recorded: a sold-out day reads as what it sold
+    recorded = policy in ("textbook", "seed")  # sales as recorded: a sold-out day reads as what it sold
     stock_track = np.zeros(days - start)
     arrivals = np.zeros(days + lead + 1)
     on_hand = 0.0
@@ -158,7 +202,8 @@ def simulate(demand: np.ndarray, index: np.ndarray, policy: str, setting: float,
         on_hand += arrivals[t]
         inbound -= arrivals[t]
         if (t - start) % review == 0:
-            level = level_for(policy, setting, history[:t], stock_track[:t - start], lead, review, index[t])
+            level = level_for(policy, setting, history[:t], stock_track[:t - start], lead, review, index[t],
+                              demand[t:], season[t])
             if t == start:
                 on_hand = float(level)
             else:
@@ -173,18 +218,19 @@ def simulate(demand: np.ndarray, index: np.ndarray, policy: str, setting: float,
     return float(demand[start:].sum()), shipped, float(stock_track.sum())
 
 
-def runs() -> list[tuple[str, float]]:
-    return [(p, s) for p in ("nearstock", "textbook") for s in SETTINGS] + [("seed", 0.0)]
+def runs(bounds: bool = False) -> list[tuple[str, float]]:
+    policies = ("nearstock", "textbook") + (("bound_season", "bound_level") if bounds else ())
+    return [(p, s) for p in policies for s in SETTINGS] + [("seed", 0.0)]
 
 
 def simulate_chunk(args: tuple) -> tuple[np.ndarray, int]:
     """Totals per run (demanded, shipped, stock) over a chunk of series, and the failures."""
-    chunk, index, warmup, lead, review = args
-    totals = np.zeros((len(runs()), 3))
+    chunk, index, season, warmup, lead, review, bounds = args
+    totals = np.zeros((len(runs(bounds)), 3))
     errors = 0
     for demand in chunk:
         try:
-            rows = [simulate(demand, index, p, s, warmup, lead, review) for p, s in runs()]
+            rows = [simulate(demand, index, season, p, s, warmup, lead, review) for p, s in runs(bounds)]
         except Exception:  # one bad series is counted, the run goes on
             errors += 1
             continue
@@ -210,20 +256,23 @@ def main() -> None:
     parser.add_argument("--lead-time", type=int, default=12)
     parser.add_argument("--review", type=int, default=6)
     parser.add_argument("--warmup", type=int, default=90)
+    parser.add_argument("--bounds", action="store_true",
+                        help="also run the hindsight bounds (bound_season, bound_level): "
+                             "how far a better forecast could go")
     args = parser.parse_args()
     if not DATA.is_file():
         print(f"replenishment: skipped (no {DATA.relative_to(DATA.parents[3])}: the shared reference data)")
         print(figures(ratio=0, fill_rate=0, per_s=0, errors=0))
         return
     started = time.perf_counter()
-    series, index = load_series(DATA, args.warmup)
+    series, index, season = load_series(DATA, args.warmup)
     if args.quick:
         series = series[::20]
     print(f"series: {len(series)} (country x SKU), trading days: {series[0].size}, "
           f"lead time {args.lead_time}, review {args.review}, warm-up {args.warmup}")
     chunks = [series[i::args.workers * 8] for i in range(args.workers * 8)]
     sim_started = time.perf_counter()
-    jobs = [(c, index, args.warmup, args.lead_time, args.review) for c in chunks if c]
+    jobs = [(c, index, season, args.warmup, args.lead_time, args.review, args.bounds) for c in chunks if c]
     if args.workers > 1:
         with mp.Pool(args.workers) as pool:
             results = pool.map(simulate_chunk, jobs)
@@ -235,7 +284,7 @@ def main() -> None:
     curves: dict[str, list[tuple[float, float]]] = defaultdict(list)
     fills = {}
     window = series[0].size - args.warmup
-    for (policy, setting), (demanded, shipped, stock_days) in zip(runs(), totals, strict=True):
+    for (policy, setting), (demanded, shipped, stock_days) in zip(runs(args.bounds), totals, strict=True):
         stock = stock_days / window
         fill = shipped / demanded if demanded else 0.0
         fills[(policy, setting)] = (fill, stock)
@@ -245,6 +294,9 @@ def main() -> None:
     tb_fill, tb_stock = fills[("textbook", REFERENCE)]
     needed = stock_at(curves["nearstock"], tb_fill)
     ratio = needed / tb_stock if tb_stock else 0.0
+    for bound in ("bound_season", "bound_level") if args.bounds else ():
+        print(f"{bound} (hindsight, not a policy) needs {stock_at(curves[bound], tb_fill) / tb_stock:.3f} of the "
+              f"textbook's stock for its fill rate")
     print(f"nearstock needs {needed:.1f} units of stock for the textbook's {tb_fill:.3f} fill rate "
           f"(textbook: {tb_stock:.1f}); total {time.perf_counter() - started:.1f} s")
     print(figures(ratio=ratio, fill_rate=fills[("nearstock", REFERENCE)][0], per_s=len(series) / elapsed,

@@ -126,7 +126,7 @@ def _allocated_sales(shop_id: int, since: date, until: date, keys) -> Iterator[t
     day, cancelled = _utc_day(created), Allocation.status == AllocationStatus.CANCELLED
     base = (select(Allocation.warehouse_id, Allocation.sku, day, func.sum(Allocation.quantity), cancelled)
             .join(Order, Order.id == Allocation.order_id)
-            .where(Allocation.shop_id == shop_id, Allocation.warehouse_id.is_not(None),
+            .where(Allocation.shop_id == shop_id, Order.shop_id == shop_id, Allocation.warehouse_id.is_not(None),
                    Allocation.status != AllocationStatus.BACKORDERED,
                    # an exchange's or a reship's units were sold once, with the order
                    Allocation.route_reason != RouteReason.REPLACEMENT,

@@ -69,16 +69,19 @@ def compute_insights(shop_id: int, only_dirty: bool, *, today: date | None = Non
     if not only_dirty:
         _ensure_series(shop_id)
         db.session.commit()
+    # Read once: the rebuild changes no series row (one created meanwhile is dirty: the next run's).
+    series = series_to_compute(shop_id, only_dirty)
+    if not only_dirty:
         # The last days of every series computed before, rebuilt a chunk at a time (bounded
         # memory), all before the shop's level index reads them.
-        for chunk in chunked(series_to_compute(shop_id, False), CHUNK):
+        for chunk in chunked(series, CHUNK):
             known = [(r.warehouse_id, r.sku) for r in chunk if r.computed_at is not None]
             if known:
                 stats.demand_rows += demand.rebuild(shop_id, today - timedelta(days=demand.REFRESH_DAYS), today,
                                                     known, today=today)
             db.session.commit()
     ctx = context(shop_id, today)
-    for chunk in chunked(series_to_compute(shop_id, only_dirty), CHUNK):
+    for chunk in chunked(series, CHUNK):
         # A series never computed gets its whole history (a new SKU, or the first run of a shop);
         # a dirty one its recent days (the nightly run rebuilt those of every series already).
         new = [(r.warehouse_id, r.sku) for r in chunk if r.computed_at is None]

@@ -123,7 +123,8 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not an SQL value")
 
 
-def _json_text(values: list) -> str:
+def json_list(values: list) -> str:
+    """``values`` as one JSON array text (dates ISO, NaN and infinities as PostgreSQL spells them)."""
     try:
         return json.dumps(values, default=_json_default, allow_nan=False)
     except ValueError:  # NaN or infinity, which JSON has no words for: as text the cast reads
@@ -144,7 +145,7 @@ def unnested(name: str, values: list, kind):
         process = kind.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             values = [process(v) for v in values]
-    element = func.json_array_elements_text(cast(bindparam(f"rows_{name}", _json_text(values), type_=Text), JSON))
+    element = func.json_array_elements_text(cast(bindparam(f"rows_{name}", json_list(values), type_=Text), JSON))
     if isinstance(kind, String) and not isinstance(kind, JSON):
         return element.label(name)  # text: the column's own assignment cast checks the length
     return cast(element, kind).label(name)

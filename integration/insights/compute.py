@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import bindparam, case, func, literal, select, true, update
-from sqlalchemy.dialects import postgresql
 
 from integration.domain import replenishment
 from integration.domain.replenishment_batch import plan_orders
@@ -28,7 +27,7 @@ from integration.insights.histories import chunk_filters, read_histories
 from integration.insights.planning_input import LeadTimes, lead_times
 from integration.models import DemandDay, InsightSeries, Promotion, RestockSuggestion, StockLevel, Warehouse
 from integration.models.base import utcnow
-from integration.models.upsert import insert
+from integration.models.upsert import insert, unnested
 
 CHUNK = 5000
 REVIEW_DAYS = 7  # the merchant looks at the suggestions about weekly
@@ -70,16 +69,19 @@ def compute_insights(shop_id: int, only_dirty: bool, *, today: date | None = Non
     if not only_dirty:
         _ensure_series(shop_id)
         db.session.commit()
+    # Read once: the rebuild changes no series row (one created meanwhile is dirty: the next run's).
+    series = series_to_compute(shop_id, only_dirty)
+    if not only_dirty:
         # The last days of every series computed before, rebuilt a chunk at a time (bounded
         # memory), all before the shop's level index reads them.
-        for chunk in chunked(series_to_compute(shop_id, False), CHUNK):
+        for chunk in chunked(series, CHUNK):
             known = [(r.warehouse_id, r.sku) for r in chunk if r.computed_at is not None]
             if known:
                 stats.demand_rows += demand.rebuild(shop_id, today - timedelta(days=demand.REFRESH_DAYS), today,
                                                     known, today=today)
             db.session.commit()
     ctx = context(shop_id, today)
-    for chunk in chunked(series_to_compute(shop_id, only_dirty), CHUNK):
+    for chunk in chunked(series, CHUNK):
         # A series never computed gets its whole history (a new SKU, or the first run of a shop);
         # a dirty one its recent days (the nightly run rebuilt those of every series already).
         new = [(r.warehouse_id, r.sku) for r in chunk if r.computed_at is None]
@@ -218,7 +220,7 @@ SERIES_VALUES = ("forecast_daily", "forecast_sd", "available", "days_of_cover", 
 
 def _write_series(ctx: Context, rows: list[dict]) -> None:
     """Update the computed series by id (they exist: the run read them). On PostgreSQL one
-    statement per chunk joins the values as arrays (``unnest``); elsewhere an executemany."""
+    statement per chunk joins the values as arrays (:func:`unnested`); elsewhere an executemany."""
     if not rows:
         return
     table = InsightSeries.__table__
@@ -226,9 +228,8 @@ def _write_series(ctx: Context, rows: list[dict]) -> None:
     dirty = case((table.c.updated_at > ctx.started, True), else_=False)
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        source = select(*(func.unnest(bindparam(name, [r[name] for r in rows],
-                                                type_=postgresql.ARRAY(table.c[name].type)))
-                          .label(name) for name in ("id", *SERIES_VALUES))).subquery("v")
+        source = select(*(unnested(name, [r[name] for r in rows], table.c[name].type)
+                          for name in ("id", *SERIES_VALUES))).subquery("v")
         connection.execute(update(table).where(table.c.id == source.c.id).values(
             computed_at=ctx.started, dirty=dirty, updated_at=table.c.updated_at,
             **{name: source.c[name] for name in SERIES_VALUES}))

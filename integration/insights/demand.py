@@ -105,7 +105,10 @@ def fetch_rows(statement) -> list[tuple]:
         return list(connection.execute(statement).all())
     compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     with connection.connection.driver_connection.cursor() as cursor:
-        return cursor.execute(str(compiled), compiled.params).fetchall()
+        # Not prepared: each statement runs once per chunk with its own values, and a prepared
+        # one goes to a generic plan after five runs, which cannot see the window's dates (the
+        # orders in it: all of a fresh shop's or a tiny part of an old one's) and can be 100x slower.
+        return cursor.execute(str(compiled), compiled.params, prepare=False).fetchall()
 
 
 # -- sources -----------------------------------------------------------------------------------
@@ -126,7 +129,7 @@ def _allocated_sales(shop_id: int, since: date, until: date, keys) -> Iterator[t
     day, cancelled = _utc_day(created), Allocation.status == AllocationStatus.CANCELLED
     base = (select(Allocation.warehouse_id, Allocation.sku, day, func.sum(Allocation.quantity), cancelled)
             .join(Order, Order.id == Allocation.order_id)
-            .where(Allocation.shop_id == shop_id, Allocation.warehouse_id.is_not(None),
+            .where(Allocation.shop_id == shop_id, Order.shop_id == shop_id, Allocation.warehouse_id.is_not(None),
                    Allocation.status != AllocationStatus.BACKORDERED,
                    # an exchange's or a reship's units were sold once, with the order
                    Allocation.route_reason != RouteReason.REPLACEMENT,

@@ -18,14 +18,14 @@ map: objects already loaded in the session are not refreshed.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, Text, bindparam, cast, func, or_, select, update
+from sqlalchemy import JSON, String, Table, Text, bindparam, cast, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from integration.extensions import db
 
@@ -52,7 +52,7 @@ def insert(model: Any):
 
 def insert_rows(model: Any, rows: Sequence[Mapping[str, Any]], finish: Callable = lambda statement: statement):
     """INSERT many rows (same keys each) in one statement: on PostgreSQL the values travel as one
-    array per column (``INSERT … SELECT unnest(…), …``), so psycopg converts a short statement
+    JSON array per column (``INSERT … SELECT``, :func:`unnested`), so psycopg converts a short statement
     instead of SQLAlchemy's insertmanyvalues pages with a placeholder per value (at 100,000 rows
     that conversion costs more than the database). Elsewhere an executemany. ``finish`` adds the
     ON CONFLICT and RETURNING clauses. Columns left out take their Python defaults, as the ORM
@@ -65,15 +65,9 @@ def insert_rows(model: Any, rows: Sequence[Mapping[str, Any]], finish: Callable 
     defaults = {c.name: (c.default.arg(None) if c.default.is_callable else c.default.arg) for c in table.columns
                 if c.name not in names and c.default is not None and (c.default.is_callable or c.default.is_scalar)}
 
-    def column(name: str, values: list):
-        kind = table.c[name].type
-        if isinstance(kind, JSON):  # as text, parsed by the cast: psycopg has no json[] of dicts
-            text_values = [None if v is None else json.dumps(v) for v in values]
-            return cast(func.unnest(bindparam(f"rows_{name}", text_values, type_=ARRAY(Text))), kind).label(name)
-        return func.unnest(bindparam(f"rows_{name}", values, type_=ARRAY(kind))).label(name)
-
-    source = select(*(column(name, [row[name] for row in rows]) for name in names),
-                    *(column(name, [value] * len(rows)) for name, value in defaults.items()))
+    source = select(*(unnested(name, [row[name] for row in rows], table.c[name].type) for name in names),
+                    # the same value on every row: one parameter, not an array of copies
+                    *(literal(value, table.c[name].type).label(name) for name, value in defaults.items()))
     return db.session.execute(finish(statement.from_select([*names, *defaults], source)))
 
 
@@ -115,3 +109,43 @@ def upsert(model: Any, key: Mapping[str, Any], values: Mapping[str, Any]) -> int
     statement = insert(table).values({**key, **values})
     statement = statement.on_conflict_do_update(index_elements=list(key), set_=dict(values))
     return db.session.execute(statement.returning(table.c.id)).scalar_one()
+
+
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}  # PostgreSQL's spellings
+
+
+def _json_default(value):
+    """What ``json`` cannot encode itself: dates and times as ISO text, numpy scalars as Python."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not an SQL value")
+
+
+def json_list(values: list) -> str:
+    """``values`` as one JSON array text (dates ISO, NaN and infinities as PostgreSQL spells them)."""
+    try:
+        return json.dumps(values, default=_json_default, allow_nan=False)
+    except ValueError:  # NaN or infinity, which JSON has no words for: as text the cast reads
+        return json.dumps([_NON_FINITE.get(str(v), v) if isinstance(v, float) and not math.isfinite(v) else v
+                           for v in values], default=_json_default)
+
+
+def unnested(name: str, values: list, kind):
+    """PostgreSQL: ``values`` as a set-returning column of ``kind`` (one row per value, in order;
+    several in one SELECT list run in step), labelled ``name``. The list travels as one JSON text
+    that the server splits (``json_array_elements_text``): psycopg's own list adaptation dumps
+    element by element in Python, which costs seconds in a nightly run's bulk writes. Each value
+    goes through the column type's bind processing first (UTC datetimes, booleans)."""
+    dialect = db.session.get_bind().dialect
+    if isinstance(kind, JSON):  # each value a JSON text (NULL stays NULL), parsed by the cast
+        values = [None if v is None else json.dumps(v) for v in values]
+    else:
+        process = kind.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            values = [process(v) for v in values]
+    element = func.json_array_elements_text(cast(bindparam(f"rows_{name}", json_list(values), type_=Text), JSON))
+    if isinstance(kind, String) and not isinstance(kind, JSON):
+        return element.label(name)  # text: the column's own assignment cast checks the length
+    return cast(element, kind).label(name)

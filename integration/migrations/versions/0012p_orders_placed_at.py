@@ -19,9 +19,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_orders_shop_id_placed_at', 'orders',
-                    ['shop_id', sa.text('coalesce(external_created_at, created_at)')], unique=False)
+    # Concurrently, outside the migration's transaction: a plain CREATE INDEX locks writes to orders
+    # while it builds, and on a large store the order webhooks would wait behind it.
+    with op.get_context().autocommit_block():
+        op.create_index('ix_orders_shop_id_placed_at', 'orders',
+                        ['shop_id', sa.text('coalesce(external_created_at, created_at)')], unique=False,
+                        postgresql_concurrently=True)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_orders_shop_id_placed_at', table_name='orders')
+    with op.get_context().autocommit_block():
+        op.drop_index('ix_orders_shop_id_placed_at', table_name='orders', postgresql_concurrently=True)

@@ -37,11 +37,13 @@ OTHER = "other.myshopify.com"
 
 
 
-TODAY = demand.utc_today()
+def today() -> date:
+    """Read per use, not at import: a suite started before midnight UTC reaches these tests after it."""
+    return demand.utc_today()
 
 
 def ago(days: int) -> date:
-    return TODAY - timedelta(days=days)
+    return today() - timedelta(days=days)
 
 
 def seed(domain: str = "test-shop.myshopify.com"):
@@ -100,23 +102,23 @@ def test_history_with_a_censored_stock_out_day(app):
     sell(shop.id, de.id, 2, 4)
     sell(shop.id, de.id, 2, 1, status="cancelled")
 
-    demand.rebuild(shop.id, ago(10), TODAY, today=TODAY)
+    demand.rebuild(shop.id, ago(10), today(), today=today())
     db.session.commit()
     first = rows(DemandDay, "id", "warehouse_id", "day", "units", "cancelled", "censored", "promo")
     by_day = {r[2]: r[3:] for r in first}
     assert by_day[ago(3)] == (2, 0, False, False)
     assert by_day[ago(2)] == (5, 1, False, False)  # opened with stock: sales seen, not censored
     assert by_day[ago(1)] == (0, 0, True, False)  # nothing all day: demand unknown, not zero
-    assert by_day[TODAY] == (0, 0, True, False)  # the live ledger still says 0
+    assert by_day[today()] == (0, 0, True, False)  # the live ledger still says 0
     assert ago(4) not in by_day and ago(5) not in by_day  # nothing sold, stock there: no row
 
-    demand.rebuild(shop.id, ago(10), TODAY, today=TODAY)  # a recompute gives the same rows
+    demand.rebuild(shop.id, ago(10), today(), today=today())  # a recompute gives the same rows
     db.session.commit()
     assert rows(DemandDay, "id", "warehouse_id", "day", "units", "cancelled", "censored", "promo") == first
 
     # As the computation reads it: from the series' start, censored days unknown (NaN), not 0.
     series = SimpleNamespace(warehouse_id=de.id, sku="MUG", created_at=datetime.combine(ago(5), time(), UTC))
-    found = read_histories(shop.id, TODAY, [series], ranged=False)
+    found = read_histories(shop.id, today(), [series], ranged=False)
     days = found.policy_days()[0]
     assert np.isnan(days[:-5]).all() and days[-3:-1].tolist() == [2.0, 4.0] and np.isnan(days[-1])
     assert found.sensing_days(3)[0][:2].tolist() == [2.0, 4.0] and found.rows == 3
@@ -127,7 +129,7 @@ def test_promotion_days_are_marked(app):
     db.session.add(Promotion(shop_id=shop.id, name="Sale", starts_on=ago(3), ends_on=ago(2), uplift_pct=30,
                              sku="MUG", warehouse_id=fr.id))
     db.session.commit()
-    demand.rebuild(shop.id, ago(5), ago(1), today=TODAY)
+    demand.rebuild(shop.id, ago(5), ago(1), today=today())
     marked = {(w, d) for (w, d, promo) in rows(DemandDay, "warehouse_id", "day", "promo") if promo}
     assert marked == {(fr.id, ago(3)), (fr.id, ago(2))}
 
@@ -138,15 +140,15 @@ def test_promotion_days_are_marked(app):
 def test_incremental_marks_only_changed_series(app):
     shop, de, fr = seed()
     daily_sales(shop, de, 10)
-    assert compute_insights(shop.id, False, today=TODAY).series == 2
+    assert compute_insights(shop.id, False, today=today()).series == 2
     assert not any(d for (d,) in rows(InsightSeries, "dirty"))
-    assert compute_insights(shop.id, True, today=TODAY).series == 0  # nothing changed
+    assert compute_insights(shop.id, True, today=today()).series == 0  # nothing changed
 
     order_id = sell(shop.id, fr.id, 0, 3)
     signals.order_changed(order_id)  # wiring: the order's series is marked in its transaction
     db.session.commit()
     assert {(w, d) for (w, d) in rows(InsightSeries, "warehouse_id", "dirty")} == {(de.id, False), (fr.id, True)}
-    stats = compute_insights(shop.id, True, today=TODAY)
+    stats = compute_insights(shop.id, True, today=today())
     assert stats.series == 1
     assert not any(d for (d,) in rows(InsightSeries, "dirty"))
 
@@ -159,12 +161,12 @@ def test_incremental_marks_only_changed_series(app):
 def test_recompute_twice_gives_the_same_rows(app):
     shop, de, _ = seed()
     daily_sales(shop, de, 20)
-    compute_insights(shop.id, False, today=TODAY)
+    compute_insights(shop.id, False, today=today())
     snapshot = (rows(DemandDay, "id", "warehouse_id", "day", "units", "cancelled", "censored"),
                 rows(InsightSeries, "id", "forecast_daily", "forecast_sd", "available", "days_of_cover", "dirty"),
                 rows(RestockSuggestion, "id", "warehouse_id", "quantity", "order_up_to", "status"))
     assert len(snapshot[2]) == 1 and snapshot[2][0][1] == de.id  # DE is out: restock it; FR holds 500
-    compute_insights(shop.id, False, today=TODAY)
+    compute_insights(shop.id, False, today=today())
     assert (rows(DemandDay, "id", "warehouse_id", "day", "units", "cancelled", "censored"),
             rows(InsightSeries, "id", "forecast_daily", "forecast_sd", "available", "days_of_cover", "dirty"),
             rows(RestockSuggestion, "id", "warehouse_id", "quantity", "order_up_to", "status")) == snapshot
@@ -173,14 +175,14 @@ def test_recompute_twice_gives_the_same_rows(app):
 def test_suggestions_are_superseded_not_duplicated(app):
     shop, de, _ = seed()
     daily_sales(shop, de, 20)
-    compute_insights(shop.id, False, today=TODAY)
+    compute_insights(shop.id, False, today=today())
     [(first_id, first_qty, _)] = rows(RestockSuggestion, "id", "quantity", "status")
     level = db.session.execute(select(StockLevel).where(StockLevel.warehouse_id == de.id)).scalar_one()
     level.on_hand = 10  # some stock came in: order less
     db.session.commit()
     dirty.mark_skus(shop.id, ["MUG"])
     db.session.commit()
-    compute_insights(shop.id, True, today=TODAY)
+    compute_insights(shop.id, True, today=today())
     found = rows(RestockSuggestion, "id", "quantity", "status")
     assert [s for (_, _, s) in found].count("open") == 1
     assert (first_id, first_qty, "superseded") in found
@@ -190,7 +192,7 @@ def test_suggestions_are_superseded_not_duplicated(app):
     # An approved suggestion is the merchant's: left alone, and its units count as ordered.
     db.session.get(RestockSuggestion, open_id).status = "approved"
     db.session.commit()
-    compute_insights(shop.id, False, today=TODAY)
+    compute_insights(shop.id, False, today=today())
     after = rows(RestockSuggestion, "id", "quantity", "status")
     assert (open_id, open_qty, "approved") in after
     assert [s for (_, _, s) in after].count("open") == 0
@@ -199,14 +201,14 @@ def test_suggestions_are_superseded_not_duplicated(app):
 def test_test_sale_gate_stop_blocks_suggestions(app):
     shop, de, _ = seed()
     daily_sales(shop, de, 20)
-    compute_insights(shop.id, False, today=TODAY)
+    compute_insights(shop.id, False, today=today())
     assert [s for (s,) in rows(RestockSuggestion, "status")] == ["open"]
     db.session.add(TestSaleGate(shop_id=shop.id, sku="MUG", market="DE", batch_size=20, started_on=ago(30),
                                 verdict="stop"))
     db.session.add(TestSaleGate(shop_id=shop.id, sku="MUG", market="FR", batch_size=20, started_on=ago(30),
                                 verdict="stop"))  # another market: not DE's business either way
     db.session.commit()
-    compute_insights(shop.id, False, today=TODAY)
+    compute_insights(shop.id, False, today=today())
     assert [s for (s,) in rows(RestockSuggestion, "status")] == ["superseded"]
 
 
@@ -284,6 +286,6 @@ def test_the_shops_level_index_pools_its_warehouses_without_promotions_or_other_
                         censored=False, promo=False)]  # more returned than sold: counts as no demand
     db.session.add_all(rows_)
     db.session.commit()
-    assert context(shop.id, TODAY).level_index == pytest.approx(8 / ((96 * 4 + 24 * 8) / 120))
+    assert context(shop.id, today()).level_index == pytest.approx(8 / ((96 * 4 + 24 * 8) / 120))
     fresh, _, _ = seed("fresh-shop.myshopify.com")
-    assert context(fresh.id, TODAY).level_index is None  # no demand yet: no season
+    assert context(fresh.id, today()).level_index is None  # no demand yet: no season

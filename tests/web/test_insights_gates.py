@@ -20,8 +20,15 @@ from tests.shopify_fixtures import SHOPIFY_SHOP
 from tests.test_loyalty_support import auth
 
 OTHER = "beta.myshopify.com"
-TODAY = utcnow().date()
-START = TODAY - timedelta(days=7)
+
+
+def today():
+    """Read per use, not at import: a suite started before midnight UTC reaches these tests after it."""
+    return utcnow().date()
+
+
+def start():
+    return today() - timedelta(days=7)
 
 
 @pytest.fixture
@@ -78,7 +85,7 @@ def rate(w, sku: str, country: str, ratings: list[int], *, cancelled: int = 0) -
 
 
 def gate(w, sku="TENT-1", market="DE") -> TestSaleGate:
-    row, _ = gates.start_gate(w.shop.id, sku, market, 50, START)
+    row, _ = gates.start_gate(w.shop.id, sku, market, 50, start())
     db.session.commit()
     return row
 
@@ -86,7 +93,7 @@ def gate(w, sku="TENT-1", market="DE") -> TestSaleGate:
 def evaluate(w, row: TestSaleGate) -> TestSaleGate:
     from integration.shops.shopify_client import store_for
 
-    gates.evaluate([row], store_for(w.shop), today=TODAY)
+    gates.evaluate([row], store_for(w.shop), today=today())
     db.session.commit()
     return row
 
@@ -131,8 +138,8 @@ def test_bad_reviews_stop_a_converting_product(world):
 
 
 def test_sessions_before_the_start_do_not_count(world):
-    world.emu.add_product_sessions(SHOPIFY_SHOP, world.tent, "DE", 5000, day=START - timedelta(days=1))
-    world.emu.add_product_sessions(SHOPIFY_SHOP, world.tent, "DE", 40, day=START)
+    world.emu.add_product_sessions(SHOPIFY_SHOP, world.tent, "DE", 5000, day=start() - timedelta(days=1))
+    world.emu.add_product_sessions(SHOPIFY_SHOP, world.tent, "DE", 40, day=start())
     row = evaluate(world, gate(world))
     assert (row.sessions, row.verdict) == (40, gates.TESTING)
 
@@ -176,7 +183,7 @@ def test_start_validates_every_field(world):
                           ({"batch_size": "5"}, "batch_size"), ({"batch_size": True}, "batch_size"),
                           ({"batch_size": 2.5}, "batch_size"), ({"started_on": "2026-13-01"}, "started_on"),
                           ({"started_on": 20260101}, "started_on"),
-                          ({"started_on": (TODAY - timedelta(days=400)).isoformat()}, "started_on"),
+                          ({"started_on": (today() - timedelta(days=400)).isoformat()}, "started_on"),
                           ({"colour": "red"}, "colour")]:
         r = post(world, "", {**ok, **change})
         assert r.status_code == 422, (change, r.data)
@@ -187,7 +194,7 @@ def test_start_validates_every_field(world):
 
 
 def test_start_then_retry_then_conflict(world):
-    body = {"sku": "TENT-1", "market": "DE", "batch_size": 50, "started_on": START.isoformat()}
+    body = {"sku": "TENT-1", "market": "DE", "batch_size": 50, "started_on": start().isoformat()}
     first = post(world, "", body)
     assert first.status_code == 201
     created = first.get_json()["gate"]
